@@ -1,0 +1,67 @@
+// Engine (a built network) and ExecutionContext (per-run state: input shapes, buffers, outputs).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "layerkit/builder/builder.h"
+#include "layerkit/network/network.h"
+#include "layerkit/runtime/executor.h"
+
+namespace layerkit {
+
+class ExecutionContext;
+
+class Engine {
+ public:
+  Engine(std::unique_ptr<Network> network, BuilderConfig config);
+  ~Engine();
+
+  const Network& network() const { return *network_; }
+  const BuilderConfig& config() const { return config_; }
+  DeviceType device() const { return config_.device; }
+
+  int num_io_tensors() const;
+  std::string io_tensor_name(int i) const;  // inputs first, then outputs
+  bool is_input(std::string_view name) const;
+
+  std::unique_ptr<ExecutionContext> create_execution_context() const;
+
+ private:
+  std::unique_ptr<Network> network_;
+  BuilderConfig config_;
+};
+
+class ExecutionContext {
+ public:
+  explicit ExecutionContext(const Engine& engine);
+  ~ExecutionContext();
+
+  // Selects the optimization profile shapes are checked against (default 0).
+  void set_optimization_profile(int index);
+  // Sets a dynamic input's run-time shape; it must lie within the active profile.
+  void set_input_shape(std::string_view name, const Dims& dims);
+  // Input dims as set (or static); for outputs the dims inferred from the input shapes (-1
+  // where they depend on data).
+  Dims get_tensor_shape(std::string_view name) const;
+  // Binds an input buffer (packed for sub-byte types); it must stay valid until execute returns.
+  void set_input(std::string_view name, const void* data, DeviceType device = DeviceType::kCPU);
+  // Runs the engine. Throws an Error naming the problem (missing input, shape out of profile,
+  // run-time shape mismatch); the context stays usable.
+  void execute();
+  // The output of the last execute; valid until the next one.
+  const OwnedTensor& output(std::string_view name) const;
+
+ private:
+  const Engine& engine_;
+  std::unique_ptr<Executor> executor_;
+  int profile_ = 0;
+  std::vector<Dims> input_dims_;
+  std::vector<const void*> input_data_;
+  std::vector<OwnedTensor> outputs_;
+  int input_index(std::string_view name) const;
+};
+
+}  // namespace layerkit

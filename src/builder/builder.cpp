@@ -1,0 +1,108 @@
+// Builder: validates profiles and the network's shapes at min/opt/max, then creates the Engine.
+#include "layerkit/builder/builder.h"
+
+#include <map>
+
+#include "layerkit/network/network.h"
+#include "layerkit/runtime/engine.h"
+#include "network/infer.h"
+
+namespace layerkit {
+
+void OptimizationProfile::set_dimensions(std::string_view input, const Dims& min, const Dims& opt,
+                                         const Dims& max) {
+  LK_CHECK(min.rank() == opt.rank() && opt.rank() == max.rank(), "profile for '", input, "': min ",
+           min.to_string(), ", opt ", opt.to_string(), ", max ", max.to_string(),
+           " have different ranks");
+  for (int d = 0; d < min.rank(); ++d) {
+    LK_CHECK(min[d] >= 0 && opt[d] >= 0 && max[d] >= 0, "profile for '", input,
+             "': dims must be concrete (no -1): min ", min.to_string(), ", opt ", opt.to_string(),
+             ", max ", max.to_string());
+    LK_CHECK(min[d] <= opt[d] && opt[d] <= max[d], "profile for '", input,
+             "': need min <= opt <= max at axis ", d, " but got min ", min.to_string(), ", opt ",
+             opt.to_string(), ", max ", max.to_string());
+  }
+  dims_[std::string(input)] = ProfileDims{min, opt, max};
+}
+
+const ProfileDims* OptimizationProfile::dimensions(std::string_view input) const {
+  auto it = dims_.find(input);
+  return it == dims_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// Runs inference over the whole network with concrete input dims; throws the first failure.
+void infer_network(const Network& net, const std::map<const Tensor*, Dims>& input_dims) {
+  std::map<const Tensor*, detail::ValueDesc> descs;
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    if (l->kind() == LayerKind::kINPUT) {
+      const Tensor* t = l->output(0);
+      auto it = input_dims.find(t);
+      descs[t] = detail::ValueDesc{
+          t->type(), it == input_dims.end() ? t->dims() : it->second, {}, nullptr};
+      continue;
+    }
+    std::vector<const detail::ValueDesc*> ins;
+    for (Tensor* t : l->inputs()) ins.push_back(t ? &descs.at(t) : nullptr);
+    auto outs = detail::infer_layer(l->attrs(), l->name(), ins, /*runtime=*/false);
+    for (int k = 0; k < l->num_outputs(); ++k) {
+      auto& d = outs[static_cast<size_t>(k)];
+      if (l->kind() == LayerKind::kCONSTANT && !is_sub_byte(d.type))
+        d.host_data = l->attrs<ConstantAttrs>().weights.data();
+      descs[l->output(k)] = std::move(d);
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConfig& config) {
+  LK_CHECK(network.num_outputs() > 0, "build: the network has no outputs; call mark_output");
+  LK_CHECK(config.num_threads >= 1, "build: num_threads is ", config.num_threads,
+           "; it must be at least 1");
+  std::vector<const Tensor*> dynamic;
+  for (int i = 0; i < network.num_inputs(); ++i)
+    if (!network.input(i)->dims().is_static()) dynamic.push_back(network.input(i));
+  LK_CHECK(dynamic.empty() || !config.profiles.empty(), "build: input '",
+           dynamic.empty() ? "" : dynamic.front()->name(), "' has dynamic dims ",
+           dynamic.empty() ? "" : dynamic.front()->dims().to_string(),
+           " but the config has no optimization profile; add one with set_dimensions");
+  for (size_t p = 0; p < config.profiles.size(); ++p) {
+    const auto& profile = config.profiles[p];
+    for (const auto& [name, pd] : profile.all()) {
+      const Tensor* t = network.find_tensor(name);
+      LK_CHECK(t && t->is_network_input(), "build: profile ", p, " names '", name,
+               "', which is not a network input");
+      const Dims& decl = t->dims();
+      LK_CHECK(pd.min.rank() == decl.rank(), "build: profile ", p, " gives '", name, "' rank ",
+               pd.min.rank(), " but the input is ", decl.to_string());
+      for (int d = 0; d < decl.rank(); ++d)
+        LK_CHECK(decl[d] < 0 || (pd.min[d] == decl[d] && pd.max[d] == decl[d]), "build: profile ",
+                 p, " for '", name, "' (min ", pd.min.to_string(), ", max ", pd.max.to_string(),
+                 ") contradicts the static dim ", decl[d], " at axis ", d);
+    }
+    for (const Tensor* t : dynamic)
+      LK_CHECK(profile.dimensions(t->name()) != nullptr, "build: input '", t->name(),
+               "' has dynamic dims ", t->dims().to_string(), " but profile ", p,
+               " gives it no min/opt/max");
+    const char* which[] = {"min", "opt", "max"};
+    for (int w = 0; w < 3; ++w) {
+      std::map<const Tensor*, Dims> dims;
+      for (const Tensor* t : dynamic) {
+        const ProfileDims* pd = profile.dimensions(t->name());
+        dims[t] = w == 0 ? pd->min : (w == 1 ? pd->opt : pd->max);
+      }
+      try {
+        infer_network(network, dims);
+      } catch (const Error& e) {
+        LK_FAIL(kINVALID_ARGUMENT, "build: the network is invalid at the ", which[w],
+                " shapes of profile ", p, ": ", e.what());
+      }
+    }
+  }
+  return std::make_unique<Engine>(network.clone(), config);
+}
+
+}  // namespace layerkit

@@ -1,0 +1,107 @@
+// The CPU reference-kernel interface: host tensors, element access, and one kernel per kind.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "layerkit/core/data_type.h"
+#include "layerkit/core/dims.h"
+#include "layerkit/core/error.h"
+#include "layerkit/network/layers.h"
+#include "layerkit/runtime/communicator.h"
+
+namespace layerkit::cpu {
+
+// Note [CPU element representation]
+// Inside the CPU executor every element occupies whole bytes: kFLOAT float; kHALF and kBF16 their
+// 16 bits; kINT8/kUINT8/kINT32/kINT64 native; kBOOL one byte 0 or 1; kFP8 and kE8M0 their byte;
+// kINT4 one int8 in [-8, 7]; kFP4 one byte holding the 4-bit code. Sub-byte types are packed
+// only at the engine's inputs and outputs and in Weights.
+int64_t element_size(DataType t);
+
+// Unpacks `count` packed sub-byte elements into the executor representation and back; other
+// types are copied.
+void unpack(DataType t, const void* packed, void* out, int64_t count);
+void pack(DataType t, const void* in, void* packed, int64_t count);
+
+struct HostTensor {
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+  void* data = nullptr;
+  int64_t numel() const { return dims.volume(); }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data);
+  }
+};
+
+// Element access in a common domain (Note [Scalar conversions] rounds on store). Floating kernels
+// compute in float; integer kernels in int64.
+float load_f(DataType t, const void* p, int64_t i);
+void store_f(DataType t, void* p, int64_t i, float v);
+int64_t load_i(DataType t, const void* p, int64_t i);
+void store_i(DataType t, void* p, int64_t i, int64_t v);
+inline float load_f(const HostTensor& x, int64_t i) {
+  return load_f(x.type, x.data, i);
+}
+inline void store_f(const HostTensor& x, int64_t i, float v) {
+  store_f(x.type, x.data, i, v);
+}
+inline int64_t load_i(const HostTensor& x, int64_t i) {
+  return load_i(x.type, x.data, i);
+}
+inline void store_i(const HostTensor& x, int64_t i, int64_t v) {
+  store_i(x.type, x.data, i, v);
+}
+
+// Multi-index helpers for row-major tensors.
+// Offset of the element at `idx` in a tensor of `dims`, where a dim of size 1 broadcasts
+// (its index contributes 0) — for operands broadcast per Note [Broadcasting].
+int64_t broadcast_offset(const Dims& dims, std::span<const int64_t> idx);
+// Advances `idx` to the next index of `dims` (last axis fastest); false after the last one.
+bool next_index(const Dims& dims, std::vector<int64_t>& idx);
+
+class KernelCtx {
+ public:
+  KernelCtx(std::string_view layer_name, LayerKind kind, std::span<const HostTensor* const> inputs,
+            std::span<HostTensor* const> outputs, int num_threads, Communicator* comm)
+      : name_(layer_name),
+        kind_(kind),
+        inputs_(inputs),
+        outputs_(outputs),
+        num_threads_(num_threads),
+        comm_(comm) {}
+
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)]; }
+  const HostTensor& input(int i) const;
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  const HostTensor& output(int i) const;
+  int num_threads() const { return num_threads_; }
+  Communicator* communicator() const { return comm_; }
+  std::string_view layer_name() const { return name_; }
+
+  // Throws kRUNTIME naming the layer (data-dependent failures such as out-of-range indices).
+  template <typename... Args>
+  [[noreturn]] void fail(const Args&... args) const {
+    throw_with(::layerkit::detail::cat(args...));
+  }
+
+ private:
+  [[noreturn]] void throw_with(const std::string& message) const;
+  std::string_view name_;
+  LayerKind kind_;
+  std::span<const HostTensor* const> inputs_;
+  std::span<HostTensor* const> outputs_;
+  int num_threads_;
+  Communicator* comm_;
+};
+
+// The reference kernel of each kind, defined in src/runtime/cpu/<family>.cpp. Output tensors are
+// allocated with the dims inference gave; kernels fill every element.
+#define LK_LAYER_KIND(e, name, attrs) void run_reference(const attrs& a, KernelCtx& ctx);
+#include "layerkit/network/layer_kinds.def"
+#undef LK_LAYER_KIND
+
+}  // namespace layerkit::cpu

@@ -1,0 +1,87 @@
+// Tests of the Network itself: naming, text form, atomic failure, cloning, DOT, engine I/O.
+#include "test_util.h"
+
+namespace lktest {
+namespace {
+
+TEST(Network, ConstantRoundTripsThroughEngine) {
+  Network net;
+  at::Tensor c = random(DataType::kFLOAT, {2, 3}, 1);
+  Tensor* t = constant(net, c);
+  net.mark_output(t);
+  expect_close(run1(net, {}), c);
+}
+
+TEST(Network, InputNamesAreUnique) {
+  Network net;
+  net.add_input("x", DataType::kFLOAT, {1, 2});
+  expect_error_unchanged(net, [&] { net.add_input("x", DataType::kHALF, {1}); },
+                         {"add_input", "'x'", "already exists"});
+}
+
+TEST(Network, RenamingToATakenNameFails) {
+  Network net;
+  Tensor* a = net.add_input("a", DataType::kFLOAT, {1});
+  net.add_input("b", DataType::kFLOAT, {1});
+  expect_error([&] { a->set_name("b"); }, {"'a'", "'b'", "another tensor"});
+  a->set_name("c");
+  EXPECT_EQ(net.find_tensor("c"), a);
+  EXPECT_EQ(net.find_tensor("a"), nullptr);
+}
+
+TEST(Network, ConstantWithWrongCountFailsAndLeavesNetworkUnchanged) {
+  Network net;
+  net.add_input("x", DataType::kFLOAT, {2});
+  std::vector<float> v(5);
+  expect_error_unchanged(net,
+                         [&] {
+                           net.add_constant({2, 3}, Weights::from_vector(DataType::kFLOAT, v));
+                         },
+                         {"Constant layer", "weights hold 5", "[2,3]", "need 6"});
+}
+
+TEST(Network, TextFormIsStable) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kHALF, {-1, 4});
+  std::vector<int64_t> v{1, 2, 3};
+  Layer* c = net.add_constant({3}, Weights::from_vector(DataType::kINT64, v));
+  c->set_name("shape_const");
+  net.mark_output(c->output(0));
+  (void)x;
+  EXPECT_EQ(net.to_string(),
+            "x: Input[type=float16 dims=[-1,4]] () -> (x:float16[-1,4])\n"
+            "shape_const: Constant[dims=[3] weights=int64[3]] () -> "
+            "(Constant_1_out0:int64[3])\n"
+            "outputs: Constant_1_out0\n");
+  EXPECT_EQ(c->output(0)->known_values().size(), 3u);
+  EXPECT_EQ(*c->output(0)->known_values()[2], 3);
+}
+
+TEST(Network, CloneIsDeepAndEqual) {
+  Network net;
+  net.add_input("x", DataType::kFLOAT, {2, 2});
+  net.mark_output(constant(net, random(DataType::kINT32, {4}, 2, 0, 9)));
+  auto copy = net.clone();
+  EXPECT_EQ(copy->to_string(), net.to_string());
+  copy->layer(0)->set_name("renamed");
+  EXPECT_NE(copy->to_string(), net.to_string());
+}
+
+TEST(Network, DotExportNamesEveryLayer) {
+  Network net;
+  net.add_input("x", DataType::kFLOAT, {2, 2});
+  net.mark_output(constant(net, random(DataType::kFLOAT, {4}, 2)));
+  std::string dot = net.to_dot();
+  EXPECT_NE(dot.find("digraph"), std::string::npos);
+  EXPECT_NE(dot.find("Constant"), std::string::npos);
+  EXPECT_NE(dot.find("\"x\\nInput"), std::string::npos);
+}
+
+TEST(Network, MarkOutputRejectsForeignTensor) {
+  Network a, b;
+  Tensor* t = constant(b, random(DataType::kFLOAT, {1}, 3));
+  expect_error([&] { a.mark_output(t); }, {"mark_output", "another network"});
+}
+
+}  // namespace
+}  // namespace lktest
