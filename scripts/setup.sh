@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages layerkit needs (when missing) and configures + builds it.
+# Usage: scripts/setup.sh [--tests]   (--tests also installs libtorch, the test oracle)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${LAYERKIT_BUILD_DIR:-$root/build}
+with_tests=OFF
+[ "${1:-}" = "--tests" ] && with_tests=ON
+
+pkgs=(g++ cmake make ccache)
+[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export CCACHE_BASEDIR="$root"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLAYERKIT_BUILD_TESTS=$with_tests >/dev/null
+cmake --build "$build" -j"$(nproc)"

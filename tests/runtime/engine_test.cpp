@@ -1,0 +1,93 @@
+// ExecutionContext tests: input shapes against the profile, bindings, outputs, run-time errors.
+#include "test_util.h"
+
+namespace lktest {
+namespace {
+
+struct Fixture {
+  Network net;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ExecutionContext> ctx;
+  Fixture() {
+    Tensor* x = net.add_input("x", DataType::kFLOAT, {-1, 3});
+    Tensor* y = net.add_input("y", DataType::kFLOAT, {-1, 3});
+    Layer* sum = net.add_elementwise(x, y, ElementWiseOperation::kSUM);
+    sum->output(0)->set_name("sum");
+    net.mark_output(sum->output(0));
+    BuilderConfig c;
+    OptimizationProfile p;
+    p.set_dimensions("x", {1, 3}, {2, 3}, {4, 3});
+    p.set_dimensions("y", {1, 3}, {2, 3}, {4, 3});
+    c.profiles.push_back(p);
+    engine = Builder::build(net, c);
+    ctx = engine->create_execution_context();
+  }
+};
+
+TEST(ExecutionContext, ShapeOutsideProfileIsRejected) {
+  Fixture f;
+  expect_error([&] { f.ctx->set_input_shape("x", {5, 3}); },
+               {"'x'", "[5,3]", "outside optimization profile 0", "max [4,3]"});
+  expect_error([&] { f.ctx->set_input_shape("x", {2, 4}); }, {"static dims", "axis 1"});
+  expect_error([&] { f.ctx->set_input_shape("x", {2}); }, {"rank 1", "rank 2"});
+  expect_error([&] { f.ctx->set_input_shape("x", {-1, 3}); }, {"dynamic entries"});
+  expect_error([&] { f.ctx->set_input_shape("nope", {1, 3}); }, {"no engine input named 'nope'"});
+}
+
+TEST(ExecutionContext, ExecuteWithoutShapesOrBuffersFails) {
+  Fixture f;
+  expect_error([&] { f.ctx->execute(); }, {"input 'x'", "set_input_shape"});
+  f.ctx->set_input_shape("x", {2, 3});
+  f.ctx->set_input_shape("y", {2, 3});
+  expect_error([&] { f.ctx->execute(); }, {"input 'x'", "no buffer"});
+  expect_error([&] { f.ctx->output("sum"); }, {"execute has not run"});
+}
+
+TEST(ExecutionContext, RunTimeBroadcastMismatchIsAnError) {
+  Fixture f;
+  std::vector<float> a(6, 1.0f), b(9, 2.0f);
+  f.ctx->set_input_shape("x", {2, 3});
+  f.ctx->set_input_shape("y", {3, 3});
+  f.ctx->set_input("x", a.data());
+  f.ctx->set_input("y", b.data());
+  expect_error([&] { f.ctx->execute(); }, {"ElementWise layer", "[2,3]", "[3,3]"});
+  // The context stays usable after a failed run.
+  f.ctx->set_input_shape("y", {2, 3});
+  f.ctx->execute();
+  const OwnedTensor& out = f.ctx->output("sum");
+  EXPECT_EQ(out.dims, (Dims{2, 3}));
+  EXPECT_EQ(reinterpret_cast<const float*>(out.data.data())[5], 3.0f);
+}
+
+TEST(ExecutionContext, DeviceTagMustMatchTheEngine) {
+  Fixture f;
+  float v = 0;
+  expect_error([&] { f.ctx->set_input("x", &v, DeviceType::kCUDA); },
+               {"'x'", "cuda", "engine runs on cpu"});
+}
+
+TEST(ExecutionContext, CudaEngineIsUnsupportedInThisBuild) {
+  Fixture f;
+  BuilderConfig c = f.engine->config();
+  c.device = DeviceType::kCUDA;
+  auto engine = Builder::build(f.net, c);
+  expect_error([&] { engine->create_execution_context(); }, {"no executor for device cuda"},
+               ErrorCode::kUNSUPPORTED);
+}
+
+TEST(ExecutionContext, OutputShapeFollowsInputShape) {
+  Fixture f;
+  EXPECT_EQ(f.ctx->get_tensor_shape("sum"), (Dims{-1, 3}));
+  std::vector<float> a(12, 1.0f);
+  for (int n : {1, 2, 4}) {  // min, opt, max
+    f.ctx->set_input_shape("x", {n, 3});
+    f.ctx->set_input_shape("y", {n, 3});
+    f.ctx->set_input("x", a.data());
+    f.ctx->set_input("y", a.data());
+    f.ctx->execute();
+    EXPECT_EQ(f.ctx->get_tensor_shape("sum"), (Dims{n, 3}));
+  }
+}
+
+}  // namespace
+}  // namespace lktest
