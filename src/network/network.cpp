@@ -21,6 +21,16 @@ std::string_view layer_kind_name(LayerKind k) {
   return "?";
 }
 
+std::string_view layer_kind_upper_name(LayerKind k) {
+  switch (k) {
+#define LK_LAYER_KIND(e, name, attrs) \
+  case LayerKind::e: return std::string_view(#e).substr(1);
+#include "layerkit/network/layer_kinds.def"
+#undef LK_LAYER_KIND
+  }
+  return "?";
+}
+
 std::string describe(const Tensor& t) {
   return detail::cat(t.name(), ":", data_type_name(t.type()), t.dims().to_string());
 }
@@ -157,6 +167,22 @@ Layer* Network::add_layer(LayerAttrs attrs, std::vector<Tensor*> inputs) {
   layers_.push_back(std::move(layer));
   ++next_id_;
   return layers_.back().get();
+}
+
+NetworkMark Network::mark() const {
+  return NetworkMark{layers_.size(), tensors_.size(), inputs_.size(), outputs_, next_id_};
+}
+
+void Network::rollback(const NetworkMark& mark) {
+  LK_ASSERT(mark.num_layers <= layers_.size() && mark.num_tensors <= tensors_.size(),
+            "rollback to a mark from the future");
+  for (size_t i = mark.num_tensors; i < tensors_.size(); ++i) tensor_names_.erase(tensors_[i]->name_);
+  for (size_t i = mark.num_layers; i < layers_.size(); ++i) layer_names_.erase(layers_[i]->name_);
+  tensors_.resize(mark.num_tensors);
+  layers_.resize(mark.num_layers);
+  inputs_.resize(mark.num_inputs);
+  outputs_ = mark.outputs;
+  next_id_ = mark.next_id;
 }
 
 Tensor* Network::find_tensor(std::string_view name) const {

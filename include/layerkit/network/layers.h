@@ -30,6 +30,8 @@ inline constexpr int kNumLayerKinds = 0
     ;
 
 std::string_view layer_kind_name(LayerKind k);  // "Convolution"
+// TensorRT's LayerType spelling without the k: "CONVOLUTION", "MATRIX_MULTIPLY".
+std::string_view layer_kind_upper_name(LayerKind k);
 
 // ---- enums (values spelled as TensorRT spells them) ----
 

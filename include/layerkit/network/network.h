@@ -69,6 +69,15 @@ struct FillInputs {
   Tensor* beta = nullptr;
 };
 
+// A point to return to: everything added after it can be removed again (see Network::rollback).
+struct NetworkMark {
+  size_t num_layers = 0;
+  size_t num_tensors = 0;
+  size_t num_inputs = 0;
+  std::vector<Tensor*> outputs;
+  int64_t next_id = 0;
+};
+
 class Network {
  public:
   Network();
@@ -131,6 +140,11 @@ class Network {
   // The generic form behind every add_*: validates, infers outputs, and commits only on success.
   // Absent optional inputs are null.
   Layer* add_layer(LayerAttrs attrs, std::vector<Tensor*> inputs);
+
+  // Removes every layer, tensor and input added since `mark` and restores the output list, so
+  // a composite that fails half-way leaves the network as it was (building blocks use this).
+  NetworkMark mark() const;
+  void rollback(const NetworkMark& mark);
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
   Layer* layer(int i) const { return layers_.at(static_cast<size_t>(i)).get(); }

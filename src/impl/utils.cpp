@@ -1,0 +1,329 @@
+// Naming, failure guard, type promotion, broadcasting and operand conversion for building blocks.
+#include "layerkit/impl/utils.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace layerkit::impl {
+
+std::string sub_name(std::string_view name, std::string_view suffix) {
+  return detail::cat(name, "_", suffix);
+}
+
+void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
+                    std::optional<SourceIR> source_ir, std::string_view name) {
+  std::string base = detail::cat("[", layer_kind_upper_name(layer->kind()), "]-[",
+                                 source_ir_name(source_ir.value_or(SourceIR::kUNKNOWN)), "_ops.",
+                                 target.name, "]-[", name, "]");
+  std::string full = base;
+  for (int k = 1; ctx.net().find_layer(full) && ctx.net().find_layer(full) != layer; ++k)
+    full = detail::cat(base, "_", k);
+  layer->set_name(full);
+  for (int i = 0; i < layer->num_outputs(); ++i) {
+    std::string tname = layer->num_outputs() == 1 ? full : detail::cat(full, "_output", i);
+    std::string candidate = tname;
+    for (int k = 1; ctx.net().find_tensor(candidate) &&
+                    ctx.net().find_tensor(candidate) != layer->output(i);
+         ++k)
+      candidate = detail::cat(tname, "_", k);
+    layer->output(i)->set_name(candidate);
+  }
+}
+
+namespace {
+std::string describe_operands(std::initializer_list<const Operand*> operands) {
+  std::string s = "(";
+  bool first = true;
+  for (const Operand* op : operands) {
+    if (!first) s += ", ";
+    first = false;
+    s += op->describe();
+  }
+  return s + ")";
+}
+}  // namespace
+
+std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view block,
+                                   const Target& target, std::string_view name,
+                                   std::initializer_list<const Operand*> operands,
+                                   const std::function<std::vector<Tensor*>()>& body) {
+  NetworkMark mark = ctx.net().mark();
+  try {
+    return body();
+  } catch (const Error& e) {
+    ctx.net().rollback(mark);
+    throw Error(e.code(), detail::cat(block, " (target ", target.name, ", name '", name,
+                                      "', operands ", describe_operands(operands), "): ", e.what()));
+  }
+}
+
+Tensor* guarded(ConversionContext& ctx, std::string_view block, const Target& target,
+                std::string_view name, std::initializer_list<const Operand*> operands,
+                const std::function<Tensor*()>& body) {
+  return guarded_multi(ctx, block, target, name, operands, [&] {
+           return std::vector<Tensor*>{body()};
+         }).front();
+}
+
+// ---- Note [Type promotion] ----
+
+namespace {
+enum class Category { kBOOL, kINTEGER, kFLOATING };
+Category category(DataType t) {
+  if (t == DataType::kBOOL) return Category::kBOOL;
+  return is_floating(t) ? Category::kFLOATING : Category::kINTEGER;
+}
+int int_rank(DataType t) {
+  switch (t) {
+    case DataType::kUINT8: return 1;
+    case DataType::kINT8: return 2;
+    case DataType::kINT32: return 3;
+    case DataType::kINT64: return 4;
+    default: return 0;
+  }
+}
+void check_promotable(DataType t) {
+  LK_CHECK(t == DataType::kBOOL || t == DataType::kUINT8 || t == DataType::kINT8 ||
+               t == DataType::kINT32 || t == DataType::kINT64 || t == DataType::kHALF ||
+               t == DataType::kBF16 || t == DataType::kFLOAT,
+           "type promotion: ", data_type_name(t),
+           " does not take part in arithmetic promotion; dequantize or cast it first");
+}
+}  // namespace
+
+DataType promote_types(DataType a, DataType b) {
+  check_promotable(a);
+  check_promotable(b);
+  if (a == b) return a;
+  Category ca = category(a), cb = category(b);
+  if (ca != cb) {
+    if (ca == Category::kFLOATING) return a;
+    if (cb == Category::kFLOATING) return b;
+    return ca == Category::kINTEGER ? a : b;  // integer beats bool
+  }
+  if (ca == Category::kFLOATING) return DataType::kFLOAT;  // fp16 vs bf16 (or either vs fp32)
+  // Integers: uint8 with int8 needs int16, which layerkit lacks: int32.
+  if ((a == DataType::kUINT8 && b == DataType::kINT8) ||
+      (a == DataType::kINT8 && b == DataType::kUINT8))
+    return DataType::kINT32;
+  return int_rank(a) > int_rank(b) ? a : b;
+}
+
+DataType operand_type(const Operand& op) {
+  if (op.is_tensor()) {
+    LK_CHECK(op.tensor() != nullptr, "operand is a null tensor");
+    return op.tensor()->type();
+  }
+  if (op.is_int()) return DataType::kINT64;
+  if (op.is_float()) return DataType::kFLOAT;
+  if (op.is_bool()) return DataType::kBOOL;
+  const HostConstant& c = op.host_constant();
+  return c.doubles.empty() ? c.weights.type() : DataType::kFLOAT;
+}
+
+namespace {
+// torch's combine_categories: a lower-priority group counts only when its category is higher.
+std::optional<DataType> combine(std::optional<DataType> higher, std::optional<DataType> lower) {
+  if (!higher) return lower;
+  if (!lower) return higher;
+  if (category(*higher) == Category::kFLOATING) return higher;
+  if (category(*lower) > category(*higher)) return promote_types(*higher, *lower);
+  return higher;
+}
+}  // namespace
+
+DataType result_type(std::span<const Operand* const> operands) {
+  std::optional<DataType> dim, zero, scalar;
+  auto fold = [](std::optional<DataType>& acc, DataType t) {
+    acc = acc ? promote_types(*acc, t) : t;
+  };
+  for (const Operand* op : operands) {
+    DataType t = operand_type(*op);
+    if (op->is_scalar()) {
+      fold(scalar, t);
+    } else {
+      int rank = op->is_tensor() ? op->tensor()->dims().rank() : op->host_constant().dims.rank();
+      fold(rank > 0 ? dim : zero, t);
+    }
+  }
+  std::optional<DataType> r = combine(dim, combine(zero, scalar));
+  LK_CHECK(r.has_value(), "type promotion needs at least one operand");
+  return *r;
+}
+
+DataType result_type(std::initializer_list<const Operand*> operands) {
+  return result_type(std::span<const Operand* const>(operands.begin(), operands.size()));
+}
+
+// ---- casts and constants ----
+
+Tensor* cast_to(ConversionContext& ctx, Tensor* t, DataType type, const Target& target,
+                std::optional<SourceIR> source_ir, std::string_view name) {
+  if (t->type() == type) return t;
+  Layer* l = ctx.net().add_cast(t, type);
+  set_layer_name(ctx, l, target, source_ir, name);
+  return l->output(0);
+}
+
+namespace {
+// Encodes `count` copies of a value into a Weights of `type` (Note [Scalar conversions]).
+Weights fill_weights(DataType type, int64_t count, double v, std::optional<int64_t> exact_int) {
+  Weights w = Weights::zeros(type, count);
+  auto* p = static_cast<uint8_t*>(const_cast<void*>(w.data()));
+  for (int64_t i = 0; i < count; ++i) {
+    switch (type) {
+      case DataType::kFLOAT: {
+        float f = static_cast<float>(v);
+        std::memcpy(p + i * 4, &f, 4);
+        break;
+      }
+      case DataType::kHALF: {
+        uint16_t h = float_to_half_bits(static_cast<float>(v));
+        std::memcpy(p + i * 2, &h, 2);
+        break;
+      }
+      case DataType::kBF16: {
+        uint16_t h = float_to_bf16_bits(static_cast<float>(v));
+        std::memcpy(p + i * 2, &h, 2);
+        break;
+      }
+      case DataType::kINT8: p[i] = static_cast<uint8_t>(static_cast<int8_t>(exact_int.value_or(static_cast<int64_t>(v)))); break;
+      case DataType::kUINT8: p[i] = static_cast<uint8_t>(exact_int.value_or(static_cast<int64_t>(v))); break;
+      case DataType::kINT32: {
+        auto x = static_cast<int32_t>(exact_int.value_or(static_cast<int64_t>(v)));
+        std::memcpy(p + i * 4, &x, 4);
+        break;
+      }
+      case DataType::kINT64: {
+        int64_t x = exact_int.value_or(static_cast<int64_t>(v));
+        std::memcpy(p + i * 8, &x, 8);
+        break;
+      }
+      case DataType::kBOOL: p[i] = v != 0.0 ? 1 : 0; break;
+      case DataType::kFP8:
+      case DataType::kINT4:
+      case DataType::kFP4:
+      case DataType::kE8M0:
+        LK_FAIL(kINVALID_ARGUMENT, "cannot make a ", data_type_name(type),
+                " constant from a scalar; quantize a float constant instead");
+    }
+  }
+  return w;
+}
+}  // namespace
+
+Tensor* scalar_constant(ConversionContext& ctx, double value, DataType type, const Dims& dims,
+                        const Target& target, std::optional<SourceIR> source_ir,
+                        std::string_view name) {
+  Layer* l = ctx.net().add_constant(dims, fill_weights(type, dims.volume(), value, std::nullopt));
+  set_layer_name(ctx, l, target, source_ir, name);
+  return l->output(0);
+}
+
+Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int rank,
+                  const Target& target, std::optional<SourceIR> source_ir, std::string_view name) {
+  if (op.is_tensor()) {
+    LK_CHECK(op.tensor() != nullptr, "operand is a null tensor");
+    return cast_to(ctx, op.tensor(), type, target, source_ir, sub_name(name, "cast"));
+  }
+  if (op.is_scalar()) {
+    Dims dims = Dims::of_rank(rank, 1);
+    std::optional<int64_t> exact = op.is_int() ? std::optional<int64_t>(op.int_value()) : std::nullopt;
+    Layer* l = ctx.net().add_constant(dims, fill_weights(type, 1, op.as_double(), exact));
+    set_layer_name(ctx, l, target, source_ir, sub_name(name, "scalar"));
+    return l->output(0);
+  }
+  const HostConstant& c = op.host_constant();
+  Weights w = c.weights;
+  if (!c.doubles.empty()) {
+    LK_CHECK(ctx.settings().doubles == DoublePolicy::kTRUNCATE_WITH_WARNING, "constant ",
+             c.dims.to_string(), " holds float64 values, which no layer accepts, and the context "
+             "rejects them (ConversionSettings::doubles); cast it to float32 first");
+    ctx.warn(detail::cat("'", name, "': float64 constant ", c.dims.to_string(),
+                         " truncated to float32"));
+    std::vector<float> f(c.doubles.begin(), c.doubles.end());
+    w = Weights::from_vector(DataType::kFLOAT, f);
+  }
+  Layer* l = ctx.net().add_constant(c.dims, w);
+  set_layer_name(ctx, l, target, source_ir, sub_name(name, "constant"));
+  return cast_to(ctx, l->output(0), type, target, source_ir, sub_name(name, "constant_cast"));
+}
+
+// ---- Note [Broadcasting] ----
+
+Dims broadcast_shape(const Dims& a, const Dims& b) {
+  int rank = std::max(a.rank(), b.rank());
+  Dims out = Dims::of_rank(rank);
+  for (int i = 0; i < rank; ++i) {
+    int ia = i - (rank - a.rank()), ib = i - (rank - b.rank());
+    int64_t x = ia >= 0 ? a[ia] : 1, y = ib >= 0 ? b[ib] : 1;
+    if (x == y || y == 1) {
+      out[i] = x;
+    } else if (x == 1) {
+      out[i] = y;
+    } else if (x == -1 || y == -1) {
+      out[i] = x == -1 ? y : x;
+    } else {
+      LK_FAIL(kINVALID_ARGUMENT, "shapes ", a.to_string(), " and ", b.to_string(),
+              " do not broadcast: sizes ", x, " and ", y, " at output axis ", i);
+    }
+  }
+  return out;
+}
+
+Tensor* prepend_ones(ConversionContext& ctx, Tensor* t, int rank, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name) {
+  const Dims& d = t->dims();
+  if (d.rank() >= rank) return t;
+  int extra = rank - d.rank();
+  int dynamic = static_cast<int>(std::count(d.begin(), d.end(), int64_t{-1}));
+  Layer* l = nullptr;
+  if (dynamic <= 1) {
+    Dims target_dims = Dims::of_rank(rank, 1);
+    for (int i = 0; i < d.rank(); ++i) target_dims[extra + i] = d[i];
+    ShuffleAttrs s;
+    s.reshape_dims = target_dims;
+    s.zero_is_placeholder = false;
+    l = ctx.net().add_shuffle(t, s);
+  } else {
+    Layer* shape = ctx.net().add_shape(t);
+    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
+    std::vector<int64_t> ones(static_cast<size_t>(extra), 1);
+    Layer* c = ctx.net().add_constant({extra}, Weights::from_vector(DataType::kINT64, ones));
+    set_layer_name(ctx, c, target, source_ir, sub_name(name, "ones"));
+    std::vector<Tensor*> parts{c->output(0), shape->output(0)};
+    Layer* cat = ctx.net().add_concatenation(parts, 0);
+    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "new_shape"));
+    l = ctx.net().add_shuffle(t, {}, cat->output(0));
+  }
+  set_layer_name(ctx, l, target, source_ir, sub_name(name, "broadcast"));
+  return l->output(0);
+}
+
+std::vector<Tensor*> broadcast(ConversionContext& ctx, std::span<Tensor* const> tensors,
+                               const Target& target, std::optional<SourceIR> source_ir,
+                               std::string_view name) {
+  int rank = 0;
+  Dims shape;
+  for (Tensor* t : tensors) {
+    rank = std::max(rank, t->dims().rank());
+    shape = broadcast_shape(shape, t->dims());  // fails before any layer is added
+  }
+  std::vector<Tensor*> out;
+  for (size_t i = 0; i < tensors.size(); ++i)
+    out.push_back(prepend_ones(ctx, tensors[i], rank, target, source_ir,
+                               tensors.size() == 2 ? sub_name(name, i == 0 ? "lhs" : "rhs")
+                                                   : sub_name(name, detail::cat("in", i))));
+  return out;
+}
+
+// ---- Note [Negative dims] ----
+
+int get_positive_dim(int64_t dim, int rank) {
+  int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
+  LK_CHECK(dim >= lo && dim <= hi, "dim ", dim, " is out of range for a rank-", rank,
+           " tensor (expected ", lo, "..", hi, ")");
+  return static_cast<int>(dim < 0 ? dim + std::max(rank, 1) : dim);
+}
+
+}  // namespace layerkit::impl
