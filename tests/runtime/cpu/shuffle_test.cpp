@@ -163,6 +163,15 @@ TEST(ConcatenationKernel, Int4ThroughEngine) {
   EXPECT_EQ(got, (std::vector<uint8_t>{0x07, 0xF8, 0x32}));
 }
 
+TEST(PaddingKernel, Int4ThroughEngine) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kINT4, {3});
+  net.mark_output(net.add_padding_nd(x, {1}, {2})->output(0));
+  // [-3, 4, 7] padded to [0, -3, 4, 7, 0, 0].
+  std::vector<uint8_t> got = run_packed(net, {pack_int4({-3, 4, 7})});
+  EXPECT_EQ(got, (std::vector<uint8_t>{0xD0, 0x74, 0x00}));
+}
+
 // ---- Identity ----
 
 TEST(IdentityKernel, CopiesEveryType) {
