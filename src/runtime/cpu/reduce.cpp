@@ -88,6 +88,10 @@ void reduce(const ReduceAttrs& a, const HostTensor& x, const HostTensor& out, Lo
 void run_reference(const ReduceAttrs& a, KernelCtx& ctx) {
   const HostTensor& x = ctx.input(0);
   const HostTensor& out = ctx.output(0);
+  // As at::amax/amin: an extremum of nothing is undefined.
+  if (x.numel() == 0 && out.numel() > 0 &&
+      (a.op == ReduceOperation::kMAX || a.op == ReduceOperation::kMIN))
+    ctx.fail(enum_name(a.op), " over zero elements (input ", x.dims.to_string(), ") has no value");
   if (is_floating(x.type)) {
     reduce<double>(
         a, x, out, [&](int64_t i) { return static_cast<double>(load_f(x, i)); },

@@ -92,6 +92,27 @@ TEST(Reduce, MaxPropagatesNaN) {
   expect_close(run1(net, {x}), at::amax(x, {1}));
 }
 
+TEST(Reduce, EmptyGroups) {
+  Network net;
+  Tensor* xi = net.add_input("x", DataType::kFLOAT, {-1, 3});
+  net.mark_output(net.add_reduce(xi, ReduceOperation::kSUM, 0b1, false)->output(0));
+  net.mark_output(net.add_reduce(xi, ReduceOperation::kPROD, 0b1, false)->output(0));
+  BuilderConfig config;
+  OptimizationProfile p;
+  p.set_dimensions("x", {0, 3}, {2, 3}, {4, 3});
+  config.profiles.push_back(p);
+  at::Tensor x = at::zeros({0, 3});
+  auto outs = run(net, {x}, config);
+  expect_close(outs.at(0), at::sum(x, {0}));
+  expect_close(outs.at(1), at::prod(x, 0));
+
+  Network net2;
+  Tensor* yi = net2.add_input("x", DataType::kFLOAT, {-1, 3});
+  net2.mark_output(net2.add_reduce(yi, ReduceOperation::kMAX, 0b1, false)->output(0));
+  expect_error([&] { run(net2, {x}, config); }, {"kMAX over zero elements", "[0,3]"},
+               ErrorCode::kRUNTIME);
+}
+
 TEST(Reduce, KnownValuesForShapeArithmetic) {
   Network net;
   Tensor* s = constant(net, at::tensor(std::vector<int64_t>{2, 3, 4}, at::kLong));
