@@ -1,16 +1,69 @@
-// Reference kernels for the Gather, Scatter, NonZero kinds (placeholder: not yet implemented).
+// Reference kernels for the Gather, Scatter, NonZero kinds.
+#include <cstring>
+
+#include "network/infer.h"
+#include "network/layers/gather_index.h"
 #include "runtime/cpu/kernel.h"
 
 namespace layerkit::cpu {
 
-void run_reference(const GatherAttrs&, KernelCtx& ctx) {
-  ctx.fail("not implemented");
+namespace {
+
+// Copies element `from` of `src` to element `to` of `dst` (same type), whatever the type.
+void copy_element(const HostTensor& src, int64_t from, const HostTensor& dst, int64_t to) {
+  const int64_t size = element_size(src.type);
+  std::memcpy(static_cast<char*>(dst.data) + to * size,
+              static_cast<const char*>(src.data) + from * size, static_cast<size_t>(size));
 }
-void run_reference(const ScatterAttrs&, KernelCtx& ctx) {
-  ctx.fail("not implemented");
+
+}  // namespace
+
+void run_reference(const GatherAttrs& a, KernelCtx& ctx) {
+  const HostTensor& data = ctx.input(0);
+  const HostTensor& ind = ctx.input(1);
+  const HostTensor& out = ctx.output(0);
+  // Inference has validated the axis; normalise it the same way.
+  int axis = a.mode == GatherMode::kND ? 0 : (a.axis < 0 ? a.axis + data.dims.rank() : a.axis);
+  auto src = detail::gather_sources(
+      a, axis, data.dims, ind.dims, out.dims, [&](int64_t i) { return load_i(ind, i); },
+      [&](const std::string& msg) { ctx.fail(msg); });
+  for (size_t i = 0; i < src.size(); ++i) copy_element(data, src[i], out, static_cast<int64_t>(i));
 }
+
+void run_reference(const ScatterAttrs& a, KernelCtx& ctx) {
+  const HostTensor& data = ctx.input(0);
+  const HostTensor& ind = ctx.input(1);
+  const HostTensor& upd = ctx.input(2);
+  const HostTensor& out = ctx.output(0);
+  int axis = a.mode == ScatterMode::kND ? 0 : (a.axis < 0 ? a.axis + data.dims.rank() : a.axis);
+  // Resolve (and range-check) every target before writing anything.
+  auto dst = detail::scatter_targets(
+      a, axis, data.dims, ind.dims, upd.dims, [&](int64_t i) { return load_i(ind, i); },
+      [&](const std::string& msg) { ctx.fail(msg); });
+  if (data.numel() > 0)
+    std::memcpy(out.data, data.data, static_cast<size_t>(data.numel() * element_size(data.type)));
+  // Duplicate targets: later updates (row-major order) win, as a sequential at::scatter does.
+  for (size_t i = 0; i < dst.size(); ++i) copy_element(upd, static_cast<int64_t>(i), out, dst[i]);
+}
+
 void run_reference(const NonZeroAttrs&, KernelCtx& ctx) {
-  ctx.fail("not implemented");
+  const HostTensor& x = ctx.input(0);
+  const HostTensor& out = ctx.output(0);
+  const int rank = x.dims.rank();
+  const int64_t count = out.dims[1];
+  int64_t c = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    bool nz = is_floating(x.type) ? load_f(x, i) != 0.0f : load_i(x, i) != 0;
+    if (!nz) continue;
+    if (c >= count) ctx.fail("more nonzero elements than the inferred count ", count);
+    int64_t rest = i;
+    for (int d = rank - 1; d >= 0; --d) {
+      store_i(out, d * count + c, rest % x.dims[d]);
+      rest /= x.dims[d];
+    }
+    ++c;
+  }
+  if (c != count) ctx.fail("found ", c, " nonzero elements but inference counted ", count);
 }
 
 }  // namespace layerkit::cpu
