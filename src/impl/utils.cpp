@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/element.h"
+
 namespace layerkit::impl {
 
 std::string sub_name(std::string_view name, std::string_view suffix) {
@@ -166,47 +168,19 @@ Tensor* cast_to(ConversionContext& ctx, Tensor* t, DataType type, const Target& 
 }
 
 namespace {
-// Encodes `count` copies of a value into a Weights of `type` (Note [Scalar conversions]).
+// Encodes `count` copies of a value into a Weights of `type` (Note [Scalar conversions]); ints
+// are stored exactly when `exact_int` is given.
 Weights fill_weights(DataType type, int64_t count, double v, std::optional<int64_t> exact_int) {
+  LK_CHECK(!is_sub_byte(type) && type != DataType::kFP8 && type != DataType::kE8M0,
+           "cannot make a ", data_type_name(type),
+           " constant from a scalar; quantize a float constant instead");
   Weights w = Weights::zeros(type, count);
-  auto* p = static_cast<uint8_t*>(const_cast<void*>(w.data()));
+  void* p = const_cast<void*>(w.data());
   for (int64_t i = 0; i < count; ++i) {
-    switch (type) {
-      case DataType::kFLOAT: {
-        float f = static_cast<float>(v);
-        std::memcpy(p + i * 4, &f, 4);
-        break;
-      }
-      case DataType::kHALF: {
-        uint16_t h = float_to_half_bits(static_cast<float>(v));
-        std::memcpy(p + i * 2, &h, 2);
-        break;
-      }
-      case DataType::kBF16: {
-        uint16_t h = float_to_bf16_bits(static_cast<float>(v));
-        std::memcpy(p + i * 2, &h, 2);
-        break;
-      }
-      case DataType::kINT8: p[i] = static_cast<uint8_t>(static_cast<int8_t>(exact_int.value_or(static_cast<int64_t>(v)))); break;
-      case DataType::kUINT8: p[i] = static_cast<uint8_t>(exact_int.value_or(static_cast<int64_t>(v))); break;
-      case DataType::kINT32: {
-        auto x = static_cast<int32_t>(exact_int.value_or(static_cast<int64_t>(v)));
-        std::memcpy(p + i * 4, &x, 4);
-        break;
-      }
-      case DataType::kINT64: {
-        int64_t x = exact_int.value_or(static_cast<int64_t>(v));
-        std::memcpy(p + i * 8, &x, 8);
-        break;
-      }
-      case DataType::kBOOL: p[i] = v != 0.0 ? 1 : 0; break;
-      case DataType::kFP8:
-      case DataType::kINT4:
-      case DataType::kFP4:
-      case DataType::kE8M0:
-        LK_FAIL(kINVALID_ARGUMENT, "cannot make a ", data_type_name(type),
-                " constant from a scalar; quantize a float constant instead");
-    }
+    if (exact_int && !is_floating(type))
+      store_i(type, p, i, *exact_int);
+    else
+      store_f(type, p, i, static_cast<float>(v));
   }
   return w;
 }

@@ -24,6 +24,9 @@ std::string_view enum_name(ElementWiseOperation v) {
     LK_NAME(kEQUAL);
     LK_NAME(kGREATER);
     LK_NAME(kLESS);
+    LK_NAME(kBITWISE_AND);
+    LK_NAME(kBITWISE_OR);
+    LK_NAME(kBITWISE_XOR);
   }
   return "?";
 }

@@ -50,6 +50,10 @@ enum class ElementWiseOperation : int32_t {
   kEQUAL,
   kGREATER,
   kLESS,
+  // layerkit extensions (no TensorRT counterpart): bitwise operations on integers and bools.
+  kBITWISE_AND,
+  kBITWISE_OR,
+  kBITWISE_XOR,
 };
 enum class UnaryOperation : int32_t {
   kEXP,

@@ -57,8 +57,9 @@ bool tracks_values(DataType t) {
 void infer(const ElementWiseAttrs& a, InferCtx& ctx) {
   using E = ElementWiseOperation;
   ctx.check(ctx.num_inputs() == 2, "ElementWise takes 2 inputs, got ", ctx.num_inputs());
-  ctx.check(a.op >= E::kSUM && a.op <= E::kLESS, "operation ", static_cast<int>(a.op),
-            " is not an ElementWiseOperation (expected 0..", static_cast<int>(E::kLESS), ")");
+  ctx.check(a.op >= E::kSUM && a.op <= E::kBITWISE_XOR, "operation ", static_cast<int>(a.op),
+            " is not an ElementWiseOperation (expected 0..", static_cast<int>(E::kBITWISE_XOR),
+            ")");
   const ValueDesc& x = ctx.input(0);
   const ValueDesc& y = ctx.input(1);
   ctx.check(x.type == y.type, "operand types differ (", data_type_name(x.type), " and ",
@@ -66,6 +67,8 @@ void infer(const ElementWiseAttrs& a, InferCtx& ctx) {
   // Accepted types per TensorRT's ElementWise operator table (TensorRT 10).
   if (is_logical(a.op)) {
     check_type(ctx, 0, {kBool});
+  } else if (is_bitwise(a.op)) {
+    check_type(ctx, 0, {DataType::kUINT8, kI8, kI32, kI64, kBool});
   } else if (is_comparison(a.op)) {
     check_type(ctx, 0, {kF32, kF16, kBF16, kI32, kI64});
   } else {

@@ -21,6 +21,11 @@ inline bool is_logical(ElementWiseOperation op) {
          op == ElementWiseOperation::kXOR;
 }
 
+inline bool is_bitwise(ElementWiseOperation op) {
+  return op == ElementWiseOperation::kBITWISE_AND || op == ElementWiseOperation::kBITWISE_OR ||
+         op == ElementWiseOperation::kBITWISE_XOR;
+}
+
 // Two's complement wrap of an int64 value to an integer type (bool: nonzero is 1), as a store
 // into that type does; known values must match what the kernel would store.
 inline int64_t wrap_to(DataType t, int64_t v) {
@@ -94,6 +99,12 @@ inline std::optional<int64_t> elementwise_int(ElementWiseOperation op, int64_t a
       return a > b ? 1 : 0;
     case E::kLESS:
       return a < b ? 1 : 0;
+    case E::kBITWISE_AND:
+      return a & b;
+    case E::kBITWISE_OR:
+      return a | b;
+    case E::kBITWISE_XOR:
+      return a ^ b;
   }
   return 0;
 }
@@ -140,7 +151,10 @@ inline float elementwise_float(ElementWiseOperation op, float a, float b) {
     case E::kAND:
     case E::kOR:
     case E::kXOR:
-      break;  // bool only; handled in the integer domain
+    case E::kBITWISE_AND:
+    case E::kBITWISE_OR:
+    case E::kBITWISE_XOR:
+      break;  // integer and bool only; handled in the integer domain
   }
   return 0.0f;
 }

@@ -3,7 +3,7 @@
 
 #include "network/infer.h"
 #include "network/layers/gather_index.h"
-#include "runtime/cpu/kernel.h"
+#include "core/element.h"
 
 namespace layerkit::detail {
 
@@ -177,8 +177,8 @@ void infer(const NonZeroAttrs&, InferCtx& ctx) {
   int64_t n = x.dims.volume(), count = 0;
   std::vector<int64_t> flat;
   for (int64_t i = 0; i < n; ++i) {
-    bool nz = is_floating(x.type) ? cpu::load_f(x.type, x.host_data, i) != 0.0f
-                                  : cpu::load_i(x.type, x.host_data, i) != 0;
+    bool nz = is_floating(x.type) ? load_f(x.type, x.host_data, i) != 0.0f
+                                  : load_i(x.type, x.host_data, i) != 0;
     if (nz) {
       ++count;
       if (rank * count <= kMaxKnownValues) flat.push_back(i);

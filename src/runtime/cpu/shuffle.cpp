@@ -1,6 +1,6 @@
 // Reference kernels for the Shuffle, Identity, Cast, Shape, Concatenation, Padding kinds.
 // These move elements without looking at them, so one byte-copy per element serves every type
-// (sub-byte types hold one element per byte here, Note [CPU element representation]).
+// (sub-byte types hold one element per byte here, Note [Host element representation]).
 #include <cstring>
 
 #include "runtime/cpu/kernel.h"

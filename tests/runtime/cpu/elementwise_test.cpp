@@ -76,6 +76,12 @@ at::Tensor aten_binary(E op, const at::Tensor& a, const at::Tensor& b) {
       return in_float2(a, b, [](auto& p, auto& q) { return at::gt(p, q); });
     case E::kLESS:
       return in_float2(a, b, [](auto& p, auto& q) { return at::lt(p, q); });
+    case E::kBITWISE_AND:
+      return at::bitwise_and(a, b);
+    case E::kBITWISE_OR:
+      return at::bitwise_or(a, b);
+    case E::kBITWISE_XOR:
+      return at::bitwise_xor(a, b);
   }
   return {};
 }
@@ -144,6 +150,21 @@ TEST(ElementWiseKernel, LogicalOpsOnBool) {
     at::Tensor a = random(DataType::kBOOL, {2, 1, 4}, seed += 2);
     at::Tensor b = random(DataType::kBOOL, {1, 3, 4}, seed + 1);
     expect_close(run_binary(op, a, b), aten_binary(op, a, b), 1.0, std::string(enum_name(op)));
+  }
+}
+
+TEST(ElementWiseKernel, BitwiseOpsOnIntegersAndBools) {
+  uint64_t seed = 250;
+  for (DataType t : {DataType::kUINT8, DataType::kINT8, DataType::kINT32, DataType::kINT64,
+                     DataType::kBOOL}) {
+    for (E op : {E::kBITWISE_AND, E::kBITWISE_OR, E::kBITWISE_XOR}) {
+      // Negative values exercise the sign bits of the signed types.
+      double lo = t == DataType::kUINT8 ? 0 : -100, hi = t == DataType::kUINT8 ? 255 : 100;
+      at::Tensor a = random(t, {2, 1, 4}, seed += 2, lo, hi);
+      at::Tensor b = random(t, {1, 3, 4}, seed + 1, lo, hi);
+      expect_close(run_binary(op, a, b), aten_binary(op, a, b), 1.0,
+                   name_of(t, enum_name(op)));
+    }
   }
 }
 
