@@ -11,7 +11,7 @@ struct ConvCase {
   std::vector<int64_t> x;  // [N, C, spatial...]
   int64_t k = 1;           // num_output_maps
   std::vector<int64_t> ksize;
-  std::vector<int64_t> stride, dil, pre, post;  // empty: default
+  std::vector<int64_t> stride{}, dil{}, pre{}, post{};  // empty: default
   int64_t groups = 1;
   PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
   bool bias = true;
@@ -131,7 +131,7 @@ std::pair<at::Tensor, at::Tensor> run_case(const ConvCase& c, DataType t, bool t
 
   auto stride = or_fill(c.stride, n, 1), dil = or_fill(c.dil, n, 1);
   std::vector<int64_t> zeros(n, 0);
-  std::optional<at::Tensor> bias;
+  c10::optional<at::Tensor> bias;
   if (c.bias) bias = f32(b);
   at::Tensor expected;
   if (!transposed) {

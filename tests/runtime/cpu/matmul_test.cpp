@@ -16,11 +16,12 @@ at::Tensor run_mm(const at::Tensor& a, Op op0, const at::Tensor& b, Op op1) {
   return run1(net, {a, b});
 }
 
-// Storage shape of an operand with batch dims `batch`, used as rows x cols (or a vector of
-// length cols).
-std::vector<int64_t> shape_of(std::vector<int64_t> batch, Op op, int64_t rows, int64_t cols) {
+// Storage shape of an operand with batch dims `batch`, used as rows x cols (or, as a vector,
+// of the contraction length: cols for operand 0, rows for operand 1).
+std::vector<int64_t> shape_of(std::vector<int64_t> batch, Op op, int64_t rows, int64_t cols,
+                              bool second) {
   if (op == Op::kVECTOR) {
-    batch.push_back(cols);
+    batch.push_back(second ? rows : cols);
   } else if (op == Op::kTRANSPOSE) {
     batch.push_back(cols);
     batch.push_back(rows);
@@ -52,8 +53,8 @@ TEST(MatrixMultiplyCpu, AllOpCombinationsWithBroadcastBatch) {
   for (DataType t : kFloatTypes)
     for (Op op0 : {Op::kNONE, Op::kTRANSPOSE, Op::kVECTOR})
       for (Op op1 : {Op::kNONE, Op::kTRANSPOSE, Op::kVECTOR}) {
-        at::Tensor a = random(t, shape_of({2, 1}, op0, m, k), ++seed);
-        at::Tensor b = random(t, shape_of({1, 3}, op1, k, n), ++seed);
+        at::Tensor a = random(t, shape_of({2, 1}, op0, m, k, false), ++seed);
+        at::Tensor b = random(t, shape_of({1, 3}, op1, k, n, true), ++seed);
         at::Tensor got = run_mm(a, op0, b, op1);
         std::string what = std::string(data_type_name(t)) + " " + std::string(enum_name(op0)) +
                            " x " + std::string(enum_name(op1));

@@ -53,7 +53,6 @@ struct SymCase {
   std::string name;
   std::vector<int64_t> x, window, stride, pad;
   bool ceil = false;
-  std::vector<int64_t> dil;  // max only
 };
 
 // Symmetric padding: ATen's padding argument; ceil cases chosen so the last window starts
