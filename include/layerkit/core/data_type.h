@@ -46,8 +46,8 @@ bool is_sub_byte(DataType t);  // kINT4, kFP4
 //   (E4M3 has no infinity), as torch's float8_e4m3fn does. NaN stays NaN (0x7f / 0xff).
 // - To FP4 E2M1: round to nearest even on the grid {0, .5, 1, 1.5, 2, 3, 4, 6}, saturating to
 //   +-6; the format has no NaN, so NaN maps to +6 (documented in docs/data_types.md).
-// - To E8M0 (2^(e-127), e in 0..254; 0xff is NaN): the nearest power of two in the log domain
-//   (ties, i.e. mantissa exactly 1.5, round up), so the result is never below half the input;
+// - To E8M0 (2^(e-127), e in 0..254; 0xff is NaN): the nearest power of two by value (a
+//   mantissa of exactly 1.5, the midpoint, rounds up), so the result is never below half the input;
 //   values <= 2^-127 (and zero, negatives) give 0x00, >= 2^127 gives 0xfe, NaN gives 0xff.
 // - Float to integer: truncate toward zero, saturate to the type's range, NaN gives 0.
 // - Integer to narrower integer: two's complement wrap, as C++ and torch do.
