@@ -8,10 +8,10 @@
 namespace layerkit {
 
 // Note [Host element representation]
-// On the host (CPU executor buffers, run-time inference inputs) every element occupies whole bytes: kFLOAT float; kHALF and kBF16 their
-// 16 bits; kINT8/kUINT8/kINT32/kINT64 native; kBOOL one byte 0 or 1; kFP8 and kE8M0 their byte;
-// kINT4 one int8 in [-8, 7]; kFP4 one byte holding the 4-bit code. Sub-byte types are packed
-// only at the engine's inputs and outputs and in Weights.
+// On the host (CPU executor buffers, run-time inference inputs) every element occupies whole bytes:
+// kFLOAT float; kHALF and kBF16 their 16 bits; kINT8/kUINT8/kINT32/kINT64 native; kBOOL one byte 0
+// or 1; kFP8 and kE8M0 their byte; kINT4 one int8 in [-8, 7]; kFP4 one byte holding the 4-bit code.
+// Sub-byte types are packed only at the engine's inputs and outputs and in Weights.
 int64_t element_size(DataType t);
 
 // Unpacks `count` packed sub-byte elements into the executor representation and back; other

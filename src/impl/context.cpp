@@ -7,14 +7,22 @@ namespace layerkit::impl {
 
 std::string_view source_ir_name(SourceIR ir) {
   switch (ir) {
-    case SourceIR::kATEN: return "aten";
-    case SourceIR::kTORCHSCRIPT: return "torchscript";
-    case SourceIR::kNN: return "nn";
-    case SourceIR::kACC: return "acc";
-    case SourceIR::kPRIM: return "prim";
-    case SourceIR::kCORE_ATEN: return "core_aten";
-    case SourceIR::kUNKNOWN: return "unknown";
-    case SourceIR::kONNX: return "onnx";
+    case SourceIR::kATEN:
+      return "aten";
+    case SourceIR::kTORCHSCRIPT:
+      return "torchscript";
+    case SourceIR::kNN:
+      return "nn";
+    case SourceIR::kACC:
+      return "acc";
+    case SourceIR::kPRIM:
+      return "prim";
+    case SourceIR::kCORE_ATEN:
+      return "core_aten";
+    case SourceIR::kUNKNOWN:
+      return "unknown";
+    case SourceIR::kONNX:
+      return "onnx";
   }
   return "?";
 }

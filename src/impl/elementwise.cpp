@@ -1,5 +1,6 @@
 // Element-wise building blocks: binary arithmetic, logical, bitwise and comparison ops, and unary
-// ops, following PyTorch's promotion (Note [Type promotion]) and broadcasting (Note [Broadcasting]).
+// ops, following PyTorch's promotion (Note [Type promotion]) and broadcasting (Note
+// [Broadcasting]).
 #include "layerkit/impl/elementwise.h"
 
 #include <algorithm>
@@ -56,8 +57,8 @@ Tensor* arithmetic(ConversionContext& ctx, const Target& target, std::optional<S
   return cast_to(ctx, r, t, target, source_ir, name);
 }
 
-Tensor* unary_layer(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Tensor* x, U op) {
+Tensor* unary_layer(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* x, U op) {
   Layer* l = ctx.net().add_unary(x, op);
   set_layer_name(ctx, l, target, source_ir, name);
   return l->output(0);
@@ -68,11 +69,13 @@ Tensor* input_tensor(ConversionContext& ctx, const Operand& op, DataType type, c
   return to_tensor(ctx, op, type, operand_rank(op), target, source_ir, name);
 }
 
-bool is_int_or_bool(DataType t) { return is_integer(t) || t == DataType::kBOOL; }
+bool is_int_or_bool(DataType t) {
+  return is_integer(t) || t == DataType::kBOOL;
+}
 
 // trunc(x) for floating x: sign(x) * floor(|x|) (exact, keeps NaN and infinities).
-Tensor* trunc_float(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Tensor* x) {
+Tensor* trunc_float(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* x) {
   Tensor* a = unary_layer(ctx, target, source_ir, sub_name(name, "abs"), x, U::kABS);
   Tensor* f = unary_layer(ctx, target, source_ir, sub_name(name, "floor"), a, U::kFLOOR);
   Tensor* s = unary_layer(ctx, target, source_ir, sub_name(name, "sign"), x, U::kSIGN);
@@ -107,7 +110,9 @@ Tensor* compare_or_equal(ConversionContext& ctx, const Target& target,
   return binary_layer(ctx, target, source_ir, name, s, e, E::kOR, DataType::kBOOL);
 }
 
-bool is_one(const Operand& op) { return op.is_scalar() && op.as_double() == 1.0; }
+bool is_one(const Operand& op) {
+  return op.is_scalar() && op.as_double() == 1.0;
+}
 
 }  // namespace
 
@@ -116,9 +121,8 @@ Tensor* add(ConversionContext& ctx, const Target& target, std::optional<SourceIR
   return guarded(ctx, "elementwise::add", target, name, {&lhs, &rhs, &alpha}, [&]() -> Tensor* {
     LK_CHECK(alpha.is_scalar(), "alpha must be a scalar");
     DataType t = result_type({&lhs, &rhs});
-    LK_CHECK(!(is_int_or_bool(t) && alpha.is_float()),
-             "alpha is a float but the operands are ", data_type_name(t),
-             "; integral inputs need an integral alpha (as torch requires)");
+    LK_CHECK(!(is_int_or_bool(t) && alpha.is_float()), "alpha is a float but the operands are ",
+             data_type_name(t), "; integral inputs need an integral alpha (as torch requires)");
     Operand scaled = rhs;
     if (!is_one(alpha))
       scaled = arithmetic(ctx, target, source_ir, sub_name(name, "alpha"), rhs, alpha, E::kPROD, t);
@@ -131,7 +135,8 @@ Tensor* sub(ConversionContext& ctx, const Target& target, std::optional<SourceIR
   return guarded(ctx, "elementwise::sub", target, name, {&lhs, &rhs, &alpha}, [&]() -> Tensor* {
     LK_CHECK(alpha.is_scalar(), "alpha must be a scalar");
     DataType t = result_type({&lhs, &rhs});
-    LK_CHECK(t != DataType::kBOOL, "subtracting bool tensors is not supported (as in torch); use "
+    LK_CHECK(t != DataType::kBOOL,
+             "subtracting bool tensors is not supported (as in torch); use "
              "logical_xor");
     LK_CHECK(!(is_integer(t) && alpha.is_float()), "alpha is a float but the operands are ",
              data_type_name(t), "; integral inputs need an integral alpha (as torch requires)");
@@ -144,9 +149,8 @@ Tensor* sub(ConversionContext& ctx, const Target& target, std::optional<SourceIR
 
 Tensor* mul(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
             std::string_view name, Operand lhs, Operand rhs) {
-  return guarded(ctx, "elementwise::mul", target, name, {&lhs, &rhs}, [&] {
-    return arithmetic(ctx, target, source_ir, name, lhs, rhs, E::kPROD);
-  });
+  return guarded(ctx, "elementwise::mul", target, name, {&lhs, &rhs},
+                 [&] { return arithmetic(ctx, target, source_ir, name, lhs, rhs, E::kPROD); });
 }
 
 namespace {
@@ -162,31 +166,31 @@ Tensor* div_impl(ConversionContext& ctx, const Target& target, std::optional<Sou
   if (*mode == "floor") return arithmetic(ctx, target, source_ir, name, lhs, rhs, E::kFLOOR_DIV, t);
   LK_CHECK(*mode == "trunc", "rounding_mode '", *mode, "' is not one of none, 'trunc', 'floor'");
   if (!is_floating(t)) return arithmetic(ctx, target, source_ir, name, lhs, rhs, E::kDIV, t);
-  Tensor* q = arithmetic(ctx, target, source_ir, sub_name(name, "quotient"), lhs, rhs, E::kDIV, t);
-  return trunc_float(ctx, target, source_ir, name, q);
+  // Note [Precision policy]: truncate the fp32 quotient, round once.
+  DataType ct = compute_type(t);
+  Tensor* q = arithmetic(ctx, target, source_ir, sub_name(name, "quotient"), lhs, rhs, E::kDIV, ct);
+  Tensor* r = trunc_float(ctx, target, source_ir, ct == t ? name : sub_name(name, "trunc"), q);
+  return cast_to(ctx, r, t, target, source_ir, name);
 }
 }  // namespace
 
 Tensor* div(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
             std::string_view name, Operand lhs, Operand rhs,
             std::optional<std::string_view> rounding_mode) {
-  return guarded(ctx, "elementwise::div", target, name, {&lhs, &rhs}, [&] {
-    return div_impl(ctx, target, source_ir, name, lhs, rhs, rounding_mode);
-  });
+  return guarded(ctx, "elementwise::div", target, name, {&lhs, &rhs},
+                 [&] { return div_impl(ctx, target, source_ir, name, lhs, rhs, rounding_mode); });
 }
 
 Tensor* floor_div(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                   std::string_view name, Operand lhs, Operand rhs) {
-  return guarded(ctx, "elementwise::floor_div", target, name, {&lhs, &rhs}, [&] {
-    return div_impl(ctx, target, source_ir, name, lhs, rhs, "floor");
-  });
+  return guarded(ctx, "elementwise::floor_div", target, name, {&lhs, &rhs},
+                 [&] { return div_impl(ctx, target, source_ir, name, lhs, rhs, "floor"); });
 }
 
 Tensor* trunc_div(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                   std::string_view name, Operand lhs, Operand rhs) {
-  return guarded(ctx, "elementwise::trunc_div", target, name, {&lhs, &rhs}, [&] {
-    return div_impl(ctx, target, source_ir, name, lhs, rhs, "trunc");
-  });
+  return guarded(ctx, "elementwise::trunc_div", target, name, {&lhs, &rhs},
+                 [&] { return div_impl(ctx, target, source_ir, name, lhs, rhs, "trunc"); });
 }
 
 Tensor* fmod(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
@@ -194,10 +198,18 @@ Tensor* fmod(ConversionContext& ctx, const Target& target, std::optional<SourceI
   return guarded(ctx, "elementwise::fmod", target, name, {&lhs, &rhs}, [&]() -> Tensor* {
     DataType t = result_type({&lhs, &rhs});
     LK_CHECK(t != DataType::kBOOL, "fmod does not take bool operands");
-    // lhs - trunc(lhs / rhs) * rhs: the remainder takes the sign of lhs.
-    Tensor* q = div_impl(ctx, target, source_ir, sub_name(name, "trunc_div"), lhs, rhs, "trunc");
-    Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, rhs, E::kPROD, t);
-    return arithmetic(ctx, target, source_ir, name, lhs, p, E::kSUB, t);
+    // lhs - trunc(lhs / rhs) * rhs: the remainder takes the sign of lhs. Computed per
+    // Note [Precision policy].
+    DataType ct = compute_type(t);
+    Tensor* a =
+        to_tensor(ctx, lhs, ct, operand_rank(lhs), target, source_ir, sub_name(name, "lhs"));
+    Tensor* b =
+        to_tensor(ctx, rhs, ct, operand_rank(rhs), target, source_ir, sub_name(name, "rhs"));
+    Tensor* q = div_impl(ctx, target, source_ir, sub_name(name, "trunc_div"), a, b, "trunc");
+    Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, b, E::kPROD, ct);
+    Tensor* r = arithmetic(ctx, target, source_ir, ct == t ? name : sub_name(name, "sub"), a, p,
+                           E::kSUB, ct);
+    return cast_to(ctx, r, t, target, source_ir, name);
   });
 }
 
@@ -214,7 +226,7 @@ Tensor* pow(ConversionContext& ctx, const Target& target, std::optional<SourceIR
 
 #define LK_BINARY_BLOCK(fn, body)                                                             \
   Tensor* fn(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir, \
-             std::string_view name, Operand lhs, Operand rhs) {                              \
+             std::string_view name, Operand lhs, Operand rhs) {                               \
     return guarded(ctx, "elementwise::" #fn, target, name, {&lhs, &rhs},                      \
                    [&]() -> Tensor* { return body; });                                        \
   }
@@ -248,9 +260,9 @@ enum class IntRule {
   kIDENTITY,  // integer inputs are returned unchanged (floor, ceil, round)
 };
 
-Tensor* unary_block(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name,
-                    const Operand& input, std::string_view block, U op, IntRule rule) {
+Tensor* unary_block(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, const Operand& input, std::string_view block, U op,
+                    IntRule rule) {
   return guarded(ctx, block, target, name, {&input}, [&]() -> Tensor* {
     DataType t = operand_type(input);
     if (is_int_or_bool(t)) {
@@ -272,7 +284,8 @@ Tensor* unary_block(ConversionContext& ctx, const Target& target,
           }
           break;
         case IntRule::kIDENTITY:
-          LK_CHECK(t != DataType::kBOOL, enum_name(op), " does not take bool tensors (as in torch)");
+          LK_CHECK(t != DataType::kBOOL, enum_name(op),
+                   " does not take bool tensors (as in torch)");
           return input_tensor(ctx, input, t, target, source_ir, name);
       }
     }

@@ -24,8 +24,8 @@ void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
   for (int i = 0; i < layer->num_outputs(); ++i) {
     std::string tname = layer->num_outputs() == 1 ? full : detail::cat(full, "_output", i);
     std::string candidate = tname;
-    for (int k = 1; ctx.net().find_tensor(candidate) &&
-                    ctx.net().find_tensor(candidate) != layer->output(i);
+    for (int k = 1;
+         ctx.net().find_tensor(candidate) && ctx.net().find_tensor(candidate) != layer->output(i);
          ++k)
       candidate = detail::cat(tname, "_", k);
     layer->output(i)->set_name(candidate);
@@ -54,17 +54,18 @@ std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view bloc
     return body();
   } catch (const Error& e) {
     ctx.net().rollback(mark);
-    throw Error(e.code(), detail::cat(block, " (target ", target.name, ", name '", name,
-                                      "', operands ", describe_operands(operands), "): ", e.what()));
+    throw Error(e.code(),
+                detail::cat(block, " (target ", target.name, ", name '", name, "', operands ",
+                            describe_operands(operands), "): ", e.what()));
   }
 }
 
 Tensor* guarded(ConversionContext& ctx, std::string_view block, const Target& target,
                 std::string_view name, std::initializer_list<const Operand*> operands,
                 const std::function<Tensor*()>& body) {
-  return guarded_multi(ctx, block, target, name, operands, [&] {
-           return std::vector<Tensor*>{body()};
-         }).front();
+  return guarded_multi(ctx, block, target, name, operands,
+                       [&] { return std::vector<Tensor*>{body()}; })
+      .front();
 }
 
 // ---- Note [Type promotion] ----
@@ -77,11 +78,16 @@ Category category(DataType t) {
 }
 int int_rank(DataType t) {
   switch (t) {
-    case DataType::kUINT8: return 1;
-    case DataType::kINT8: return 2;
-    case DataType::kINT32: return 3;
-    case DataType::kINT64: return 4;
-    default: return 0;
+    case DataType::kUINT8:
+      return 1;
+    case DataType::kINT8:
+      return 2;
+    case DataType::kINT32:
+      return 3;
+    case DataType::kINT64:
+      return 4;
+    default:
+      return 0;
   }
 }
 void check_promotable(DataType t) {
@@ -159,6 +165,10 @@ DataType result_type(std::initializer_list<const Operand*> operands) {
 
 // ---- casts and constants ----
 
+DataType compute_type(DataType t) {
+  return t == DataType::kHALF || t == DataType::kBF16 ? DataType::kFLOAT : t;
+}
+
 Tensor* cast_to(ConversionContext& ctx, Tensor* t, DataType type, const Target& target,
                 std::optional<SourceIR> source_ir, std::string_view name) {
   if (t->type() == type) return t;
@@ -202,7 +212,8 @@ Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int 
   }
   if (op.is_scalar()) {
     Dims dims = Dims::of_rank(rank, 1);
-    std::optional<int64_t> exact = op.is_int() ? std::optional<int64_t>(op.int_value()) : std::nullopt;
+    std::optional<int64_t> exact =
+        op.is_int() ? std::optional<int64_t>(op.int_value()) : std::nullopt;
     Layer* l = ctx.net().add_constant(dims, fill_weights(type, 1, op.as_double(), exact));
     set_layer_name(ctx, l, target, source_ir, sub_name(name, "scalar"));
     return l->output(0);
@@ -211,7 +222,8 @@ Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int 
   Weights w = c.weights;
   if (!c.doubles.empty()) {
     LK_CHECK(ctx.settings().doubles == DoublePolicy::kTRUNCATE_WITH_WARNING, "constant ",
-             c.dims.to_string(), " holds float64 values, which no layer accepts, and the context "
+             c.dims.to_string(),
+             " holds float64 values, which no layer accepts, and the context "
              "rejects them (ConversionSettings::doubles); cast it to float32 first");
     ctx.warn(detail::cat("'", name, "': float64 constant ", c.dims.to_string(),
                          " truncated to float32"));

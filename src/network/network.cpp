@@ -24,7 +24,8 @@ std::string_view layer_kind_name(LayerKind k) {
 std::string_view layer_kind_upper_name(LayerKind k) {
   switch (k) {
 #define LK_LAYER_KIND(e, name, attrs) \
-  case LayerKind::e: return std::string_view(#e).substr(1);
+  case LayerKind::e:                  \
+    return std::string_view(#e).substr(1);
 #include "layerkit/network/layer_kinds.def"
 #undef LK_LAYER_KIND
   }
@@ -176,7 +177,8 @@ NetworkMark Network::mark() const {
 void Network::rollback(const NetworkMark& mark) {
   LK_ASSERT(mark.num_layers <= layers_.size() && mark.num_tensors <= tensors_.size(),
             "rollback to a mark from the future");
-  for (size_t i = mark.num_tensors; i < tensors_.size(); ++i) tensor_names_.erase(tensors_[i]->name_);
+  for (size_t i = mark.num_tensors; i < tensors_.size(); ++i)
+    tensor_names_.erase(tensors_[i]->name_);
   for (size_t i = mark.num_layers; i < layers_.size(); ++i) layer_names_.erase(layers_[i]->name_);
   tensors_.resize(mark.num_tensors);
   layers_.resize(mark.num_layers);

@@ -39,8 +39,11 @@ TEST(Builder, ProfileMissingOneInputFails) {
 
 TEST(Builder, MinAboveOptIsRejected) {
   OptimizationProfile p;
-  expect_error([&] { p.set_dimensions("x", {4, 4}, {2, 4}, {8, 4}); },
-               {"min <= opt <= max", "axis 0", "[4,4]", "[2,4]"});
+  expect_error(
+      [&] {
+        p.set_dimensions("x", {4, 4}, {2, 4}, {8, 4});
+      },
+      {"min <= opt <= max", "axis 0", "[4,4]", "[2,4]"});
   expect_error([&] { p.set_dimensions("x", {1, 4}, {2, 4}, {8}); }, {"different ranks"});
   expect_error([&] { p.set_dimensions("x", {-1, 4}, {2, 4}, {8, 4}); }, {"concrete"});
 }
@@ -81,7 +84,8 @@ TEST(Builder, BadThreadCountFails) {
 
 TEST(Builder, EngineCopiesTheNetwork) {
   auto net = two_input_sum();
-  auto engine = Builder::build(*net, profile_config({1, 4}, {2, 4}, {4, 4}, {1, 4}, {2, 4}, {4, 4}));
+  auto engine =
+      Builder::build(*net, profile_config({1, 4}, {2, 4}, {4, 4}, {1, 4}, {2, 4}, {4, 4}));
   std::string text = engine->network().to_string();
   net->layer(2)->set_name("renamed");
   EXPECT_EQ(engine->network().to_string(), text);

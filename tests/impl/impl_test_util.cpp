@@ -49,7 +49,8 @@ void expect_block_error(const std::vector<at::Tensor>& inputs, const BlockFn& bl
   for (size_t i = 0; i < inputs.size(); ++i)
     ins.push_back(net.add_input("in" + std::to_string(i), from_aten(inputs[i].scalar_type()),
                                 dims_of(inputs[i])));
-  expect_error_unchanged(net, [&] { block(ctx, ins); }, fragments);
+  expect_error_unchanged(
+      net, [&] { block(ctx, ins); }, fragments);
 }
 
 }  // namespace lktest

@@ -5,7 +5,8 @@ namespace lktest {
 namespace {
 
 Tensor* int64_constant(Network& net, std::vector<int64_t> v) {
-  return net.add_constant({static_cast<int64_t>(v.size())}, Weights::from_vector(DataType::kINT64, v))
+  return net
+      .add_constant({static_cast<int64_t>(v.size())}, Weights::from_vector(DataType::kINT64, v))
       ->output(0);
 }
 
@@ -52,13 +53,14 @@ TEST(ShapeTensors, ArithmeticOnShapesIsFoldedAtBuildTime) {
   ASSERT_EQ(shape->known_values().size(), 3u);
   EXPECT_EQ(*shape->known_values()[0], 2);
   EXPECT_FALSE(shape->known_values()[1].has_value());
-  Tensor* half = net.add_elementwise(shape, int64_constant(net, {1, 1, 2}),
-                                     ElementWiseOperation::kDIV)
-                     ->output(0);
+  Tensor* half =
+      net.add_elementwise(shape, int64_constant(net, {1, 1, 2}), ElementWiseOperation::kDIV)
+          ->output(0);
   EXPECT_EQ(*half->known_values()[2], 3);
   EXPECT_FALSE(half->known_values()[1].has_value());
-  Tensor* idx = net.add_constant({}, Weights::from_vector(DataType::kINT32, std::vector<int32_t>{2}))
-                    ->output(0);
+  Tensor* idx =
+      net.add_constant({}, Weights::from_vector(DataType::kINT32, std::vector<int32_t>{2}))
+          ->output(0);
   Tensor* last = net.add_gather(half, idx, 0)->output(0);
   EXPECT_EQ(last->dims(), (Dims{}));
   ASSERT_EQ(last->known_values().size(), 1u);

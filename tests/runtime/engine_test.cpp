@@ -26,8 +26,11 @@ struct Fixture {
 
 TEST(ExecutionContext, ShapeOutsideProfileIsRejected) {
   Fixture f;
-  expect_error([&] { f.ctx->set_input_shape("x", {5, 3}); },
-               {"'x'", "[5,3]", "outside optimization profile 0", "max [4,3]"});
+  expect_error(
+      [&] {
+        f.ctx->set_input_shape("x", {5, 3});
+      },
+      {"'x'", "[5,3]", "outside optimization profile 0", "max [4,3]"});
   expect_error([&] { f.ctx->set_input_shape("x", {2, 4}); }, {"static dims", "axis 1"});
   expect_error([&] { f.ctx->set_input_shape("x", {2}); }, {"rank 1", "rank 2"});
   expect_error([&] { f.ctx->set_input_shape("x", {-1, 3}); }, {"dynamic entries"});

@@ -1,4 +1,5 @@
-// ConversionContext, Target, SourceIR and Operand: the state and arguments every building block takes.
+// ConversionContext, Target, SourceIR and Operand: the state and arguments every building block
+// takes.
 #pragma once
 
 #include <cstdint>
@@ -15,13 +16,22 @@
 namespace layerkit::impl {
 
 // Where the converted op came from; printed in layer names as "<ir>_ops".
-enum class SourceIR : int32_t { kATEN, kTORCHSCRIPT, kNN, kACC, kPRIM, kCORE_ATEN, kUNKNOWN, kONNX };
+enum class SourceIR : int32_t {
+  kATEN,
+  kTORCHSCRIPT,
+  kNN,
+  kACC,
+  kPRIM,
+  kCORE_ATEN,
+  kUNKNOWN,
+  kONNX
+};
 std::string_view source_ir_name(SourceIR ir);  // "aten", "torchscript", ..., "onnx"
 
 // The identity of the converted op, e.g. "add.Tensor" or "Conv".
 struct Target {
   std::string name;
-  Target(const char* n) : name(n) {}  // NOLINT: converters write the op name directly
+  Target(const char* n) : name(n) {}             // NOLINT: converters write the op name directly
   Target(std::string n) : name(std::move(n)) {}  // NOLINT
 };
 
@@ -48,13 +58,13 @@ struct HostConstant {
 // numbers", weakly typed per Note [Type promotion]) or a host constant.
 class Operand {
  public:
-  Operand(Tensor* t) : v_(t) {}  // NOLINT(google-explicit-constructor)
-  Operand(int v) : v_(static_cast<int64_t>(v)) {}  // NOLINT
-  Operand(int64_t v) : v_(v) {}  // NOLINT
-  Operand(double v) : v_(v) {}  // NOLINT
+  Operand(Tensor* t) : v_(t) {}                     // NOLINT(google-explicit-constructor)
+  Operand(int v) : v_(static_cast<int64_t>(v)) {}   // NOLINT
+  Operand(int64_t v) : v_(v) {}                     // NOLINT
+  Operand(double v) : v_(v) {}                      // NOLINT
   Operand(float v) : v_(static_cast<double>(v)) {}  // NOLINT
-  Operand(bool v) : v_(v) {}  // NOLINT
-  Operand(HostConstant c) : v_(std::move(c)) {}  // NOLINT
+  Operand(bool v) : v_(v) {}                        // NOLINT
+  Operand(HostConstant c) : v_(std::move(c)) {}     // NOLINT
 
   bool is_tensor() const { return std::holds_alternative<Tensor*>(v_); }
   bool is_scalar() const { return is_int() || is_float() || is_bool(); }

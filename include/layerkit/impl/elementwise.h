@@ -30,23 +30,19 @@ Tensor* trunc_div(ConversionContext& ctx, const Target& target, std::optional<So
 // C-style remainder: the result has the sign of lhs (at::fmod).
 Tensor* fmod(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
              std::string_view name, Operand lhs, Operand rhs);
-Tensor* logical_and(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Operand lhs,
-                    Operand rhs);
+Tensor* logical_and(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Operand lhs, Operand rhs);
 Tensor* logical_or(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                    std::string_view name, Operand lhs, Operand rhs);
-Tensor* logical_xor(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Operand lhs,
-                    Operand rhs);
+Tensor* logical_xor(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Operand lhs, Operand rhs);
 // Integer and bool operands only.
-Tensor* bitwise_and(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Operand lhs,
-                    Operand rhs);
+Tensor* bitwise_and(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Operand lhs, Operand rhs);
 Tensor* bitwise_or(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                    std::string_view name, Operand lhs, Operand rhs);
-Tensor* bitwise_xor(ConversionContext& ctx, const Target& target,
-                    std::optional<SourceIR> source_ir, std::string_view name, Operand lhs,
-                    Operand rhs);
+Tensor* bitwise_xor(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Operand lhs, Operand rhs);
 // Comparisons return bool tensors.
 Tensor* eq(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
            std::string_view name, Operand lhs, Operand rhs);
@@ -69,7 +65,7 @@ Tensor* min(ConversionContext& ctx, const Target& target, std::optional<SourceIR
 // Unary ops. Integer and bool inputs of the floating ops (sqrt, exp, sin, ...) are promoted to
 // fp32 as torch does; abs, neg, sign keep integer types; floor, ceil and round of an integer
 // tensor return it unchanged; not_ returns bool.
-#define LK_UNARY(fn)                                                                            \
+#define LK_UNARY(fn)                                                                          \
   Tensor* fn(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir, \
              std::string_view name, Operand input);
 LK_UNARY(abs)

@@ -52,6 +52,13 @@ DataType result_type(std::initializer_list<const Operand*> operands);
 // The type an operand has on its own (scalars: int64, fp32, bool).
 DataType operand_type(const Operand& op);
 
+// Note [Precision policy]
+// A composite of several layers rounds after every layer. For fp16/bf16 that compounds, so
+// composites compute 16-bit floats in fp32 (compute_type) and cast the result back once, which
+// is what ATen does inside its kernels. Single-layer blocks need no upcast: each layer already
+// computes in fp32 and rounds on store.
+DataType compute_type(DataType t);
+
 // Adds a Cast layer unless `t` already has `type` (the cast is then folded away).
 Tensor* cast_to(ConversionContext& ctx, Tensor* t, DataType type, const Target& target,
                 std::optional<SourceIR> source_ir, std::string_view name);

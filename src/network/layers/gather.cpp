@@ -1,9 +1,9 @@
 // Inference and printing for the Gather, Scatter, NonZero kinds.
 #include <cstring>
 
+#include "core/element.h"
 #include "network/infer.h"
 #include "network/layers/gather_index.h"
-#include "core/element.h"
 
 namespace layerkit::detail {
 

@@ -5,12 +5,12 @@
 #include <span>
 #include <vector>
 
+#include "core/element.h"
 #include "layerkit/core/data_type.h"
 #include "layerkit/core/dims.h"
 #include "layerkit/core/error.h"
 #include "layerkit/network/layers.h"
 #include "layerkit/runtime/communicator.h"
-#include "core/element.h"
 
 namespace layerkit::cpu {
 

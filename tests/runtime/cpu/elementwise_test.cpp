@@ -155,15 +155,14 @@ TEST(ElementWiseKernel, LogicalOpsOnBool) {
 
 TEST(ElementWiseKernel, BitwiseOpsOnIntegersAndBools) {
   uint64_t seed = 250;
-  for (DataType t : {DataType::kUINT8, DataType::kINT8, DataType::kINT32, DataType::kINT64,
-                     DataType::kBOOL}) {
+  for (DataType t :
+       {DataType::kUINT8, DataType::kINT8, DataType::kINT32, DataType::kINT64, DataType::kBOOL}) {
     for (E op : {E::kBITWISE_AND, E::kBITWISE_OR, E::kBITWISE_XOR}) {
       // Negative values exercise the sign bits of the signed types.
       double lo = t == DataType::kUINT8 ? 0 : -100, hi = t == DataType::kUINT8 ? 255 : 100;
       at::Tensor a = random(t, {2, 1, 4}, seed += 2, lo, hi);
       at::Tensor b = random(t, {1, 3, 4}, seed + 1, lo, hi);
-      expect_close(run_binary(op, a, b), aten_binary(op, a, b), 1.0,
-                   name_of(t, enum_name(op)));
+      expect_close(run_binary(op, a, b), aten_binary(op, a, b), 1.0, name_of(t, enum_name(op)));
     }
   }
 }
