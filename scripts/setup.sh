@@ -8,7 +8,7 @@ with_tests=OFF
 [ "${1:-}" = "--tests" ] && with_tests=ON
 
 pkgs=(g++ cmake make ccache)
-[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev)
+[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

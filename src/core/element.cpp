@@ -136,6 +136,23 @@ void store_f(DataType t, void* p, int64_t i, float v) {
   }
 }
 
+int64_t wrap_int(DataType t, int64_t v) {
+  switch (t) {
+    case DataType::kINT8:
+      return static_cast<int8_t>(v);
+    case DataType::kUINT8:
+      return static_cast<uint8_t>(v);
+    case DataType::kINT32:
+      return static_cast<int32_t>(v);
+    case DataType::kINT4:
+      return static_cast<int8_t>(static_cast<int8_t>((v & 0xf) << 4) >> 4);
+    case DataType::kBOOL:
+      return v != 0 ? 1 : 0;
+    default:
+      return v;
+  }
+}
+
 int64_t load_i(DataType t, const void* p, int64_t i) {
   switch (t) {
     case DataType::kINT8:

@@ -24,6 +24,9 @@ void pack(DataType t, const void* in, void* packed, int64_t count);
 float load_f(DataType t, const void* p, int64_t i);
 void store_f(DataType t, void* p, int64_t i, float v);
 int64_t load_i(DataType t, const void* p, int64_t i);
+// An int64 value as storing it into integer type `t` leaves it: two's complement wrap (kINT4 to
+// [-8, 7]), bool nonzero -> 1; other types unchanged.
+int64_t wrap_int(DataType t, int64_t v);
 void store_i(DataType t, void* p, int64_t i, int64_t v);
 
 }  // namespace layerkit

@@ -80,7 +80,7 @@ void infer(const ElementWiseAttrs& a, InferCtx& ctx) {
   if (tracks_values(x.type)) {
     known = fold_broadcast(out, {&x, &y}, [&](const std::vector<int64_t>& v) {
       std::optional<int64_t> r = elementwise_int(a.op, v[0], v[1]);
-      return r ? std::optional<int64_t>(wrap_to(out_type, *r)) : std::nullopt;
+      return r ? std::optional<int64_t>(wrap_int(out_type, *r)) : std::nullopt;
     });
   }
   ctx.add_output(out_type, out, std::move(known));
@@ -112,7 +112,7 @@ void infer(const UnaryAttrs& a, InferCtx& ctx) {
   KnownValues known;
   if (tracks_values(x.type)) {
     known = fold_broadcast(x.dims, {&x}, [&](const std::vector<int64_t>& v) {
-      return std::optional<int64_t>(wrap_to(out_type, unary_int(a.op, v[0])));
+      return std::optional<int64_t>(wrap_int(out_type, unary_int(a.op, v[0])));
     });
   }
   ctx.add_output(out_type, x.dims, std::move(known));

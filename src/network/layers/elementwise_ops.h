@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "core/element.h"
 #include "layerkit/core/data_type.h"
 #include "layerkit/network/layers.h"
 
@@ -24,23 +25,6 @@ inline bool is_logical(ElementWiseOperation op) {
 inline bool is_bitwise(ElementWiseOperation op) {
   return op == ElementWiseOperation::kBITWISE_AND || op == ElementWiseOperation::kBITWISE_OR ||
          op == ElementWiseOperation::kBITWISE_XOR;
-}
-
-// Two's complement wrap of an int64 value to an integer type (bool: nonzero is 1), as a store
-// into that type does; known values must match what the kernel would store.
-inline int64_t wrap_to(DataType t, int64_t v) {
-  switch (t) {
-    case DataType::kINT8:
-      return static_cast<int8_t>(v);
-    case DataType::kUINT8:
-      return static_cast<uint8_t>(v);
-    case DataType::kINT32:
-      return static_cast<int32_t>(v);
-    case DataType::kBOOL:
-      return v != 0 ? 1 : 0;
-    default:
-      return v;
-  }
 }
 
 // Integer ElementWise in int64 with wrap-around (via uint64, so overflow is defined).

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/element.h"
 #include "network/infer.h"
 
 namespace layerkit::detail {
@@ -61,22 +62,6 @@ std::vector<int64_t> unravel(const Dims& dims, int64_t flat) {
     if (dims[d]) flat /= dims[d];
   }
   return idx;
-}
-
-// Integer value `v` converted to integer type `t` (Note [Scalar conversions]: wrap; bool nonzero).
-int64_t convert_int(DataType t, int64_t v) {
-  switch (t) {
-    case DataType::kINT8:
-      return static_cast<int8_t>(v);
-    case DataType::kUINT8:
-      return static_cast<uint8_t>(v);
-    case DataType::kINT32:
-      return static_cast<int32_t>(v);
-    case DataType::kBOOL:
-      return v != 0 ? 1 : 0;
-    default:
-      return v;
-  }
 }
 
 bool is_int_like(DataType t) {
@@ -238,7 +223,7 @@ void infer(const CastAttrs& a, InferCtx& ctx) {
   KnownValues known;
   if (is_int_like(x.type) && is_int_like(a.to_type)) {
     for (const auto& v : x.known)
-      known.push_back(v ? std::optional<int64_t>(convert_int(a.to_type, *v)) : std::nullopt);
+      known.push_back(v ? std::optional<int64_t>(wrap_int(a.to_type, *v)) : std::nullopt);
   }
   ctx.add_output(a.to_type, x.dims, std::move(known));
 }
