@@ -167,7 +167,7 @@ TEST(ImplDeconv, LayerNamesFollowTheConvention) {
   at::Tensor w = random(DataType::kFLOAT, {2, 3, 2}, 1);
   Tensor* y = dc::deconvolution(ctx, "conv_transpose1d", SourceIR::kATEN, "up", x, host(w),
                                 std::nullopt, {2}, {0}, {}, {1}, 1);
-  EXPECT_EQ(net.num_layers(), 2) << net.to_string();
+  EXPECT_EQ(net.num_layers(), 3) << net.to_string();  // the input + 2 layers
   EXPECT_NE(net.find_layer("[PADDING]-[aten_ops.conv_transpose1d]-[up_output_padding]"), nullptr)
       << net.to_string();
   EXPECT_EQ(y->producer()->name(), "[DECONVOLUTION]-[aten_ops.conv_transpose1d]-[up]");

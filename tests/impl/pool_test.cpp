@@ -41,10 +41,10 @@ at::Tensor aten_avg(const AvgCase& c, const at::Tensor& x) {
       return at::avg_pool1d(x, c.kernel, c.stride, c.padding, c.ceil_mode, c.count_include_pad);
     case 2:
       return at::avg_pool2d(x, c.kernel, c.stride, c.padding, c.ceil_mode, c.count_include_pad,
-                            c.divisor);
+                            c.divisor ? c10::optional<int64_t>(*c.divisor) : c10::nullopt);
     default:
       return at::avg_pool3d(x, c.kernel, c.stride, c.padding, c.ceil_mode, c.count_include_pad,
-                            c.divisor);
+                            c.divisor ? c10::optional<int64_t>(*c.divisor) : c10::nullopt);
   }
 }
 
