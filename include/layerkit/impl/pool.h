@@ -1,0 +1,42 @@
+// Building blocks for pooling: average, max and adaptive pooling over 1 to 3 spatial axes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "layerkit/impl/context.h"
+
+namespace layerkit::impl::pool {
+
+// The number of `kernel` (or `output_size`) entries sets the spatial axes (1 to 3); `input` is
+// [N, C, spatial...] or unbatched [C, spatial...]. stride, padding and dilation take 1 entry or
+// one per axis; an empty stride is the kernel (as torch). Output sizes follow ATen, ceil_mode
+// included (the last window must start inside the input or the left padding).
+
+// at::avg_pool{1,2,3}d; divisor_override divides each window's sum by that value instead.
+Tensor* avg_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, std::vector<int64_t> kernel,
+                 std::vector<int64_t> stride, std::vector<int64_t> padding, bool ceil_mode = false,
+                 bool count_include_pad = true,
+                 std::optional<int64_t> divisor_override = std::nullopt);
+
+// at::max_pool{1,2,3}d (values; padded positions never win).
+Tensor* max_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, std::vector<int64_t> kernel,
+                 std::vector<int64_t> stride, std::vector<int64_t> padding,
+                 std::vector<int64_t> dilation = {}, bool ceil_mode = false);
+
+// at::adaptive_avg_pool{1,2,3}d: output cell i of an axis averages input [floor(i*I/O),
+// ceil((i+1)*I/O)).
+Tensor* adaptive_avg_pool(ConversionContext& ctx, const Target& target,
+                          std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                          std::vector<int64_t> output_size);
+
+// at::adaptive_max_pool{1,2,3}d, values only (no indices).
+Tensor* adaptive_max_pool(ConversionContext& ctx, const Target& target,
+                          std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                          std::vector<int64_t> output_size);
+
+}  // namespace layerkit::impl::pool

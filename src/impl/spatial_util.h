@@ -1,0 +1,53 @@
+// Private helpers shared by the conv, deconv and pool building blocks: per-axis parameter lists,
+// the optional batch dim, host weights and small shape-tensor arithmetic.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "layerkit/impl/context.h"
+
+namespace layerkit::impl::spatial {
+
+// torch accepts one value for every spatial axis or one per axis; empty gives `dflt` (when set).
+std::vector<int64_t> expand(const std::vector<int64_t>& v, int n, std::optional<int64_t> dflt,
+                            std::string_view what);
+std::string list(const std::vector<int64_t>& v);  // "[1,2]"
+
+// Unbatched inputs (torch allows them for conv and pooling) gain a leading 1 and lose it after.
+Tensor* add_batch(ConversionContext& ctx, Tensor* x, const Target& target,
+                  std::optional<SourceIR> source_ir, std::string_view name);
+Tensor* remove_batch(ConversionContext& ctx, Tensor* y, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name);
+
+// A host constant as layer weights of the data type or fp32 (what Convolution accepts); fp64
+// follows ConversionSettings::doubles, other float types are widened to fp32 on the host.
+Weights host_weights(ConversionContext& ctx, const HostConstant& c, DataType data_type,
+                     std::string_view name, std::string_view what);
+
+// A weight or bias operand: a host constant (weights for the layer) or a tensor (cast to the data
+// type, a layer input). Dims must be known at build time.
+struct WeightOperand {
+  Dims dims;
+  Weights weights;
+  Tensor* tensor = nullptr;
+};
+WeightOperand weight_operand(ConversionContext& ctx, const Operand& op, DataType data_type,
+                             const Target& target, std::optional<SourceIR> source_ir,
+                             std::string_view name, std::string_view what);
+
+// Channel count C for [N, C, ...] from the weight when the input's is unknown: a reshape pins it
+// (a mismatch then fails at run time, as the reshape's volume differs).
+Tensor* pin_channels(ConversionContext& ctx, Tensor* x, int64_t channels, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name);
+
+// Shape-tensor arithmetic on int64 [1] tensors.
+Tensor* i64(ConversionContext& ctx, int64_t v, const Target& target,
+            std::optional<SourceIR> source_ir, std::string_view name);
+Tensor* dim_of(ConversionContext& ctx, Tensor* x, int axis, const Target& target,
+               std::optional<SourceIR> source_ir, std::string_view name);
+Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
+               const Target& target, std::optional<SourceIR> source_ir, std::string_view name);
+
+}  // namespace layerkit::impl::spatial
