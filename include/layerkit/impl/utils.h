@@ -86,6 +86,16 @@ Dims broadcast_shape(const Dims& a, const Dims& b);
 // from the end. get_positive_dim returns d in [0, r-1] or throws naming the range.
 int get_positive_dim(int64_t dim, int rank);
 
+// Note [Reshape by input dims]
+// Reshapes `t` so that output dim i is the product of the input dims listed in groups[i] (1 for
+// an empty group): squeeze, unsqueeze and flatten are such regroupings. Static products become
+// literal sizes; with at most one dynamic product the Shuffle takes -1 there; otherwise the shape
+// is computed at run time (Shape, Gather, Reduce kPROD, Concatenation; sub-layers named
+// sub_name(name, ...)). The Shuffle is named `name`.
+Tensor* reshape_groups(ConversionContext& ctx, Tensor* t,
+                       const std::vector<std::vector<int>>& groups, const Target& target,
+                       std::optional<SourceIR> source_ir, std::string_view name);
+
 // Adds a rank-0 (or given-dims) Constant of `type` holding `value`.
 Tensor* scalar_constant(ConversionContext& ctx, double value, DataType type, const Dims& dims,
                         const Target& target, std::optional<SourceIR> source_ir,
