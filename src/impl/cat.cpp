@@ -21,7 +21,7 @@ bool skipped(const Operand& op) {
 
 Tensor* cat(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
             std::string_view name, const std::vector<Operand>& tensors, int64_t dim) {
-  return guarded(ctx, "cat::cat", target, name, {}, [&]() -> Tensor* {
+  return guarded_list(ctx, "cat::cat", target, name, tensors, [&]() -> Tensor* {
     LK_CHECK(!tensors.empty(), "cat needs at least one tensor");
     std::vector<const Operand*> ptrs;
     for (size_t i = 0; i < tensors.size(); ++i) {

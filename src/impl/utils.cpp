@@ -33,7 +33,7 @@ void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
 }
 
 namespace {
-std::string describe_operands(std::initializer_list<const Operand*> operands) {
+std::string describe_operands(std::span<const Operand* const> operands) {
   std::string s = "(";
   bool first = true;
   for (const Operand* op : operands) {
@@ -43,12 +43,11 @@ std::string describe_operands(std::initializer_list<const Operand*> operands) {
   }
   return s + ")";
 }
-}  // namespace
 
-std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view block,
-                                   const Target& target, std::string_view name,
-                                   std::initializer_list<const Operand*> operands,
-                                   const std::function<std::vector<Tensor*>()>& body) {
+std::vector<Tensor*> guarded_described(ConversionContext& ctx, std::string_view block,
+                                       const Target& target, std::string_view name,
+                                       std::span<const Operand* const> operands,
+                                       const std::function<std::vector<Tensor*>()>& body) {
   NetworkMark mark = ctx.net().mark();
   try {
     return body();
@@ -58,6 +57,26 @@ std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view bloc
                 detail::cat(block, " (target ", target.name, ", name '", name, "', operands ",
                             describe_operands(operands), "): ", e.what()));
   }
+}
+}  // namespace
+
+std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view block,
+                                   const Target& target, std::string_view name,
+                                   std::initializer_list<const Operand*> operands,
+                                   const std::function<std::vector<Tensor*>()>& body) {
+  return guarded_described(ctx, block, target, name,
+                           std::span<const Operand* const>(operands.begin(), operands.size()),
+                           body);
+}
+
+Tensor* guarded_list(ConversionContext& ctx, std::string_view block, const Target& target,
+                     std::string_view name, std::span<const Operand> operands,
+                     const std::function<Tensor*()>& body) {
+  std::vector<const Operand*> ptrs;
+  for (const Operand& op : operands) ptrs.push_back(&op);
+  return guarded_described(ctx, block, target, name, ptrs,
+                           [&] { return std::vector<Tensor*>{body()}; })
+      .front();
 }
 
 Tensor* guarded(ConversionContext& ctx, std::string_view block, const Target& target,

@@ -113,7 +113,7 @@ TEST(ImplCat, LayerNamesFollowTheConvention) {
   Tensor* c = ct::cat(ctx, "cat", SourceIR::kATEN, "cat_0", {x, y}, -1);
   EXPECT_EQ(c->producer()->name(), "[CONCATENATION]-[aten_ops.cat]-[cat_0]");
   EXPECT_NE(net.find_layer("[CAST]-[aten_ops.cat]-[cat_0_in1_cast]"), nullptr) << net.to_string();
-  EXPECT_EQ(net.num_layers(), 2);
+  EXPECT_EQ(net.num_layers(), 4);  // two inputs, the cast, the concatenation
   Tensor* d = ct::cat(ctx, "cat", std::nullopt, "cat_0", {c, x}, 1);
   EXPECT_EQ(d->producer()->name(), "[CONCATENATION]-[unknown_ops.cat]-[cat_0]");
   EXPECT_EQ(d->dims(), Dims({2, 7}));

@@ -10,12 +10,16 @@ namespace {
 namespace sf = layerkit::impl::shuffle;
 
 const Target kTarget("test.op");
+std::string str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(v[i]);
+  }
+  return s + "]";
+}
 const std::vector<DataType> kAll = {DataType::kFLOAT, DataType::kHALF,  DataType::kBF16,
                                     DataType::kINT32, DataType::kINT64, DataType::kBOOL};
-
-std::string str(const std::vector<int64_t>& v) {
-  return dims_of(at::empty(v)).to_string();
-}
 
 TEST(ImplShuffle, ReshapeEveryTypeWithInferredDim) {
   struct Case {

@@ -35,6 +35,10 @@ std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view bloc
                                    const Target& target, std::string_view name,
                                    std::initializer_list<const Operand*> operands,
                                    const std::function<std::vector<Tensor*>()>& body);
+// Same, for blocks taking a list of operands (cat).
+Tensor* guarded_list(ConversionContext& ctx, std::string_view block, const Target& target,
+                     std::string_view name, std::span<const Operand> operands,
+                     const std::function<Tensor*()>& body);
 
 // Note [Type promotion]
 // PyTorch's rules (c10::promoteTypes + at::result_type): categories bool < integer < floating.
