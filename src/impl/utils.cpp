@@ -33,7 +33,7 @@ void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
 }
 
 namespace {
-std::string describe_operands(std::initializer_list<const Operand*> operands) {
+std::string describe_operands(std::span<const Operand* const> operands) {
   std::string s = "(";
   bool first = true;
   for (const Operand* op : operands) {
@@ -43,12 +43,11 @@ std::string describe_operands(std::initializer_list<const Operand*> operands) {
   }
   return s + ")";
 }
-}  // namespace
 
-std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view block,
-                                   const Target& target, std::string_view name,
-                                   std::initializer_list<const Operand*> operands,
-                                   const std::function<std::vector<Tensor*>()>& body) {
+std::vector<Tensor*> guarded_described(ConversionContext& ctx, std::string_view block,
+                                       const Target& target, std::string_view name,
+                                       std::span<const Operand* const> operands,
+                                       const std::function<std::vector<Tensor*>()>& body) {
   NetworkMark mark = ctx.net().mark();
   try {
     return body();
@@ -58,6 +57,26 @@ std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view bloc
                 detail::cat(block, " (target ", target.name, ", name '", name, "', operands ",
                             describe_operands(operands), "): ", e.what()));
   }
+}
+}  // namespace
+
+std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view block,
+                                   const Target& target, std::string_view name,
+                                   std::initializer_list<const Operand*> operands,
+                                   const std::function<std::vector<Tensor*>()>& body) {
+  return guarded_described(ctx, block, target, name,
+                           std::span<const Operand* const>(operands.begin(), operands.size()),
+                           body);
+}
+
+Tensor* guarded_list(ConversionContext& ctx, std::string_view block, const Target& target,
+                     std::string_view name, std::span<const Operand> operands,
+                     const std::function<Tensor*()>& body) {
+  std::vector<const Operand*> ptrs;
+  for (const Operand& op : operands) ptrs.push_back(&op);
+  return guarded_described(ctx, block, target, name, ptrs,
+                           [&] { return std::vector<Tensor*>{body()}; })
+      .front();
 }
 
 Tensor* guarded(ConversionContext& ctx, std::string_view block, const Target& target,
@@ -301,6 +320,75 @@ std::vector<Tensor*> broadcast(ConversionContext& ctx, std::span<Tensor* const> 
                                tensors.size() == 2 ? sub_name(name, i == 0 ? "lhs" : "rhs")
                                                    : sub_name(name, detail::cat("in", i))));
   return out;
+}
+
+// ---- Note [Reshape by input dims] ----
+
+Tensor* reshape_groups(ConversionContext& ctx, Tensor* t,
+                       const std::vector<std::vector<int>>& groups, const Target& target,
+                       std::optional<SourceIR> source_ir, std::string_view name) {
+  const Dims& d = t->dims();
+  Dims out = Dims::of_rank(static_cast<int>(groups.size()));
+  int dynamic = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    int64_t p = 1;
+    for (int i : groups[g]) {
+      LK_ASSERT(i >= 0 && i < d.rank(), "reshape group names dim ", i, " of ", d.to_string());
+      p = d[i] < 0 || p < 0 ? -1 : p * d[i];
+    }
+    // A static 0 makes the product 0 whatever the dynamic dims are.
+    for (int i : groups[g])
+      if (d[i] == 0) p = 0;
+    out[static_cast<int>(g)] = p;
+    dynamic += p < 0 ? 1 : 0;
+  }
+  // The Shuffle cannot infer a -1 beside a literal 0; the run-time shape has no -1.
+  bool has_zero = std::count(out.begin(), out.end(), int64_t{0}) > 0;
+  Layer* l = nullptr;
+  if (dynamic == 0 || (dynamic == 1 && !has_zero)) {
+    ShuffleAttrs s;
+    s.reshape_dims = out;
+    s.zero_is_placeholder = false;
+    l = ctx.net().add_shuffle(t, s);
+  } else {
+    Layer* shape = ctx.net().add_shape(t);
+    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
+    auto int64_constant = [&](std::vector<int64_t> v, const std::string& n) {
+      Layer* c = ctx.net().add_constant({static_cast<int64_t>(v.size())},
+                                        Weights::from_vector(DataType::kINT64, v));
+      set_layer_name(ctx, c, target, source_ir, n);
+      return c->output(0);
+    };
+    std::vector<Tensor*> parts;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      std::string part = sub_name(name, detail::cat("dim", g));
+      int64_t size = out[static_cast<int>(g)];
+      if (size >= 0) {
+        parts.push_back(int64_constant({size}, part));
+        continue;
+      }
+      std::vector<int64_t> idx(groups[g].begin(), groups[g].end());
+      Tensor* ids = int64_constant(idx, sub_name(part, "indices"));
+      Layer* gather = ctx.net().add_gather(shape->output(0), ids, 0);
+      Tensor* dims = gather->output(0);
+      if (idx.size() == 1) {
+        set_layer_name(ctx, gather, target, source_ir, part);
+      } else {
+        set_layer_name(ctx, gather, target, source_ir, sub_name(part, "gather"));
+        Layer* prod = ctx.net().add_reduce(dims, ReduceOperation::kPROD, 1u, true);
+        set_layer_name(ctx, prod, target, source_ir, part);
+        dims = prod->output(0);
+      }
+      parts.push_back(dims);
+    }
+    Layer* cat = ctx.net().add_concatenation(parts, 0);
+    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "new_shape"));
+    ShuffleAttrs s;
+    s.zero_is_placeholder = false;
+    l = ctx.net().add_shuffle(t, s, cat->output(0));
+  }
+  set_layer_name(ctx, l, target, source_ir, name);
+  return l->output(0);
 }
 
 // ---- Note [Negative dims] ----

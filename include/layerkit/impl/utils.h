@@ -35,6 +35,10 @@ std::vector<Tensor*> guarded_multi(ConversionContext& ctx, std::string_view bloc
                                    const Target& target, std::string_view name,
                                    std::initializer_list<const Operand*> operands,
                                    const std::function<std::vector<Tensor*>()>& body);
+// Same, for blocks taking a list of operands (cat).
+Tensor* guarded_list(ConversionContext& ctx, std::string_view block, const Target& target,
+                     std::string_view name, std::span<const Operand> operands,
+                     const std::function<Tensor*()>& body);
 
 // Note [Type promotion]
 // PyTorch's rules (c10::promoteTypes + at::result_type): categories bool < integer < floating.
@@ -85,6 +89,16 @@ Dims broadcast_shape(const Dims& a, const Dims& b);
 // A dim d of a rank-r tensor is valid in [-r, r-1] (for rank 0: [-1, 0]); negative dims count
 // from the end. get_positive_dim returns d in [0, r-1] or throws naming the range.
 int get_positive_dim(int64_t dim, int rank);
+
+// Note [Reshape by input dims]
+// Reshapes `t` so that output dim i is the product of the input dims listed in groups[i] (1 for
+// an empty group): squeeze, unsqueeze and flatten are such regroupings. Static products become
+// literal sizes; with at most one dynamic product the Shuffle takes -1 there; otherwise the shape
+// is computed at run time (Shape, Gather, Reduce kPROD, Concatenation; sub-layers named
+// sub_name(name, ...)). The Shuffle is named `name`.
+Tensor* reshape_groups(ConversionContext& ctx, Tensor* t,
+                       const std::vector<std::vector<int>>& groups, const Target& target,
+                       std::optional<SourceIR> source_ir, std::string_view name);
 
 // Adds a rank-0 (or given-dims) Constant of `type` holding `value`.
 Tensor* scalar_constant(ConversionContext& ctx, double value, DataType type, const Dims& dims,
