@@ -332,9 +332,10 @@ Tensor* hard_swish(ConversionContext& ctx, const Target& target, std::optional<S
 Tensor* hardshrink(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                    std::string_view name, Operand input, double lambd) {
   auto f = [=](double x) { return x >= -lambd && x <= lambd ? 0.0 : x; };
-  // Compared in fp32 (composite), as torch compares 16-bit inputs with lambd as float. |x| <= l
-  // is (|x| < l) or (|x| == l) so NaN stays NaN, as in torch.
-  return block(ctx, "activation::hardshrink", target, source_ir, name, input, Ints::kREJECT, true,
+  // Computed in the input type: abs, comparisons and select are exact there, and lambd is
+  // rounded to the input type as ATen's kernel does (bf16 1.203125 with lambd 1.2 gives 0).
+  // |x| <= l is (|x| < l) or (|x| == l) so NaN stays NaN, as in torch.
+  return block(ctx, "activation::hardshrink", target, source_ir, name, input, Ints::kREJECT, false,
                "select",
                [&](Builder& b, Tensor* x, const std::string& last) {
                  DataType ct = x->type();
