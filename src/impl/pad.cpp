@@ -3,6 +3,7 @@
 #include "layerkit/impl/pad.h"
 
 #include <algorithm>
+#include <string>
 
 #include "layerkit/impl/utils.h"
 
@@ -10,21 +11,22 @@ namespace layerkit::impl::pad {
 
 namespace {
 
-Dims pad_dims(const std::vector<int64_t>& pad) {
-  Dims d = Dims::of_rank(static_cast<int>(pad.size()));
-  for (size_t i = 0; i < pad.size(); ++i) d[static_cast<int>(i)] = pad[i];
-  return d;
+// "[1,2,-1]" (a Dims cannot hold more than 8 entries).
+std::string pad_string(const std::vector<int64_t>& pad) {
+  std::string s = "[";
+  for (size_t i = 0; i < pad.size(); ++i) s += (i ? "," : "") + std::to_string(pad[i]);
+  return s + "]";
 }
 
 // Checks the pad list against the input and returns the number of padded (trailing) dims.
 int check_pad(Tensor* input, const std::vector<int64_t>& pad) {
   LK_CHECK(input != nullptr, "input is a null tensor");
   int rank = input->dims().rank();
-  LK_CHECK(pad.size() % 2 == 0, "padding length must be divisible by 2; pad ",
-           pad_dims(pad).to_string(), " has length ", pad.size());
+  LK_CHECK(pad.size() % 2 == 0, "padding length must be divisible by 2; pad ", pad_string(pad),
+           " has length ", pad.size());
   LK_CHECK(static_cast<int64_t>(pad.size()) <= 2 * static_cast<int64_t>(rank),
-           "padding length too large: pad ", pad_dims(pad).to_string(), " has length ", pad.size(),
-           " (", pad.size() / 2, " dims) but the input has rank ", rank);
+           "padding length too large: pad ", pad_string(pad), " has length ", pad.size(), " (",
+           pad.size() / 2, " dims) but the input has rank ", rank);
   return static_cast<int>(pad.size() / 2);
 }
 

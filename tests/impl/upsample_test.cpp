@@ -152,6 +152,22 @@ TEST(ImplUpsample, SingleScaleAndSizeApplyToEverySpatialDim) {
   expect_close(got, at::upsample_nearest2d(x, {9, 9}), 1.0, "size 9");
 }
 
+TEST(ImplUpsample, ScaleThatKeepsTheSizeMatchesAten) {
+  // Scale 1.2 on 3x3 keeps the size: ATen's bicubic kernel then copies, its linear kernels do not.
+  at::Tensor x = random(DataType::kFLOAT, {1, 2, 3, 3}, 4);
+  for (const std::string mode : {"bilinear", "bicubic", "nearest", "nearest-exact"}) {
+    for (int ac = 0; ac < (interpolating(mode) ? 2 : 1); ++ac) {
+      std::optional<bool> align = interpolating(mode) ? std::optional<bool>(ac == 1) : std::nullopt;
+      at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return us::upsample(ctx, kTarget, SourceIR::kATEN, "up", in[0], mode, std::nullopt,
+                            std::vector<double>{1.2}, align);
+      });
+      expect_close(got, aten_upsample(x, mode, {3, 3}, {1.2, 1.2}, ac == 1), 1.0,
+                   mode + " ac " + std::to_string(ac));
+    }
+  }
+}
+
 TEST(ImplUpsample, IntegerNearestIsACopy) {
   for (DataType t : {DataType::kINT32, DataType::kINT64}) {
     at::Tensor x = random(t, {2, 3, 5, 4}, 9, -100, 100);
