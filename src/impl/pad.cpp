@@ -14,7 +14,10 @@ namespace {
 // "[1,2,-1]" (a Dims cannot hold more than 8 entries).
 std::string pad_string(const std::vector<int64_t>& pad) {
   std::string s = "[";
-  for (size_t i = 0; i < pad.size(); ++i) s += (i ? "," : "") + std::to_string(pad[i]);
+  for (size_t i = 0; i < pad.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(pad[i]);
+  }
   return s + "]";
 }
 
