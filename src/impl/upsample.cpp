@@ -150,9 +150,10 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
           int64_t o = aten_size(i, sc);
           LK_CHECK(o > 0, "input size ", i, " with scale_factor ", sc, " gives output size ", o,
                    "; output sizes must be greater than 0");
-          // ATen's legacy nearest ignores the scale where the output is once or twice the input.
-          if (m.interp == InterpolationMode::kNEAREST && !m.exact && (o == i || o == 2 * i)) {
-            attrs.scales[static_cast<size_t>(a + 2)] = o == i ? 1.0f : 2.0f;
+          // ATen's linear kernels leave an axis whose size is unchanged as it is, whatever the
+          // scale; scale 1 makes the layer copy that axis too.
+          if (m.interp == InterpolationMode::kLINEAR && o == i) {
+            attrs.scales[static_cast<size_t>(a + 2)] = 1.0f;
             continue;
           }
         }

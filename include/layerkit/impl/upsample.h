@@ -15,8 +15,6 @@ namespace layerkit::impl::upsample {
 // one entry for every spatial dim, or one entry used for all). With a scale the output size is
 // floor(in * scale) and coordinates use 1 / scale (recompute_scale_factor unset); with a size
 // they use in / out. align_corners only for the interpolating modes (unset means false).
-// Nearest keeps ATen's legacy rule: an axis whose output is the input size or twice it maps
-// o -> o or o -> o / 2 whatever the scale.
 Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                  std::string_view name, Tensor* input, std::string_view mode,
                  std::optional<std::vector<int64_t>> size,
