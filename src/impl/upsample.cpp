@@ -160,15 +160,6 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
         attrs.scales[static_cast<size_t>(a + 2)] = layer_scale(sc, i);
       }
     }
-    // ATen's bicubic kernel copies the input when every spatial size is unchanged, whatever the
-    // scale; the layer does the same for scale 1.
-    if (scale_factor && m.interp == InterpolationMode::kCUBIC) {
-      bool same = true;
-      std::vector<double> s = expand(*scale_factor, spatial, "scale_factor");
-      for (int a = 0; a < spatial; ++a)
-        same = same && d[a + 2] >= 0 && aten_size(d[a + 2], s[static_cast<size_t>(a)]) == d[a + 2];
-      if (same) attrs.scales.assign(static_cast<size_t>(rank), 1.0f);
-    }
     Layer* l = ctx.net().add_resize(input, attrs, shape_input);
     set_layer_name(ctx, l, target, source_ir, name);
     return l->output(0);
