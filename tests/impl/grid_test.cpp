@@ -14,8 +14,8 @@ const Target kTarget("grid_sampler");
 const std::vector<std::string> kModes = {"bilinear", "nearest", "bicubic"};
 const std::vector<std::string> kPaddings = {"zeros", "border", "reflection"};
 
-// ATen's grid_sampler takes the modes as integers in these orders. fp16/bf16 (no CPU kernel in
-// ATen 1.13) are computed in fp32 from the same values and rounded.
+// ATen's grid_sampler takes the modes as integers in these orders. fp16/bf16 (the layer computes
+// in fp32 and rounds once) are referenced in fp32 from the same values and rounded.
 at::Tensor reference(const at::Tensor& x, const at::Tensor& g, int mode, int padding, bool ac) {
   if (x.scalar_type() == at::kFloat) return at::grid_sampler(x, g, mode, padding, ac);
   return at::grid_sampler(x.to(at::kFloat), g.to(at::kFloat), mode, padding, ac)
