@@ -33,8 +33,8 @@ ResizeAttrs scales(InterpolationMode m, CT ct, std::vector<float> s) {
   return a;
 }
 
-// ATen's legacy nearest special-cases out == in and out == 2 * in (ignoring a given scale);
-// the shapes below avoid those so the comparison tests the TensorRT formulas.
+// The shapes below avoid out == in and out == 2 * in, where the nearest index does not depend on
+// the coordinate formula, so the comparison exercises the TensorRT formulas.
 TEST(ResizeKernel, NearestAsymmetricFloorMatchesUpsampleNearest) {
   for (DataType t : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16, DataType::kINT32}) {
     SCOPED_TRACE(data_type_name(t));
