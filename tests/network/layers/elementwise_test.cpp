@@ -107,12 +107,14 @@ TEST(ElementWiseInfer, Errors) {
                          {"types differ", "float32", "float16"});
   expect_error_unchanged(net, [&] { net.add_elementwise(f23, f23, E::kAND); },
                          {"input 0 has type float32", "expected one of bool"});
+  expect_error_unchanged(net, [&] { net.add_elementwise(f23, f23, E::kBITWISE_AND); },
+                         {"input 0 has type float32", "expected one of uint8, int8"});
   expect_error_unchanged(net, [&] { net.add_elementwise(b23, b23, E::kSUM); },
                          {"input 0 has type bool", "int64"});
   expect_error_unchanged(net, [&] { net.add_elementwise(i8, i8, E::kEQUAL); },
                          {"input 0 has type int8", "expected one of"});
   expect_error_unchanged(net, [&] { net.add_elementwise(f23, f23, static_cast<E>(99)); },
-                         {"operation 99", "expected 0..13"});
+                         {"operation 99", "expected 0..16"});
   expect_error_unchanged(net,
                          [&] {
                            net.add_layer(ElementWiseAttrs{E::kSUM}, {f23, nullptr});
