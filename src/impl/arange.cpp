@@ -28,9 +28,9 @@ void check_argument(const Operand& op, std::string_view what) {
   LK_CHECK(t != nullptr, what, " is a null tensor");
   LK_CHECK(t->dims().rank() == 0 || (t->dims().rank() == 1 && t->dims()[0] == 1), what,
            " tensor must hold one element (0-D or [1]); got ", describe(*t));
-  LK_CHECK(is_integer(t->type()) || t->type() == DataType::kBOOL ||
-               supported(compute_type(t->type())),
-           what, " tensor has unsupported type ", data_type_name(t->type()));
+  LK_CHECK(
+      is_integer(t->type()) || t->type() == DataType::kBOOL || supported(compute_type(t->type())),
+      what, " tensor has unsupported type ", data_type_name(t->type()));
 }
 
 // torch: arguments are Python numbers; any float makes the default float type.
@@ -81,7 +81,12 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
     LK_CHECK((st > 0 && e >= s) || (st < 0 && e <= s),
              "upper bound and larger bound inconsistent with step sign (start ", s, ", end ", e,
              ", step ", st, ")");
-    len = static_cast<int64_t>(std::ceil(static_cast<double>(e - s) / static_cast<double>(st)));
+    // Only int64 takes its size from the converted values; other integer types (int32) from
+    // the original values in double, as ATen does.
+    double size_d = type == DataType::kINT64
+                        ? std::ceil(static_cast<double>(e - s) / static_cast<double>(st))
+                        : std::ceil((end - start) / step);
+    len = static_cast<int64_t>(size_d);
     for (int64_t i = 0; i < len; ++i) ivals.push_back(s + st * i);
   } else {
     LK_CHECK(step != 0, "step must be nonzero");

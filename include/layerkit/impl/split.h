@@ -18,8 +18,9 @@ std::vector<Tensor*> split(ConversionContext& ctx, const Target& target,
                            int64_t split_size, int64_t dim = 0);
 
 // Chunks of the given sizes along `dim` (at::split_with_sizes); the sizes must sum to the dim:
-// checked at build time on a static dim, at run time (kRUNTIME from a strict-bounds Slice) on a
-// dynamic one.
+// checked when the block is added on a static dim; on a dynamic one by a strict-bounds Slice
+// named "{name}_sizes_sum_check", which fails the engine build when the profile admits another
+// size (and would fail a run with kRUNTIME).
 std::vector<Tensor*> split(ConversionContext& ctx, const Target& target,
                            std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
                            const std::vector<int64_t>& sizes, int64_t dim = 0);
