@@ -1,0 +1,160 @@
+// arange building block against at::arange: int/float/bool scalars, explicit dtypes, negative
+// steps, tensor arguments known at run time, errors and layer names.
+#include "layerkit/impl/arange.h"
+
+#include "impl/impl_test_util.h"
+
+namespace lktest {
+namespace {
+
+namespace ar = layerkit::impl::arange;
+
+const Target kTarget("arange.start_step");
+
+at::Scalar scalar_of(const Operand& o) {
+  if (o.is_int()) return o.int_value();
+  if (o.is_bool()) return o.bool_value();
+  return o.float_value();
+}
+
+struct Args {
+  Operand start, end, step;
+};
+const std::vector<Args> kArgs = {
+    {0, 10, 1},      {2, 11, 3},         {10, -3, -2},      {-5, 5, 7},    {3, 3, 1},
+    {0.0, 1.0, 0.1}, {-1.5, 2.25, 0.25}, {5, 0.5, -0.75},   {1, 2.5, 0.3}, {true, 5, 2},
+    {0.1, 0.1, 1},   {-2.0, 7, 1.5},     {1e3, 1e3 + 7, 1}, {0, 100, 9}};
+
+TEST(ImplArange, ScalarsMatchAtenWithInferredDtype) {
+  for (const Args& a : kArgs) {
+    at::Tensor got = run_block({}, [&](ConversionContext& ctx, const std::vector<Tensor*>&) {
+      return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", a.start, a.end, a.step);
+    });
+    expect_close(got, at::arange(scalar_of(a.start), scalar_of(a.end), scalar_of(a.step)), 1.0,
+                 a.start.describe() + " " + a.end.describe() + " " + a.step.describe());
+  }
+  at::Tensor got = run_block({}, [&](ConversionContext& ctx, const std::vector<Tensor*>&) {
+    return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", 6);
+  });
+  expect_close(got, at::arange(6), 1.0, "end only");
+}
+
+TEST(ImplArange, ExplicitDtypes) {
+  for (DataType t :
+       {DataType::kFLOAT, DataType::kHALF, DataType::kBF16, DataType::kINT32, DataType::kINT64}) {
+    for (const Args& a : kArgs) {
+      at::Tensor expected;
+      try {
+        expected = at::arange(scalar_of(a.start), scalar_of(a.end), scalar_of(a.step),
+                              at::TensorOptions().dtype(to_aten(t)));
+      } catch (const c10::Error&) {
+        continue;  // e.g. a float step truncated to 0 for an integer dtype: covered in errors
+      }
+      at::Tensor got = run_block({}, [&](ConversionContext& ctx, const std::vector<Tensor*>&) {
+        return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", a.start, a.end, a.step, t);
+      });
+      expect_close(got, expected, 1.0,
+                   std::string(data_type_name(t)) + " " + a.start.describe() + " " +
+                       a.end.describe() + " " + a.step.describe());
+    }
+  }
+}
+
+// Each argument as a 0-D network input (values only known when the engine runs).
+TEST(ImplArange, TensorArgumentsKnownAtRunTime) {
+  struct Case {
+    at::Scalar s, e, st;
+    at::ScalarType type;
+  };
+  std::vector<Case> cases = {{0, 10, 1, at::kLong},         {2, 11, 3, at::kLong},
+                             {10, -3, -2, at::kLong},       {-5, 5, 7, at::kInt},
+                             {3, 3, 1, at::kLong},          {0.0, 1.0, 0.25, at::kFloat},
+                             {-1.5, 2.25, 0.5, at::kFloat}, {5.0, 0.5, -0.75, at::kFloat}};
+  for (const Case& c : cases) {
+    auto t = [&](const at::Scalar& v) { return at::scalar_tensor(v, c.type); };
+    std::vector<at::Tensor> in = {t(c.s), t(c.e), t(c.st)};
+    at::Tensor got = run_block(in, [&](ConversionContext& ctx, const std::vector<Tensor*>& x) {
+      return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", x[0], x[1], x[2]);
+    });
+    expect_close(got, at::arange(c.s, c.e, c.st), 1.0, "tensors " + std::to_string(c.s.toDouble()));
+    // Mixed: tensor end, scalar start and step.
+    in = {t(c.e)};
+    bool is_float = c.type == at::kFloat;
+    Operand s = is_float ? Operand(c.s.toDouble()) : Operand(c.s.toLong());
+    Operand st = is_float ? Operand(c.st.toDouble()) : Operand(c.st.toLong());
+    got = run_block(in, [&](ConversionContext& ctx, const std::vector<Tensor*>& x) {
+      return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", s, x[0], st);
+    });
+    expect_close(got, at::arange(c.s, c.e, c.st), 1.0,
+                 "tensor end " + std::to_string(c.e.toDouble()));
+    // A half result from float tensors computes in fp32 and rounds once.
+    if (is_float) {
+      got = run_block({t(c.e)}, [&](ConversionContext& ctx, const std::vector<Tensor*>& x) {
+        return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", s, x[0], st, DataType::kHALF);
+      });
+      expect_close(got, at::arange(c.s, c.e, c.st, at::kHalf), 1.0, "half");
+    }
+  }
+}
+
+TEST(ImplArange, DynamicLengthFromAShape) {
+  // arange(size(x, 1)) over a dynamic dim, the usual position-ids pattern.
+  auto set = [](int64_t n, int64_t m) { return std::vector<at::Tensor>{at::zeros({n, m})}; };
+  run_block_dynamic(
+      {set(1, 1), set(2, 6), set(3, 13)},
+      [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        Tensor* shape = ctx.net().add_shape(in[0])->output(0);
+        Tensor* n = ctx.net().add_slice(shape, {1}, {1}, {1})->output(0);
+        return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", 2, n, 3);
+      },
+      [](const std::vector<at::Tensor>& in, const at::Tensor& out) {
+        expect_close(out, at::arange(2, std::max<int64_t>(in[0].size(1), 2), 3), 1.0,
+                     "arange over dim " + std::to_string(in[0].size(1)));
+      });
+}
+
+TEST(ImplArange, LayerNamesFollowTheConvention) {
+  Network net;
+  ConversionContext ctx(net);
+  Tensor* a = ar::arange(ctx, "arange.start_step", SourceIR::kATEN, "arange_1", 0, 5, 1);
+  EXPECT_EQ(a->producer()->name(), "[CONSTANT]-[aten_ops.arange.start_step]-[arange_1]");
+  EXPECT_EQ(net.num_layers(), 1);
+  Tensor* e = net.add_input("e", DataType::kINT64, {});
+  Tensor* b = ar::arange(ctx, "arange.start_step", std::nullopt, "r", 1, e, 2);
+  EXPECT_EQ(b->producer()->name(), "[FILL]-[unknown_ops.arange.start_step]-[r]");
+  for (const char* n : {"[CONSTANT]-[unknown_ops.arange.start_step]-[r_start_scalar]",
+                        "[ELEMENTWISE]-[unknown_ops.arange.start_step]-[r_neg_span]",
+                        "[ELEMENTWISE]-[unknown_ops.arange.start_step]-[r_floor]",
+                        "[UNARY]-[unknown_ops.arange.start_step]-[r_length]",
+                        "[SHUFFLE]-[unknown_ops.arange.start_step]-[r_shape]",
+                        "[SHUFFLE]-[unknown_ops.arange.start_step]-[r_delta]"})
+    EXPECT_NE(net.find_layer(n), nullptr) << n << "\n" << net.to_string();
+  Tensor* f = net.add_input("f", DataType::kFLOAT, {});
+  Tensor* c = ar::arange(ctx, "arange", SourceIR::kATEN, "h", 0, f, 1, DataType::kHALF);
+  EXPECT_EQ(c->producer()->name(), "[CAST]-[aten_ops.arange]-[h]");
+  EXPECT_NE(net.find_layer("[FILL]-[aten_ops.arange]-[h_fill]"), nullptr) << net.to_string();
+}
+
+TEST(ImplArange, ErrorsLeaveTheNetworkUnchanged) {
+  auto blk = [](Operand s, Operand e, Operand st, std::optional<DataType> t = std::nullopt) {
+    return [=](ConversionContext& ctx, const std::vector<Tensor*>&) {
+      return ar::arange(ctx, kTarget, SourceIR::kATEN, "bad", s, e, st, t);
+    };
+  };
+  expect_block_error({}, blk(0, 5, 0), {"arange::arange", "'bad'", "step must be nonzero"});
+  expect_block_error({}, blk(0.0, 5.0, 0.0), {"step must be nonzero"});
+  expect_block_error({}, blk(0, 5, 0.5, DataType::kINT64), {"step must be nonzero"});
+  expect_block_error({}, blk(0, 5, -1), {"inconsistent with step sign", "start 0", "end 5"});
+  expect_block_error({}, blk(5.0, 0.0, 0.5), {"inconsistent with step sign"});
+  expect_block_error({}, blk(0.0, std::numeric_limits<double>::infinity(), 1.0),
+                     {"unsupported range"});
+  expect_block_error({}, blk(0, 5, 1, DataType::kBOOL), {"does not support dtype bool"});
+  expect_block_error({at::zeros({2})},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return ar::arange(ctx, kTarget, SourceIR::kATEN, "bad", 0, in[0], 1);
+                     },
+                     {"end tensor must hold one element", "[2]"});
+}
+
+}  // namespace
+}  // namespace lktest
