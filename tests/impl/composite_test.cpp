@@ -23,7 +23,8 @@ namespace im = layerkit::impl;
 
 HostConstant host(const at::Tensor& t) {
   at::Tensor c = t.contiguous();
-  return HostConstant::of(dims_of(c), Weights::copy(from_aten(c.scalar_type()), c.data_ptr(), c.numel()));
+  return HostConstant::of(dims_of(c),
+                          Weights::copy(from_aten(c.scalar_type()), c.data_ptr(), c.numel()));
 }
 
 const Target kT("composite");
@@ -51,8 +52,8 @@ TEST(Composite, ResNetBasicBlockMatchesAten) {
   BasicBlockWeights w(c);
   auto block = [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
     Tensor* x = in[0];
-    Tensor* h = im::conv::convolution(ctx, kT, kIR, "conv1", x, host(w.w1), std::nullopt, {1},
-                                      {1}, {1}, false, {0}, 1);
+    Tensor* h = im::conv::convolution(ctx, kT, kIR, "conv1", x, host(w.w1), std::nullopt, {1}, {1},
+                                      {1}, false, {0}, 1);
     h = im::normalization::batch_norm(ctx, kT, kIR, "bn1", h, host(w.g1), host(w.b1), host(w.m1),
                                       host(w.v1));
     h = im::activation::relu(ctx, kT, kIR, "relu1", h);
@@ -77,7 +78,8 @@ TEST(Composite, ResNetBasicBlockMatchesAten) {
   expect_close(run_block({x}, block), reference(x), scale, "static");
   // Dynamic batch and spatial size at min, opt and max.
   auto set = [&](int64_t n, int64_t h, int64_t wd) {
-    return std::vector<at::Tensor>{random(DataType::kFLOAT, {n, c, h, wd}, static_cast<uint64_t>(n * 100 + h))};
+    return std::vector<at::Tensor>{
+        random(DataType::kFLOAT, {n, c, h, wd}, static_cast<uint64_t>(n * 100 + h))};
   };
   run_block_dynamic({set(1, 3, 3), set(2, 8, 6), set(3, 11, 9)}, block,
                     [&](const std::vector<at::Tensor>& in, const at::Tensor& out) {
@@ -98,7 +100,8 @@ struct EncoderWeights {
     wv = r({e, e}, -a, a), bv = r({e}, -0.1, 0.1), wo = r({e, e}, -a, a), bo = r({e}, -0.1, 0.1);
     g1 = r({e}, 0.8, 1.2), be1 = r({e}, -0.1, 0.1), g2 = r({e}, 0.8, 1.2), be2 = r({e}, -0.1, 0.1);
     w1 = r({f_, e}, -a, a), b1 = r({f_}, -0.1, 0.1);
-    w2 = r({e, f_}, -1.0 / std::sqrt(static_cast<double>(f_)), 1.0 / std::sqrt(static_cast<double>(f_)));
+    w2 = r({e, f_}, -1.0 / std::sqrt(static_cast<double>(f_)),
+           1.0 / std::sqrt(static_cast<double>(f_)));
     b2 = r({e}, -0.1, 0.1);
   }
 };
@@ -110,16 +113,18 @@ TEST(Composite, TransformerEncoderLayerMatchesAten) {
   auto block = [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
     Tensor* x = in[0];  // [B, S, E], B and S possibly dynamic
     // [B, S, heads, d] from shape arithmetic, so dynamic B and S work.
-    Tensor* b = im::squeeze::unsqueeze(ctx, kT, kIR, "b", im::shape::size(ctx, kT, kIR, "b0", x, 0), 0);
-    Tensor* s = im::squeeze::unsqueeze(ctx, kT, kIR, "s", im::shape::size(ctx, kT, kIR, "s0", x, 1), 0);
+    Tensor* b =
+        im::squeeze::unsqueeze(ctx, kT, kIR, "b", im::shape::size(ctx, kT, kIR, "b0", x, 0), 0);
+    Tensor* s =
+        im::squeeze::unsqueeze(ctx, kT, kIR, "s", im::shape::size(ctx, kT, kIR, "s0", x, 1), 0);
     std::vector<int64_t> hd = {w.heads, d};
-    Tensor* split_shape = im::cat::cat(
-        ctx, kT, kIR, "split_shape",
-        {b, s, HostConstant::of({2}, Weights::from_vector(DataType::kINT64, hd))}, 0);
+    Tensor* split_shape =
+        im::cat::cat(ctx, kT, kIR, "split_shape",
+                     {b, s, HostConstant::of({2}, Weights::from_vector(DataType::kINT64, hd))}, 0);
     std::vector<int64_t> e1 = {w.e};
-    Tensor* merge_shape = im::cat::cat(
-        ctx, kT, kIR, "merge_shape",
-        {b, s, HostConstant::of({1}, Weights::from_vector(DataType::kINT64, e1))}, 0);
+    Tensor* merge_shape =
+        im::cat::cat(ctx, kT, kIR, "merge_shape",
+                     {b, s, HostConstant::of({1}, Weights::from_vector(DataType::kINT64, e1))}, 0);
     auto heads = [&](std::string n, const at::Tensor& wt, const at::Tensor& bias) {
       Tensor* p = im::linear::linear(ctx, kT, kIR, n, x, host(wt), host(bias));
       p = im::shuffle::reshape(ctx, kT, kIR, n + "_split", p, split_shape);
@@ -146,10 +151,13 @@ TEST(Composite, TransformerEncoderLayerMatchesAten) {
   };
   auto reference = [&](const at::Tensor& x) {
     int64_t bsz = x.size(0), seq = x.size(1);
-    auto split = [&](const at::Tensor& p) { return p.reshape({bsz, seq, w.heads, d}).permute({0, 2, 1, 3}); };
+    auto split = [&](const at::Tensor& p) {
+      return p.reshape({bsz, seq, w.heads, d}).permute({0, 2, 1, 3});
+    };
     at::Tensor q = split(at::linear(x, w.wq, w.bq)), k = split(at::linear(x, w.wk, w.bk)),
                v = split(at::linear(x, w.wv, w.bv));
-    at::Tensor p = at::softmax(at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(d)), -1);
+    at::Tensor p =
+        at::softmax(at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(d)), -1);
     at::Tensor c = at::matmul(p, v).permute({0, 2, 1, 3}).reshape({bsz, seq, w.e});
     at::Tensor x1 = at::layer_norm(x + at::linear(c, w.wo, w.bo), {w.e}, w.g1, w.be1);
     at::Tensor f = at::linear(at::gelu(at::linear(x1, w.w1, w.b1)), w.w2, w.b2);
@@ -161,7 +169,8 @@ TEST(Composite, TransformerEncoderLayerMatchesAten) {
   at::Tensor x = random(DataType::kFLOAT, {2, 5, w.e}, 3, -1, 1);
   expect_close(run_block({x}, block), reference(x), scale, "static");
   auto set = [&](int64_t bsz, int64_t seq) {
-    return std::vector<at::Tensor>{random(DataType::kFLOAT, {bsz, seq, w.e}, static_cast<uint64_t>(bsz * 10 + seq), -1, 1)};
+    return std::vector<at::Tensor>{
+        random(DataType::kFLOAT, {bsz, seq, w.e}, static_cast<uint64_t>(bsz * 10 + seq), -1, 1)};
   };
   run_block_dynamic({set(1, 1), set(2, 6), set(4, 9)}, block,
                     [&](const std::vector<at::Tensor>& in, const at::Tensor& out) {
