@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <string>
 
 #include "core/element.h"
 #include "layerkit/impl/utils.h"
@@ -267,6 +269,30 @@ Tensor* affine_param(ConversionContext& ctx, const Target& target,
   return channel_param(ctx, target, source_ir, name, *p, what, x->dims()[1], x->type(), rank);
 }
 
+// The Normalization layer takes scale and bias in the data's type. fp32 parameters of a 16-bit
+// input would lose precision rounded to it (ATen keeps them in fp32), so the layer then runs in
+// fp32 and the result is cast back once (Note [Precision policy]). Parameters are per channel
+// ([C] -> [1, C, 1, ...]) or shaped like the trailing dims (layer norm).
+Tensor* normalize(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                  std::string_view name, Tensor* x, const std::optional<Operand>& weight,
+                  const std::optional<Operand>& bias, bool per_channel, AxesMask axes,
+                  int64_t groups, double eps) {
+  DataType t = x->type(), nt = t;
+  for (const std::optional<Operand>* p : {&weight, &bias})
+    if (*p && !(*p)->is_scalar() && operand_type(**p) == DataType::kFLOAT) nt = compute_type(t);
+  Tensor* xn = cast_to(ctx, x, nt, target, source_ir, sub_name(name, "input_cast"));
+  auto param = [&](const std::optional<Operand>& p, std::string_view what, double fill) {
+    std::string n = sub_name(name, what);
+    return per_channel ? affine_param(ctx, target, source_ir, n, p, what, xn, fill)
+                       : norm_param(ctx, target, source_ir, n, p, xn, fill);
+  };
+  Tensor* s = param(weight, "weight", 1.0);
+  Tensor* b = param(bias, "bias", 0.0);
+  Tensor* y = normalization_layer(ctx, target, source_ir, nt == t ? name : sub_name(name, "norm"),
+                                  xn, s, b, axes, groups, eps);
+  return cast_to(ctx, y, t, target, source_ir, name);
+}
+
 Tensor* softmax_input(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name,
                       const Operand& input, std::optional<DataType> dtype) {
@@ -305,10 +331,8 @@ Tensor* layer_norm(ConversionContext& ctx, const Target& target, std::optional<S
   return guarded(ctx, "normalization::layer_norm", target, name, {&input}, [&]() -> Tensor* {
     Tensor* x = float_input(input);
     check_normalized_shape(x, normalized_shape, weight, bias);
-    Tensor* s = norm_param(ctx, target, source_ir, sub_name(name, "weight"), weight, x, 1.0);
-    Tensor* b = norm_param(ctx, target, source_ir, sub_name(name, "bias"), bias, x, 0.0);
     AxesMask axes = trailing_axes(x->dims().rank(), static_cast<int>(normalized_shape.size()));
-    return normalization_layer(ctx, target, source_ir, name, x, s, b, axes, 1, eps);
+    return normalize(ctx, target, source_ir, name, x, weight, bias, false, axes, 1, eps);
   });
 }
 
@@ -322,13 +346,10 @@ Tensor* group_norm(ConversionContext& ctx, const Target& target, std::optional<S
     LK_CHECK(c == -1 || c % num_groups == 0, "num_groups ", num_groups,
              " does not divide the number of channels C = ", c);
     int rank = x->dims().rank();
-    Tensor* s =
-        affine_param(ctx, target, source_ir, sub_name(name, "weight"), weight, "weight", x, 1.0);
-    Tensor* b = affine_param(ctx, target, source_ir, sub_name(name, "bias"), bias, "bias", x, 0.0);
     // One group is a normalization over the channels and spatial dims; more groups use the
     // layer's grouping of axis 1, with the spatial dims as extra axes.
     AxesMask axes = trailing_axes(rank, num_groups == 1 ? rank - 1 : rank - 2);
-    return normalization_layer(ctx, target, source_ir, name, x, s, b, axes, num_groups, eps);
+    return normalize(ctx, target, source_ir, name, x, weight, bias, true, axes, num_groups, eps);
   });
 }
 
@@ -348,12 +369,9 @@ Tensor* instance_norm(ConversionContext& ctx, const Target& target,
     }
     LK_CHECK(x->dims().rank() >= 3,
              "instance_norm needs an [N, C, spatial...] input of rank >= 3, got ", describe(*x));
-    Tensor* s =
-        affine_param(ctx, target, source_ir, sub_name(name, "weight"), weight, "weight", x, 1.0);
-    Tensor* b = affine_param(ctx, target, source_ir, sub_name(name, "bias"), bias, "bias", x, 0.0);
     int rank = x->dims().rank();
-    return normalization_layer(ctx, target, source_ir, name, x, s, b, trailing_axes(rank, rank - 2),
-                               1, eps);
+    return normalize(ctx, target, source_ir, name, x, weight, bias, true,
+                     trailing_axes(rank, rank - 2), 1, eps);
   });
 }
 

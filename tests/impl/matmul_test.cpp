@@ -33,16 +33,16 @@ at::Tensor operand(DataType t, const std::vector<int64_t>& shape, uint64_t seed)
 
 TEST(ImplMatmul, EveryRankCombinationAndType) {
   std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes = {
-      {{7}, {7}},                     // dot
-      {{3, 7}, {7}},                  // matrix-vector
-      {{7}, {7, 5}},                  // vector-matrix
-      {{3, 7}, {7, 5}},               // matrix
-      {{4, 3, 7}, {7, 5}},            // batched lhs
-      {{7}, {4, 7, 5}},               // vector, batched rhs
-      {{4, 3, 7}, {7}},               // batched, vector rhs
-      {{2, 1, 3, 7}, {4, 7, 5}},      // broadcast batch dims across ranks
-      {{1, 3, 7}, {6, 7, 1}},         // broadcast 1 against 6, N = 1
-      {{2, 3, 1, 7}, {3, 1, 7, 13}},  // odd sizes, batch broadcast both ways
+      {{7}, {7}},                  // dot
+      {{3, 7}, {7}},               // matrix-vector
+      {{7}, {7, 5}},               // vector-matrix
+      {{3, 7}, {7, 5}},            // matrix
+      {{4, 3, 7}, {7, 5}},         // batched lhs
+      {{7}, {4, 7, 5}},            // vector, batched rhs
+      {{4, 3, 7}, {7}},            // batched, vector rhs
+      {{2, 1, 3, 7}, {4, 7, 5}},   // broadcast batch dims across ranks
+      {{1, 3, 7}, {6, 7, 1}},      // broadcast 1 against 6, N = 1
+      {{2, 1, 5, 7}, {3, 7, 13}},  // odd sizes, batch broadcast both ways
   };
   uint64_t seed = 1;
   for (DataType t :
