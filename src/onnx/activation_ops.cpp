@@ -17,8 +17,7 @@ OpConverter layer(ActivationType type, const char* alpha_name, float alpha_defau
             const float beta = beta_name ? n.attr_float(beta_name, beta_default) : 0.0f;
             Tensor* x = n.input(0);
             if (!is_floating(x->type()))
-              n.fail(ErrorCode::kINVALID_ARGUMENT, "input 0 must be floating, got " +
-                                                       describe(*x));
+              n.fail(ErrorCode::kINVALID_ARGUMENT, "input 0 must be floating, got " + describe(*x));
             Layer* l = n.net().add_activation(x, type, alpha, beta);
             impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX, n.name());
             n.set_output(0, l->output(0));
@@ -60,13 +59,13 @@ void register_activation_ops(Registry& r) {
                },
                nullptr};
   r["Softsign"] = {[](NodeContext& n) {
-                     n.set_output(
-                         0, act::softsign(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+                     n.set_output(0,
+                                  act::softsign(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
                    },
                    nullptr};
   r["Softplus"] = {[](NodeContext& n) {
-                     n.set_output(
-                         0, act::softplus(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+                     n.set_output(0,
+                                  act::softplus(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
                    },
                    nullptr};
   r["HardSwish"] = {[](NodeContext& n) {

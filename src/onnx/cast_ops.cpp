@@ -49,8 +49,8 @@ std::shared_ptr<HostTensor> constant_value(const NodeView& v) {
 void register_cast_ops(Registry& r) {
   r["Cast"] = {[](NodeContext& n) {
                  const DataType to = *to_data_type(static_cast<int32_t>(n.attr_int("to", 0)));
-                 n.set_output(0, impl::cast::cast(n.ctx(), n.op_type(), kONNX, n.name(),
-                                                  n.input(0), to));
+                 n.set_output(
+                     0, impl::cast::cast(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), to));
                },
                check_cast};
   // Tensors are immutable, so Identity aliases its input (graph outputs get an Identity layer

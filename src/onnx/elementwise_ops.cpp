@@ -68,7 +68,8 @@ void register_elementwise_ops(Registry& r) {
                 Tensor* a = n.input(0);
                 std::optional<std::string_view> mode;
                 if (!is_floating(a->type())) mode = "trunc";
-                n.set_output(0, ew::div(n.ctx(), n.op_type(), kONNX, n.name(), a, n.input(1), mode));
+                n.set_output(0,
+                             ew::div(n.ctx(), n.op_type(), kONNX, n.name(), a, n.input(1), mode));
               },
               nullptr};
   // ONNX Pow keeps the base's type (opset 12+ allows another exponent type); torch promotes,
@@ -82,8 +83,8 @@ void register_elementwise_ops(Registry& r) {
               },
               nullptr};
   r["Mod"] = {[](NodeContext& n) {
-                n.set_output(0, ew::fmod(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),
-                                         n.input(1)));
+                n.set_output(
+                    0, ew::fmod(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
               },
               [](const NodeView& v) -> std::optional<std::string> {
                 // fmod=0 is Python's remainder (sign of the divisor): no building block yet.
@@ -112,8 +113,8 @@ void register_elementwise_ops(Registry& r) {
   r["Sqrt"] = unary(ew::sqrt);
   r["Reciprocal"] = {[](NodeContext& n) {
                        // A weak float scalar keeps the tensor's type (Note [Type promotion]).
-                       n.set_output(0, ew::div(n.ctx(), n.op_type(), kONNX, n.name(), 1.0,
-                                               n.input(0)));
+                       n.set_output(
+                           0, ew::div(n.ctx(), n.op_type(), kONNX, n.name(), 1.0, n.input(0)));
                      },
                      nullptr};
   r["Exp"] = unary(ew::exp);

@@ -59,9 +59,10 @@ namespace {
 void expect_attr_type(const NodeView& v, const pb::AttributeProto& a,
                       pb::AttributeProto::AttributeType t) {
   if (a.type() != t && a.type() != pb::AttributeProto::UNDEFINED)
-    v.fail(ErrorCode::kINVALID_ARGUMENT,
-           "attribute '" + a.name() + "' has type " + pb::AttributeProto::AttributeType_Name(a.type()) +
-               ", expected " + pb::AttributeProto::AttributeType_Name(t));
+    v.fail(ErrorCode::kINVALID_ARGUMENT, "attribute '" + a.name() + "' has type " +
+                                             pb::AttributeProto::AttributeType_Name(a.type()) +
+                                             ", expected " +
+                                             pb::AttributeProto::AttributeType_Name(t));
 }
 }  // namespace
 
@@ -211,9 +212,9 @@ Tensor* Importer::tensor(const NodeView& where, const std::string& name) {
   if (auto it = values_.find(name); it != values_.end()) return it->second;
   auto c = constants_.find(name);
   if (c == constants_.end())
-    where.fail(ErrorCode::kINVALID_ARGUMENT,
-               "input '" + name +
-                   "' is produced by no earlier node and is no initializer or graph input");
+    where.fail(
+        ErrorCode::kINVALID_ARGUMENT,
+        "input '" + name + "' is produced by no earlier node and is no initializer or graph input");
   Network& net = ctx->net();
   Layer* layer = net.add_constant(c->second->dims, c->second->weights);
   impl::set_layer_name(*ctx, layer, "initializer", impl::SourceIR::kONNX, name);
@@ -399,8 +400,7 @@ std::string CheckReport::to_string() const {
   os << "opset " << opset << ": " << unsupported.size() << " of " << num_nodes
      << " nodes unsupported:\n";
   for (const auto& u : unsupported)
-    os << "  node " << u.index << " '" << u.name << "' (" << u.op_type << "): " << u.reason
-       << "\n";
+    os << "  node " << u.index << " '" << u.name << "' (" << u.op_type << "): " << u.reason << "\n";
   return os.str();
 }
 
@@ -424,8 +424,7 @@ ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions
   std::vector<std::string> warnings;
   importer.collect_constants(&warnings);
   CheckReport report = importer.check();
-  if (!report.ok())
-    LK_FAIL(kUNSUPPORTED, "the model has unsupported nodes; ", report.to_string());
+  if (!report.ok()) LK_FAIL(kUNSUPPORTED, "the model has unsupported nodes; ", report.to_string());
   ImportResult r = importer.import();
   warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
   r.warnings = std::move(warnings);

@@ -43,8 +43,8 @@ void register_quantize_ops(Registry& r) {
       [](NodeContext& n) {
         impl::Operand scale = scale_operand(n);
         const std::optional<int64_t> axis = axis_of(n);
-        n.set_output(0, impl::quantize::quantize(n.ctx(), n.op_type(), kONNX, n.name(),
-                                                 n.input(0), scale, DataType::kINT8, axis));
+        n.set_output(0, impl::quantize::quantize(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),
+                                                 scale, DataType::kINT8, axis));
       },
       [](const NodeView& v) { return check_zero_point(v, true); }};
   r["DequantizeLinear"] = {

@@ -31,18 +31,18 @@ void register_select_ops(Registry& r) {
                    n.set_output(0, l->output(0));
                  },
                  nullptr};
-  r["GatherElements"] = {[](NodeContext& n) {
-                           n.set_output(0, impl::select::gather(n.ctx(), n.op_type(), kONNX,
-                                                                n.name(), n.input(0),
-                                                                n.attr_int("axis", 0), n.input(1)));
-                         },
-                         nullptr};
-  r["GatherND"] = {[](NodeContext& n) {
-                     n.set_output(0, impl::select::gather_nd(n.ctx(), n.op_type(), kONNX, n.name(),
-                                                             n.input(0), n.input(1),
-                                                             n.attr_int("batch_dims", 0)));
-                   },
-                   nullptr};
+  r["GatherElements"] = {
+      [](NodeContext& n) {
+        n.set_output(0, impl::select::gather(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),
+                                             n.attr_int("axis", 0), n.input(1)));
+      },
+      nullptr};
+  r["GatherND"] = {
+      [](NodeContext& n) {
+        n.set_output(0, impl::select::gather_nd(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),
+                                                n.input(1), n.attr_int("batch_dims", 0)));
+      },
+      nullptr};
 }
 
 }  // namespace layerkit::onnx::detail

@@ -11,15 +11,24 @@ namespace detail {
 
 std::optional<DataType> to_data_type(int32_t t) {
   switch (t) {
-    case pb::TensorProto::FLOAT: return DataType::kFLOAT;
-    case pb::TensorProto::FLOAT16: return DataType::kHALF;
-    case pb::TensorProto::BFLOAT16: return DataType::kBF16;
-    case pb::TensorProto::INT8: return DataType::kINT8;
-    case pb::TensorProto::UINT8: return DataType::kUINT8;
-    case pb::TensorProto::INT32: return DataType::kINT32;
-    case pb::TensorProto::INT64: return DataType::kINT64;
-    case pb::TensorProto::BOOL: return DataType::kBOOL;
-    default: return std::nullopt;
+    case pb::TensorProto::FLOAT:
+      return DataType::kFLOAT;
+    case pb::TensorProto::FLOAT16:
+      return DataType::kHALF;
+    case pb::TensorProto::BFLOAT16:
+      return DataType::kBF16;
+    case pb::TensorProto::INT8:
+      return DataType::kINT8;
+    case pb::TensorProto::UINT8:
+      return DataType::kUINT8;
+    case pb::TensorProto::INT32:
+      return DataType::kINT32;
+    case pb::TensorProto::INT64:
+      return DataType::kINT64;
+    case pb::TensorProto::BOOL:
+      return DataType::kBOOL;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -33,12 +42,21 @@ std::vector<int64_t> HostTensor::ints() const {
   std::vector<int64_t> v(static_cast<size_t>(count()));
   for (size_t i = 0; i < v.size(); ++i) {
     switch (type) {
-      case DataType::kINT64: v[i] = weights.as<int64_t>()[i]; break;
-      case DataType::kINT32: v[i] = weights.as<int32_t>()[i]; break;
-      case DataType::kINT8: v[i] = weights.as<int8_t>()[i]; break;
+      case DataType::kINT64:
+        v[i] = weights.as<int64_t>()[i];
+        break;
+      case DataType::kINT32:
+        v[i] = weights.as<int32_t>()[i];
+        break;
+      case DataType::kINT8:
+        v[i] = weights.as<int8_t>()[i];
+        break;
       case DataType::kUINT8:
-      case DataType::kBOOL: v[i] = weights.as<uint8_t>()[i]; break;
-      default: LK_FAIL(kINVALID_ARGUMENT, "expected integer values, got ", data_type_name(type));
+      case DataType::kBOOL:
+        v[i] = weights.as<uint8_t>()[i];
+        break;
+      default:
+        LK_FAIL(kINVALID_ARGUMENT, "expected integer values, got ", data_type_name(type));
     }
   }
   return v;
@@ -52,10 +70,17 @@ std::vector<double> HostTensor::doubles() const {
   std::vector<double> v(static_cast<size_t>(count()));
   for (size_t i = 0; i < v.size(); ++i) {
     switch (type) {
-      case DataType::kFLOAT: v[i] = weights.as<float>()[i]; break;
-      case DataType::kHALF: v[i] = half_bits_to_float(weights.as<uint16_t>()[i]); break;
-      case DataType::kBF16: v[i] = bf16_bits_to_float(weights.as<uint16_t>()[i]); break;
-      default: LK_FAIL(kUNSUPPORTED, "cannot read ", data_type_name(type), " values on the host");
+      case DataType::kFLOAT:
+        v[i] = weights.as<float>()[i];
+        break;
+      case DataType::kHALF:
+        v[i] = half_bits_to_float(weights.as<uint16_t>()[i]);
+        break;
+      case DataType::kBF16:
+        v[i] = bf16_bits_to_float(weights.as<uint16_t>()[i]);
+        break;
+      default:
+        LK_FAIL(kUNSUPPORTED, "cannot read ", data_type_name(type), " values on the host");
     }
   }
   return v;
@@ -68,9 +93,12 @@ std::string read_external(const pb::TensorProto& t, const std::string& base_dir,
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : t.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::stoll(kv.value());
+    else if (kv.key() == "length")
+      length = std::stoll(kv.value());
   }
   LK_CHECK(!location.empty(), "initializer '", t.name(),
            "' has external data without a 'location' entry");
@@ -84,8 +112,8 @@ std::string read_external(const pb::TensorProto& t, const std::string& base_dir,
   const int64_t size = f.tellg();
   if (length < 0) length = want_bytes;
   if (offset < 0 || offset + length > size)
-    LK_FAIL(kIO, "initializer '", t.name(), "': external data file '", p.string(), "' has ",
-            size, " bytes, but offset ", offset, " + length ", length, " reaches beyond it");
+    LK_FAIL(kIO, "initializer '", t.name(), "': external data file '", p.string(), "' has ", size,
+            " bytes, but offset ", offset, " + length ", length, " reaches beyond it");
   std::string data(static_cast<size_t>(length), '\0');
   f.seekg(offset);
   f.read(data.data(), length);
@@ -129,14 +157,14 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(count * data_type_bits(h.type) / 8));
   auto fail_count = [&](int64_t got) {
-    LK_FAIL(kINVALID_ARGUMENT, "tensor '", t.name(), "' has dims ", h.dims.to_string(), " (",
-            count, " elements) but holds ", got, " values");
+    LK_FAIL(kINVALID_ARGUMENT, "tensor '", t.name(), "' has dims ", h.dims.to_string(), " (", count,
+            " elements) but holds ", got, " values");
   };
   if (have_raw) {
     if (static_cast<int64_t>(raw.size()) != want)
       LK_FAIL(kINVALID_ARGUMENT, "tensor '", t.name(), "' has dims ", h.dims.to_string(),
-              " and type ", onnx_type_name(t.data_type()), " (", want, " bytes) but ",
-              raw.size(), " bytes of data");
+              " and type ", onnx_type_name(t.data_type()), " (", want, " bytes) but ", raw.size(),
+              " bytes of data");
     if (is_double) {
       for (int64_t i = 0; i < count; ++i) {
         double d;
@@ -197,9 +225,8 @@ OwnedTensor read_tensor_proto(const std::string& path, std::string* name) {
   detail::pb::TensorProto t;
   if (!t.ParseFromIstream(&f)) LK_FAIL(kIO, "'", path, "' is not a valid TensorProto file");
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  detail::HostTensor h =
-      detail::decode_tensor(t, dir.empty() ? "." : dir, impl::DoublePolicy::kTRUNCATE_WITH_WARNING,
-                            nullptr);
+  detail::HostTensor h = detail::decode_tensor(t, dir.empty() ? "." : dir,
+                                               impl::DoublePolicy::kTRUNCATE_WITH_WARNING, nullptr);
   if (name) *name = t.name();
   OwnedTensor out;
   out.type = h.type;

@@ -47,13 +47,20 @@ std::map<std::string, std::string> load_skip_list(const std::string& path) {
 double value_at(const OwnedTensor& t, int64_t i) {
   const uint8_t* p = t.data.data();
   switch (t.type) {
-    case DataType::kFLOAT: return reinterpret_cast<const float*>(p)[i];
-    case DataType::kHALF: return half_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
-    case DataType::kBF16: return bf16_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
-    case DataType::kINT32: return reinterpret_cast<const int32_t*>(p)[i];
-    case DataType::kINT64: return static_cast<double>(reinterpret_cast<const int64_t*>(p)[i]);
-    case DataType::kINT8: return reinterpret_cast<const int8_t*>(p)[i];
-    default: return p[i];
+    case DataType::kFLOAT:
+      return reinterpret_cast<const float*>(p)[i];
+    case DataType::kHALF:
+      return half_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
+    case DataType::kBF16:
+      return bf16_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
+    case DataType::kINT32:
+      return reinterpret_cast<const int32_t*>(p)[i];
+    case DataType::kINT64:
+      return static_cast<double>(reinterpret_cast<const int64_t*>(p)[i]);
+    case DataType::kINT8:
+      return reinterpret_cast<const int8_t*>(p)[i];
+    default:
+      return p[i];
   }
 }
 
@@ -104,8 +111,8 @@ std::string run_case(const fs::path& dir) {
       outputs.push_back(onnx::read_tensor_proto(p.string()));
     }
     if (static_cast<int>(inputs.size()) != net.num_inputs())
-      return set.filename().string() + ": " + std::to_string(inputs.size()) +
-             " input files for " + std::to_string(net.num_inputs()) + " network inputs";
+      return set.filename().string() + ": " + std::to_string(inputs.size()) + " input files for " +
+             std::to_string(net.num_inputs()) + " network inputs";
     // One profile fixed at this data set's shapes.
     BuilderConfig config;
     OptimizationProfile profile;
@@ -138,9 +145,9 @@ std::string run_case(const fs::path& dir) {
 int conformance_command(const Args& args) {
   if (args.positional.size() != 1) throw UsageError("conformance: exactly one DIR is required");
   const fs::path root = args.positional[0];
-  if (!fs::is_directory(root)) throw UsageError("conformance: '" + root.string() + "' is no directory");
-  const auto skips =
-      load_skip_list(args.get("skipList").value_or(LAYERKIT_CONFORMANCE_SKIP_LIST));
+  if (!fs::is_directory(root))
+    throw UsageError("conformance: '" + root.string() + "' is no directory");
+  const auto skips = load_skip_list(args.get("skipList").value_or(LAYERKIT_CONFORMANCE_SKIP_LIST));
   const bool verbose = args.get("verbose").has_value();
   std::vector<fs::path> cases;
   for (const auto& e : fs::directory_iterator(root))

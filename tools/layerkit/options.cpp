@@ -78,9 +78,8 @@ std::map<std::string, Dims> parse_shapes(const std::string& spec, const std::str
       pos = close + 1;
       if (pos >= spec.size() || spec[pos] != ':') throw bad("':' expected after a quoted name");
     } else {
-      size_t colon = spec.rfind(':', spec.find(',', pos) == std::string::npos
-                                         ? spec.size() - 1
-                                         : spec.find(',', pos));
+      size_t colon = spec.rfind(
+          ':', spec.find(',', pos) == std::string::npos ? spec.size() - 1 : spec.find(',', pos));
       if (colon == std::string::npos || colon < pos) throw bad("missing ':'");
       name = spec.substr(pos, colon - pos);
       pos = colon;

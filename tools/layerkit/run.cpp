@@ -36,7 +36,9 @@ std::vector<uint8_t> random_input(DataType type, const Dims& dims) {
     const float f = std::uniform_real_distribution<float>(-1.f, 1.f)(gen);
     const int64_t k = static_cast<int64_t>(gen() % 4);
     switch (type) {
-      case DataType::kFLOAT: std::memcpy(out.data() + i * 4, &f, 4); break;
+      case DataType::kFLOAT:
+        std::memcpy(out.data() + i * 4, &f, 4);
+        break;
       case DataType::kHALF: {
         uint16_t h = float_to_half_bits(f);
         std::memcpy(out.data() + i * 2, &h, 2);
@@ -52,9 +54,15 @@ std::vector<uint8_t> random_input(DataType type, const Dims& dims) {
         std::memcpy(out.data() + i * 4, &v, 4);
         break;
       }
-      case DataType::kINT64: std::memcpy(out.data() + i * 8, &k, 8); break;
-      case DataType::kBOOL: out[static_cast<size_t>(i)] = static_cast<uint8_t>(k & 1); break;
-      default: out[static_cast<size_t>(i)] = static_cast<uint8_t>(k); break;
+      case DataType::kINT64:
+        std::memcpy(out.data() + i * 8, &k, 8);
+        break;
+      case DataType::kBOOL:
+        out[static_cast<size_t>(i)] = static_cast<uint8_t>(k & 1);
+        break;
+      default:
+        out[static_cast<size_t>(i)] = static_cast<uint8_t>(k);
+        break;
     }
   }
   return out;
@@ -82,17 +90,27 @@ void export_json(const std::string& path, const Engine& engine, const ExecutionC
     for (int64_t i = 0; i < n; ++i) {
       if (i) f << ", ";
       switch (t.type) {
-        case DataType::kFLOAT: f << reinterpret_cast<const float*>(t.data.data())[i]; break;
+        case DataType::kFLOAT:
+          f << reinterpret_cast<const float*>(t.data.data())[i];
+          break;
         case DataType::kHALF:
           f << half_bits_to_float(reinterpret_cast<const uint16_t*>(t.data.data())[i]);
           break;
         case DataType::kBF16:
           f << bf16_bits_to_float(reinterpret_cast<const uint16_t*>(t.data.data())[i]);
           break;
-        case DataType::kINT32: f << reinterpret_cast<const int32_t*>(t.data.data())[i]; break;
-        case DataType::kINT64: f << reinterpret_cast<const int64_t*>(t.data.data())[i]; break;
-        case DataType::kINT8: f << int(reinterpret_cast<const int8_t*>(t.data.data())[i]); break;
-        default: f << int(t.data[static_cast<size_t>(i)]); break;
+        case DataType::kINT32:
+          f << reinterpret_cast<const int32_t*>(t.data.data())[i];
+          break;
+        case DataType::kINT64:
+          f << reinterpret_cast<const int64_t*>(t.data.data())[i];
+          break;
+        case DataType::kINT8:
+          f << int(reinterpret_cast<const int8_t*>(t.data.data())[i]);
+          break;
+        default:
+          f << int(t.data[static_cast<size_t>(i)]);
+          break;
       }
     }
     f << " ] }" << (o + 1 < net.num_outputs() ? "," : "") << "\n";
@@ -155,9 +173,8 @@ int run_command(const Args& args) {
   for (int i = 0; i < net.num_inputs(); ++i) {
     Tensor* in = net.input(i);
     Dims d = in->dims();
-    if (const ProfileDims* p = config.profiles.empty()
-                                   ? nullptr
-                                   : config.profiles[0].dimensions(in->name()))
+    if (const ProfileDims* p =
+            config.profiles.empty() ? nullptr : config.profiles[0].dimensions(in->name()))
       d = p->opt;
     ctx->set_input_shape(in->name(), d);
     int64_t n = 1;

@@ -56,8 +56,7 @@ struct ImportResult {
   int64_t opset = 0;
 
   // Replaces the default profile entry of one input.
-  void set_input_profile(std::string_view input, const Dims& min, const Dims& opt,
-                         const Dims& max);
+  void set_input_profile(std::string_view input, const Dims& min, const Dims& opt, const Dims& max);
   // A BuilderConfig with these profiles.
   BuilderConfig builder_config() const;
 };
