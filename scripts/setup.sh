@@ -7,7 +7,7 @@ build=${LAYERKIT_BUILD_DIR:-$root/build}
 with_tests=OFF
 [ "${1:-}" = "--tests" ] && with_tests=ON
 
-pkgs=(g++ cmake make ccache)
+pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev)
 [ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do

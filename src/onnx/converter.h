@@ -1,0 +1,120 @@
+// Internal interface between the importer and the per-op converters (src/onnx/*_ops.cpp).
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layerkit/impl/context.h"
+#include "layerkit/onnx/importer.h"
+
+namespace layerkit::onnx::detail {
+
+namespace pb = ::onnx;
+
+// A value known at import time: an initializer or the output of a Constant node.
+struct HostTensor {
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+  Weights weights;
+  int64_t count() const { return weights.count(); }
+  // Elements as int64 (integer and bool types) or double (floating types).
+  std::vector<int64_t> ints() const;
+  std::vector<double> doubles() const;
+};
+
+// Decodes raw_data, the typed fields or external data (looked up in base_dir). float64 becomes
+// fp32 (with a warning) or an error per `doubles`.
+HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
+                         impl::DoublePolicy doubles, std::vector<std::string>* warnings);
+std::optional<DataType> to_data_type(int32_t onnx_type);
+std::string onnx_type_name(int32_t onnx_type);
+
+// What converters and checks see of a node.
+class NodeView {
+ public:
+  NodeView(const pb::NodeProto& node, int index, int64_t opset,
+           const std::map<std::string, std::shared_ptr<HostTensor>>* constants);
+  const pb::NodeProto& node() const { return node_; }
+  int index() const { return index_; }
+  const std::string& op_type() const { return node_.op_type(); }
+  // The node's name, or "<op>_<index>" when it has none: the `name` of its building blocks.
+  const std::string& name() const { return name_; }
+  int64_t opset() const { return opset_; }
+
+  int num_inputs() const { return node_.input_size(); }
+  bool has_input(int i) const { return i < node_.input_size() && !node_.input(i).empty(); }
+  // The input's value when known at import time, else null.
+  const HostTensor* constant_input(int i) const;
+  // A constant integer input (e.g. opset-18 ReduceX axes); throws naming the node if it is not.
+  std::vector<int64_t> ints_input(int i, std::string_view what) const;
+
+  const pb::AttributeProto* attr(std::string_view name) const;
+  int64_t attr_int(std::string_view name, int64_t fallback) const;
+  float attr_float(std::string_view name, float fallback) const;
+  std::string attr_string(std::string_view name, std::string fallback) const;
+  std::optional<std::vector<int64_t>> attr_ints(std::string_view name) const;
+  // An int list from the attribute before `input_since` and from input `input_index` from then
+  // on (ReduceX axes, Split sizes, Pad axes, ...); nullopt when absent.
+  std::optional<std::vector<int64_t>> attr_or_input_ints(std::string_view name, int input_index,
+                                                         int64_t input_since) const;
+
+  // "node 3 'conv1' (Conv)"
+  std::string where() const;
+  [[noreturn]] void fail(ErrorCode code, const std::string& message) const;
+
+ private:
+  const pb::NodeProto& node_;
+  int index_;
+  int64_t opset_;
+  std::string name_;
+  const std::map<std::string, std::shared_ptr<HostTensor>>* constants_;
+};
+
+class Importer;
+
+// A node being converted: inputs as network tensors, outputs bound back to ONNX names.
+class NodeContext : public NodeView {
+ public:
+  NodeContext(const NodeView& view, impl::ConversionContext& ctx, Importer& importer)
+      : NodeView(view), ctx_(ctx), importer_(importer) {}
+  impl::ConversionContext& ctx() const { return ctx_; }
+  Network& net() const { return ctx_.net(); }
+  // The input as a tensor (initializers and constants become Constant layers on first use).
+  Tensor* input(int i) const;
+  // Binds output i. A constant result may also be recorded as known (Constant nodes).
+  void set_output(int i, Tensor* t) const;
+  void set_constant_output(int i, std::shared_ptr<HostTensor> value) const;
+
+ private:
+  impl::ConversionContext& ctx_;
+  Importer& importer_;
+};
+
+// A node-level check run by the check pass: a reason when the node cannot be converted.
+using CheckFn = std::function<std::optional<std::string>(const NodeView&)>;
+using ConvertFn = std::function<void(NodeContext&)>;
+
+struct OpConverter {
+  ConvertFn convert;
+  CheckFn check;  // optional
+};
+
+using Registry = std::map<std::string, OpConverter, std::less<>>;
+const Registry& registry();
+
+// Registration, one function per op family (explicit calls: a static library drops unused
+// self-registering objects).
+void register_elementwise_ops(Registry& r);
+void register_activation_ops(Registry& r);
+void register_quantize_ops(Registry& r);
+void register_select_ops(Registry& r);
+void register_cast_ops(Registry& r);
+void register_shape_ops(Registry& r);
+
+}  // namespace layerkit::onnx::detail

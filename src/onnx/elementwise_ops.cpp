@@ -1,0 +1,133 @@
+// ONNX converters for element-wise ops, each a call into impl::elementwise.
+#include "layerkit/impl/cast.h"
+#include "layerkit/impl/elementwise.h"
+#include "layerkit/impl/utils.h"
+#include "onnx/converter.h"
+
+namespace layerkit::onnx::detail {
+namespace {
+
+namespace ew = impl::elementwise;
+constexpr auto kONNX = impl::SourceIR::kONNX;
+
+using BinaryFn = Tensor* (*)(impl::ConversionContext&, const impl::Target&,
+                             std::optional<impl::SourceIR>, std::string_view, impl::Operand,
+                             impl::Operand);
+using UnaryFn = Tensor* (*)(impl::ConversionContext&, const impl::Target&,
+                            std::optional<impl::SourceIR>, std::string_view, impl::Operand);
+
+OpConverter binary(BinaryFn fn) {
+  return {[fn](NodeContext& n) {
+            n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
+          },
+          nullptr};
+}
+
+OpConverter unary(UnaryFn fn) {
+  return {[fn](NodeContext& n) {
+            n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+          },
+          nullptr};
+}
+
+// Max, Min, Sum: a left fold over the inputs; each step is named "{name}_{i}" except the last.
+OpConverter variadic(BinaryFn fn) {
+  return {[fn](NodeContext& n) {
+            Tensor* acc = n.input(0);
+            const int count = n.num_inputs();
+            for (int i = 1; i < count; ++i) {
+              const std::string step =
+                  i + 1 == count ? n.name() : impl::sub_name(n.name(), std::to_string(i));
+              acc = fn(n.ctx(), n.op_type(), kONNX, step, acc, n.input(i));
+            }
+            n.set_output(0, acc);
+          },
+          [](const NodeView& v) -> std::optional<std::string> {
+            if (v.num_inputs() < 1) return "needs at least one input";
+            return std::nullopt;
+          }};
+}
+
+Tensor* add2(impl::ConversionContext& c, const impl::Target& t, std::optional<impl::SourceIR> s,
+             std::string_view name, impl::Operand a, impl::Operand b) {
+  return ew::add(c, t, s, name, std::move(a), std::move(b));
+}
+Tensor* sub2(impl::ConversionContext& c, const impl::Target& t, std::optional<impl::SourceIR> s,
+             std::string_view name, impl::Operand a, impl::Operand b) {
+  return ew::sub(c, t, s, name, std::move(a), std::move(b));
+}
+
+}  // namespace
+
+void register_elementwise_ops(Registry& r) {
+  r["Add"] = binary(add2);
+  r["Sub"] = binary(sub2);
+  r["Mul"] = binary(ew::mul);
+  // ONNX integer division truncates toward zero (as C and onnxruntime do).
+  r["Div"] = {[](NodeContext& n) {
+                Tensor* a = n.input(0);
+                std::optional<std::string_view> mode;
+                if (!is_floating(a->type())) mode = "trunc";
+                n.set_output(0,
+                             ew::div(n.ctx(), n.op_type(), kONNX, n.name(), a, n.input(1), mode));
+              },
+              nullptr};
+  // ONNX Pow keeps the base's type (opset 12+ allows another exponent type); torch promotes,
+  // so a promoted result is cast back.
+  r["Pow"] = {[](NodeContext& n) {
+                Tensor* base = n.input(0);
+                Tensor* y = ew::pow(n.ctx(), n.op_type(), kONNX, n.name(), base, n.input(1));
+                y = impl::cast::cast(n.ctx(), n.op_type(), kONNX, impl::sub_name(n.name(), "cast"),
+                                     y, base->type());
+                n.set_output(0, y);
+              },
+              nullptr};
+  r["Mod"] = {[](NodeContext& n) {
+                n.set_output(
+                    0, ew::fmod(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
+              },
+              [](const NodeView& v) -> std::optional<std::string> {
+                // fmod=0 is Python's remainder (sign of the divisor): no building block yet.
+                if (v.attr_int("fmod", 0) == 0)
+                  return "Mod with fmod=0 (sign of the divisor) needs an elementwise remainder "
+                         "block, which does not exist yet";
+                return std::nullopt;
+              }};
+  r["And"] = binary(ew::logical_and);
+  r["Or"] = binary(ew::logical_or);
+  r["Xor"] = binary(ew::logical_xor);
+  r["Not"] = unary(ew::not_);
+  r["Equal"] = binary(ew::eq);
+  r["Greater"] = binary(ew::gt);
+  r["GreaterOrEqual"] = binary(ew::ge);
+  r["Less"] = binary(ew::lt);
+  r["LessOrEqual"] = binary(ew::le);
+  r["Max"] = variadic(ew::max);
+  r["Min"] = variadic(ew::min);
+  r["Sum"] = variadic(add2);
+  r["Abs"] = unary(ew::abs);
+  r["Neg"] = unary(ew::neg);
+  r["Floor"] = unary(ew::floor);
+  r["Ceil"] = unary(ew::ceil);
+  r["Round"] = unary(ew::round);
+  r["Sqrt"] = unary(ew::sqrt);
+  r["Reciprocal"] = {[](NodeContext& n) {
+                       // A weak float scalar keeps the tensor's type (Note [Type promotion]).
+                       n.set_output(
+                           0, ew::div(n.ctx(), n.op_type(), kONNX, n.name(), 1.0, n.input(0)));
+                     },
+                     nullptr};
+  r["Exp"] = unary(ew::exp);
+  r["Log"] = unary(ew::log);
+  r["Sin"] = unary(ew::sin);
+  r["Cos"] = unary(ew::cos);
+  r["Tan"] = unary(ew::tan);
+  r["Asin"] = unary(ew::asin);
+  r["Acos"] = unary(ew::acos);
+  r["Atan"] = unary(ew::atan);
+  r["Sinh"] = unary(ew::sinh);
+  r["Cosh"] = unary(ew::cosh);
+  r["Sign"] = unary(ew::sign);
+}
+
+}  // namespace layerkit::onnx::detail

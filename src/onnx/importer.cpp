@@ -1,0 +1,462 @@
+// The ONNX importer: parsing, opset resolution, the check pass, conversion and default profiles.
+#include "layerkit/onnx/importer.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "layerkit/core/error.h"
+#include "layerkit/impl/utils.h"
+#include "onnx/converter.h"
+
+namespace layerkit::onnx {
+namespace detail {
+
+// ---- NodeView ---------------------------------------------------------------------------------
+
+NodeView::NodeView(const pb::NodeProto& node, int index, int64_t opset,
+                   const std::map<std::string, std::shared_ptr<HostTensor>>* constants)
+    : node_(node), index_(index), opset_(opset), constants_(constants) {
+  name_ = node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
+}
+
+std::string NodeView::where() const {
+  return "node " + std::to_string(index_) + " '" + name_ + "' (" + node_.op_type() + ")";
+}
+
+void NodeView::fail(ErrorCode code, const std::string& message) const {
+  ::layerkit::detail::throw_error(code, where() + ": " + message);
+}
+
+const HostTensor* NodeView::constant_input(int i) const {
+  if (!has_input(i) || !constants_) return nullptr;
+  auto it = constants_->find(node_.input(i));
+  return it == constants_->end() ? nullptr : it->second.get();
+}
+
+std::vector<int64_t> NodeView::ints_input(int i, std::string_view what) const {
+  const HostTensor* h = constant_input(i);
+  if (!h)
+    fail(ErrorCode::kUNSUPPORTED, "input " + std::to_string(i) + " (" + std::string(what) +
+                                      ") must be a constant (an initializer or Constant output)");
+  if (!is_integer(h->type))
+    fail(ErrorCode::kINVALID_ARGUMENT, "input " + std::to_string(i) + " (" + std::string(what) +
+                                           ") must be integer, got " +
+                                           std::string(data_type_name(h->type)));
+  return h->ints();
+}
+
+const pb::AttributeProto* NodeView::attr(std::string_view name) const {
+  for (const auto& a : node_.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+namespace {
+void expect_attr_type(const NodeView& v, const pb::AttributeProto& a,
+                      pb::AttributeProto::AttributeType t) {
+  if (a.type() != t && a.type() != pb::AttributeProto::UNDEFINED)
+    v.fail(ErrorCode::kINVALID_ARGUMENT, "attribute '" + a.name() + "' has type " +
+                                             pb::AttributeProto::AttributeType_Name(a.type()) +
+                                             ", expected " +
+                                             pb::AttributeProto::AttributeType_Name(t));
+}
+}  // namespace
+
+int64_t NodeView::attr_int(std::string_view name, int64_t fallback) const {
+  const auto* a = attr(name);
+  if (!a) return fallback;
+  expect_attr_type(*this, *a, pb::AttributeProto::INT);
+  return a->i();
+}
+
+float NodeView::attr_float(std::string_view name, float fallback) const {
+  const auto* a = attr(name);
+  if (!a) return fallback;
+  expect_attr_type(*this, *a, pb::AttributeProto::FLOAT);
+  return a->f();
+}
+
+std::string NodeView::attr_string(std::string_view name, std::string fallback) const {
+  const auto* a = attr(name);
+  if (!a) return fallback;
+  expect_attr_type(*this, *a, pb::AttributeProto::STRING);
+  return a->s();
+}
+
+std::optional<std::vector<int64_t>> NodeView::attr_ints(std::string_view name) const {
+  const auto* a = attr(name);
+  if (!a) return std::nullopt;
+  expect_attr_type(*this, *a, pb::AttributeProto::INTS);
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::optional<std::vector<int64_t>> NodeView::attr_or_input_ints(std::string_view name,
+                                                                 int input_index,
+                                                                 int64_t input_since) const {
+  if (opset_ < input_since) return attr_ints(name);
+  if (attr(name))
+    fail(ErrorCode::kINVALID_ARGUMENT,
+         "attribute '" + std::string(name) + "' was replaced by input " +
+             std::to_string(input_index) + " in opset " + std::to_string(input_since) +
+             "; this model uses opset " + std::to_string(opset_));
+  if (!has_input(input_index)) return std::nullopt;
+  return ints_input(input_index, name);
+}
+
+// ---- Importer ---------------------------------------------------------------------------------
+
+class Importer {
+ public:
+  Importer(const pb::ModelProto& model, const ImportOptions& options, std::string base_dir)
+      : model_(model), options_(options), base_dir_(std::move(base_dir)) {}
+
+  int64_t resolve_opset();
+  void collect_constants(std::vector<std::string>* warnings);
+  CheckReport check();
+  ImportResult import();
+
+  Tensor* tensor(const NodeView& where, const std::string& name);
+  void bind(const std::string& name, Tensor* t);
+  void bind_constant(const std::string& name, std::shared_ptr<HostTensor> v) {
+    constants_[name] = std::move(v);
+  }
+  impl::ConversionContext* ctx = nullptr;
+
+ private:
+  const pb::ModelProto& model_;
+  const ImportOptions& options_;
+  std::string base_dir_;
+  int64_t opset_ = 0;
+  std::map<std::string, std::shared_ptr<HostTensor>> constants_;
+  std::map<std::string, Tensor*> values_;
+  std::set<const Tensor*> bound_;
+};
+
+int64_t Importer::resolve_opset() {
+  std::optional<int64_t> version;
+  for (const auto& op : model_.opset_import()) {
+    if (op.domain().empty() || op.domain() == "ai.onnx") {
+      version = op.version();
+    } else if (op.domain() != "ai.onnx.ml" && op.domain() != "ai.onnx.preview.training") {
+      LK_FAIL(kUNSUPPORTED, "the model imports unknown opset domain '", op.domain(), "' (version ",
+              op.version(), "); layerkit knows the default domain ('' / 'ai.onnx') only");
+    }
+  }
+  // IR version 3 models without opset_import mean opset 1, which is below what we accept.
+  if (!version)
+    LK_FAIL(kUNSUPPORTED, "the model imports no opset of the default domain ('' / 'ai.onnx')");
+  if (*version < kMinOpset || *version > kMaxOpset)
+    LK_FAIL(kUNSUPPORTED, "the model uses default-domain opset ", *version,
+            "; layerkit supports opsets ", kMinOpset, " through ", kMaxOpset,
+            " (convert it with onnx.version_converter)");
+  opset_ = *version;
+  return opset_;
+}
+
+void Importer::collect_constants(std::vector<std::string>* warnings) {
+  const auto doubles = options_.conversion.doubles;
+  for (const auto& init : model_.graph().initializer()) {
+    LK_CHECK(!init.name().empty(), "the graph has an initializer without a name");
+    constants_[init.name()] =
+        std::make_shared<HostTensor>(decode_tensor(init, base_dir_, doubles, warnings));
+  }
+  // Constant nodes with a tensor value are known to the check pass as well (zero points, axes).
+  for (const auto& node : model_.graph().node()) {
+    if (node.op_type() != "Constant" || node.output_size() != 1 || !node.domain().empty()) continue;
+    for (const auto& a : node.attribute())
+      if (a.name() == "value" && a.has_t())
+        constants_[node.output(0)] =
+            std::make_shared<HostTensor>(decode_tensor(a.t(), base_dir_, doubles, warnings));
+  }
+}
+
+CheckReport Importer::check() {
+  CheckReport report;
+  report.opset = opset_;
+  report.num_nodes = model_.graph().node_size();
+  const Registry& reg = registry();
+  for (int i = 0; i < model_.graph().node_size(); ++i) {
+    const auto& node = model_.graph().node(i);
+    NodeView view(node, i, opset_, &constants_);
+    auto add = [&](std::string reason) {
+      report.unsupported.push_back({i, view.name(), node.op_type(), std::move(reason)});
+    };
+    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+      add("op domain '" + node.domain() + "' has no converters");
+      continue;
+    }
+    auto it = reg.find(node.op_type());
+    if (it == reg.end()) {
+      add("no converter for " + node.op_type());
+      continue;
+    }
+    if (!it->second.check) continue;
+    try {
+      if (auto reason = it->second.check(view)) add(*reason);
+    } catch (const Error& e) {
+      // Checks fail through NodeView::fail, whose message already names the node.
+      std::string msg = e.what();
+      const std::string prefix = view.where() + ": ";
+      if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+      add(msg);
+    }
+  }
+  return report;
+}
+
+Tensor* Importer::tensor(const NodeView& where, const std::string& name) {
+  if (auto it = values_.find(name); it != values_.end()) return it->second;
+  auto c = constants_.find(name);
+  if (c == constants_.end())
+    where.fail(
+        ErrorCode::kINVALID_ARGUMENT,
+        "input '" + name + "' is produced by no earlier node and is no initializer or graph input");
+  Network& net = ctx->net();
+  Layer* layer = net.add_constant(c->second->dims, c->second->weights);
+  impl::set_layer_name(*ctx, layer, "initializer", impl::SourceIR::kONNX, name);
+  ctx->register_weights(name, c->second->weights);
+  Tensor* t = layer->output(0);
+  bind(name, t);
+  return t;
+}
+
+void Importer::bind(const std::string& name, Tensor* t) {
+  if (!bound_.count(t) && !t->is_network_input()) {
+    // The ONNX name is the best name for a fresh tensor; when another tensor holds it already
+    // the building block's name stays.
+    if (!ctx->net().find_tensor(name)) t->set_name(name);
+  }
+  bound_.insert(t);
+  values_[name] = t;
+}
+
+ImportResult Importer::import() {
+  ImportResult result;
+  result.opset = opset_;
+  result.network = std::make_unique<Network>();
+  Network& net = *result.network;
+  impl::ConversionContext conversion(net, options_.conversion);
+  ctx = &conversion;
+  const auto& graph = model_.graph();
+
+  OptimizationProfile profile;
+  for (const auto& in : graph.input()) {
+    if (constants_.count(in.name())) continue;  // IR < 4 lists initializers as inputs too
+    LK_CHECK(in.type().has_tensor_type(), "graph input '", in.name(),
+             "' is not a tensor (sequences, maps and optionals are not supported)");
+    const auto& tt = in.type().tensor_type();
+    auto type = to_data_type(tt.elem_type());
+    if (!type)
+      LK_FAIL(kUNSUPPORTED, "graph input '", in.name(), "' has type ",
+              onnx_type_name(tt.elem_type()), ", which layerkit does not support");
+    LK_CHECK(tt.has_shape(), "graph input '", in.name(), "' has no shape (not even a rank)");
+    LK_CHECK(tt.shape().dim_size() <= kMaxDims, "graph input '", in.name(), "' has rank ",
+             tt.shape().dim_size(), "; at most ", kMaxDims, " is supported");
+    Dims dims = Dims::of_rank(tt.shape().dim_size());
+    Dims min = dims, opt = dims, max = dims;
+    bool dynamic = false;
+    for (int d = 0; d < tt.shape().dim_size(); ++d) {
+      const auto& dim = tt.shape().dim(d);
+      if (dim.has_dim_value() && dim.dim_value() >= 0) {
+        dims[d] = min[d] = opt[d] = max[d] = dim.dim_value();
+        continue;
+      }
+      dynamic = true;
+      dims[d] = -1;
+      int64_t value = options_.default_dynamic_dim;
+      if (dim.has_dim_param())
+        if (auto it = options_.dim_params.find(dim.dim_param()); it != options_.dim_params.end())
+          value = it->second;
+      min[d] = 1;
+      opt[d] = max[d] = std::max<int64_t>(value, 1);
+    }
+    Tensor* t = net.add_input(in.name(), *type, dims);
+    values_[in.name()] = t;
+    bound_.insert(t);
+    if (dynamic) profile.set_dimensions(in.name(), min, opt, max);
+  }
+  result.profiles.push_back(profile);
+
+  const Registry& reg = registry();
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    NodeContext nc(NodeView(node, i, opset_, &constants_), conversion, *this);
+    const OpConverter& conv = reg.at(node.op_type());  // the check pass ran first
+    try {
+      conv.convert(nc);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      if (msg.rfind(nc.where(), 0) == 0) throw;
+      ::layerkit::detail::throw_error(e.code(), nc.where() + ": " + msg);
+    }
+    for (int o = 0; o < node.output_size(); ++o)
+      if (!node.output(o).empty() && !values_.count(node.output(o)) &&
+          !constants_.count(node.output(o)))
+        nc.fail(ErrorCode::kUNSUPPORTED,
+                "output " + std::to_string(o) + " ('" + node.output(o) + "') is not produced");
+  }
+
+  const pb::NodeProto no_node;
+  NodeView graph_view(no_node, -1, opset_, &constants_);
+  for (const auto& out : graph.output()) {
+    auto it = values_.find(out.name());
+    Tensor* t = nullptr;
+    if (it != values_.end()) {
+      t = it->second;
+    } else if (constants_.count(out.name())) {
+      t = tensor(graph_view, out.name());
+    } else {
+      LK_FAIL(kINVALID_ARGUMENT, "graph output '", out.name(),
+              "' is produced by no node, initializer or input (truncated or malformed model?)");
+    }
+    if (t->is_network_input() || t->is_network_output() || t->name() != out.name()) {
+      Layer* id = net.add_identity(t);
+      impl::set_layer_name(conversion, id, "output", impl::SourceIR::kONNX, out.name());
+      t = id->output(0);
+      if (!net.find_tensor(out.name())) t->set_name(out.name());
+    }
+    net.mark_output(t);
+  }
+  result.weights = conversion.weight_map();
+  result.warnings.insert(result.warnings.end(), conversion.warnings().begin(),
+                         conversion.warnings().end());
+  ctx = nullptr;
+  return result;
+}
+
+// ---- NodeContext ------------------------------------------------------------------------------
+
+Tensor* NodeContext::input(int i) const {
+  if (!has_input(i))
+    fail(ErrorCode::kINVALID_ARGUMENT, "input " + std::to_string(i) + " is missing");
+  return importer_.tensor(*this, node().input(i));
+}
+
+void NodeContext::set_output(int i, Tensor* t) const {
+  LK_ASSERT(i < node().output_size());
+  if (!node().output(i).empty()) importer_.bind(node().output(i), t);
+}
+
+void NodeContext::set_constant_output(int i, std::shared_ptr<HostTensor> value) const {
+  if (i < node().output_size() && !node().output(i).empty())
+    importer_.bind_constant(node().output(i), std::move(value));
+}
+
+const Registry& registry() {
+  static const Registry r = [] {
+    Registry reg;
+    register_elementwise_ops(reg);
+    register_activation_ops(reg);
+    register_quantize_ops(reg);
+    register_select_ops(reg);
+    register_cast_ops(reg);
+    register_shape_ops(reg);
+    return reg;
+  }();
+  return r;
+}
+
+// ---- Parsing ----------------------------------------------------------------------------------
+
+namespace {
+
+pb::ModelProto parse(std::string_view bytes) {
+  pb::ModelProto m;
+  if (bytes.empty()) LK_FAIL(kINVALID_ARGUMENT, "the ONNX model is empty (0 bytes)");
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    LK_FAIL(kINVALID_ARGUMENT, "not a valid ONNX model: the ModelProto cannot be parsed (",
+            bytes.size(), " bytes; malformed or truncated file?)");
+  LK_CHECK(m.has_graph(), "not a valid ONNX model: it has no graph (truncated file?)");
+  return m;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) LK_FAIL(kIO, "cannot open ONNX model '", path, "'");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string dir_of(const std::string& path) {
+  std::string d = std::filesystem::path(path).parent_path().string();
+  return d.empty() ? "." : d;
+}
+
+}  // namespace
+}  // namespace detail
+
+std::string CheckReport::to_string() const {
+  std::ostringstream os;
+  if (ok()) {
+    os << "opset " << opset << ": all " << num_nodes << " nodes supported\n";
+    return os.str();
+  }
+  os << "opset " << opset << ": " << unsupported.size() << " of " << num_nodes
+     << " nodes unsupported:\n";
+  for (const auto& u : unsupported)
+    os << "  node " << u.index << " '" << u.name << "' (" << u.op_type << "): " << u.reason << "\n";
+  return os.str();
+}
+
+void ImportResult::set_input_profile(std::string_view input, const Dims& min, const Dims& opt,
+                                     const Dims& max) {
+  if (profiles.empty()) profiles.emplace_back();
+  profiles[0].set_dimensions(input, min, opt, max);
+}
+
+BuilderConfig ImportResult::builder_config() const {
+  BuilderConfig c;
+  c.profiles = profiles;
+  return c;
+}
+
+ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions& options,
+                                     const std::string& base_dir) {
+  const detail::pb::ModelProto model = detail::parse(bytes);
+  detail::Importer importer(model, options, base_dir);
+  importer.resolve_opset();
+  std::vector<std::string> warnings;
+  importer.collect_constants(&warnings);
+  CheckReport report = importer.check();
+  if (!report.ok()) LK_FAIL(kUNSUPPORTED, "the model has unsupported nodes; ", report.to_string());
+  ImportResult r = importer.import();
+  warnings.insert(warnings.end(), r.warnings.begin(), r.warnings.end());
+  r.warnings = std::move(warnings);
+  return r;
+}
+
+ImportResult import_model(const std::string& path, const ImportOptions& options) {
+  return import_model_from_bytes(detail::read_file(path), options, detail::dir_of(path));
+}
+
+CheckReport check_model_from_bytes(std::string_view bytes) {
+  const detail::pb::ModelProto model = detail::parse(bytes);
+  ImportOptions options;
+  detail::Importer importer(model, options, ".");
+  importer.resolve_opset();
+  importer.collect_constants(nullptr);
+  return importer.check();
+}
+
+CheckReport check_model(const std::string& path) {
+  const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
+  ImportOptions options;
+  detail::Importer importer(model, options, detail::dir_of(path));
+  importer.resolve_opset();
+  importer.collect_constants(nullptr);
+  return importer.check();
+}
+
+std::vector<std::string> supported_ops() {
+  std::vector<std::string> ops;
+  for (const auto& [op, conv] : detail::registry()) ops.push_back(op);
+  return ops;
+}
+
+}  // namespace layerkit::onnx

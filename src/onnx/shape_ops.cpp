@@ -1,0 +1,36 @@
+// ONNX converter for Shape (with opset-15 start/end). No shape building block exists yet, so
+// it adds the Shape (and Slice) layer directly.
+#include <algorithm>
+
+#include "layerkit/impl/utils.h"
+#include "onnx/converter.h"
+
+namespace layerkit::onnx::detail {
+
+void register_shape_ops(Registry& r) {
+  r["Shape"] = {
+      [](NodeContext& n) {
+        constexpr auto kONNX = impl::SourceIR::kONNX;
+        Tensor* x = n.input(0);
+        Layer* shape = n.net().add_shape(x);
+        const int64_t rank = x->dims().rank();
+        int64_t start = n.attr_int("start", 0);
+        int64_t end = n.attr_int("end", rank);
+        if (start < 0) start += rank;
+        if (end < 0) end += rank;
+        start = std::clamp<int64_t>(start, 0, rank);
+        end = std::clamp<int64_t>(end, start, rank);
+        if (start == 0 && end == rank) {
+          impl::set_layer_name(n.ctx(), shape, n.op_type(), kONNX, n.name());
+          n.set_output(0, shape->output(0));
+          return;
+        }
+        impl::set_layer_name(n.ctx(), shape, n.op_type(), kONNX, impl::sub_name(n.name(), "shape"));
+        Layer* slice = n.net().add_slice(shape->output(0), Dims{start}, Dims{end - start}, Dims{1});
+        impl::set_layer_name(n.ctx(), slice, n.op_type(), kONNX, n.name());
+        n.set_output(0, slice->output(0));
+      },
+      nullptr};
+}
+
+}  // namespace layerkit::onnx::detail

@@ -1,0 +1,316 @@
+// Tests of the ONNX importer: models built with the onnx protobuf API, checked against ATen.
+#include "layerkit/onnx/importer.h"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace layerkit::onnx {
+namespace {
+
+namespace pb = ::onnx;
+using lktest::expect_close;
+
+// A single-graph model builder for the tests.
+struct ModelBuilder {
+  pb::ModelProto m;
+  ModelBuilder(int64_t opset = 13) {
+    m.set_ir_version(8);
+    auto* op = m.add_opset_import();
+    op->set_domain("");
+    op->set_version(opset);
+  }
+  pb::GraphProto* g() { return m.mutable_graph(); }
+  void input(const std::string& name, int32_t type, const std::vector<std::string>& dims) {
+    auto* vi = g()->add_input();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(type);
+    auto* shape = tt->mutable_shape();
+    for (const auto& d : dims) {
+      auto* dim = shape->add_dim();
+      if (d == "?") continue;
+      if (std::isdigit(d[0]))
+        dim->set_dim_value(std::stoll(d));
+      else
+        dim->set_dim_param(d);
+    }
+  }
+  void output(const std::string& name) { g()->add_output()->set_name(name); }
+  pb::NodeProto* node(const std::string& op, std::vector<std::string> in,
+                      std::vector<std::string> out, const std::string& name = "") {
+    auto* n = g()->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& s : in) n->add_input(s);
+    for (auto& s : out) n->add_output(s);
+    return n;
+  }
+  pb::TensorProto* init(const std::string& name, const std::vector<int64_t>& dims,
+                        const std::vector<float>& v) {
+    auto* t = g()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(pb::TensorProto::FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    for (float f : v) t->add_float_data(f);
+    return t;
+  }
+  std::string bytes() const { return m.SerializeAsString(); }
+};
+
+void set_int(pb::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(pb::AttributeProto::INT);
+  a->set_i(v);
+}
+
+std::vector<at::Tensor> run_model(const ImportResult& r, const std::vector<at::Tensor>& in) {
+  return lktest::run(*r.network, in, r.builder_config());
+}
+
+TEST(OnnxImporter, AddBroadcastsLikeAten) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+  b.init("w", {3}, {1.f, -2.f, 0.5f});
+  b.node("Add", {"x", "w"}, {"y"}, "add0");
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 1);
+  at::Tensor w = at::tensor({1.f, -2.f, 0.5f});
+  expect_close(run_model(r, {x})[0], x + w);
+  // Layer names follow Note [Layer naming] with source IR onnx and the ONNX op as target.
+  EXPECT_NE(r.network->to_string().find("[ELEMENTWISE]-[onnx_ops.Add]-[add0]"), std::string::npos)
+      << r.network->to_string();
+  EXPECT_TRUE(r.weights.count("w"));
+}
+
+TEST(OnnxImporter, UnnamedNodesAreNamedAfterOpAndIndex) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4"});
+  b.node("Abs", {"x"}, {"a"});
+  b.node("Neg", {"a"}, {"y"});
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  const std::string s = r.network->to_string();
+  EXPECT_NE(s.find("onnx_ops.Abs]-[Abs_0]"), std::string::npos) << s;
+  EXPECT_NE(s.find("onnx_ops.Neg]-[Neg_1]"), std::string::npos) << s;
+  at::Tensor x = lktest::random(DataType::kFLOAT, {4}, 2);
+  expect_close(run_model(r, {x})[0], -x.abs());
+}
+
+TEST(OnnxImporter, VariadicMaxAndIntegerDiv) {
+  ModelBuilder b;
+  b.input("a", pb::TensorProto::INT32, {"5"});
+  b.input("b", pb::TensorProto::INT32, {"5"});
+  b.input("c", pb::TensorProto::INT32, {"5"});
+  b.node("Max", {"a", "b", "c"}, {"m"});
+  b.node("Div", {"a", "c"}, {"d"});
+  b.output("m");
+  b.output("d");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  at::Tensor a = lktest::random(DataType::kINT32, {5}, 3, -9, 9);
+  at::Tensor bb = lktest::random(DataType::kINT32, {5}, 4, -9, 9);
+  at::Tensor c = lktest::random(DataType::kINT32, {5}, 5, 1, 4);
+  auto out = run_model(r, {a, bb, c});
+  expect_close(out[0], at::maximum(at::maximum(a, bb), c));
+  expect_close(out[1], at::div(a, c, "trunc"));
+}
+
+TEST(OnnxImporter, GatherAndGatherElementsMatchAten) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4", "3"});
+  b.input("i", pb::TensorProto::INT64, {"2"});
+  b.input("j", pb::TensorProto::INT64, {"4", "2"});
+  set_int(b.node("Gather", {"x", "i"}, {"g"}), "axis", 1);
+  set_int(b.node("GatherElements", {"x", "j"}, {"e"}), "axis", 1);
+  b.output("g");
+  b.output("e");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {4, 3}, 6);
+  at::Tensor i = at::tensor({2, 0}, at::kLong);
+  at::Tensor j = lktest::random(DataType::kINT64, {4, 2}, 7, 0, 2);
+  auto out = run_model(r, {x, i, j});
+  expect_close(out[0], at::index_select(x, 1, i));
+  expect_close(out[1], at::gather(x, 1, j));
+}
+
+TEST(OnnxImporter, SymbolicDimsGetDefaultProfile) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"batch", "?", "3"});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  ImportOptions opt;
+  opt.default_dynamic_dim = 4;
+  opt.dim_params["batch"] = 8;
+  ImportResult r = import_model_from_bytes(b.bytes(), opt);
+  EXPECT_EQ(r.network->input(0)->dims(), (Dims{-1, -1, 3}));
+  const ProfileDims* p = r.profiles.at(0).dimensions("x");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->min, (Dims{1, 1, 3}));
+  EXPECT_EQ(p->opt, (Dims{8, 4, 3}));
+  EXPECT_EQ(p->max, (Dims{8, 4, 3}));
+  r.set_input_profile("x", {1, 1, 3}, {2, 5, 3}, {16, 5, 3});
+  at::Tensor x = lktest::random(DataType::kFLOAT, {16, 5, 3}, 8);
+  expect_close(run_model(r, {x})[0], at::relu(x));
+}
+
+TEST(OnnxImporter, CheckListsEveryUnsupportedNode) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4"});
+  b.node("Frobnicate", {"x"}, {"a"}, "f1");
+  b.node("Abs", {"a"}, {"b"});
+  auto* m = b.node("Mod", {"b", "b"}, {"c"}, "mod");
+  set_int(m, "fmod", 0);
+  b.node("Wibble", {"c"}, {"y"});
+  b.output("y");
+  CheckReport rep = check_model_from_bytes(b.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 3u) << rep.to_string();
+  EXPECT_EQ(rep.unsupported[0].index, 0);
+  EXPECT_EQ(rep.unsupported[0].name, "f1");
+  EXPECT_EQ(rep.unsupported[0].op_type, "Frobnicate");
+  EXPECT_EQ(rep.unsupported[1].index, 2);
+  EXPECT_EQ(rep.unsupported[2].name, "Wibble_3");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUNSUPPORTED);
+    EXPECT_NE(std::string(e.what()).find("node 3 'Wibble_3' (Wibble)"), std::string::npos);
+  }
+}
+
+TEST(OnnxImporter, BadAttributeNamesNodeAndAttribute) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4", "3"});
+  b.input("i", pb::TensorProto::INT64, {"2", "2"});
+  set_int(b.node("Gather", {"x", "i"}, {"y"}, "g"), "axis", 5);
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("node 0 'g' (Gather)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'axis' is 5"), std::string::npos) << msg;
+  }
+}
+
+TEST(OnnxImporter, MalformedAndTruncatedBytesGiveErrors) {
+  EXPECT_THROW(import_model_from_bytes("not a model at all \x01\x02\xff"), Error);
+  EXPECT_THROW(import_model_from_bytes(""), Error);
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4"});
+  b.init("w", {4}, {1, 2, 3, 4});
+  b.node("Add", {"x", "w"}, {"y"});
+  b.output("y");
+  const std::string full = b.bytes();
+  // Every prefix either fails with an Error or (at a field boundary) imports; none crashes.
+  for (size_t n = 0; n < full.size(); ++n) {
+    try {
+      import_model_from_bytes(std::string_view(full).substr(0, n));
+    } catch (const Error&) {
+    }
+  }
+}
+
+TEST(OnnxImporter, UnknownDomainAndOpsetGiveErrors) {
+  ModelBuilder b;
+  auto* op = b.m.add_opset_import();
+  op->set_domain("com.example");
+  op->set_version(1);
+  b.input("x", pb::TensorProto::FLOAT, {"4"});
+  b.node("Abs", {"x"}, {"y"});
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("com.example"), std::string::npos);
+  }
+  ModelBuilder old(5);
+  old.input("x", pb::TensorProto::FLOAT, {"4"});
+  old.node("Abs", {"x"}, {"y"});
+  old.output("y");
+  EXPECT_THROW(import_model_from_bytes(old.bytes()), Error);
+}
+
+TEST(OnnxImporter, ExternalDataAndMissingFile) {
+  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_test";
+  std::filesystem::create_directories(dir);
+  const std::vector<float> w = {0.f, 0.f, 1.5f, -2.f, 3.f, 4.f};  // first 2 floats are padding
+  std::ofstream(dir / "w.bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(w.data()), w.size() * 4);
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"4"});
+  auto* t = b.g()->add_initializer();
+  t->set_name("w");
+  t->set_data_type(pb::TensorProto::FLOAT);
+  t->add_dims(4);
+  t->set_data_location(pb::TensorProto::EXTERNAL);
+  auto kv = [&](const char* k, const std::string& v) {
+    auto* e = t->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  kv("location", "w.bin");
+  kv("offset", "8");
+  kv("length", "16");
+  b.node("Mul", {"x", "w"}, {"y"});
+  b.output("y");
+  std::ofstream(dir / "model.onnx", std::ios::binary) << b.bytes();
+  ImportResult r = import_model((dir / "model.onnx").string());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {4}, 9);
+  expect_close(run_model(r, {x})[0], x * at::tensor({1.5f, -2.f, 3.f, 4.f}));
+
+  std::filesystem::remove(dir / "w.bin");
+  try {
+    import_model((dir / "model.onnx").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIO);
+    EXPECT_NE(std::string(e.what()).find("w.bin"), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"n", "3"});
+  auto* c = b.node("Constant", {}, {"s"});
+  auto* a = c->add_attribute();
+  a->set_name("value_float");
+  a->set_type(pb::AttributeProto::FLOAT);
+  a->set_f(0.25f);
+  auto* zp = b.g()->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(pb::TensorProto::INT8);
+  zp->add_int32_data(0);
+  b.node("QuantizeLinear", {"x", "s", "zp"}, {"q"});
+  b.node("DequantizeLinear", {"q", "s", "zp"}, {"dq"});
+  b.node("Shape", {"x"}, {"shape"});
+  auto* cast = b.node("Cast", {"x"}, {"xi"});
+  set_int(cast, "to", pb::TensorProto::INT32);
+  b.output("dq");
+  b.output("shape");
+  b.output("xi");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  r.set_input_profile("x", {1, 3}, {2, 3}, {4, 3});
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 10, -20, 20);
+  auto out = run_model(r, {x});
+  expect_close(out[0], at::clamp(at::round(x / 0.25), -128, 127) * 0.25);
+  expect_close(out[1], at::tensor({2, 3}, at::kLong));
+  expect_close(out[2], x.to(at::kInt));
+}
+
+TEST(OnnxImporter, SupportedOpsListsConverters) {
+  EXPECT_TRUE(std::find(supported_ops().begin(), supported_ops().end(), "Add") !=
+              supported_ops().end());
+}
+
+}  // namespace
+}  // namespace layerkit::onnx

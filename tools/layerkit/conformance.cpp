@@ -1,0 +1,182 @@
+// `layerkit conformance DIR`: runs the ONNX backend node test cases under DIR.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli.h"
+#include "layerkit/onnx/importer.h"
+#include "layerkit/runtime/engine.h"
+
+namespace fs = std::filesystem;
+
+namespace layerkit::cli {
+namespace {
+
+// "test_name: reason" per line; '#' starts a comment. An entry without a reason is an error.
+std::map<std::string, std::string> load_skip_list(const std::string& path) {
+  std::map<std::string, std::string> skips;
+  std::ifstream f(path);
+  if (!f) throw Error(ErrorCode::kIO, "cannot open skip list '" + path + "'");
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (auto h = line.find('#'); h != std::string::npos) line = line.substr(0, h);
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    auto c = line.find(':');
+    std::string name = line.substr(0, c), reason = c == std::string::npos ? "" : line.substr(c + 1);
+    auto trim = [](std::string& s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t") + 1);
+    };
+    trim(name);
+    trim(reason);
+    if (reason.empty())
+      throw Error(ErrorCode::kINVALID_ARGUMENT, "skip list '" + path + "' line " +
+                                                    std::to_string(n) + ": entry '" + name +
+                                                    "' has no reason (write 'name: reason')");
+    skips[name] = reason;
+  }
+  return skips;
+}
+
+double value_at(const OwnedTensor& t, int64_t i) {
+  const uint8_t* p = t.data.data();
+  switch (t.type) {
+    case DataType::kFLOAT:
+      return reinterpret_cast<const float*>(p)[i];
+    case DataType::kHALF:
+      return half_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
+    case DataType::kBF16:
+      return bf16_bits_to_float(reinterpret_cast<const uint16_t*>(p)[i]);
+    case DataType::kINT32:
+      return reinterpret_cast<const int32_t*>(p)[i];
+    case DataType::kINT64:
+      return static_cast<double>(reinterpret_cast<const int64_t*>(p)[i]);
+    case DataType::kINT8:
+      return reinterpret_cast<const int8_t*>(p)[i];
+    default:
+      return p[i];
+  }
+}
+
+// Empty when equal within rtol 1e-3 / atol 1e-7 (exact for integers and bool).
+std::string compare(const std::string& name, const OwnedTensor& got, const OwnedTensor& want) {
+  if (got.type != want.type)
+    return "output '" + name + "' has type " + std::string(data_type_name(got.type)) +
+           ", expected " + std::string(data_type_name(want.type));
+  if (got.dims != want.dims)
+    return "output '" + name + "' has dims " + got.dims.to_string() + ", expected " +
+           want.dims.to_string();
+  int64_t n = 1;
+  for (int64_t d : want.dims) n *= d;
+  const bool fl = is_floating(want.type);
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = value_at(got, i), w = value_at(want, i);
+    if (fl && std::isnan(w) && std::isnan(g)) continue;
+    const bool ok = fl ? std::abs(g - w) <= 1e-7 + 1e-3 * std::abs(w) : g == w;
+    if (!ok) {
+      std::ostringstream os;
+      os << "output '" << name << "' element " << i << " is " << g << ", expected " << w;
+      return os.str();
+    }
+  }
+  return "";
+}
+
+// Empty on success, else the reason.
+std::string run_case(const fs::path& dir) {
+  onnx::ImportResult imported = onnx::import_model((dir / "model.onnx").string());
+  const Network& net = *imported.network;
+  std::vector<fs::path> sets;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0)
+      sets.push_back(e.path());
+  std::sort(sets.begin(), sets.end());
+  if (sets.empty()) return "no test_data_set_* directory";
+  for (const auto& set : sets) {
+    std::vector<OwnedTensor> inputs, outputs;
+    for (int i = 0;; ++i) {
+      fs::path p = set / ("input_" + std::to_string(i) + ".pb");
+      if (!fs::exists(p)) break;
+      inputs.push_back(onnx::read_tensor_proto(p.string()));
+    }
+    for (int i = 0;; ++i) {
+      fs::path p = set / ("output_" + std::to_string(i) + ".pb");
+      if (!fs::exists(p)) break;
+      outputs.push_back(onnx::read_tensor_proto(p.string()));
+    }
+    if (static_cast<int>(inputs.size()) != net.num_inputs())
+      return set.filename().string() + ": " + std::to_string(inputs.size()) + " input files for " +
+             std::to_string(net.num_inputs()) + " network inputs";
+    // One profile fixed at this data set's shapes.
+    BuilderConfig config;
+    OptimizationProfile profile;
+    for (int i = 0; i < net.num_inputs(); ++i)
+      if (!net.input(i)->dims().is_static())
+        profile.set_dimensions(net.input(i)->name(), inputs[i].dims, inputs[i].dims,
+                               inputs[i].dims);
+    config.profiles.push_back(profile);
+    auto engine = Builder::build(net, config);
+    auto ctx = engine->create_execution_context();
+    for (int i = 0; i < net.num_inputs(); ++i) {
+      ctx->set_input_shape(net.input(i)->name(), inputs[i].dims);
+      ctx->set_input(net.input(i)->name(), inputs[i].data.data());
+    }
+    ctx->execute();
+    if (static_cast<int>(outputs.size()) != net.num_outputs())
+      return set.filename().string() + ": " + std::to_string(outputs.size()) +
+             " output files for " + std::to_string(net.num_outputs()) + " network outputs";
+    for (int o = 0; o < net.num_outputs(); ++o) {
+      const std::string name = net.output(o)->name();
+      std::string why = compare(name, ctx->output(name), outputs[o]);
+      if (!why.empty()) return set.filename().string() + ": " + why;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+int conformance_command(const Args& args) {
+  if (args.positional.size() != 1) throw UsageError("conformance: exactly one DIR is required");
+  const fs::path root = args.positional[0];
+  if (!fs::is_directory(root))
+    throw UsageError("conformance: '" + root.string() + "' is no directory");
+  const auto skips = load_skip_list(args.get("skipList").value_or(LAYERKIT_CONFORMANCE_SKIP_LIST));
+  const bool verbose = args.get("verbose").has_value();
+  std::vector<fs::path> cases;
+  for (const auto& e : fs::directory_iterator(root))
+    if (fs::exists(e.path() / "model.onnx")) cases.push_back(e.path());
+  std::sort(cases.begin(), cases.end());
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& c : cases) {
+    const std::string name = c.filename().string();
+    if (skips.count(name)) {
+      ++skipped;
+      continue;
+    }
+    std::string why;
+    try {
+      why = run_case(c);
+    } catch (const std::exception& e) {
+      why = e.what();
+      std::replace(why.begin(), why.end(), '\n', ' ');
+    }
+    if (why.empty()) {
+      ++passed;
+      if (verbose) std::cout << "PASS " << name << "\n";
+    } else {
+      ++failed;
+      std::cout << "FAIL " << name << ": " << why << "\n";
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace layerkit::cli

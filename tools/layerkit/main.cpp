@@ -1,0 +1,108 @@
+// The `layerkit` command line: run, check, inspect and conformance subcommands.
+#include <fstream>
+#include <iostream>
+
+#include "cli.h"
+#include "layerkit/onnx/importer.h"
+
+namespace layerkit::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: layerkit <command> [options]\n"
+    "commands:\n"
+    "  run MODEL.onnx        import, build and time a model (trtexec's flag names)\n"
+    "  check MODEL.onnx      list every node the importer cannot convert (exit 1 if any)\n"
+    "  inspect MODEL.onnx    print the imported network (--dot FILE writes Graphviz)\n"
+    "  conformance DIR       run the ONNX backend node tests under DIR\n"
+    "'layerkit <command> --help' describes a command.\n";
+
+constexpr const char* kRunHelp =
+    "usage: layerkit run MODEL.onnx [options]\n"
+    "  --shapes=SPEC          run shapes, fixing min = opt = max (SPEC: name:1x3x224x224,...)\n"
+    "  --minShapes=SPEC --optShapes=SPEC --maxShapes=SPEC\n"
+    "                         the optimization profile; runs at the opt shapes\n"
+    "                         (default: dynamic dims min 1, opt = max = 1)\n"
+    "  --loadInputs=name:file[,name:file]  raw little-endian input data (default: random)\n"
+    "  --exportOutput=FILE    write the outputs as JSON (trtexec's layout)\n"
+    "  --iterations=N         timed runs (default 10)\n"
+    "  --warmUp=MS            warm-up time in milliseconds (default 200)\n"
+    "  --threads=N            executor threads (default 1)\n"
+    "  --dumpLayerInfo        print the network's layers\n"
+    "  --dumpProfile          per-layer times (not available: the CPU executor has no\n"
+    "                         per-layer timing yet)\n";
+
+constexpr const char* kCheckHelp =
+    "usage: layerkit check MODEL.onnx\n"
+    "Lists every unsupported node (index, name, op type, reason). Exit 0 when all nodes are\n"
+    "supported, 1 otherwise.\n";
+
+constexpr const char* kInspectHelp =
+    "usage: layerkit inspect MODEL.onnx [--dot FILE]\n"
+    "Imports the model and prints the network's text form; --dot also writes Graphviz DOT.\n";
+
+constexpr const char* kConformanceHelp =
+    "usage: layerkit conformance DIR [--skipList FILE] [--verbose]\n"
+    "Runs every test case under DIR (model.onnx + test_data_set_*/input_N.pb, output_N.pb),\n"
+    "compares with rtol 1e-3, atol 1e-7, prints each failure and ends with\n"
+    "'N passed, M failed, K skipped'. Skips come only from the skip list (default: the\n"
+    "checked-in tools/layerkit/conformance_skip.txt), one 'name: reason' per line.\n";
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "run") {
+    Args a = parse_args(argc, argv, 2,
+                        {"shapes", "minShapes", "optShapes", "maxShapes", "loadInputs",
+                         "exportOutput", "iterations", "warmUp", "threads"},
+                        {"dumpLayerInfo", "dumpProfile"});
+    if (a.help) return std::cout << kRunHelp, 0;
+    return run_command(a);
+  }
+  if (cmd == "check") {
+    Args a = parse_args(argc, argv, 2, {}, {});
+    if (a.help) return std::cout << kCheckHelp, 0;
+    if (a.positional.size() != 1) throw UsageError("check: exactly one MODEL.onnx is required");
+    onnx::CheckReport r = onnx::check_model(a.positional[0]);
+    std::cout << r.to_string();
+    return r.ok() ? 0 : 1;
+  }
+  if (cmd == "inspect") {
+    Args a = parse_args(argc, argv, 2, {"dot"}, {});
+    if (a.help) return std::cout << kInspectHelp, 0;
+    if (a.positional.size() != 1) throw UsageError("inspect: exactly one MODEL.onnx is required");
+    onnx::ImportResult r = onnx::import_model(a.positional[0]);
+    std::cout << "opset " << r.opset << "\n" << r.network->to_string();
+    for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
+    if (auto dot = a.get("dot")) {
+      std::ofstream f(*dot);
+      if (!f) throw Error(ErrorCode::kIO, "cannot write '" + *dot + "'");
+      f << r.network->to_dot();
+    }
+    return 0;
+  }
+  if (cmd == "conformance") {
+    Args a = parse_args(argc, argv, 2, {"skipList"}, {"verbose"});
+    if (a.help) return std::cout << kConformanceHelp, 0;
+    return conformance_command(a);
+  }
+  throw UsageError("unknown command '" + cmd + "' (run, check, inspect, conformance)");
+}
+
+}  // namespace
+}  // namespace layerkit::cli
+
+int main(int argc, char** argv) {
+  try {
+    return layerkit::cli::dispatch(argc, argv);
+  } catch (const layerkit::cli::UsageError& e) {
+    std::cerr << "layerkit: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "layerkit: error: " << e.what() << "\n";
+    return 1;
+  }
+}

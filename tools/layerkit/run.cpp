@@ -1,0 +1,228 @@
+// `layerkit run`: import an ONNX model, build it, run it and report latency (trtexec's flags).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "cli.h"
+#include "layerkit/onnx/importer.h"
+#include "layerkit/runtime/engine.h"
+
+namespace layerkit::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+void progress(const std::string& step) {
+  if (isatty(fileno(stderr))) std::cerr << "[layerkit] " << step << "...\n";
+}
+
+// Deterministic inputs in [-1, 1] for floats, {0..3} for integers, {0,1} for bool.
+std::vector<uint8_t> random_input(DataType type, const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  std::mt19937 gen(42);
+  std::vector<uint8_t> out(static_cast<size_t>(packed_bytes(type, n)));
+  for (int64_t i = 0; i < n; ++i) {
+    const float f = std::uniform_real_distribution<float>(-1.f, 1.f)(gen);
+    const int64_t k = static_cast<int64_t>(gen() % 4);
+    switch (type) {
+      case DataType::kFLOAT:
+        std::memcpy(out.data() + i * 4, &f, 4);
+        break;
+      case DataType::kHALF: {
+        uint16_t h = float_to_half_bits(f);
+        std::memcpy(out.data() + i * 2, &h, 2);
+        break;
+      }
+      case DataType::kBF16: {
+        uint16_t h = float_to_bf16_bits(f);
+        std::memcpy(out.data() + i * 2, &h, 2);
+        break;
+      }
+      case DataType::kINT32: {
+        int32_t v = static_cast<int32_t>(k);
+        std::memcpy(out.data() + i * 4, &v, 4);
+        break;
+      }
+      case DataType::kINT64:
+        std::memcpy(out.data() + i * 8, &k, 8);
+        break;
+      case DataType::kBOOL:
+        out[static_cast<size_t>(i)] = static_cast<uint8_t>(k & 1);
+        break;
+      default:
+        out[static_cast<size_t>(i)] = static_cast<uint8_t>(k);
+        break;
+    }
+  }
+  return out;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+void export_json(const std::string& path, const Engine& engine, const ExecutionContext& ctx) {
+  std::ofstream f(path);
+  if (!f) throw Error(ErrorCode::kIO, "cannot write '" + path + "'");
+  const Network& net = engine.network();
+  f << "[\n";
+  for (int o = 0; o < net.num_outputs(); ++o) {
+    const std::string name = net.output(o)->name();
+    const OwnedTensor& t = ctx.output(name);
+    f << "  { \"name\" : \"" << name << "\", \"dimensions\" : \"";
+    for (int d = 0; d < t.dims.rank(); ++d) f << (d ? "x" : "") << t.dims[d];
+    f << "\", \"values\" : [ ";
+    int64_t n = 1;
+    for (int64_t d : t.dims) n *= d;
+    for (int64_t i = 0; i < n; ++i) {
+      if (i) f << ", ";
+      switch (t.type) {
+        case DataType::kFLOAT:
+          f << reinterpret_cast<const float*>(t.data.data())[i];
+          break;
+        case DataType::kHALF:
+          f << half_bits_to_float(reinterpret_cast<const uint16_t*>(t.data.data())[i]);
+          break;
+        case DataType::kBF16:
+          f << bf16_bits_to_float(reinterpret_cast<const uint16_t*>(t.data.data())[i]);
+          break;
+        case DataType::kINT32:
+          f << reinterpret_cast<const int32_t*>(t.data.data())[i];
+          break;
+        case DataType::kINT64:
+          f << reinterpret_cast<const int64_t*>(t.data.data())[i];
+          break;
+        case DataType::kINT8:
+          f << int(reinterpret_cast<const int8_t*>(t.data.data())[i]);
+          break;
+        default:
+          f << int(t.data[static_cast<size_t>(i)]);
+          break;
+      }
+    }
+    f << " ] }" << (o + 1 < net.num_outputs() ? "," : "") << "\n";
+  }
+  f << "]\n";
+}
+
+}  // namespace
+
+int run_command(const Args& args) {
+  if (args.positional.empty())
+    throw UsageError("run: MODEL.onnx is required (the embedded default model is not there yet)");
+  if (args.positional.size() > 1) throw UsageError("run: one model only");
+  const std::string model = args.positional[0];
+  const int64_t iterations = args.get_int("iterations", 10, 1);
+  const int64_t warmup_ms = args.get_int("warmUp", 200, 0);
+  const int64_t threads = args.get_int("threads", 1, 1);
+  std::map<std::string, Dims> shapes, min_s, opt_s, max_s;
+  if (auto s = args.get("shapes")) shapes = parse_shapes(*s, "shapes");
+  if (auto s = args.get("minShapes")) min_s = parse_shapes(*s, "minShapes");
+  if (auto s = args.get("optShapes")) opt_s = parse_shapes(*s, "optShapes");
+  if (auto s = args.get("maxShapes")) max_s = parse_shapes(*s, "maxShapes");
+  std::map<std::string, std::string> load;
+  if (auto s = args.get("loadInputs")) {
+    std::stringstream ss(*s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      auto c = item.rfind(':');
+      if (c == std::string::npos || c == 0 || c + 1 == item.size())
+        throw UsageError("--loadInputs: expected name:file[,name:file], got '" + item + "'");
+      load[item.substr(0, c)] = item.substr(c + 1);
+    }
+  }
+
+  progress("importing " + model);
+  auto t0 = Clock::now();
+  onnx::ImportResult imported = onnx::import_model(model);
+  const double import_ms = ms_since(t0);
+  const Network& net = *imported.network;
+  // --shapes fixes min = opt = max; --min/opt/maxShapes set a range (all three per input).
+  for (const auto& [name, d] : shapes) imported.set_input_profile(name, d, d, d);
+  for (const auto& [name, d] : opt_s) {
+    if (!min_s.count(name) || !max_s.count(name))
+      throw UsageError("--optShapes for '" + name + "' needs --minShapes and --maxShapes too");
+    imported.set_input_profile(name, min_s[name], d, max_s[name]);
+  }
+  for (const auto& [name, d] : shapes)
+    if (!net.find_tensor(name) || !net.find_tensor(name)->is_network_input())
+      throw UsageError("--shapes: the model has no input '" + name + "'");
+  BuilderConfig config = imported.builder_config();
+  config.num_threads = static_cast<int>(threads);
+
+  progress("building");
+  t0 = Clock::now();
+  auto engine = Builder::build(net, config);
+  const double build_ms = ms_since(t0);
+  auto ctx = engine->create_execution_context();
+
+  std::vector<std::vector<uint8_t>> buffers;
+  for (int i = 0; i < net.num_inputs(); ++i) {
+    Tensor* in = net.input(i);
+    Dims d = in->dims();
+    if (const ProfileDims* p =
+            config.profiles.empty() ? nullptr : config.profiles[0].dimensions(in->name()))
+      d = p->opt;
+    ctx->set_input_shape(in->name(), d);
+    int64_t n = 1;
+    for (int64_t x : d) n *= x;
+    if (auto it = load.find(in->name()); it != load.end()) {
+      std::ifstream f(it->second, std::ios::binary);
+      if (!f) throw Error(ErrorCode::kIO, "--loadInputs: cannot open '" + it->second + "'");
+      std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), {});
+      if (static_cast<int64_t>(bytes.size()) != packed_bytes(in->type(), n))
+        throw Error(ErrorCode::kIO, "--loadInputs: '" + it->second + "' has " +
+                                        std::to_string(bytes.size()) + " bytes; input '" +
+                                        in->name() + "' " + d.to_string() + " needs " +
+                                        std::to_string(packed_bytes(in->type(), n)));
+      buffers.push_back(std::move(bytes));
+    } else {
+      buffers.push_back(random_input(in->type(), d));
+    }
+    ctx->set_input(in->name(), buffers.back().data());
+  }
+
+  progress("warming up");
+  t0 = Clock::now();
+  do ctx->execute();
+  while (ms_since(t0) < static_cast<double>(warmup_ms));
+  progress("running " + std::to_string(iterations) + " iterations");
+  std::vector<double> times;
+  const auto run_start = Clock::now();
+  for (int64_t i = 0; i < iterations; ++i) {
+    auto s = Clock::now();
+    ctx->execute();
+    times.push_back(ms_since(s));
+  }
+  const double total_ms = ms_since(run_start);
+
+  if (args.get("dumpLayerInfo")) std::cout << "=== Layer information ===\n" << net.to_string();
+  double mean = 0;
+  for (double t : times) mean += t;
+  mean /= static_cast<double>(times.size());
+  std::printf("import time: %.3f ms\nbuild time: %.3f ms\n", import_ms, build_ms);
+  std::printf(
+      "latency: min = %.4f ms, median = %.4f ms, mean = %.4f ms, p90 = %.4f ms, max = %.4f ms "
+      "(%zu iterations)\nthroughput: %.2f qps\n",
+      percentile(times, 0), percentile(times, 50), mean, percentile(times, 90),
+      percentile(times, 100), times.size(), 1000.0 * static_cast<double>(times.size()) / total_ms);
+  if (args.get("dumpProfile"))
+    std::cout << "per-layer profile: not available (the CPU executor has no per-layer timing)\n";
+  if (auto out = args.get("exportOutput")) export_json(*out, *engine, *ctx);
+  return 0;
+}
+
+}  // namespace layerkit::cli
