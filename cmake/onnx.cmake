@@ -2,12 +2,6 @@
 find_package(Protobuf REQUIRED)
 find_package(ONNX REQUIRED)
 
-# src/onnx/ is globbed into the core library by CMakeLists.txt; it belongs to layerkit_onnx
-# only, so the core library never depends on protobuf.
-get_target_property(_lk_core_sources layerkit SOURCES)
-list(FILTER _lk_core_sources EXCLUDE REGEX "/src/onnx/")
-set_target_properties(layerkit PROPERTIES SOURCES "${_lk_core_sources}")
-
 file(GLOB_RECURSE LAYERKIT_ONNX_SOURCES CONFIGURE_DEPENDS
      ${CMAKE_CURRENT_SOURCE_DIR}/src/onnx/*.cpp)
 add_library(layerkit_onnx STATIC ${LAYERKIT_ONNX_SOURCES})
