@@ -42,37 +42,6 @@ int64_t aten_size(int64_t in, double scale) {
   return static_cast<int64_t>(std::floor(static_cast<double>(in) * scale));
 }
 
-// The float scale for the Resize layer. The layer computes the output size as
-// floor(in * double(f)) and the coordinate ratio as float(1 / double(f)); ATen uses the double
-// scale s for both. Pick the float nearest s for which both agree: for a static input size `in`
-// exactly, for a dynamic one over every size up to 65536.
-float layer_scale(double s, int64_t in) {
-  const float ratio = static_cast<float>(1.0 / s);
-  auto sizes_agree = [&](float f) {
-    if (in >= 0) return aten_size(in, s) == aten_size(in, f);
-    for (int64_t i = 1; i <= 65536; ++i)
-      if (aten_size(i, s) != aten_size(i, f)) return false;
-    return true;
-  };
-  auto ratio_agrees = [&](float f) {
-    return static_cast<float>(1.0 / static_cast<double>(f)) == ratio;
-  };
-  float up = static_cast<float>(s);
-  if (static_cast<double>(up) < s) up = std::nextafter(up, std::numeric_limits<float>::infinity());
-  float down = std::nextafter(up, 0.0f);
-  std::optional<float> size_only;
-  for (int k = 0; k < 8; ++k) {
-    for (float f : {up, down}) {
-      bool sz = sizes_agree(f);
-      if (sz && ratio_agrees(f)) return f;
-      if (sz && !size_only) size_only = f;
-    }
-    up = std::nextafter(up, std::numeric_limits<float>::infinity());
-    down = std::nextafter(down, 0.0f);
-  }
-  return size_only.value_or(static_cast<float>(s));
-}
-
 }  // namespace
 
 Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
@@ -141,7 +110,7 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
       }
     } else {
       std::vector<double> s = expand(*scale_factor, spatial, "scale_factor");
-      attrs.scales.assign(static_cast<size_t>(rank), 1.0f);
+      attrs.scales.assign(static_cast<size_t>(rank), 1.0);
       for (int a = 0; a < spatial; ++a) {
         double sc = s[static_cast<size_t>(a)];
         LK_CHECK(std::isfinite(sc) && sc > 0, "scale_factor ", sc, " must be finite and > 0");
@@ -153,11 +122,11 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
           // ATen's linear kernels leave an axis whose size is unchanged as it is, whatever the
           // scale; scale 1 makes the layer copy that axis too.
           if (m.interp == InterpolationMode::kLINEAR && o == i) {
-            attrs.scales[static_cast<size_t>(a + 2)] = 1.0f;
+            attrs.scales[static_cast<size_t>(a + 2)] = 1.0;
             continue;
           }
         }
-        attrs.scales[static_cast<size_t>(a + 2)] = layer_scale(sc, i);
+        attrs.scales[static_cast<size_t>(a + 2)] = sc;
       }
     }
     Layer* l = ctx.net().add_resize(input, attrs, shape_input);

@@ -137,6 +137,30 @@ TEST(ImplUpsample, ScaleGivenMatchesAten) {
   }
 }
 
+// Scales whose float(1 / scale) no float scale reproduces (2.1 on a size-7 axis, 2.3 on size
+// 10): the layer takes the double scale, so indices and weights still agree with ATen exactly.
+TEST(ImplUpsample, ScalesWithoutAFloatEquivalentMatchAten) {
+  uint64_t seed = 900;
+  for (ModeCase c : kModes) {
+    size_t n = c.shape.size() - 2;
+    for (auto [size, scale] : {std::pair<int64_t, double>{7, 2.1}, {10, 2.3}}) {
+      for (size_t i = 0; i < n; ++i) c.shape[i + 2] = size;
+      at::Tensor x = random(DataType::kFLOAT, c.shape, seed++);
+      std::vector<int64_t> out(n,
+                               static_cast<int64_t>(std::floor(static_cast<double>(size) * scale)));
+      std::vector<OptD> opt(n, scale);
+      std::vector<double> per_dim(n, scale);
+      std::optional<bool> align = interpolating(c.mode) ? std::optional<bool>(false) : std::nullopt;
+      at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return us::upsample(ctx, kTarget, SourceIR::kATEN, "up", in[0], c.mode, std::nullopt,
+                            per_dim, align);
+      });
+      expect_close(got, reference(x, c.mode, out, opt, false), 1.0,
+                   c.mode + " size " + std::to_string(size) + " scale " + std::to_string(scale));
+    }
+  }
+}
+
 TEST(ImplUpsample, SingleScaleAndSizeApplyToEverySpatialDim) {
   at::Tensor x = random(DataType::kFLOAT, {1, 2, 4, 5}, 3);
   at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {

@@ -279,7 +279,9 @@ struct SoftMaxAttrs {
 // Input 0: data; optional 1: output shape (int64 1-D) or scales (float 1-D).
 struct ResizeAttrs {
   std::optional<Dims> output_dims;
-  std::vector<float> scales;  // one per axis; used when output_dims is unset
+  // One per axis; used when output_dims is unset. Double, as PyTorch passes scale factors: the
+  // coordinate ratio is float(1 / scale), bit-for-bit what ATen uses.
+  std::vector<double> scales;
   InterpolationMode resize_mode = InterpolationMode::kNEAREST;
   ResizeCoordinateTransformation coordinate_transformation =
       ResizeCoordinateTransformation::kASYMMETRIC;

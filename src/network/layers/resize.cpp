@@ -11,14 +11,14 @@ constexpr std::initializer_list<DataType> kFloats = {DataType::kFLOAT, DataType:
                                                      DataType::kBF16};
 
 // Output size of one axis from a scale, as TensorRT (and ATen) compute it.
-int64_t scaled_size(int64_t in, float scale) {
+int64_t scaled_size(int64_t in, double scale) {
   if (in < 0) return -1;
-  return static_cast<int64_t>(std::floor(static_cast<double>(in) * static_cast<double>(scale)));
+  return static_cast<int64_t>(std::floor(static_cast<double>(in) * scale));
 }
 
-void check_scales(const InferCtx& ctx, const std::vector<float>& scales, std::string_view what) {
+void check_scales(const InferCtx& ctx, const std::vector<double>& scales, std::string_view what) {
   for (size_t i = 0; i < scales.size(); ++i)
-    ctx.check(std::isfinite(scales[i]) && scales[i] > 0.0f, what, " ", i, " is ", scales[i],
+    ctx.check(std::isfinite(scales[i]) && scales[i] > 0.0, what, " ", i, " is ", scales[i],
               "; scales must be finite and > 0");
 }
 
@@ -77,7 +77,7 @@ void infer(const ResizeAttrs& a, InferCtx& ctx) {
     } else if (s.type == DataType::kFLOAT) {
       if (s.host_data && s.dims[0] == rank) {
         const float* p = static_cast<const float*>(s.host_data);
-        std::vector<float> scales(p, p + rank);
+        std::vector<double> scales(p, p + rank);
         check_scales(ctx, scales, "scale (input 1)");
         for (int d = 0; d < rank; ++d) out[d] = scaled_size(in[d], scales[static_cast<size_t>(d)]);
       }

@@ -40,16 +40,16 @@ int64_t round_nearest(float x, ResizeRoundMode mode) {
 // ratio in/out (or 1/scale when a scale is given) as ATen does, so nearest indices agree with it
 // bit for bit.
 std::vector<std::vector<Tap>> axis_taps(const ResizeAttrs& a, int64_t in, int64_t out,
-                                        std::optional<float> scale) {
+                                        std::optional<double> scale) {
   std::vector<std::vector<Tap>> taps(static_cast<size_t>(out));
-  bool identity = in == out && (!scale || *scale == 1.0f);
+  bool identity = in == out && (!scale || *scale == 1.0);
   using CT = ResizeCoordinateTransformation;
   float ratio;
   if (a.coordinate_transformation == CT::kALIGN_CORNERS) {
     ratio = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
   } else {
-    ratio = scale ? static_cast<float>(1.0 / static_cast<double>(*scale))
-                  : static_cast<float>(in) / static_cast<float>(out);
+    ratio =
+        scale ? static_cast<float>(1.0 / *scale) : static_cast<float>(in) / static_cast<float>(out);
   }
   for (int64_t o = 0; o < out; ++o) {
     auto& t = taps[static_cast<size_t>(o)];
@@ -107,8 +107,8 @@ std::vector<std::vector<Tap>> axis_taps(const ResizeAttrs& a, int64_t in, int64_
 }
 
 // The per-axis scale the coordinates use: the given one, or none when output sizes were given.
-std::vector<std::optional<float>> resize_scales(const ResizeAttrs& a, KernelCtx& ctx, int rank) {
-  std::vector<std::optional<float>> s(static_cast<size_t>(rank));
+std::vector<std::optional<double>> resize_scales(const ResizeAttrs& a, KernelCtx& ctx, int rank) {
+  std::vector<std::optional<double>> s(static_cast<size_t>(rank));
   if (ctx.num_inputs() == 2 && ctx.has_input(1)) {
     const HostTensor& t = ctx.input(1);
     if (t.type == DataType::kFLOAT)

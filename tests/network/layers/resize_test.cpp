@@ -6,7 +6,7 @@ namespace {
 
 ResizeAttrs with_scales(std::vector<float> s) {
   ResizeAttrs a;
-  a.scales = std::move(s);
+  a.scales.assign(s.begin(), s.end());
   return a;
 }
 

@@ -29,7 +29,7 @@ ResizeAttrs scales(InterpolationMode m, CT ct, std::vector<float> s) {
   ResizeAttrs a;
   a.resize_mode = m;
   a.coordinate_transformation = ct;
-  a.scales = std::move(s);
+  a.scales.assign(s.begin(), s.end());
   return a;
 }
 
