@@ -100,21 +100,9 @@ Tensor* conv_impl(ConversionContext& ctx, const Target& target, std::optional<So
   }
   a.num_groups = groups;
   a.kernel = w.weights;
-  Tensor* bias_tensor = nullptr;
-  if (bias) {
-    spatial::WeightOperand b =
-        spatial::weight_operand(ctx, *bias, t, target, source_ir, sub_name(name, "bias"), "bias");
-    LK_CHECK(b.dims.rank() == 1 && b.dims[0] == k, "bias ", b.dims.to_string(), " must be [", k,
-             "] (one per output channel)");
-    a.bias = b.weights;
-    bias_tensor = b.tensor;
-  }
+  Tensor* bias_tensor = spatial::bias_operand(ctx, bias, t, k, target, source_ir, name, a.bias);
   Layer* l = ctx.net().add_convolution_nd(x, a, w.tensor, bias_tensor);
-  set_layer_name(ctx, l, target, source_ir, name);
-  if (!a.kernel.empty()) ctx.register_weights(sub_name(l->name(), "kernel"), a.kernel);
-  if (!a.bias.empty()) ctx.register_weights(sub_name(l->name(), "bias"), a.bias);
-  Tensor* y = l->output(0);
-  return rank == n + 1 ? spatial::remove_batch(ctx, y, target, source_ir, name) : y;
+  return spatial::finish_layer(ctx, l, a.kernel, a.bias, rank == n + 1, target, source_ir, name);
 }
 
 }  // namespace

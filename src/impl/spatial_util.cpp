@@ -136,4 +136,26 @@ Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperatio
   return l->output(0);
 }
 
+Tensor* bias_operand(ConversionContext& ctx, const std::optional<Operand>& bias, DataType t,
+                     int64_t k, const Target& target, std::optional<SourceIR> source_ir,
+                     std::string_view name, Weights& weights) {
+  if (!bias) return nullptr;
+  WeightOperand b =
+      weight_operand(ctx, *bias, t, target, source_ir, sub_name(name, "bias"), "bias");
+  LK_CHECK(b.dims.rank() == 1 && b.dims[0] == k, "bias ", b.dims.to_string(), " must be [", k,
+           "] (one per output channel)");
+  weights = b.weights;
+  return b.tensor;
+}
+
+Tensor* finish_layer(ConversionContext& ctx, Layer* l, const Weights& kernel, const Weights& bias,
+                     bool unbatched, const Target& target, std::optional<SourceIR> source_ir,
+                     std::string_view name) {
+  set_layer_name(ctx, l, target, source_ir, name);
+  if (!kernel.empty()) ctx.register_weights(sub_name(l->name(), "kernel"), kernel);
+  if (!bias.empty()) ctx.register_weights(sub_name(l->name(), "bias"), bias);
+  Tensor* y = l->output(0);
+  return unbatched ? remove_batch(ctx, y, target, source_ir, name) : y;
+}
+
 }  // namespace layerkit::impl::spatial

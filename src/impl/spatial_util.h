@@ -50,4 +50,15 @@ Tensor* dim_of(ConversionContext& ctx, Tensor* x, int axis, const Target& target
 Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
                const Target& target, std::optional<SourceIR> source_ir, std::string_view name);
 
+// The optional bias of a (de)convolution: a [k] weight operand; fills `weights` (constant) or
+// returns the tensor (layer input 2), null when absent.
+Tensor* bias_operand(ConversionContext& ctx, const std::optional<Operand>& bias, DataType t,
+                     int64_t k, const Target& target, std::optional<SourceIR> source_ir,
+                     std::string_view name, Weights& weights);
+// Names a (de)convolution layer, registers its constant kernel and bias under
+// "<layer>_kernel" / "<layer>_bias", and drops the batch dim again for unbatched inputs.
+Tensor* finish_layer(ConversionContext& ctx, Layer* l, const Weights& kernel, const Weights& bias,
+                     bool unbatched, const Target& target, std::optional<SourceIR> source_ir,
+                     std::string_view name);
+
 }  // namespace layerkit::impl::spatial
