@@ -193,23 +193,37 @@ Tensor* trunc_div(ConversionContext& ctx, const Target& target, std::optional<So
                  [&] { return div_impl(ctx, target, source_ir, name, lhs, rhs, "trunc"); });
 }
 
+namespace {
+// lhs - round(lhs / rhs) * rhs with `mode` "trunc" (fmod) or "floor" (remainder). Computed per
+// Note [Precision policy].
+Tensor* remainder_impl(ConversionContext& ctx, const Target& target,
+                       std::optional<SourceIR> source_ir, std::string_view name, Operand lhs,
+                       Operand rhs, std::string_view mode, std::string_view op) {
+  DataType t = result_type({&lhs, &rhs});
+  LK_CHECK(t != DataType::kBOOL, op, " does not take bool operands");
+  DataType ct = compute_type(t);
+  Tensor* a = to_tensor(ctx, lhs, ct, operand_rank(lhs), target, source_ir, sub_name(name, "lhs"));
+  Tensor* b = to_tensor(ctx, rhs, ct, operand_rank(rhs), target, source_ir, sub_name(name, "rhs"));
+  Tensor* q =
+      div_impl(ctx, target, source_ir, sub_name(name, std::string(mode) + "_div"), a, b, mode);
+  Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, b, E::kPROD, ct);
+  Tensor* r =
+      arithmetic(ctx, target, source_ir, ct == t ? name : sub_name(name, "sub"), a, p, E::kSUB, ct);
+  return cast_to(ctx, r, t, target, source_ir, name);
+}
+}  // namespace
+
 Tensor* fmod(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
              std::string_view name, Operand lhs, Operand rhs) {
   return guarded(ctx, "elementwise::fmod", target, name, {&lhs, &rhs}, [&]() -> Tensor* {
-    DataType t = result_type({&lhs, &rhs});
-    LK_CHECK(t != DataType::kBOOL, "fmod does not take bool operands");
-    // lhs - trunc(lhs / rhs) * rhs: the remainder takes the sign of lhs. Computed per
-    // Note [Precision policy].
-    DataType ct = compute_type(t);
-    Tensor* a =
-        to_tensor(ctx, lhs, ct, operand_rank(lhs), target, source_ir, sub_name(name, "lhs"));
-    Tensor* b =
-        to_tensor(ctx, rhs, ct, operand_rank(rhs), target, source_ir, sub_name(name, "rhs"));
-    Tensor* q = div_impl(ctx, target, source_ir, sub_name(name, "trunc_div"), a, b, "trunc");
-    Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, b, E::kPROD, ct);
-    Tensor* r = arithmetic(ctx, target, source_ir, ct == t ? name : sub_name(name, "sub"), a, p,
-                           E::kSUB, ct);
-    return cast_to(ctx, r, t, target, source_ir, name);
+    return remainder_impl(ctx, target, source_ir, name, lhs, rhs, "trunc", "fmod");
+  });
+}
+
+Tensor* remainder(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                  std::string_view name, Operand lhs, Operand rhs) {
+  return guarded(ctx, "elementwise::remainder", target, name, {&lhs, &rhs}, [&]() -> Tensor* {
+    return remainder_impl(ctx, target, source_ir, name, lhs, rhs, "floor", "remainder");
   });
 }
 

@@ -6,9 +6,16 @@
 namespace layerkit::onnx::detail {
 namespace {
 
+// Cast's target type; float64 becomes float32 (ConversionSettings::doubles, as for inputs).
+std::optional<DataType> cast_target(int64_t to) {
+  if (to == pb::TensorProto::DOUBLE) return DataType::kFLOAT;
+  return to_data_type(static_cast<int32_t>(to));
+}
+
 std::optional<std::string> check_cast(const NodeView& v) {
   const pb::AttributeProto* to = v.attr("to");
   if (!to) return "attribute 'to' is missing";
+  if (to->i() == pb::TensorProto::DOUBLE) return std::nullopt;
   if (!to_data_type(static_cast<int32_t>(to->i())))
     return "attribute 'to' is " + onnx_type_name(static_cast<int32_t>(to->i())) +
            ", which layerkit does not support";
@@ -46,7 +53,12 @@ std::shared_ptr<HostTensor> constant_value(const NodeView& v) {
 
 void register_cast_ops(Registry& r) {
   r["Cast"] = {[](NodeContext& n) {
-                 const DataType to = *to_data_type(static_cast<int32_t>(n.attr_int("to", 0)));
+                 const int64_t onnx_to = n.attr_int("to", 0);
+                 if (onnx_to == pb::TensorProto::DOUBLE &&
+                     n.ctx().settings().doubles == impl::DoublePolicy::kREJECT)
+                   n.fail(ErrorCode::kUNSUPPORTED,
+                          "Cast to float64 and ConversionSettings::doubles is kREJECT");
+                 const DataType to = *cast_target(onnx_to);
                  n.set_output(
                      0, impl::cast::cast(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), to));
                },

@@ -81,17 +81,12 @@ void register_elementwise_ops(Registry& r) {
                 n.set_output(0, y);
               },
               nullptr};
+  // fmod=1 is C's remainder (sign of the dividend), fmod=0 Python's (sign of the divisor).
   r["Mod"] = {[](NodeContext& n) {
-                n.set_output(
-                    0, ew::fmod(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
+                auto fn = n.attr_int("fmod", 0) != 0 ? ew::fmod : ew::remainder;
+                n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
               },
-              [](const NodeView& v) -> std::optional<std::string> {
-                // fmod=0 is Python's remainder (sign of the divisor): no building block yet.
-                if (v.attr_int("fmod", 0) == 0)
-                  return "Mod with fmod=0 (sign of the divisor) needs an elementwise remainder "
-                         "block, which does not exist yet";
-                return std::nullopt;
-              }};
+              nullptr};
   r["And"] = binary(ew::logical_and);
   r["Or"] = binary(ew::logical_or);
   r["Xor"] = binary(ew::logical_xor);

@@ -131,12 +131,14 @@ void conv_transpose_op(NodeContext& n) {
     for (size_t i = 0; i < k; ++i) {
       const int64_t total =
           stride[i] * (in_size(i) - 1) + out_pad[i] + ((kernel[i] - 1) * dilation[i] + 1) - want[i];
+      // total // 2 rounds down, also for a negative total (the output grows at one end).
+      const int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
       if (auto_pad == "SAME_UPPER") {
-        pre.push_back(total / 2);
-        post.push_back(total - total / 2);
+        pre.push_back(half);
+        post.push_back(total - half);
       } else {
-        pre.push_back(total - total / 2);
-        post.push_back(total / 2);
+        pre.push_back(total - half);
+        post.push_back(half);
       }
     }
   } else if (auto_pad == "NOTSET" || auto_pad == "VALID") {
@@ -210,6 +212,16 @@ void pool_op(NodeContext& n, PoolingType type) {
   if (type == PoolingType::kAVERAGE)
     for (int64_t dl : w.dilation)
       if (dl != 1) n.fail(ErrorCode::kUNSUPPORTED, "AveragePool with dilations");
+  if (type == PoolingType::kMAX &&
+      (x->type() == DataType::kUINT8 || x->type() == DataType::kINT8)) {
+    // The Pooling layer takes floats; 8-bit integers are exact in fp32 and a max picks one.
+    const DataType t = x->type();
+    Tensor* xf =
+        impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, "to_float"), x, DataType::kFLOAT);
+    Tensor* y = named(n, n.net().add_pooling_nd(xf, p), "pool");
+    n.set_output(0, impl::cast::cast(n.ctx(), n.op_type(), kONNX, n.name(), y, t));
+    return;
+  }
   n.set_output(0, named(n, n.net().add_pooling_nd(x, p)));
 }
 
@@ -467,9 +479,74 @@ void mvn_op(NodeContext& n) {
                                   ew::sqrt(c, t, kONNX, sub(n, "std"), var), 1e-9)));
 }
 
+// LRN: x / (bias + alpha / size * sum of x^2 over `size` neighbouring channels)^beta; the
+// channel sum is an average pool (padding counted) over [N, 1, C, spatial] times size.
+void lrn_op(NodeContext& n) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* x = n.input(0);
+  const int rank = x->dims().rank();
+  if (rank < 3)
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "input must be [N, C, ...], got " + describe(*x));
+  const int64_t size = n.attr_int("size", 0);
+  if (size <= 0)
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "attribute 'size' is " + std::to_string(size));
+  const double alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f),
+               bias = n.attr_float("bias", 1.0f);
+  std::vector<std::vector<int>> groups{{0}, {}, {1}, {}};
+  for (int d = 2; d < rank; ++d) groups[3].push_back(d);
+  Tensor* sq = ew::mul(c, t, kONNX, sub(n, "sq"), x, x);
+  Tensor* grid = impl::reshape_groups(c, sq, groups, t, kONNX, sub(n, "grid"));
+  PoolingAttrs p;
+  p.type = PoolingType::kAVERAGE;
+  p.window = Dims{size, 1};
+  p.stride = Dims{1, 1};
+  p.pre_padding = Dims{(size - 1) / 2, 0};
+  p.post_padding = Dims{size - 1 - (size - 1) / 2, 0};
+  p.average_count_excludes_padding = false;
+  Tensor* avg = named(n, n.net().add_pooling_nd(grid, p), "window");
+  Tensor* shape = impl::shape::shape(c, t, kONNX, sub(n, "shape"), x);
+  Tensor* sum = impl::shuffle::reshape(c, t, kONNX, sub(n, "sum"), avg, shape);
+  // alpha / size * (size * avg) = alpha * avg.
+  Tensor* base = ew::add(c, t, kONNX, sub(n, "base"),
+                         ew::mul(c, t, kONNX, sub(n, "scaled"), sum, alpha), bias);
+  n.set_output(0,
+               ew::div(c, t, kONNX, n.name(), x, ew::pow(c, t, kONNX, sub(n, "pow"), base, beta)));
+}
+
+// ConvInteger: (x - x_zero_point) conv (w - w_zero_point) in int32. The convolution runs in
+// fp32, exact while every accumulated sum stays below 2^24 (8-bit operands, up to 256 terms of
+// 255 * 255); wider sums would round.
+void conv_integer_op(NodeContext& n) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* x = n.input(0);
+  Tensor* w = n.input(1);
+  auto centered = [&](Tensor* v, int zp_input, const std::string& what, bool per_channel) {
+    Tensor* f = impl::cast::cast(c, t, kONNX, sub(n, what), v, DataType::kFLOAT);
+    if (!n.has_input(zp_input)) return f;
+    Tensor* zp =
+        impl::cast::cast(c, t, kONNX, sub(n, what + "_zp"), n.input(zp_input), DataType::kFLOAT);
+    if (per_channel && zp->dims().rank() == 1 && zp->dims()[0] != 1) {
+      std::vector<int64_t> shape(static_cast<size_t>(v->dims().rank()), 1);
+      shape[0] = -1;
+      zp = impl::shuffle::reshape(c, t, kONNX, sub(n, what + "_zp_shape"), zp, shape);
+    }
+    return ew::sub(c, t, kONNX, sub(n, what + "_centered"), f, zp);
+  };
+  Tensor* xf = centered(x, 2, "x", false);
+  Tensor* wf = centered(w, 3, "w", true);
+  Window win = window(n, x, weight_kernel(n, w));
+  Tensor* y = impl::conv::convolution(c, t, kONNX, sub(n, "conv"), xf, wf, std::nullopt, win.stride,
+                                      win.pre, win.post, win.dilation, n.attr_int("group", 1));
+  n.set_output(0, impl::cast::cast(c, t, kONNX, n.name(), y, DataType::kINT32));
+}
+
 }  // namespace
 
 void register_nn_ops(Registry& r) {
+  r["ConvInteger"] = {conv_integer_op, nullptr};
+  r["LRN"] = {lrn_op, nullptr};
   r["Conv"] = {conv_op, nullptr};
   r["ConvTranspose"] = {conv_transpose_op, nullptr};
   r["MaxPool"] = {[](NodeContext& n) { pool_op(n, PoolingType::kMAX); }, nullptr};

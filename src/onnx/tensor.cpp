@@ -131,6 +131,8 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
   int64_t count = 1;
   for (int64_t d : dims) {
     LK_CHECK(d >= 0, "tensor '", t.name(), "' has a negative dim ", d);
+    LK_CHECK(d == 0 || count <= (int64_t{1} << 40) / d, "tensor '", t.name(),
+             "' has more than 2^40 elements (malformed dims?)");
     count *= d;
   }
   h.dims = Dims(std::span<const int64_t>(dims));
@@ -155,16 +157,37 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
     raw = t.raw_data();
     have_raw = true;
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(count * data_type_bits(h.type) / 8));
   auto fail_count = [&](int64_t got) {
     LK_FAIL(kINVALID_ARGUMENT, "tensor '", t.name(), "' has dims ", h.dims.to_string(), " (", count,
             " elements) but holds ", got, " values");
   };
+  // Sizes are checked before anything is allocated: a malformed file must not allocate by its
+  // claimed dims.
   if (have_raw) {
     if (static_cast<int64_t>(raw.size()) != want)
       LK_FAIL(kINVALID_ARGUMENT, "tensor '", t.name(), "' has dims ", h.dims.to_string(),
               " and type ", onnx_type_name(t.data_type()), " (", want, " bytes) but ", raw.size(),
               " bytes of data");
+  } else {
+    int64_t typed = 0;
+    switch (t.data_type()) {
+      case pb::TensorProto::FLOAT:
+        typed = t.float_data_size();
+        break;
+      case pb::TensorProto::DOUBLE:
+        typed = t.double_data_size();
+        break;
+      case pb::TensorProto::INT64:
+        typed = t.int64_data_size();
+        break;
+      default:
+        typed = t.int32_data_size();
+        break;
+    }
+    if (typed != count) fail_count(typed);
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(count * data_type_bits(h.type) / 8));
+  if (have_raw) {
     if (is_double) {
       for (int64_t i = 0; i < count; ++i) {
         double d;

@@ -10,10 +10,12 @@
 #include "layerkit/impl/full.h"
 #include "layerkit/impl/pad.h"
 #include "layerkit/impl/permutation.h"
+#include "layerkit/impl/select.h"
 #include "layerkit/impl/shape.h"
 #include "layerkit/impl/shuffle.h"
 #include "layerkit/impl/slice.h"
 #include "layerkit/impl/split.h"
+#include "layerkit/impl/window.h"
 #include "onnx/converter.h"
 
 namespace layerkit::onnx::detail {
@@ -403,7 +405,8 @@ void eye_like_op(NodeContext& n) {
     n.fail(ErrorCode::kUNSUPPORTED, "input 0 must be 2-D with static dims, got " + describe(*x));
   DataType type = x->type();
   if (const auto* a = n.attr("dtype")) {
-    auto t = to_data_type(static_cast<int32_t>(a->i()));
+    auto t = a->i() == pb::TensorProto::DOUBLE ? std::optional<DataType>(DataType::kFLOAT)
+                                               : to_data_type(static_cast<int32_t>(a->i()));
     if (!t)
       n.fail(ErrorCode::kUNSUPPORTED, "attribute 'dtype' is " +
                                           onnx_type_name(static_cast<int32_t>(a->i())) +
@@ -427,7 +430,11 @@ void eye_like_op(NodeContext& n) {
 void dropout_op(NodeContext& n) {
   Tensor* x = n.input(0);
   bool training = false;
-  if (n.opset() >= 12 && n.has_input(2)) training = n.ints_input(2, "training_mode").at(0) != 0;
+  if (n.opset() >= 12 && n.has_input(2)) {
+    const HostTensor* mode = n.constant_input(2);
+    if (!mode) n.fail(ErrorCode::kUNSUPPORTED, "input 2 (training_mode) must be a constant");
+    training = mode->ints().at(0) != 0;
+  }
   if (n.opset() < 7 && n.attr_int("is_test", 0) == 0) training = true;
   double ratio = n.opset() >= 12 ? 0.5 : n.attr_float("ratio", 0.5f);
   if (n.opset() >= 12 && n.has_input(1)) ratio = n.doubles_input(1, "ratio").at(0);
@@ -442,9 +449,63 @@ void dropout_op(NodeContext& n) {
   }
 }
 
+// Compress: the entries of `axis` (or of the flattened input) where condition is true.
+void compress_op(NodeContext& n) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* x = n.input(0);
+  Tensor* cond = n.input(1);
+  if (cond->dims().rank() != 1)
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "input 1 (condition) must be 1-D, got " + describe(*cond));
+  int64_t axis = 0;
+  if (n.attr("axis")) {
+    axis = n.axis_attr("axis", 0, x->dims().rank());
+  } else {
+    x = impl::shuffle::flatten(c, t, kONNX, sub(n, "flat"), x);
+  }
+  Tensor* where = named(n, n.net().add_non_zero(cond), "nonzero");
+  Tensor* idx =
+      impl::shuffle::reshape(c, t, kONNX, sub(n, "indices"), where, std::vector<int64_t>{-1});
+  n.set_output(0, impl::select::index_select(c, t, kONNX, n.name(), x, axis, idx));
+}
+
+// HannWindow, HammingWindow, BlackmanWindow: the size is needed at build time.
+template <typename Fn>
+OpConverter window_op(Fn fn) {
+  return {[fn](NodeContext& n) {
+            const int64_t size = n.ints_input(0, "size").at(0);
+            const bool periodic = n.attr_int("periodic", 1) != 0;
+            const int64_t onnx_type = n.attr_int("output_datatype", pb::TensorProto::FLOAT);
+            auto type = onnx_type == pb::TensorProto::DOUBLE
+                            ? std::optional<DataType>(DataType::kFLOAT)
+                            : to_data_type(static_cast<int32_t>(onnx_type));
+            if (!type)
+              n.fail(ErrorCode::kUNSUPPORTED,
+                     "output_datatype " + onnx_type_name(static_cast<int32_t>(onnx_type)));
+            Tensor* w = fn(n, size, periodic, is_floating(*type) ? *type : DataType::kFLOAT);
+            if (!is_floating(*type))
+              w = impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, "cast"), w, *type);
+            n.set_output(0, w);
+          },
+          nullptr,
+          {0}};
+}
+
 }  // namespace
 
 void register_tensor_ops(Registry& r) {
+  r["Compress"] = {compress_op, nullptr};
+  r["HannWindow"] = window_op([](NodeContext& n, int64_t size, bool periodic, DataType type) {
+    return impl::window::hann_window(n.ctx(), n.op_type(), kONNX, n.name(), size, periodic, type);
+  });
+  r["HammingWindow"] = window_op([](NodeContext& n, int64_t size, bool periodic, DataType type) {
+    return impl::window::hamming_window(n.ctx(), n.op_type(), kONNX, n.name(), size, periodic,
+                                        25.0 / 46.0, 21.0 / 46.0, type);
+  });
+  r["BlackmanWindow"] = window_op([](NodeContext& n, int64_t size, bool periodic, DataType type) {
+    return impl::window::blackman_window(n.ctx(), n.op_type(), kONNX, n.name(), size, periodic,
+                                         type);
+  });
   r["Reshape"] = {reshape_op, nullptr};
   r["Flatten"] = {flatten_op, nullptr};
   r["Squeeze"] = {squeeze_op, nullptr, {1}};

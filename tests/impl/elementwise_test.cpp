@@ -114,6 +114,9 @@ std::vector<BinaryCase> binary_cases() {
           "fmod", ew::fmod, [](auto& a, auto& b) { return at::fmod(a, b); }, kNumeric,
           C::kNONZERO_DIVISOR),
       simple(
+          "remainder", ew::remainder, [](auto& a, auto& b) { return at::remainder(a, b); },
+          kNumeric, C::kNONZERO_DIVISOR),
+      simple(
           "pow", ew::pow, [](auto& a, auto& b) { return at::pow(a, b); }, kNumeric, C::kPOW),
       simple(
           "logical_and", ew::logical_and, [](auto& a, auto& b) { return at::logical_and(a, b); },

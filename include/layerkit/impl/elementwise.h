@@ -30,6 +30,9 @@ Tensor* trunc_div(ConversionContext& ctx, const Target& target, std::optional<So
 // C-style remainder: the result has the sign of lhs (at::fmod).
 Tensor* fmod(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
              std::string_view name, Operand lhs, Operand rhs);
+// Python-style remainder: the result has the sign of rhs (at::remainder).
+Tensor* remainder(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                  std::string_view name, Operand lhs, Operand rhs);
 Tensor* logical_and(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                     std::string_view name, Operand lhs, Operand rhs);
 Tensor* logical_or(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
