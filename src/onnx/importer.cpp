@@ -215,9 +215,20 @@ CheckReport Importer::check() {
   CheckReport report;
   report.opset = opset_;
   report.num_nodes = model_.graph().node_size();
-  for (const auto& in : model_.graph().input())
-    if (!constants_.count(in.name()) || options_.input_values.count(in.name()))
-      report.graph_inputs.push_back(in.name());
+  for (const auto& in : model_.graph().input()) {
+    if (constants_.count(in.name()) && !options_.input_values.count(in.name())) continue;
+    report.graph_inputs.push_back(in.name());
+    auto add_input = [&](std::string reason) {
+      report.unsupported.push_back({-1, in.name(), "graph input", std::move(reason)});
+    };
+    if (!in.type().has_tensor_type()) {
+      add_input("not a tensor (sequences, maps and optionals are not supported)");
+      continue;
+    }
+    const int32_t elem = in.type().tensor_type().elem_type();
+    if (!to_data_type(elem) && elem != pb::TensorProto::DOUBLE)
+      add_input("type " + onnx_type_name(elem) + " is not supported");
+  }
   const Registry& reg = registry();
   for (int i = 0; i < model_.graph().node_size(); ++i) {
     const auto& node = model_.graph().node(i);
@@ -473,10 +484,19 @@ std::string CheckReport::to_string() const {
     os << "opset " << opset << ": all " << num_nodes << " nodes supported\n";
     return os.str();
   }
-  os << "opset " << opset << ": " << unsupported.size() << " of " << num_nodes
-     << " nodes unsupported:\n";
-  for (const auto& u : unsupported)
-    os << "  node " << u.index << " '" << u.name << "' (" << u.op_type << "): " << u.reason << "\n";
+  int64_t nodes = 0;
+  for (const auto& u : unsupported) nodes += u.index >= 0 ? 1 : 0;
+  os << "opset " << opset << ": " << nodes << " of " << num_nodes << " nodes unsupported";
+  if (nodes != static_cast<int64_t>(unsupported.size()))
+    os << ", " << unsupported.size() - nodes << " graph inputs unsupported";
+  os << ":\n";
+  for (const auto& u : unsupported) {
+    if (u.index < 0)
+      os << "  " << u.op_type << " '" << u.name << "': " << u.reason << "\n";
+    else
+      os << "  node " << u.index << " '" << u.name << "' (" << u.op_type << "): " << u.reason
+         << "\n";
+  }
   return os.str();
 }
 

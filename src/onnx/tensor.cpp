@@ -242,11 +242,13 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
 
 }  // namespace detail
 
-OwnedTensor read_tensor_proto(const std::string& path, std::string* name) {
+OwnedTensor read_tensor_proto(const std::string& path, std::string* name, bool uint16_as_bf16) {
   std::ifstream f(path, std::ios::binary);
   if (!f) LK_FAIL(kIO, "cannot open tensor file '", path, "'");
   detail::pb::TensorProto t;
   if (!t.ParseFromIstream(&f)) LK_FAIL(kIO, "'", path, "' is not a valid TensorProto file");
+  if (uint16_as_bf16 && t.data_type() == detail::pb::TensorProto::UINT16)
+    t.set_data_type(detail::pb::TensorProto::BFLOAT16);
   const std::string dir = std::filesystem::path(path).parent_path().string();
   detail::HostTensor h = detail::decode_tensor(t, dir.empty() ? "." : dir,
                                                impl::DoublePolicy::kTRUNCATE_WITH_WARNING, nullptr);

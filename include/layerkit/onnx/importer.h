@@ -34,7 +34,7 @@ struct ImportOptions {
 
 // One node the importer cannot convert, and why.
 struct UnsupportedNode {
-  int index = 0;
+  int index = 0;  // -1: a graph input (op_type "graph input"), not a node
   std::string name;
   std::string op_type;
   std::string reason;
@@ -86,7 +86,9 @@ CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& 
 std::vector<std::string> supported_ops();
 
 // Reads a serialized TensorProto file (the backend tests' input_N.pb / output_N.pb) into a host
-// tensor; `name` receives the TensorProto's name when not null.
-OwnedTensor read_tensor_proto(const std::string& path, std::string* name = nullptr);
+// tensor; `name` receives the TensorProto's name when not null. uint16_as_bf16 reads UINT16
+// data as bfloat16 bit patterns (how the ONNX 1.12 backend tests store bfloat16 tensors).
+OwnedTensor read_tensor_proto(const std::string& path, std::string* name = nullptr,
+                              bool uint16_as_bf16 = false);
 
 }  // namespace layerkit::onnx
