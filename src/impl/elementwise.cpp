@@ -319,6 +319,10 @@ LK_UNARY_BLOCK(acos, U::kACOS, IntRule::kPROMOTE)
 LK_UNARY_BLOCK(atan, U::kATAN, IntRule::kPROMOTE)
 LK_UNARY_BLOCK(sinh, U::kSINH, IntRule::kPROMOTE)
 LK_UNARY_BLOCK(cosh, U::kCOSH, IntRule::kPROMOTE)
+LK_UNARY_BLOCK(asinh, U::kASINH, IntRule::kPROMOTE)
+LK_UNARY_BLOCK(acosh, U::kACOSH, IntRule::kPROMOTE)
+LK_UNARY_BLOCK(atanh, U::kATANH, IntRule::kPROMOTE)
+LK_UNARY_BLOCK(erf, U::kERF, IntRule::kPROMOTE)
 #undef LK_UNARY_BLOCK
 
 Tensor* rsqrt(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,

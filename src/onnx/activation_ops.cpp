@@ -8,7 +8,6 @@ namespace layerkit::onnx::detail {
 namespace {
 
 namespace act = impl::activation;
-constexpr auto kONNX = impl::SourceIR::kONNX;
 
 OpConverter layer(ActivationType type, const char* alpha_name, float alpha_default,
                   const char* beta_name, float beta_default) {

@@ -6,8 +6,6 @@
 namespace layerkit::onnx::detail {
 namespace {
 
-constexpr auto kONNX = impl::SourceIR::kONNX;
-
 std::optional<std::string> check_cast(const NodeView& v) {
   const pb::AttributeProto* to = v.attr("to");
   if (!to) return "attribute 'to' is missing";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "layerkit/impl/context.h"
+#include "layerkit/impl/utils.h"
 #include "layerkit/onnx/importer.h"
 
 namespace layerkit::onnx::detail {
@@ -54,6 +55,9 @@ class NodeView {
   // A constant integer input (e.g. opset-18 ReduceX axes); throws naming the node if it is not.
   std::vector<int64_t> ints_input(int i, std::string_view what) const;
 
+  // A constant floating input as doubles; throws naming the node if it is not constant.
+  std::vector<double> doubles_input(int i, std::string_view what) const;
+
   const pb::AttributeProto* attr(std::string_view name) const;
   int64_t attr_int(std::string_view name, int64_t fallback) const;
   float attr_float(std::string_view name, float fallback) const;
@@ -63,6 +67,12 @@ class NodeView {
   // on (ReduceX axes, Split sizes, Pad axes, ...); nullopt when absent.
   std::optional<std::vector<int64_t>> attr_or_input_ints(std::string_view name, int input_index,
                                                          int64_t input_since) const;
+
+  // The attribute `name` (default `fallback`) as an axis of a rank-`rank` tensor, negative
+  // values counting from the end; fails naming the node when out of range.
+  int64_t axis_attr(std::string_view name, int64_t fallback, int64_t rank) const;
+  // Normalizes `axis` against `rank` or fails naming `what` and the node.
+  int64_t normalize_axis(int64_t axis, int64_t rank, std::string_view what) const;
 
   // "node 3 'conv1' (Conv)"
   std::string where() const;
@@ -87,6 +97,8 @@ class NodeContext : public NodeView {
   Network& net() const { return ctx_.net(); }
   // The input as a tensor (initializers and constants become Constant layers on first use).
   Tensor* input(int i) const;
+  // input(i), or null when the optional input is absent.
+  Tensor* optional_input(int i) const { return has_input(i) ? input(i) : nullptr; }
   // Binds output i. A constant result may also be recorded as known (Constant nodes).
   void set_output(int i, Tensor* t) const;
   void set_constant_output(int i, std::shared_ptr<HostTensor> value) const;
@@ -96,6 +108,25 @@ class NodeContext : public NodeView {
   Importer& importer_;
 };
 
+constexpr auto kONNX = impl::SourceIR::kONNX;
+
+// Names a layer a converter adds directly (where no building block has ONNX's semantics): the
+// node's name, or sub_name(name, suffix) for an intermediate layer. Returns output 0.
+inline Tensor* named(const NodeContext& n, Layer* l, std::string_view suffix = {}) {
+  impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX,
+                       suffix.empty() ? n.name() : impl::sub_name(n.name(), suffix));
+  return l->output(0);
+}
+// sub_name(n.name(), suffix): the name of an intermediate building-block call.
+inline std::string sub(const NodeView& n, std::string_view suffix) {
+  return impl::sub_name(n.name(), suffix);
+}
+// HostConstant operand of a constant input (so weights become layer weights), else its tensor.
+inline impl::Operand weight_operand(const NodeContext& n, int i) {
+  if (const HostTensor* h = n.constant_input(i)) return impl::HostConstant{h->dims, h->weights, {}};
+  return n.input(i);
+}
+
 // A node-level check run by the check pass: a reason when the node cannot be converted.
 using CheckFn = std::function<std::optional<std::string>(const NodeView&)>;
 using ConvertFn = std::function<void(NodeContext&)>;
@@ -103,6 +134,10 @@ using ConvertFn = std::function<void(NodeContext&)>;
 struct OpConverter {
   ConvertFn convert;
   CheckFn check;  // optional
+  // Inputs whose values the converter needs when the network is built (axes, shapes, k, pads,
+  // ...): each must be an initializer, a Constant output or a graph input bound through
+  // ImportOptions::input_values.
+  std::vector<int> build_time_inputs = {};
 };
 
 using Registry = std::map<std::string, OpConverter, std::less<>>;
@@ -116,5 +151,9 @@ void register_quantize_ops(Registry& r);
 void register_select_ops(Registry& r);
 void register_cast_ops(Registry& r);
 void register_shape_ops(Registry& r);
+void register_tensor_ops(Registry& r);
+void register_nn_ops(Registry& r);
+void register_reduce_ops(Registry& r);
+void register_resize_ops(Registry& r);
 
 }  // namespace layerkit::onnx::detail

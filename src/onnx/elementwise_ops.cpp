@@ -8,7 +8,6 @@ namespace layerkit::onnx::detail {
 namespace {
 
 namespace ew = impl::elementwise;
-constexpr auto kONNX = impl::SourceIR::kONNX;
 
 using BinaryFn = Tensor* (*)(impl::ConversionContext&, const impl::Target&,
                              std::optional<impl::SourceIR>, std::string_view, impl::Operand,

@@ -49,6 +49,27 @@ std::vector<int64_t> NodeView::ints_input(int i, std::string_view what) const {
   return h->ints();
 }
 
+std::vector<double> NodeView::doubles_input(int i, std::string_view what) const {
+  const HostTensor* h = constant_input(i);
+  if (!h)
+    fail(ErrorCode::kUNSUPPORTED, "input " + std::to_string(i) + " (" + std::string(what) +
+                                      ") must be a constant (an initializer or Constant output)");
+  return h->doubles();
+}
+
+int64_t NodeView::normalize_axis(int64_t axis, int64_t rank, std::string_view what) const {
+  const int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
+  if (axis < lo || axis > hi)
+    fail(ErrorCode::kINVALID_ARGUMENT,
+         std::string(what) + " is " + std::to_string(axis) + ", outside [" + std::to_string(lo) +
+             ", " + std::to_string(hi) + "] for rank " + std::to_string(rank));
+  return axis < 0 ? axis + std::max<int64_t>(rank, 1) : axis;
+}
+
+int64_t NodeView::axis_attr(std::string_view name, int64_t fallback, int64_t rank) const {
+  return normalize_axis(attr_int(name, fallback), rank, "attribute '" + std::string(name) + "'");
+}
+
 const pb::AttributeProto* NodeView::attr(std::string_view name) const {
   for (const auto& a : node_.attribute())
     if (a.name() == name) return &a;
@@ -159,6 +180,22 @@ int64_t Importer::resolve_opset() {
 
 void Importer::collect_constants(std::vector<std::string>* warnings) {
   const auto doubles = options_.conversion.doubles;
+  // Graph inputs bound at build time (see ImportOptions::input_values) are constants from here on.
+  for (const auto& [name, value] : options_.input_values) {
+    bool found = false;
+    for (const auto& in : model_.graph().input()) found = found || in.name() == name;
+    LK_CHECK(found, "ImportOptions::input_values names '", name, "', which is no graph input");
+    auto h = std::make_shared<HostTensor>();
+    h->type = value.type;
+    h->dims = value.dims;
+    int64_t count = 1;
+    for (int64_t d : value.dims) count *= d;
+    LK_CHECK(static_cast<int64_t>(value.data.size()) * 8 == count * data_type_bits(value.type),
+             "ImportOptions::input_values['", name, "'] holds ", value.data.size(),
+             " bytes for dims ", value.dims.to_string());
+    h->weights = Weights::copy(value.type, value.data.data(), count);
+    constants_[name] = std::move(h);
+  }
   for (const auto& init : model_.graph().initializer()) {
     LK_CHECK(!init.name().empty(), "the graph has an initializer without a name");
     constants_[init.name()] =
@@ -178,6 +215,9 @@ CheckReport Importer::check() {
   CheckReport report;
   report.opset = opset_;
   report.num_nodes = model_.graph().node_size();
+  for (const auto& in : model_.graph().input())
+    if (!constants_.count(in.name()) || options_.input_values.count(in.name()))
+      report.graph_inputs.push_back(in.name());
   const Registry& reg = registry();
   for (int i = 0; i < model_.graph().node_size(); ++i) {
     const auto& node = model_.graph().node(i);
@@ -194,7 +234,32 @@ CheckReport Importer::check() {
       add("no converter for " + node.op_type());
       continue;
     }
-    if (!it->second.check) continue;
+    if (const auto* b = view.attr("broadcast"); b && b->i() != 0 && opset_ < 7) {
+      add("the legacy 'broadcast' attribute (opset < 7) is not supported");
+      continue;
+    }
+    bool missing = false;
+    for (int k : it->second.build_time_inputs) {
+      if (!view.has_input(k) || view.constant_input(k)) continue;
+      const std::string& in = node.input(k);
+      bool is_graph_input = false;
+      for (const auto& g : model_.graph().input())
+        is_graph_input = is_graph_input || g.name() == in;
+      if (is_graph_input) {
+        if (std::find(report.build_time_inputs.begin(), report.build_time_inputs.end(), in) ==
+            report.build_time_inputs.end())
+          report.build_time_inputs.push_back(in);
+        add("input " + std::to_string(k) + " ('" + in +
+            "') is a graph input whose value is needed when the network is built; bind it with "
+            "ImportOptions::input_values (--inputValues)");
+      } else {
+        add("input " + std::to_string(k) + " ('" + in +
+            "') must be a constant (an initializer or a Constant output): its value is needed "
+            "when the network is built");
+      }
+      missing = true;
+    }
+    if (missing || !it->second.check) continue;
     try {
       if (auto reason = it->second.check(view)) add(*reason);
     } catch (const Error& e) {
@@ -250,6 +315,12 @@ ImportResult Importer::import() {
              "' is not a tensor (sequences, maps and optionals are not supported)");
     const auto& tt = in.type().tensor_type();
     auto type = to_data_type(tt.elem_type());
+    if (tt.elem_type() == pb::TensorProto::DOUBLE &&
+        options_.conversion.doubles == impl::DoublePolicy::kTRUNCATE_WITH_WARNING) {
+      type = DataType::kFLOAT;
+      result.warnings.push_back("graph input '" + in.name() +
+                                "' is float64; it becomes float32 (ConversionSettings::doubles)");
+    }
     if (!type)
       LK_FAIL(kUNSUPPORTED, "graph input '", in.name(), "' has type ",
               onnx_type_name(tt.elem_type()), ", which layerkit does not support");
@@ -355,6 +426,10 @@ const Registry& registry() {
     register_select_ops(reg);
     register_cast_ops(reg);
     register_shape_ops(reg);
+    register_tensor_ops(reg);
+    register_nn_ops(reg);
+    register_reduce_ops(reg);
+    register_resize_ops(reg);
     return reg;
   }();
   return r;
@@ -435,18 +510,16 @@ ImportResult import_model(const std::string& path, const ImportOptions& options)
   return import_model_from_bytes(detail::read_file(path), options, detail::dir_of(path));
 }
 
-CheckReport check_model_from_bytes(std::string_view bytes) {
+CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& options) {
   const detail::pb::ModelProto model = detail::parse(bytes);
-  ImportOptions options;
   detail::Importer importer(model, options, ".");
   importer.resolve_opset();
   importer.collect_constants(nullptr);
   return importer.check();
 }
 
-CheckReport check_model(const std::string& path) {
+CheckReport check_model(const std::string& path, const ImportOptions& options) {
   const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
-  ImportOptions options;
   detail::Importer importer(model, options, detail::dir_of(path));
   importer.resolve_opset();
   importer.collect_constants(nullptr);

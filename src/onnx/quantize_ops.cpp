@@ -5,8 +5,6 @@
 namespace layerkit::onnx::detail {
 namespace {
 
-constexpr auto kONNX = impl::SourceIR::kONNX;
-
 // Zero point (input 2) must be absent or a constant of zeros, and int8 (uint8 has no layer).
 std::optional<std::string> check_zero_point(const NodeView& v, bool quantize) {
   if (!v.has_input(2)) {

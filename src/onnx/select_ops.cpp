@@ -4,10 +4,6 @@
 #include "onnx/converter.h"
 
 namespace layerkit::onnx::detail {
-namespace {
-constexpr auto kONNX = impl::SourceIR::kONNX;
-}
-
 void register_select_ops(Registry& r) {
   r["Gather"] = {[](NodeContext& n) {
                    Tensor* data = n.input(0);

@@ -10,7 +10,6 @@ namespace layerkit::onnx::detail {
 void register_shape_ops(Registry& r) {
   r["Shape"] = {
       [](NodeContext& n) {
-        constexpr auto kONNX = impl::SourceIR::kONNX;
         Tensor* x = n.input(0);
         Layer* shape = n.net().add_shape(x);
         const int64_t rank = x->dims().rank();

@@ -293,6 +293,10 @@ std::vector<UnaryCase> unary_cases() {
       {"atan", ew::atan, [](auto& x) { return at::atan(x); }, with_ints(ints), -3, 3},
       {"sinh", ew::sinh, [](auto& x) { return at::sinh(x); }, with_ints(ints), -3, 3},
       {"cosh", ew::cosh, [](auto& x) { return at::cosh(x); }, with_ints(ints), -3, 3},
+      {"asinh", ew::asinh, [](auto& x) { return at::asinh(x); }, with_ints(ints), -3, 3},
+      {"acosh", ew::acosh, [](auto& x) { return at::acosh(x); }, kF, 1.05, 9},
+      {"atanh", ew::atanh, [](auto& x) { return at::atanh(x); }, kF, -0.95, 0.95},
+      {"erf", ew::erf, [](auto& x) { return at::erf(x); }, with_ints(ints), -3, 3},
       {"not_", ew::not_, [](auto& x) { return at::logical_not(x); },
        with_ints({DataType::kINT32, DataType::kINT64, DataType::kBOOL}), -2, 2},
   };

@@ -232,7 +232,7 @@ TEST(OnnxImporter, UnknownDomainAndOpsetGiveErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("com.example"), std::string::npos);
   }
-  ModelBuilder old(5);
+  ModelBuilder old(kMaxOpset + 1);
   old.input("x", pb::TensorProto::FLOAT, {"4"});
   old.node("Abs", {"x"}, {"y"});
   old.output("y");

@@ -16,7 +16,7 @@
 namespace layerkit::onnx {
 
 // Opsets of the default domain ("" / "ai.onnx") the importer accepts.
-inline constexpr int64_t kMinOpset = 7;
+inline constexpr int64_t kMinOpset = 1;
 inline constexpr int64_t kMaxOpset = 21;
 
 struct ImportOptions {
@@ -26,6 +26,10 @@ struct ImportOptions {
   int64_t default_dynamic_dim = 1;
   std::map<std::string, int64_t, std::less<>> dim_params;
   impl::ConversionSettings conversion;
+  // Values for graph inputs that an op needs when the network is built (axes, shapes, k, pads,
+  // scales, ...; CheckReport::build_time_inputs lists them). Each named input becomes a constant
+  // of this value, as a TensorRT shape-tensor input whose profile has min = opt = max values.
+  std::map<std::string, OwnedTensor, std::less<>> input_values;
 };
 
 // One node the importer cannot convert, and why.
@@ -40,6 +44,10 @@ struct CheckReport {
   int64_t opset = 0;
   int num_nodes = 0;
   std::vector<UnsupportedNode> unsupported;
+  // The graph's runtime inputs in order (initializers excluded, bound inputs included).
+  std::vector<std::string> graph_inputs;
+  // Graph inputs whose values are needed at build time and are not bound yet.
+  std::vector<std::string> build_time_inputs;
   bool ok() const { return unsupported.empty(); }
   // "all 12 nodes supported" or one line per unsupported node:
   // "  node 3 'conv1' (Conv): no converter for Conv".
@@ -71,8 +79,8 @@ ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions
 
 // The check pass alone: every node without a converter or with unsupported attributes/inputs.
 // Still throws for files that cannot be parsed at all.
-CheckReport check_model(const std::string& path);
-CheckReport check_model_from_bytes(std::string_view bytes);
+CheckReport check_model(const std::string& path, const ImportOptions& options = {});
+CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& options = {});
 
 // The op types that have a converter, sorted.
 std::vector<std::string> supported_ops();
