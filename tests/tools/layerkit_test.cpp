@@ -109,10 +109,14 @@ TEST(LayerkitCli, BuiltInModelMatchesTheCheckedInFile) {
   Result file = sh(std::string("check ") + LAYERKIT_DEFAULT_MODEL_PATH);
   EXPECT_EQ(built_in.out, file.out);
   EXPECT_EQ(built_in.code, file.code);
-  EXPECT_LE(built_in.code, 1) << built_in.out;  // 2 would be a usage error, others a crash
+  EXPECT_EQ(built_in.code, 0) << built_in.out;  // every node of the default model converts
   EXPECT_NE(built_in.out.find("opset 13"), std::string::npos) << built_in.out;
   EXPECT_NE(built_in.out.find(" " + std::to_string(n) + " nodes"), std::string::npos)
       << built_in.out;
+  Result inspected = sh("inspect");
+  EXPECT_EQ(inspected.code, 0) << inspected.out;
+  EXPECT_EQ(inspected.out, sh(std::string("inspect ") + LAYERKIT_DEFAULT_MODEL_PATH).out);
+  EXPECT_NE(inspected.out.find("onnx_ops.Conv"), std::string::npos) << inspected.out;
 }
 
 TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
