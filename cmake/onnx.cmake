@@ -9,9 +9,23 @@ target_include_directories(layerkit_onnx PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src
 target_link_libraries(layerkit_onnx PUBLIC layerkit onnx_proto)
 target_compile_options(layerkit_onnx PRIVATE ${LAYERKIT_WARNINGS})
 
+# `layerkit run` with no MODEL runs models/default_cnn.onnx (scripts/gen_default_model.py), built
+# into the binary; the source is regenerated whenever the model or the script changes.
+set(LAYERKIT_DEFAULT_MODEL ${CMAKE_CURRENT_SOURCE_DIR}/models/default_cnn.onnx)
+set(LAYERKIT_DEFAULT_MODEL_CPP ${CMAKE_CURRENT_BINARY_DIR}/generated/default_model.cpp)
+add_custom_command(
+  OUTPUT ${LAYERKIT_DEFAULT_MODEL_CPP}
+  COMMAND ${CMAKE_COMMAND} -DINPUT=${LAYERKIT_DEFAULT_MODEL} -DOUTPUT=${LAYERKIT_DEFAULT_MODEL_CPP}
+          -DNAMESPACE=layerkit::cli -DFUNCTION=default_model_bytes
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed_file.cmake
+  DEPENDS ${LAYERKIT_DEFAULT_MODEL} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed_file.cmake
+  COMMENT "Embedding models/default_cnn.onnx"
+  VERBATIM)
+
 # The binary is called `layerkit`; the target cannot be, since the core library holds that name.
 add_executable(layerkit_cli tools/layerkit/main.cpp tools/layerkit/run.cpp
-                            tools/layerkit/conformance.cpp tools/layerkit/options.cpp)
+                            tools/layerkit/conformance.cpp tools/layerkit/options.cpp
+                            ${LAYERKIT_DEFAULT_MODEL_CPP})
 set_target_properties(layerkit_cli PROPERTIES OUTPUT_NAME layerkit)
 target_link_libraries(layerkit_cli PRIVATE layerkit_onnx)
 target_compile_options(layerkit_cli PRIVATE ${LAYERKIT_WARNINGS})
@@ -32,7 +46,8 @@ if(LAYERKIT_BUILD_TESTS)
     if(rel MATCHES "^tools/")
       add_dependencies(${test_name} layerkit_cli)
       target_compile_definitions(${test_name} PRIVATE
-        LAYERKIT_CLI_PATH="$<TARGET_FILE:layerkit_cli>")
+        LAYERKIT_CLI_PATH="$<TARGET_FILE:layerkit_cli>"
+        LAYERKIT_DEFAULT_MODEL_PATH="${LAYERKIT_DEFAULT_MODEL}")
     endif()
   endforeach()
 endif()

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages layerkit needs (when missing) and configures + builds it.
-# Usage: scripts/setup.sh [--tests]   (--tests also installs libtorch, the test oracle)
+# Usage: scripts/setup.sh [--tests] [TARGET...]
+#   --tests also installs libtorch, the test oracle; TARGETs limit the build (default: all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LAYERKIT_BUILD_DIR:-$root/build}
 with_tests=OFF
-[ "${1:-}" = "--tests" ] && with_tests=ON
+if [ "${1:-}" = "--tests" ]; then
+  with_tests=ON
+  shift
+fi
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
 
 pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev)
 [ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin)
@@ -23,4 +29,4 @@ fi
 
 export CCACHE_BASEDIR="$root"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLAYERKIT_BUILD_TESTS=$with_tests >/dev/null
-cmake --build "$build" -j"$(nproc)"
+cmake --build "$build" -j"$(nproc)" "${targets[@]}"

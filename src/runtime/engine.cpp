@@ -128,4 +128,12 @@ const OwnedTensor& ExecutionContext::output(std::string_view name) const {
   LK_FAIL(kINVALID_ARGUMENT, "output: no engine output named '", name, "'");
 }
 
+void ExecutionContext::set_profiling(bool on) {
+  executor_->set_profiling(on);
+}
+
+std::vector<LayerProfile> ExecutionContext::profile() const {
+  return executor_->profile();
+}
+
 }  // namespace layerkit

@@ -5,9 +5,12 @@
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 namespace {
 
@@ -51,23 +54,97 @@ fs::path write_model(const std::string& op) {
   return p;
 }
 
+// The text after `marker` (empty when absent).
+std::string after(const std::string& out, const std::string& marker) {
+  const size_t p = out.find(marker);
+  return p == std::string::npos ? "" : out.substr(p + marker.size());
+}
+
+// The node count of a serialized model, read with onnx's own parser.
+int num_nodes(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  ::onnx::ModelProto m;
+  EXPECT_TRUE(m.ParseFromIstream(&f)) << path;
+  return m.graph().node_size();
+}
+
 TEST(LayerkitCli, RunPrintsTimings) {
   const fs::path m = write_model("Relu");
-  Result r = sh("run " + m.string() + " --shapes=x:3x4 --iterations=3 --warmUp=0 --dumpProfile");
+  Result r = sh("run " + m.string() + " --shapes=x:3x4 --iterations=3 --warmUp=0");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("build time"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("median"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("throughput"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("=== Profile"), std::string::npos) << "profile without --dumpProfile";
   r = sh("run " + m.string() + " --minShapes=x:1x4 --optShapes=x:2x4 --maxShapes=x:8x4 " +
          "--iterations=1 --warmUp=0 --exportOutput=/tmp/layerkit_cli_out.json");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(fs::exists("/tmp/layerkit_cli_out.json"));
 }
 
+TEST(LayerkitCli, DumpProfilePrintsOneRowPerLayerAndTheTotal) {
+  const fs::path m = write_model("Relu");
+  Result r = sh("run " + m.string() + " --shapes=x:3x4 --iterations=4 --warmUp=0 --dumpProfile");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string table = after(r.out, "=== Profile");
+  ASSERT_FALSE(table.empty()) << r.out;
+  EXPECT_NE(table.find("avg ms/run"), std::string::npos) << table;
+  EXPECT_NE(table.find("% of total"), std::string::npos) << table;
+  // The importer names the Relu node's layer after its op; its row is the only layer's row, so
+  // it holds the whole total.
+  const size_t at = table.find("onnx_ops.Relu");
+  ASSERT_NE(at, std::string::npos) << table;
+  const std::string row = table.substr(at, table.find('\n', at) - at);
+  EXPECT_NE(row.find("Activation"), std::string::npos) << row;
+  EXPECT_NE(row.find("100.0"), std::string::npos) << row;
+  EXPECT_NE(after(table, "\ntotal").find("100.0"), std::string::npos) << table;
+}
+
+TEST(LayerkitCli, BuiltInModelMatchesTheCheckedInFile) {
+  // `check` without MODEL reads the bytes built into the binary; with the file's path it reads
+  // models/default_cnn.onnx. Both must describe the same model.
+  const int n = num_nodes(LAYERKIT_DEFAULT_MODEL_PATH);
+  ASSERT_GT(n, 20);
+  Result built_in = sh("check");
+  Result file = sh(std::string("check ") + LAYERKIT_DEFAULT_MODEL_PATH);
+  EXPECT_EQ(built_in.out, file.out);
+  EXPECT_EQ(built_in.code, file.code);
+  EXPECT_EQ(built_in.code, 0) << built_in.out;  // every node of the default model converts
+  EXPECT_NE(built_in.out.find("opset 13"), std::string::npos) << built_in.out;
+  EXPECT_NE(built_in.out.find(" " + std::to_string(n) + " nodes"), std::string::npos)
+      << built_in.out;
+  Result inspected = sh("inspect");
+  EXPECT_EQ(inspected.code, 0) << inspected.out;
+  EXPECT_EQ(inspected.out, sh(std::string("inspect ") + LAYERKIT_DEFAULT_MODEL_PATH).out);
+  EXPECT_NE(inspected.out.find("onnx_ops.Conv"), std::string::npos) << inspected.out;
+}
+
+TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
+  // Batch 1 unless --shapes says otherwise; the output is [batch, 10] class probabilities.
+  const std::string json = (fs::temp_directory_path() / "layerkit_cli_default.json").string();
+  Result r = sh("run --iterations=2 --warmUp=0 --dumpProfile --exportOutput=" + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("model: models/default_cnn.onnx (built in)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("latency: min = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("throughput"), std::string::npos) << r.out;
+  EXPECT_NE(after(r.out, "=== Profile").find("Convolution"), std::string::npos) << r.out;
+  std::ifstream f(json);
+  const std::string exported((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(exported.find("\"name\" : \"probabilities\", \"dimensions\" : \"1x10\""),
+            std::string::npos)
+      << exported;
+  r = sh("run --shapes=input:3x3x32x32 --iterations=1 --warmUp=0 --exportOutput=" + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream g(json);
+  const std::string batch3((std::istreambuf_iterator<char>(g)), {});
+  EXPECT_NE(batch3.find("\"dimensions\" : \"3x10\""), std::string::npos) << batch3;
+}
+
 TEST(LayerkitCli, BadFlagsAndShapesExitTwoWithOneLine) {
   const fs::path m = write_model("Relu");
   const std::string model = m.string();
-  std::vector<std::string> cases = {"frobnicate", "check"};
+  std::vector<std::string> cases = {"frobnicate", "check " + model + " " + model,
+                                    "run " + model + " " + model};
   for (const char* flags : {" --shapes=x:3xq", " --nope", " --iterations=zero"})
     cases.push_back("run " + model + flags);
   for (const std::string& args : cases) {

@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "cli.h"
-#include "layerkit/onnx/importer.h"
 
 namespace layerkit::cli {
 namespace {
@@ -11,14 +10,17 @@ namespace {
 constexpr const char* kUsage =
     "usage: layerkit <command> [options]\n"
     "commands:\n"
-    "  run MODEL.onnx        import, build and time a model (trtexec's flag names)\n"
-    "  check MODEL.onnx      list every node the importer cannot convert (exit 1 if any)\n"
-    "  inspect MODEL.onnx    print the imported network (--dot FILE writes Graphviz)\n"
+    "  run [MODEL.onnx]      import, build and time a model (trtexec's flag names)\n"
+    "  check [MODEL.onnx]    list every node the importer cannot convert (exit 1 if any)\n"
+    "  inspect [MODEL.onnx]  print the imported network (--dot FILE writes Graphviz)\n"
     "  conformance DIR       run the ONNX backend node tests under DIR\n"
+    "Without MODEL, run, check and inspect use the built-in default model, a small ResNet-style\n"
+    "CNN (models/default_cnn.onnx: input 'input' [batch,3,32,32], 10 classes).\n"
     "'layerkit <command> --help' describes a command.\n";
 
 constexpr const char* kRunHelp =
-    "usage: layerkit run MODEL.onnx [options]\n"
+    "usage: layerkit run [MODEL.onnx] [options]\n"
+    "Without MODEL runs the built-in default model (a small ResNet-style CNN) at batch 1.\n"
     "  --shapes=SPEC          run shapes, fixing min = opt = max (SPEC: name:1x3x224x224,...)\n"
     "  --minShapes=SPEC --optShapes=SPEC --maxShapes=SPEC\n"
     "                         the optimization profile; runs at the opt shapes\n"
@@ -29,16 +31,16 @@ constexpr const char* kRunHelp =
     "  --warmUp=MS            warm-up time in milliseconds (default 200)\n"
     "  --threads=N            executor threads (default 1)\n"
     "  --dumpLayerInfo        print the network's layers\n"
-    "  --dumpProfile          per-layer times (not available: the CPU executor has no\n"
-    "                         per-layer timing yet)\n";
+    "  --dumpProfile          per-layer times over the timed runs: average ms per run and\n"
+    "                         share of the total, slowest first\n";
 
 constexpr const char* kCheckHelp =
-    "usage: layerkit check MODEL.onnx\n"
+    "usage: layerkit check [MODEL.onnx]\n"
     "Lists every unsupported node (index, name, op type, reason). Exit 0 when all nodes are\n"
     "supported, 1 otherwise.\n";
 
 constexpr const char* kInspectHelp =
-    "usage: layerkit inspect MODEL.onnx [--dot FILE]\n"
+    "usage: layerkit inspect [MODEL.onnx] [--dot FILE]\n"
     "Imports the model and prints the network's text form; --dot also writes Graphviz DOT.\n";
 
 constexpr const char* kConformanceHelp =
@@ -65,16 +67,14 @@ int dispatch(int argc, char** argv) {
   if (cmd == "check") {
     Args a = parse_args(argc, argv, 2, {}, {});
     if (a.help) return std::cout << kCheckHelp, 0;
-    if (a.positional.size() != 1) throw UsageError("check: exactly one MODEL.onnx is required");
-    onnx::CheckReport r = onnx::check_model(a.positional[0]);
+    onnx::CheckReport r = model_arg(a, "check").check();
     std::cout << r.to_string();
     return r.ok() ? 0 : 1;
   }
   if (cmd == "inspect") {
     Args a = parse_args(argc, argv, 2, {"dot"}, {});
     if (a.help) return std::cout << kInspectHelp, 0;
-    if (a.positional.size() != 1) throw UsageError("inspect: exactly one MODEL.onnx is required");
-    onnx::ImportResult r = onnx::import_model(a.positional[0]);
+    onnx::ImportResult r = model_arg(a, "inspect").import();
     std::cout << "opset " << r.opset << "\n" << r.network->to_string();
     for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
     if (auto dot = a.get("dot")) {

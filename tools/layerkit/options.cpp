@@ -62,6 +62,23 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
   return a;
 }
 
+ModelArg model_arg(const Args& args, const std::string& command) {
+  if (args.positional.size() > 1)
+    throw UsageError(command + ": one MODEL.onnx at most (none runs the built-in default model)");
+  ModelArg m;
+  if (!args.positional.empty()) m.path = args.positional[0];
+  return m;
+}
+
+onnx::ImportResult ModelArg::import(const onnx::ImportOptions& options) const {
+  if (path) return onnx::import_model(*path, options);
+  return onnx::import_model_from_bytes(default_model_bytes(), options);
+}
+
+onnx::CheckReport ModelArg::check() const {
+  return path ? onnx::check_model(*path) : onnx::check_model_from_bytes(default_model_bytes());
+}
+
 std::map<std::string, Dims> parse_shapes(const std::string& spec, const std::string& flag) {
   std::map<std::string, Dims> out;
   auto bad = [&](const std::string& why) -> UsageError {

@@ -118,13 +118,36 @@ void export_json(const std::string& path, const Engine& engine, const ExecutionC
   f << "]\n";
 }
 
+// trtexec's --dumpProfile table: one row per layer, slowest first, then the total.
+void print_profile(std::vector<LayerProfile> prof) {
+  std::stable_sort(prof.begin(), prof.end(), [](const LayerProfile& a, const LayerProfile& b) {
+    return a.total_ms > b.total_ms;
+  });
+  double total_ms = 0, total_avg = 0;
+  size_t name_w = std::string("layer").size(), kind_w = std::string("kind").size();
+  for (const LayerProfile& r : prof) {
+    total_ms += r.total_ms;
+    total_avg += r.total_ms / static_cast<double>(r.calls);
+    name_w = std::max(name_w, r.name.size());
+    kind_w = std::max(kind_w, layer_kind_name(r.kind).size());
+  }
+  const int nw = static_cast<int>(name_w), kw = static_cast<int>(kind_w);
+  std::printf("=== Profile (%zu layers, average over the timed runs) ===\n", prof.size());
+  std::printf("%-*s  %-*s  %12s  %10s\n", nw, "layer", kw, "kind", "avg ms/run", "% of total");
+  for (const LayerProfile& r : prof) {
+    const std::string kind(layer_kind_name(r.kind));
+    std::printf("%-*s  %-*s  %12.4f  %10.1f\n", nw, r.name.c_str(), kw, kind.c_str(),
+                r.total_ms / static_cast<double>(r.calls),
+                total_ms > 0 ? 100.0 * r.total_ms / total_ms : 0.0);
+  }
+  std::printf("%-*s  %-*s  %12.4f  %10.1f\n", nw, "total", kw, "", total_avg,
+              prof.empty() ? 0.0 : 100.0);
+}
+
 }  // namespace
 
 int run_command(const Args& args) {
-  if (args.positional.empty())
-    throw UsageError("run: MODEL.onnx is required (the embedded default model is not there yet)");
-  if (args.positional.size() > 1) throw UsageError("run: one model only");
-  const std::string model = args.positional[0];
+  const ModelArg model = model_arg(args, "run");
   const int64_t iterations = args.get_int("iterations", 10, 1);
   const int64_t warmup_ms = args.get_int("warmUp", 200, 0);
   const int64_t threads = args.get_int("threads", 1, 1);
@@ -145,9 +168,9 @@ int run_command(const Args& args) {
     }
   }
 
-  progress("importing " + model);
+  progress("importing " + model.label());
   auto t0 = Clock::now();
-  onnx::ImportResult imported = onnx::import_model(model);
+  onnx::ImportResult imported = model.import();
   const double import_ms = ms_since(t0);
   const Network& net = *imported.network;
   // --shapes fixes min = opt = max; --min/opt/maxShapes set a range (all three per input).
@@ -199,6 +222,9 @@ int run_command(const Args& args) {
   t0 = Clock::now();
   do ctx->execute();
   while (ms_since(t0) < static_cast<double>(warmup_ms));
+  const bool profiling = args.get("dumpProfile").has_value();
+  // Only the timed runs are profiled, so the table's averages describe the reported latency.
+  if (profiling) ctx->set_profiling(true);
   progress("running " + std::to_string(iterations) + " iterations");
   std::vector<double> times;
   const auto run_start = Clock::now();
@@ -213,14 +239,14 @@ int run_command(const Args& args) {
   double mean = 0;
   for (double t : times) mean += t;
   mean /= static_cast<double>(times.size());
-  std::printf("import time: %.3f ms\nbuild time: %.3f ms\n", import_ms, build_ms);
+  std::printf("model: %s\nimport time: %.3f ms\nbuild time: %.3f ms\n", model.label().c_str(),
+              import_ms, build_ms);
   std::printf(
       "latency: min = %.4f ms, median = %.4f ms, mean = %.4f ms, p90 = %.4f ms, max = %.4f ms "
       "(%zu iterations)\nthroughput: %.2f qps\n",
       percentile(times, 0), percentile(times, 50), mean, percentile(times, 90),
       percentile(times, 100), times.size(), 1000.0 * static_cast<double>(times.size()) / total_ms);
-  if (args.get("dumpProfile"))
-    std::cout << "per-layer profile: not available (the CPU executor has no per-layer timing)\n";
+  if (profiling) print_profile(ctx->profile());
   if (auto out = args.get("exportOutput")) export_json(*out, *engine, *ctx);
   return 0;
 }

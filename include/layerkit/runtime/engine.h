@@ -53,6 +53,9 @@ class ExecutionContext {
   void execute();
   // The output of the last execute; valid until the next one.
   const OwnedTensor& output(std::string_view name) const;
+  // Per-layer timing of later execute calls (see Executor::set_profiling); off by default.
+  void set_profiling(bool on);
+  std::vector<LayerProfile> profile() const;
 
  private:
   const Engine& engine_;

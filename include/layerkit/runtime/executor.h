@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "layerkit/core/data_type.h"
 #include "layerkit/core/dims.h"
+#include "layerkit/network/layers.h"
 
 namespace layerkit {
 
@@ -34,6 +36,15 @@ struct OwnedTensor {
   TensorView view() const { return {type, dims, data.data(), device}; }
 };
 
+// One layer's time over the runs made while profiling was on. `total_ms` covers the layer's whole
+// step in a run: resolving its run-time shapes, allocating its outputs and its kernel.
+struct LayerProfile {
+  std::string name;
+  LayerKind kind = LayerKind::kIDENTITY;
+  double total_ms = 0;
+  int64_t calls = 0;
+};
+
 struct ExecutorOptions {
   int num_threads = 1;
   std::shared_ptr<Communicator> communicator;  // null: collectives need world_size 1
@@ -46,6 +57,11 @@ class Executor {
   // Runs the network once. `inputs` follow the network's input order with their run-time dims;
   // the result follows its output order.
   virtual std::vector<OwnedTensor> execute(std::span<const TensorView> inputs) = 0;
+  // Per-layer timing, off by default. Switching it on clears earlier records; switching it off
+  // keeps them for profile(). While off, execute() reads no clock.
+  virtual void set_profiling(bool on) = 0;
+  // One record per layer that ran while profiling was on, in execution order.
+  virtual std::vector<LayerProfile> profile() const = 0;
 };
 
 // The executor for `device` over `network` (which must outlive it).

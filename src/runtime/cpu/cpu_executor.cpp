@@ -1,4 +1,5 @@
 // The CPU executor: resolves shapes layer by layer at run time and runs each layer's kernel.
+#include <chrono>
 #include <map>
 
 #include "layerkit/network/network.h"
@@ -75,7 +76,17 @@ class CpuExecutor final : public Executor {
     for (int i = 0; i < net_.num_layers(); ++i) {
       const Layer* l = net_.layer(i);
       if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) continue;
+      if (!profiling_) {
+        run_layer(*l);
+        continue;
+      }
+      const auto start = std::chrono::steady_clock::now();
       run_layer(*l);
+      const std::chrono::duration<double, std::milli> took =
+          std::chrono::steady_clock::now() - start;
+      LayerProfile& rec = records_[static_cast<size_t>(i)];
+      rec.total_ms += took.count();
+      ++rec.calls;
     }
     std::vector<OwnedTensor> outs;
     for (int i = 0; i < net_.num_outputs(); ++i) {
@@ -88,6 +99,24 @@ class CpuExecutor final : public Executor {
       outs.push_back(std::move(o));
     }
     return outs;
+  }
+
+  void set_profiling(bool on) override {
+    if (on && !profiling_) {
+      records_.assign(static_cast<size_t>(net_.num_layers()), {});
+      for (int i = 0; i < net_.num_layers(); ++i) {
+        records_[static_cast<size_t>(i)].name = net_.layer(i)->name();
+        records_[static_cast<size_t>(i)].kind = net_.layer(i)->kind();
+      }
+    }
+    profiling_ = on;
+  }
+
+  std::vector<LayerProfile> profile() const override {
+    std::vector<LayerProfile> out;
+    for (const LayerProfile& r : records_)
+      if (r.calls > 0) out.push_back(r);
+    return out;
   }
 
  private:
@@ -128,6 +157,8 @@ class CpuExecutor final : public Executor {
   ExecutorOptions options_;
   std::map<const Tensor*, int> index_;
   std::vector<Buffer> buffers_;
+  bool profiling_ = false;
+  std::vector<LayerProfile> records_;  // indexed like the network's layers
 };
 
 }  // namespace
