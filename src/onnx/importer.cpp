@@ -194,6 +194,33 @@ void Importer::collect_constants(std::vector<std::string>* warnings) {
              "ImportOptions::input_values['", name, "'] holds ", value.data.size(),
              " bytes for dims ", value.dims.to_string());
     h->weights = Weights::copy(value.type, value.data.data(), count);
+    // The value takes the input's declared type (int64 values for an int32 input, ...) and rank
+    // (one value for a 0-D input).
+    for (const auto& in : model_.graph().input()) {
+      if (in.name() != name || !in.type().has_tensor_type()) continue;
+      const auto& tt = in.type().tensor_type();
+      std::optional<DataType> declared = tt.elem_type() == pb::TensorProto::DOUBLE
+                                             ? std::optional<DataType>(DataType::kFLOAT)
+                                             : to_data_type(tt.elem_type());
+      if (declared && *declared != h->type) {
+        if (*declared == DataType::kINT64 || *declared == DataType::kINT32) {
+          const std::vector<int64_t> v = h->ints();
+          h->weights = *declared == DataType::kINT64
+                           ? Weights::from_vector(DataType::kINT64, v)
+                           : Weights::from_vector(DataType::kINT32,
+                                                  std::vector<int32_t>(v.begin(), v.end()));
+        } else if (*declared == DataType::kFLOAT) {
+          const std::vector<double> v = h->doubles();
+          h->weights =
+              Weights::from_vector(DataType::kFLOAT, std::vector<float>(v.begin(), v.end()));
+        } else {
+          LK_FAIL(kUNSUPPORTED, "ImportOptions::input_values['", name, "'] is ",
+                  data_type_name(h->type), " but the input is ", data_type_name(*declared));
+        }
+        h->type = *declared;
+      }
+      if (tt.has_shape() && tt.shape().dim_size() == 0 && count == 1) h->dims = Dims{};
+    }
     constants_[name] = std::move(h);
   }
   for (const auto& init : model_.graph().initializer()) {

@@ -26,6 +26,8 @@ constexpr const char* kRunHelp =
     "                         the optimization profile; runs at the opt shapes\n"
     "                         (default: dynamic dims min 1, opt = max = 1)\n"
     "  --loadInputs=name:file[,name:file]  raw little-endian input data (default: random)\n"
+    "  --inputValues=name:1x-1x2[,...]  values of graph inputs needed when the network is\n"
+    "                         built (axes, shapes, k, pads; 'layerkit check' lists them)\n"
     "  --exportOutput=FILE    write the outputs as JSON (trtexec's layout)\n"
     "  --iterations=N         timed runs (default 10)\n"
     "  --warmUp=MS            warm-up time in milliseconds (default 200)\n"
@@ -59,7 +61,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "run") {
     Args a = parse_args(argc, argv, 2,
                         {"shapes", "minShapes", "optShapes", "maxShapes", "loadInputs",
-                         "exportOutput", "iterations", "warmUp", "threads"},
+                         "inputValues", "exportOutput", "iterations", "warmUp", "threads"},
                         {"dumpLayerInfo", "dumpProfile"});
     if (a.help) return std::cout << kRunHelp, 0;
     return run_command(a);

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -144,6 +145,29 @@ void print_profile(std::vector<LayerProfile> prof) {
               prof.empty() ? 0.0 : 100.0);
 }
 
+// "name:1x-2x3,other:4" -> integer values per input.
+std::map<std::string, std::vector<int64_t>> parse_values(const std::string& spec) {
+  std::map<std::string, std::vector<int64_t>> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto c = item.rfind(':');
+    if (c == std::string::npos || c == 0 || c + 1 == item.size())
+      throw UsageError("--inputValues: expected name:v1xv2[,name:...], got '" + item + "'");
+    std::vector<int64_t>& v = out[item.substr(0, c)];
+    std::stringstream vs(item.substr(c + 1));
+    std::string part;
+    while (std::getline(vs, part, 'x')) {
+      int64_t x = 0;
+      auto [q, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
+      if (part.empty() || ec != std::errc() || q != part.data() + part.size())
+        throw UsageError("--inputValues: '" + part + "' is not an integer");
+      v.push_back(x);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_command(const Args& args) {
@@ -168,9 +192,34 @@ int run_command(const Args& args) {
     }
   }
 
+  // Graph inputs whose values an op needs at build time (axes, shapes, k, ...) are bound from
+  // --inputValues, as trtexec takes the values of shape-tensor inputs.
+  onnx::ImportOptions options;
+  std::map<std::string, std::vector<int64_t>> values;
+  if (auto s = args.get("inputValues")) values = parse_values(*s);
+  const onnx::CheckReport pre = model.check();
+  for (const auto& name : pre.build_time_inputs) {
+    auto it = values.find(name);
+    if (it == values.end())
+      throw UsageError("input '" + name +
+                       "' is needed when the network is built: give its values with "
+                       "--inputValues=" +
+                       name + ":v1xv2x...");
+    OwnedTensor t;
+    t.type = DataType::kINT64;
+    t.dims = Dims{static_cast<int64_t>(it->second.size())};
+    t.data.resize(it->second.size() * sizeof(int64_t));
+    std::memcpy(t.data.data(), it->second.data(), t.data.size());
+    options.input_values[name] = std::move(t);
+    values.erase(it);
+  }
+  if (!values.empty())
+    throw UsageError("--inputValues: '" + values.begin()->first +
+                     "' is no graph input whose value is needed at build time");
+
   progress("importing " + model.label());
   auto t0 = Clock::now();
-  onnx::ImportResult imported = model.import();
+  onnx::ImportResult imported = model.import(options);
   const double import_ms = ms_since(t0);
   const Network& net = *imported.network;
   // --shapes fixes min = opt = max; --min/opt/maxShapes set a range (all three per input).
