@@ -156,5 +156,6 @@ void register_nn_ops(Registry& r);
 void register_reduce_ops(Registry& r);
 void register_resize_ops(Registry& r);
 void register_loss_ops(Registry& r);
+void register_index_ops(Registry& r);
 
 }  // namespace layerkit::onnx::detail

@@ -87,6 +87,33 @@ void register_elementwise_ops(Registry& r) {
                 n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), n.input(1)));
               },
               nullptr};
+  // BitShift on unsigned integers (uint8 is the one layerkit has): x * 2^y wrapped to the type
+  // for LEFT, floor(x / 2^y) for RIGHT, computed in int32.
+  r["BitShift"] = {[](NodeContext& n) {
+                     auto& c = n.ctx();
+                     const auto t = n.op_type();
+                     Tensor* x = n.input(0);
+                     if (x->type() != DataType::kUINT8)
+                       n.fail(ErrorCode::kUNSUPPORTED,
+                              "BitShift on " + describe(*x) + " (unsigned types: uint8 only)");
+                     Tensor* xi = impl::cast::cast(c, t, kONNX, sub(n, "x32"), x, DataType::kINT32);
+                     Tensor* yi = impl::cast::cast(c, t, kONNX, sub(n, "y32"), n.input(1),
+                                                   DataType::kINT32);
+                     Tensor* p = ew::pow(c, t, kONNX, sub(n, "pow2"), impl::Operand(2), yi);
+                     const std::string dir = n.attr_string("direction", "");
+                     Tensor* r = nullptr;
+                     if (dir == "LEFT") {
+                       r = ew::bitwise_and(c, t, kONNX, sub(n, "wrap"),
+                                           ew::mul(c, t, kONNX, sub(n, "shifted"), xi, p), 255);
+                     } else if (dir == "RIGHT") {
+                       r = ew::floor_div(c, t, kONNX, sub(n, "shifted"), xi, p);
+                     } else {
+                       n.fail(ErrorCode::kINVALID_ARGUMENT,
+                              "attribute 'direction' is '" + dir + "'; expected LEFT or RIGHT");
+                     }
+                     n.set_output(0, impl::cast::cast(c, t, kONNX, n.name(), r, DataType::kUINT8));
+                   },
+                   nullptr};
   r["And"] = binary(ew::logical_and);
   r["Or"] = binary(ew::logical_or);
   r["Xor"] = binary(ew::logical_xor);

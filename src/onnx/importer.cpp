@@ -469,6 +469,7 @@ const Registry& registry() {
     register_reduce_ops(reg);
     register_resize_ops(reg);
     register_loss_ops(reg);
+    register_index_ops(reg);
     return reg;
   }();
   return r;

@@ -95,9 +95,37 @@ std::optional<int64_t> axis_of(NodeContext& n) {
   return n.attr_int("axis", 1);
 }
 
+// (q - zero_point) * scale in fp32 for an input of QLinearMatMul / QLinearConv; per-channel
+// scales and zero points of the weight (rank-1, more than one entry) sit on `axis`.
+Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const std::string& what) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* x = n.input(q);
+  auto shaped = [&](Tensor* v, const std::string& role) {
+    if (v->dims().rank() != 1 || v->dims()[0] == 1) return v;
+    std::vector<int64_t> shape(static_cast<size_t>(x->dims().rank()), 1);
+    shape[static_cast<size_t>(axis < 0 ? axis + x->dims().rank() : axis)] = -1;
+    return impl::shuffle::reshape(c, t, kONNX, sub(n, what + "_" + role + "_shape"), v, shape);
+  };
+  Tensor* v = impl::cast::cast(c, t, kONNX, sub(n, what + "32"), x, DataType::kFLOAT);
+  Tensor* z = impl::cast::cast(c, t, kONNX, sub(n, what + "_zp32"), shaped(n.input(zp), "zp"),
+                               DataType::kFLOAT);
+  v = ew::sub(c, t, kONNX, sub(n, what + "_centered"), v, z);
+  return ew::mul(c, t, kONNX, sub(n, what + "_real"), v, shaped(n.input(scale), "scale"));
+}
+
 }  // namespace
 
 void register_quantize_ops(Registry& r) {
+  // Dequantize both operands, multiply in fp32, quantize with y's scale and zero point.
+  r["QLinearMatMul"] = {
+      [](NodeContext& n) {
+        Tensor* a = dequantized(n, 0, 1, 2, -2, "a");
+        Tensor* b = dequantized(n, 3, 4, 5, -1, "b");
+        Tensor* y = impl::matmul::matrix_multiply(n.ctx(), n.op_type(), kONNX, sub(n, "matmul"), a, b);
+        n.set_output(0, quantize_math(n, y, n.input(6), n.input(7), n.input(7)->type(), n.name()));
+      },
+      nullptr};
   r["QuantizeLinear"] = {
       [](NodeContext& n) {
         Tensor* x = n.input(0);

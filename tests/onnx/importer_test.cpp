@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "test_util.h"
@@ -164,8 +167,8 @@ TEST(OnnxImporter, CheckListsEveryUnsupportedNode) {
   b.input("x", pb::TensorProto::FLOAT, {"4"});
   b.node("Frobnicate", {"x"}, {"a"}, "f1");
   b.node("Abs", {"a"}, {"b"});
-  auto* m = b.node("Mod", {"b", "b"}, {"c"}, "mod");
-  set_int(m, "fmod", 0);
+  // Slice's starts must be known at build time; 'b' is computed.
+  b.node("Slice", {"b", "b", "b"}, {"c"}, "slice");
   b.node("Wibble", {"c"}, {"y"});
   b.output("y");
   CheckReport rep = check_model_from_bytes(b.bytes());
@@ -310,6 +313,167 @@ TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
 TEST(OnnxImporter, SupportedOpsListsConverters) {
   EXPECT_TRUE(std::find(supported_ops().begin(), supported_ops().end(), "Add") !=
               supported_ops().end());
+}
+
+
+void set_string(pb::NodeProto* n, const std::string& name, const std::string& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(pb::AttributeProto::STRING);
+  a->set_s(v);
+}
+
+OwnedTensor int64_values(const std::vector<int64_t>& v) {
+  OwnedTensor t;
+  t.type = DataType::kINT64;
+  t.dims = Dims{static_cast<int64_t>(v.size())};
+  t.data.resize(v.size() * sizeof(int64_t));
+  std::memcpy(t.data.data(), v.data(), t.data.size());
+  return t;
+}
+
+TEST(OnnxImporter, BuildTimeGraphInputsAreListedAndCanBeBound) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"2", "3", "4"});
+  b.input("axes", pb::TensorProto::INT64, {"1"});
+  set_int(b.node("ReduceSum", {"x", "axes"}, {"y"}, "sum"), "keepdims", 0);
+  b.output("y");
+  CheckReport rep = check_model_from_bytes(b.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 1u) << rep.to_string();
+  EXPECT_NE(rep.unsupported[0].reason.find("'axes') is a graph input"), std::string::npos);
+  EXPECT_EQ(rep.build_time_inputs, std::vector<std::string>{"axes"});
+  EXPECT_EQ(rep.graph_inputs, (std::vector<std::string>{"x", "axes"}));
+  EXPECT_THROW(import_model_from_bytes(b.bytes()), Error);
+
+  ImportOptions options;
+  options.input_values["axes"] = int64_values({-2});
+  EXPECT_TRUE(check_model_from_bytes(b.bytes(), options).ok());
+  ImportResult r = import_model_from_bytes(b.bytes(), options);
+  ASSERT_EQ(r.network->num_inputs(), 1);
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3, 4}, 7);
+  expect_close(run_model(r, {x}).at(0), x.sum(1), std::sqrt(3.0), "sum over bound axes");
+
+  ImportOptions wrong;
+  wrong.input_values["nope"] = int64_values({1});
+  EXPECT_THROW(import_model_from_bytes(b.bytes(), wrong), Error);
+}
+
+TEST(OnnxImporter, GraphInputsOfUnsupportedKindsAreReported) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::UINT32, {"4"});
+  auto* seq = b.g()->add_input();
+  seq->set_name("s");
+  seq->mutable_type()->mutable_sequence_type();
+  b.node("Identity", {"x"}, {"y"});
+  b.output("y");
+  CheckReport rep = check_model_from_bytes(b.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 2u) << rep.to_string();
+  EXPECT_EQ(rep.unsupported[0].index, -1);
+  EXPECT_NE(rep.unsupported[0].reason.find("UINT32"), std::string::npos);
+  EXPECT_NE(rep.unsupported[1].reason.find("not a tensor"), std::string::npos);
+  EXPECT_NE(rep.to_string().find("graph input 's'"), std::string::npos) << rep.to_string();
+}
+
+TEST(OnnxImporter, LegacyOpsetsAndBroadcastAttribute) {
+  ModelBuilder ok(6);
+  ok.input("x", pb::TensorProto::FLOAT, {"3"});
+  ok.node("Neg", {"x"}, {"y"});
+  ok.output("y");
+  ImportResult r = import_model_from_bytes(ok.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {3}, 1);
+  expect_close(run_model(r, {x}).at(0), -x, 1.0, "opset 6 Neg");
+
+  ModelBuilder legacy(6);
+  legacy.input("a", pb::TensorProto::FLOAT, {"2", "3"});
+  legacy.input("b", pb::TensorProto::FLOAT, {"3"});
+  set_int(legacy.node("Add", {"a", "b"}, {"y"}), "broadcast", 1);
+  legacy.output("y");
+  CheckReport rep = check_model_from_bytes(legacy.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 1u);
+  EXPECT_NE(rep.unsupported[0].reason.find("legacy 'broadcast'"), std::string::npos);
+}
+
+TEST(OnnxImporter, Float64InputsBecomeFloat32WithWarning) {
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::DOUBLE, {"3"});
+  auto* c = b.node("Cast", {"x"}, {"y"});
+  set_int(c, "to", pb::TensorProto::DOUBLE);
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  EXPECT_EQ(r.network->input(0)->type(), DataType::kFLOAT);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings[0].find("float64"), std::string::npos);
+  ImportOptions reject;
+  reject.conversion.doubles = impl::DoublePolicy::kREJECT;
+  EXPECT_THROW(import_model_from_bytes(b.bytes(), reject), Error);
+}
+
+TEST(OnnxImporter, ConverterErrorsNameNodeAndValue) {
+  struct Case {
+    std::string op;
+    std::function<void(pb::NodeProto*)> attrs;
+    std::string fragment;
+  };
+  const std::vector<Case> cases = {
+      {"Conv", [](pb::NodeProto* n) { set_string(n, "auto_pad", "SIDEWAYS"); },
+       "attribute 'auto_pad' is 'SIDEWAYS'"},
+      {"Flatten", [](pb::NodeProto* n) { set_int(n, "axis", 9); }, "attribute 'axis' is 9"},
+      {"Softmax", [](pb::NodeProto* n) { set_int(n, "axis", -7); }, "attribute 'axis' is -7"},
+      {"DepthToSpace", [](pb::NodeProto* n) { set_int(n, "blocksize", 0); },
+       "attribute 'blocksize' is 0"},
+      {"Resize", [](pb::NodeProto* n) { set_int(n, "antialias", 1); }, "antialias=1"},
+  };
+  for (const auto& c : cases) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"1", "4", "4", "4"});
+    b.init("w", {2, 4, 3, 3}, std::vector<float>(72, 0.5f));
+    b.init("scales", {4}, {1, 1, 2, 2});
+    std::vector<std::string> in{"x"};
+    if (c.op == "Conv") in.push_back("w");
+    if (c.op == "Resize") in = {"x", "", "scales"};
+    auto* n = b.node(c.op, in, {"y"}, "bad");
+    c.attrs(n);
+    b.output("y");
+    try {
+      import_model_from_bytes(b.bytes());
+      ADD_FAILURE() << c.op << ": expected an Error";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("node 0 'bad' (" + c.op + ")"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(c.fragment), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(OnnxImporter, SliceReshapeAndSoftmaxFollowOnnxRules) {
+  ModelBuilder b(11);
+  b.input("x", pb::TensorProto::FLOAT, {"3", "4", "5"});
+  auto ints = [&](const std::string& name, const std::vector<int64_t>& v) {
+    auto* t = b.g()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(pb::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (int64_t x : v) t->add_int64_data(x);
+  };
+  // x[:, ::-2, 1:] with an end far past the dim, clamped as ONNX does.
+  ints("starts", {-1, 1});
+  ints("ends", {-1000, 1000});
+  ints("axes", {1, 2});
+  ints("steps", {-2, 1});
+  b.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"s"});
+  ints("shape", {0, -1});
+  b.node("Reshape", {"s", "shape"}, {"r"});
+  // Opset 11 Softmax coerces to 2-D at axis 1.
+  b.node("Softmax", {"x"}, {"p"});
+  b.output("r");
+  b.output("p");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {3, 4, 5}, 3);
+  auto out = run_model(r, {x});
+  at::Tensor want_s = x.index_select(1, at::tensor({3, 1}, at::kLong)).slice(2, 1);
+  expect_close(out.at(0), want_s.reshape({3, -1}), 1.0, "slice + reshape");
+  expect_close(out.at(1), at::softmax(x.reshape({3, 20}), 1).reshape({3, 4, 5}), 1.0,
+               "softmax opset 11");
 }
 
 }  // namespace
