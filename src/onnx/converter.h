@@ -155,5 +155,6 @@ void register_tensor_ops(Registry& r);
 void register_nn_ops(Registry& r);
 void register_reduce_ops(Registry& r);
 void register_resize_ops(Registry& r);
+void register_rnn_ops(Registry& r);
 
 }  // namespace layerkit::onnx::detail

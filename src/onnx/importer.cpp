@@ -430,6 +430,7 @@ const Registry& registry() {
     register_nn_ops(reg);
     register_reduce_ops(reg);
     register_resize_ops(reg);
+    register_rnn_ops(reg);
     return reg;
   }();
   return r;
