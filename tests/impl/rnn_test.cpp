@@ -187,6 +187,43 @@ TEST(ImplRnn, MatchesAtenForEveryKindAndShape) {
   }
 }
 
+// 16-bit floats compute in fp32 and round once (Note [Precision policy]); ATen 1.13 has no CPU
+// half recurrences, so the reference runs on the upcast values and rounds once too.
+TEST(ImplRnn, SixteenBitFloatsRoundOnce) {
+  const Case c{4, 2, 5, 6, 2, true, false, true, true};
+  for (DataType t : {DataType::kHALF, DataType::kBF16}) {
+    for (Kind k : {Kind::kGRU, Kind::kLSTM}) {
+      Sample s = make_sample(k, c, 5);
+      const at::ScalarType st = to_aten(t);
+      Sample low{s.x.to(st), s.h0.to(st), s.c0.to(st), {}};
+      for (const at::Tensor& p : s.params) low.params.push_back(p.to(st));
+      Sample up{low.x.to(at::kFloat), low.h0.to(at::kFloat), low.c0.to(at::kFloat), {}};
+      for (const at::Tensor& p : low.params) up.params.push_back(p.to(at::kFloat));
+      std::vector<at::Tensor> want = reference(k, c, up);
+      Network net;
+      ConversionContext ctx(net);
+      std::vector<at::Tensor> feeds{low.x, low.h0};
+      Tensor* x = net.add_input("x", t, dims_of(low.x));
+      Tensor* h = net.add_input("h0", t, dims_of(low.h0));
+      Tensor* cx = nullptr;
+      if (k == Kind::kLSTM) {
+        cx = net.add_input("c0", t, dims_of(low.c0));
+        feeds.push_back(low.c0);
+      }
+      std::vector<Operand> params;
+      for (size_t i = 0; i < low.params.size(); ++i) {
+        params.push_back(net.add_input("p" + std::to_string(i), t, dims_of(low.params[i])));
+        feeds.push_back(low.params[i]);
+      }
+      for (Tensor* out : call(k, ctx, c, x, h, cx, params)) net.mark_output(out);
+      std::vector<at::Tensor> got = run(net, feeds);
+      const std::string what = describe_case(k, c) + " " + std::string(data_type_name(t));
+      for (size_t i = 0; i < got.size(); ++i)
+        expect_close(got[i], want[i].to(st), scale(c), what + " output " + std::to_string(i));
+    }
+  }
+}
+
 // ONNX's conventions, checked against at::lstm / at::gru with the weights reordered: LSTM gates
 // i,o,f,c; GRU z,r,h with linear_before_reset = 1 (torch's form); B = [Wb, Rb]; Y [seq, dir,
 // batch, hidden].
