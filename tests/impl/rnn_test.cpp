@@ -92,6 +92,13 @@ std::vector<at::Tensor> reference(Kind k, const Case& c, const Sample& s) {
   return {};
 }
 
+// Built by append: GCC 12's -Wrestrict misfires on "literal" + std::to_string(i).
+std::string param_name(size_t i) {
+  std::string n = "p";
+  n += std::to_string(i);
+  return n;
+}
+
 HostConstant host(const at::Tensor& t) {
   return HostConstant::of(dims_of(t), Weights::copy(DataType::kFLOAT, t.data_ptr(), t.numel()));
 }
@@ -136,8 +143,7 @@ std::vector<at::Tensor> run_rnn(Kind k, const Case& c, const Sample& s, bool hos
     if (host_params) {
       params.push_back(host(s.params[i]));
     } else {
-      params.push_back(
-          net.add_input("p" + std::to_string(i), DataType::kFLOAT, dims_of(s.params[i])));
+      params.push_back(net.add_input(param_name(i), DataType::kFLOAT, dims_of(s.params[i])));
       feeds.push_back(s.params[i]);
     }
   }
@@ -212,7 +218,7 @@ TEST(ImplRnn, SixteenBitFloatsRoundOnce) {
       }
       std::vector<Operand> params;
       for (size_t i = 0; i < low.params.size(); ++i) {
-        params.push_back(net.add_input("p" + std::to_string(i), t, dims_of(low.params[i])));
+        params.push_back(net.add_input(param_name(i), t, dims_of(low.params[i])));
         feeds.push_back(low.params[i]);
       }
       for (Tensor* out : call(k, ctx, c, x, h, cx, params)) net.mark_output(out);
