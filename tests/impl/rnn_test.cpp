@@ -286,6 +286,44 @@ TEST(ImplRnn, OnnxConventionsMatchTorch) {
   }
 }
 
+// ONNX-only attributes: reverse direction, a Relu activation and clip, against the recurrence
+// written out with ATen ops: h_t = relu(clamp(x_t W^T + Wb + h_{t+1} R^T + Rb, -clip, clip)).
+TEST(ImplRnn, OnnxReverseReluClip) {
+  const int64_t seq = 5, batch = 3, in = 4, H = 6;
+  const double clip = 0.7;
+  at::Tensor x = random(DataType::kFLOAT, {seq, batch, in}, 1);
+  at::Tensor w = random(DataType::kFLOAT, {1, H, in}, 2, -0.6, 0.6);
+  at::Tensor r = random(DataType::kFLOAT, {1, H, H}, 3, -0.6, 0.6);
+  at::Tensor b = random(DataType::kFLOAT, {1, 2 * H}, 4, -0.6, 0.6);
+  at::Tensor h0 = random(DataType::kFLOAT, {1, batch, H}, 5, -1, 1);
+  std::vector<at::Tensor> ys(static_cast<size_t>(seq));
+  at::Tensor h = h0[0];
+  for (int64_t t = seq - 1; t >= 0; --t) {
+    at::Tensor a = at::matmul(x[t], w[0].t()) + b[0].slice(0, 0, H) + at::matmul(h, r[0].t()) +
+                   b[0].slice(0, H, 2 * H);
+    h = at::relu(at::clamp(a, -clip, clip));
+    ys[static_cast<size_t>(t)] = h;
+  }
+  at::Tensor want_y = at::stack(ys).unsqueeze(1), want_h = h.unsqueeze(0);
+  Network net;
+  ConversionContext ctx(net);
+  std::vector<Tensor*> in_t;
+  std::vector<at::Tensor> feeds{x, w, r, b, h0};
+  for (size_t i = 0; i < feeds.size(); ++i)
+    in_t.push_back(net.add_input(param_name(i), DataType::kFLOAT, dims_of(feeds[i])));
+  rn::OnnxRnnOptions o;
+  o.direction = rn::Direction::kREVERSE;
+  o.activations = {rn::CellActivation::kRELU};
+  o.clip = clip;
+  for (Tensor* out : rn::onnx_rnn(ctx, "RNN", SourceIR::kONNX, "rnn", rn::CellKind::kRNN, in_t[0],
+                                  in_t[1], in_t[2], in_t[3], in_t[4], nullptr, std::nullopt, o))
+    net.mark_output(out);
+  std::vector<at::Tensor> got = run(net, feeds);
+  const double sc = std::sqrt(static_cast<double>(in + H));
+  expect_close(got[0], want_y, sc, "reverse relu clip Y");
+  expect_close(got[1], want_h, sc, "reverse relu clip Y_h");
+}
+
 TEST(ImplRnn, ErrorsLeaveTheNetworkUnchanged) {
   using In = const std::vector<Tensor*>&;
   at::Tensor x = random(DataType::kFLOAT, {3, 2, 4}, 1);
