@@ -14,9 +14,9 @@ namespace layerkit::impl::rnn {
 // The network has no loop layer, so a recurrent layer is unrolled: the input projection of all
 // time steps is one matmul (x [seq, batch, in] by W^T), then every step adds a matmul of the
 // previous hidden state by R^T, slices the gates and applies the cell's elementwise math. The
-// sequence length must therefore be static; batch and input sizes may be dynamic. An absent
-// initial state is zero and is folded into the first step (no zero tensor is materialized, so
-// a dynamic batch needs no shape arithmetic). The gates are sliced at offsets given by the
+// sequence length must therefore be static, as must the hidden size; the batch may be dynamic. An
+// absent initial state is zero and is folded into the first step (no zero tensor is materialized,
+// so a dynamic batch needs no shape arithmetic). The gates are sliced at offsets given by the
 // convention (torch LSTM i,f,g,o / GRU r,z,n; ONNX LSTM i,o,f,c / GRU z,r,h), so weights are used
 // as given and may be run-time tensors.
 
