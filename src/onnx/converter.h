@@ -157,5 +157,6 @@ void register_reduce_ops(Registry& r);
 void register_resize_ops(Registry& r);
 void register_loss_ops(Registry& r);
 void register_index_ops(Registry& r);
+void register_rnn_ops(Registry& r);
 
 }  // namespace layerkit::onnx::detail

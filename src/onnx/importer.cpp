@@ -470,6 +470,7 @@ const Registry& registry() {
     register_resize_ops(reg);
     register_loss_ops(reg);
     register_index_ops(reg);
+    register_rnn_ops(reg);
     return reg;
   }();
   return r;
