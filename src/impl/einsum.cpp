@@ -334,7 +334,12 @@ Tensor* einsum(ConversionContext& ctx, const Target& target, std::optional<Sourc
       lc = lo;
     }
     cur = b.permute(cur, lc, op.output, ct == type ? std::string(name) : b.next("permute"));
-    return cast_to(ctx, cur, type, target, source_ir, name);
+    Tensor* out = cast_to(ctx, cur, type, target, source_ir, name);
+    // Note [Layer naming]: the block's last layer carries `name`, whichever step it is (an
+    // operand returned unchanged, as for "ij->ij", keeps its own).
+    if (std::find(operands.begin(), operands.end(), out) == operands.end())
+      set_layer_name(ctx, out->producer(), target, source_ir, name);
+    return out;
   });
 }
 

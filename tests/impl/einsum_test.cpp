@@ -97,6 +97,22 @@ TEST(ImplEinsum, DynamicShapesAtMinOptMax) {
   }
 }
 
+TEST(ImplEinsum, LayerNamesFollowTheConvention) {
+  Network net;
+  ConversionContext ctx(net);
+  Tensor* a = net.add_input("a", DataType::kFLOAT, {3, 4});
+  Tensor* b = net.add_input("b", DataType::kFLOAT, {4, 5});
+  Tensor* h = net.add_input("h", DataType::kHALF, {3, 4});
+  std::vector<Tensor*> ab = {a, b};
+  EXPECT_EQ(es::einsum(ctx, kTarget, SourceIR::kATEN, "mm", "ij,jk->ik", ab)->producer()->name(),
+            "[MATRIX_MULTIPLY]-[aten_ops.einsum.default]-[mm]");
+  EXPECT_EQ(es::einsum(ctx, kTarget, SourceIR::kATEN, "t", "ij->ji", {a})->producer()->name(),
+            "[SHUFFLE]-[aten_ops.einsum.default]-[t]");
+  EXPECT_EQ(es::einsum(ctx, kTarget, SourceIR::kATEN, "s", "ij->j", {h})->producer()->name(),
+            "[CAST]-[aten_ops.einsum.default]-[s]");
+  EXPECT_EQ(es::einsum(ctx, kTarget, SourceIR::kATEN, "i", "ij->ij", {a}), a);
+}
+
 TEST(ImplEinsum, ErrorsLeaveTheNetworkUnchanged) {
   at::Tensor a = random(DataType::kFLOAT, {3, 4}, 1);
   at::Tensor b = random(DataType::kFLOAT, {4, 5}, 2);
