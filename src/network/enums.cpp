@@ -109,6 +109,17 @@ std::string_view enum_name(ScatterMode v) {
   }
   return "?";
 }
+std::string_view enum_name(ScatterReduction v) {
+  using E = ScatterReduction;
+  switch (v) {
+    LK_NAME(kNONE);
+    LK_NAME(kSUM);
+    LK_NAME(kPROD);
+    LK_NAME(kMAX);
+    LK_NAME(kMIN);
+  }
+  return "?";
+}
 std::string_view enum_name(FillOperation v) {
   using E = FillOperation;
   switch (v) {
@@ -163,6 +174,11 @@ std::string_view enum_name(TopKOperation v) {
     LK_NAME(kMAX);
     LK_NAME(kMIN);
   }
+  return "?";
+}
+std::string_view enum_name(CumulativeOperation v) {
+  using E = CumulativeOperation;
+  switch (v) { LK_NAME(kSUM); }
   return "?";
 }
 std::string_view enum_name(InterpolationMode v) {

@@ -334,8 +334,8 @@ Layer* Network::add_gather(Tensor* data, Tensor* indices, int32_t axis, GatherMo
   return add_layer(GatherAttrs{axis, mode, num_elementwise_dims}, {data, indices});
 }
 Layer* Network::add_scatter(Tensor* data, Tensor* indices, Tensor* updates, ScatterMode mode,
-                            int32_t axis) {
-  return add_layer(ScatterAttrs{mode, axis}, {data, indices, updates});
+                            int32_t axis, ScatterReduction reduction) {
+  return add_layer(ScatterAttrs{mode, axis, reduction}, {data, indices, updates});
 }
 Layer* Network::add_fill(const FillAttrs& attrs, const FillInputs& t) {
   std::vector<Tensor*> in{t.shape, t.alpha, t.beta};
@@ -372,6 +372,10 @@ Layer* Network::add_topk(Tensor* input, TopKOperation op, int64_t k, AxesMask ax
   std::vector<Tensor*> in{input};
   if (k_tensor) in.push_back(k_tensor);
   return add_layer(TopKAttrs{op, k, axes, indices_type}, std::move(in));
+}
+Layer* Network::add_cumulative(Tensor* input, CumulativeOperation op, int32_t axis, bool exclusive,
+                               bool reverse) {
+  return add_layer(CumulativeAttrs{op, axis, exclusive, reverse}, {input});
 }
 Layer* Network::add_softmax(Tensor* input, AxesMask axes) {
   return add_layer(SoftMaxAttrs{axes}, {input});

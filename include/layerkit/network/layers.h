@@ -101,6 +101,9 @@ enum class ActivationType : int32_t {
 enum class SampleMode : int32_t { kSTRICT_BOUNDS, kWRAP, kCLAMP, kFILL, kREFLECT };
 enum class GatherMode : int32_t { kDEFAULT, kELEMENT, kND };
 enum class ScatterMode : int32_t { kELEMENT, kND };
+// layerkit extension (TensorRT's IScatterLayer has no reduction): how updates combine with the
+// data, as ONNX ScatterElements/ScatterND `reduction` and at::scatter_reduce (include_self).
+enum class ScatterReduction : int32_t { kNONE, kSUM, kPROD, kMAX, kMIN };
 enum class FillOperation : int32_t { kLINSPACE, kRANDOM_UNIFORM, kRANDOM_NORMAL };
 enum class MatrixOperation : int32_t { kNONE, kTRANSPOSE, kVECTOR };
 enum class PaddingMode : int32_t {
@@ -112,6 +115,7 @@ enum class PaddingMode : int32_t {
 enum class PoolingType : int32_t { kMAX, kAVERAGE, kMAX_AVERAGE_BLEND };
 enum class ReduceOperation : int32_t { kSUM, kPROD, kMAX, kMIN, kAVG };
 enum class TopKOperation : int32_t { kMAX, kMIN };
+enum class CumulativeOperation : int32_t { kSUM };
 enum class InterpolationMode : int32_t { kNEAREST, kLINEAR, kCUBIC };
 enum class ResizeCoordinateTransformation : int32_t { kALIGN_CORNERS, kASYMMETRIC, kHALF_PIXEL };
 enum class ResizeSelector : int32_t { kFORMULA, kUPPER };
@@ -125,12 +129,14 @@ std::string_view enum_name(ActivationType v);
 std::string_view enum_name(SampleMode v);
 std::string_view enum_name(GatherMode v);
 std::string_view enum_name(ScatterMode v);
+std::string_view enum_name(ScatterReduction v);
 std::string_view enum_name(FillOperation v);
 std::string_view enum_name(MatrixOperation v);
 std::string_view enum_name(PaddingMode v);
 std::string_view enum_name(PoolingType v);
 std::string_view enum_name(ReduceOperation v);
 std::string_view enum_name(TopKOperation v);
+std::string_view enum_name(CumulativeOperation v);
 std::string_view enum_name(InterpolationMode v);
 std::string_view enum_name(ResizeCoordinateTransformation v);
 std::string_view enum_name(ResizeSelector v);
@@ -197,10 +203,13 @@ struct GatherAttrs {
   GatherMode mode = GatherMode::kDEFAULT;
   int32_t num_elementwise_dims = 0;
 };
-// Input 0: data, 1: int32/int64 indices, 2: updates.
+// Input 0: data, 1: int32/int64 indices, 2: updates. `reduction` (a layerkit extension) combines
+// each update with the element it targets instead of overwriting it; duplicate targets then
+// accumulate in row-major order of the updates. kNONE: later duplicates win.
 struct ScatterAttrs {
   ScatterMode mode = ScatterMode::kELEMENT;
   int32_t axis = 0;
+  ScatterReduction reduction = ScatterReduction::kNONE;
 };
 // Optional inputs 0: int64 1-D shape tensor (replaces dims), 1: alpha (0-D), 2: beta (1-D for
 // LINSPACE, one delta per output axis; 0-D for the random operations).
@@ -271,6 +280,16 @@ struct TopKAttrs {
   int64_t k = 1;
   AxesMask axes = 0;
   DataType indices_type = DataType::kINT32;
+};
+// Input 0: data (float32, float16, bfloat16, int32, int64; rank >= 1). Output: same type and dims,
+// the running `op` along `axis` (TensorRT's ICumulativeLayer, whose axis is a build-time
+// constant): exclusive leaves each element out of its own sum, reverse runs from the end.
+// Integers wrap in their type.
+struct CumulativeAttrs {
+  CumulativeOperation op = CumulativeOperation::kSUM;
+  int32_t axis = 0;
+  bool exclusive = false;
+  bool reverse = false;
 };
 // axes: exactly one bit; 0 means the last axis.
 struct SoftMaxAttrs {

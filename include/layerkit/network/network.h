@@ -106,7 +106,7 @@ class Network {
   Layer* add_gather(Tensor* data, Tensor* indices, int32_t axis,
                     GatherMode mode = GatherMode::kDEFAULT, int32_t num_elementwise_dims = 0);
   Layer* add_scatter(Tensor* data, Tensor* indices, Tensor* updates, ScatterMode mode,
-                     int32_t axis = 0);
+                     int32_t axis = 0, ScatterReduction reduction = ScatterReduction::kNONE);
   Layer* add_fill(const FillAttrs& attrs, const FillInputs& tensors = {});
   Layer* add_shape(Tensor* input);
   Layer* add_matrix_multiply(Tensor* input0, MatrixOperation op0, Tensor* input1,
@@ -119,6 +119,8 @@ class Network {
   Layer* add_reduce(Tensor* input, ReduceOperation op, AxesMask axes, bool keep_dims);
   Layer* add_topk(Tensor* input, TopKOperation op, int64_t k, AxesMask axes,
                   DataType indices_type = DataType::kINT32, Tensor* k_tensor = nullptr);
+  Layer* add_cumulative(Tensor* input, CumulativeOperation op, int32_t axis, bool exclusive = false,
+                        bool reverse = false);
   Layer* add_softmax(Tensor* input, AxesMask axes = 0);
   Layer* add_resize(Tensor* input, const ResizeAttrs& attrs, Tensor* shape_or_scales = nullptr);
   Layer* add_grid_sample(Tensor* input, Tensor* grid, const GridSampleAttrs& attrs = {});

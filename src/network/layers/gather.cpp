@@ -123,6 +123,29 @@ void infer(const ScatterAttrs& a, InferCtx& ctx) {
             " but data has type ", data_type_name(data.type), "; they must match");
   const int r = data.dims.rank(), q = ind.dims.rank();
   ctx.check(r >= 1, "data must have rank >= 1, got ", data.dims.to_string());
+  switch (a.reduction) {
+    case ScatterReduction::kNONE:
+      break;
+    case ScatterReduction::kSUM:
+    case ScatterReduction::kPROD:
+    case ScatterReduction::kMAX:
+    case ScatterReduction::kMIN: {
+      // Reductions compute on the data type: the plain float and integer types, and bool for
+      // kMAX/kMIN (logical or/and).
+      bool arith = data.type == DataType::kFLOAT || data.type == DataType::kHALF ||
+                   data.type == DataType::kBF16 || data.type == DataType::kINT8 ||
+                   data.type == DataType::kUINT8 || data.type == DataType::kINT32 ||
+                   data.type == DataType::kINT64;
+      bool minmax = a.reduction == ScatterReduction::kMAX || a.reduction == ScatterReduction::kMIN;
+      ctx.check(arith || (minmax && data.type == DataType::kBOOL), "reduction ",
+                enum_name(a.reduction), " does not take data of type ", data_type_name(data.type),
+                "; expected float32, float16, bfloat16, int8, uint8, int32 or int64",
+                minmax ? " (or bool)" : "");
+      break;
+    }
+    default:
+      ctx.fail("unknown scatter reduction ", static_cast<int>(a.reduction));
+  }
   if (a.mode == ScatterMode::kELEMENT) {
     int axis = normalize_axis(ctx, a.axis, r);
     ctx.check(q == r, "kELEMENT mode needs indices of the data's rank ", r, ", got indices ",
@@ -158,6 +181,8 @@ void infer(const ScatterAttrs& a, InferCtx& ctx) {
 void print_attrs(const ScatterAttrs& a, AttrPrinter& p) {
   p.add("mode", a.mode);
   p.add("axis", a.axis);
+  // The extension is printed only when used, so plain TensorRT scatters read as before.
+  if (a.reduction != ScatterReduction::kNONE) p.add("reduction", a.reduction);
 }
 
 void infer(const NonZeroAttrs&, InferCtx& ctx) {

@@ -1,4 +1,4 @@
-// Inference and printing for the Reduce, TopK kinds.
+// Inference and printing for the Reduce, TopK, Cumulative kinds.
 #include <algorithm>
 
 #include "network/infer.h"
@@ -152,6 +152,29 @@ void print_attrs(const TopKAttrs& a, AttrPrinter& p) {
   p.add("k", a.k);
   p.add("axes", a.axes);
   p.add("indices_type", a.indices_type);
+}
+
+void infer(const CumulativeAttrs& a, InferCtx& ctx) {
+  ctx.check(ctx.num_inputs() == 1, "Cumulative takes 1 input, got ", ctx.num_inputs());
+  const ValueDesc& x = ctx.input(0);
+  check_type(
+      ctx, 0,
+      {DataType::kFLOAT, DataType::kHALF, DataType::kBF16, DataType::kINT32, DataType::kINT64});
+  ctx.check(x.dims.rank() >= 1, "input must have rank >= 1, got ", x.dims.to_string());
+  normalize_axis(ctx, a.axis, x.dims.rank());
+  switch (a.op) {
+    case CumulativeOperation::kSUM:
+      break;
+    default:
+      ctx.fail("unknown cumulative operation ", static_cast<int>(a.op));
+  }
+  ctx.add_output(x.type, x.dims);
+}
+void print_attrs(const CumulativeAttrs& a, AttrPrinter& p) {
+  p.add("op", a.op);
+  p.add("axis", a.axis);
+  p.add("exclusive", a.exclusive);
+  p.add("reverse", a.reverse);
 }
 
 }  // namespace layerkit::detail

@@ -1,4 +1,6 @@
 // Reference kernels for the Gather, Scatter, NonZero kinds.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "network/infer.h"
@@ -42,8 +44,71 @@ void run_reference(const ScatterAttrs& a, KernelCtx& ctx) {
       [&](const std::string& msg) { ctx.fail(msg); });
   if (data.numel() > 0)
     std::memcpy(out.data, data.data, static_cast<size_t>(data.numel() * element_size(data.type)));
-  // Duplicate targets: later updates (row-major order) win, as a sequential at::scatter does.
-  for (size_t i = 0; i < dst.size(); ++i) copy_element(upd, static_cast<int64_t>(i), out, dst[i]);
+  switch (a.reduction) {
+    case ScatterReduction::kNONE:
+      // Duplicate targets: later updates (row-major order) win, as a sequential at::scatter does.
+      for (size_t i = 0; i < dst.size(); ++i)
+        copy_element(upd, static_cast<int64_t>(i), out, dst[i]);
+      return;
+    case ScatterReduction::kSUM:
+    case ScatterReduction::kPROD:
+    case ScatterReduction::kMAX:
+    case ScatterReduction::kMIN:
+      break;
+  }
+  // Each update combines with the current value in row-major order, rounding to the data type
+  // after every step (as a sequential at::scatter_reduce does for 16-bit floats). Integers wrap
+  // in int64 and are stored back in their type; max/min propagate NaN as torch does.
+  const ScatterReduction op = a.reduction;
+  if (is_floating(out.type)) {
+    for (size_t i = 0; i < dst.size(); ++i) {
+      float cur = load_f(out, dst[i]);
+      float u = load_f(upd, static_cast<int64_t>(i));
+      float r = 0.0f;
+      switch (op) {
+        case ScatterReduction::kSUM:
+          r = cur + u;
+          break;
+        case ScatterReduction::kPROD:
+          r = cur * u;
+          break;
+        case ScatterReduction::kMAX:
+          r = std::isnan(cur) || cur >= u ? cur : u;
+          break;
+        case ScatterReduction::kMIN:
+          r = std::isnan(cur) || cur <= u ? cur : u;
+          break;
+        case ScatterReduction::kNONE:
+          r = u;
+          break;
+      }
+      store_f(out, dst[i], r);
+    }
+    return;
+  }
+  for (size_t i = 0; i < dst.size(); ++i) {
+    int64_t cur = load_i(out, dst[i]);
+    int64_t u = load_i(upd, static_cast<int64_t>(i));
+    int64_t r = 0;
+    switch (op) {
+      case ScatterReduction::kSUM:
+        r = static_cast<int64_t>(static_cast<uint64_t>(cur) + static_cast<uint64_t>(u));
+        break;
+      case ScatterReduction::kPROD:
+        r = static_cast<int64_t>(static_cast<uint64_t>(cur) * static_cast<uint64_t>(u));
+        break;
+      case ScatterReduction::kMAX:
+        r = std::max(cur, u);
+        break;
+      case ScatterReduction::kMIN:
+        r = std::min(cur, u);
+        break;
+      case ScatterReduction::kNONE:
+        r = u;
+        break;
+    }
+    store_i(out, dst[i], r);
+  }
 }
 
 void run_reference(const NonZeroAttrs&, KernelCtx& ctx) {

@@ -1,4 +1,4 @@
-// Reference kernels for the Reduce, TopK kinds.
+// Reference kernels for the Reduce, TopK, Cumulative kinds.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,6 +16,17 @@ int64_t reduce_offset(const Dims& in, AxesMask axes, const std::vector<int64_t>&
   for (int d = 0; d < in.rank(); ++d)
     if (!(axes & (1u << d))) off = off * in[d] + idx[static_cast<size_t>(d)];
   return off;
+}
+
+// a + b; integers wrap (two's complement) instead of overflowing.
+template <typename T>
+T add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) +
+                          static_cast<std::make_unsigned_t<T>>(b));
+  } else {
+    return a + b;
+  }
 }
 
 template <typename T>
@@ -154,6 +165,47 @@ void run_reference(const TopKAttrs& a, KernelCtx& ctx) {
         store_i(indices, dst, pick);
       }
     }
+  }
+}
+
+void run_reference(const CumulativeAttrs& a, KernelCtx& ctx) {
+  const HostTensor& x = ctx.input(0);
+  const HostTensor& out = ctx.output(0);
+  const int rank = x.dims.rank();
+  const int axis = a.axis < 0 ? a.axis + rank : a.axis;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= x.dims[d];
+  for (int d = axis + 1; d < rank; ++d) inner *= x.dims[d];
+  const int64_t n = x.dims[axis];
+  // As ATen's CPU cumsum (acc_type): float32 accumulates in double, 16-bit floats in float, each
+  // output rounded once; integers accumulate in int64 and wrap to their type on store.
+  auto run = [&](auto zero, auto load, auto store) {
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        auto sum = zero;
+        for (int64_t k = 0; k < n; ++k) {
+          int64_t pos = a.reverse ? n - 1 - k : k;
+          int64_t off = (o * n + pos) * inner + i;
+          auto v = load(off);
+          if (!a.exclusive) sum = add(sum, v);
+          store(off, sum);
+          if (a.exclusive) sum = add(sum, v);
+        }
+      }
+    }
+  };
+  if (x.type == DataType::kFLOAT) {
+    run(
+        0.0, [&](int64_t i) { return static_cast<double>(load_f(x, i)); },
+        [&](int64_t i, double v) { store_f(out, i, static_cast<float>(v)); });
+  } else if (is_floating(x.type)) {
+    run(
+        0.0f, [&](int64_t i) { return load_f(x, i); },
+        [&](int64_t i, float v) { store_f(out, i, v); });
+  } else {
+    run(
+        int64_t{0}, [&](int64_t i) { return load_i(x, i); },
+        [&](int64_t i, int64_t v) { store_i(out, i, v); });
   }
 }
 

@@ -143,6 +143,43 @@ TEST(ScatterValidation, NDModeShapes) {
                          {"updates of dims [5,4]", "got [5,3]"});
 }
 
+TEST(ScatterValidation, ReductionTypes) {
+  Network net;
+  Tensor* b = net.add_input("b", DataType::kBOOL, {3});
+  Tensor* f8 = net.add_input("f8", DataType::kFP8, {3});
+  Tensor* i = net.add_input("i", DataType::kINT64, {2});
+  Tensor* ub = net.add_input("ub", DataType::kBOOL, {2});
+  Tensor* u8 = net.add_input("u8", DataType::kFP8, {2});
+  expect_error_unchanged(
+      net, [&] { net.add_scatter(b, i, ub, ScatterMode::kELEMENT, 0, ScatterReduction::kSUM); },
+      {"Scatter layer", "reduction kSUM", "type bool"});
+  expect_error_unchanged(
+      net, [&] { net.add_scatter(f8, i, u8, ScatterMode::kELEMENT, 0, ScatterReduction::kMAX); },
+      {"reduction kMAX", "type fp8"});
+  // Bool takes max/min (logical or/and); kNONE takes any type.
+  EXPECT_EQ(net.add_scatter(b, i, ub, ScatterMode::kELEMENT, 0, ScatterReduction::kMIN)
+                ->output(0)
+                ->dims(),
+            (Dims{3}));
+  EXPECT_EQ(net.add_scatter(f8, i, u8, ScatterMode::kELEMENT)->output(0)->dims(), (Dims{3}));
+}
+
+TEST(ScatterText, ReductionIsPrintedWhenUsed) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {3, 4});
+  Tensor* i = net.add_input("i", DataType::kINT32, {2, 1});
+  Tensor* u = net.add_input("u", DataType::kFLOAT, {2, 4});
+  net.mark_output(
+      net.add_scatter(x, i, u, ScatterMode::kND, 0, ScatterReduction::kPROD)->output(0));
+  EXPECT_EQ(net.to_string(),
+            "x: Input[type=float32 dims=[3,4]] () -> (x:float32[3,4])\n"
+            "i: Input[type=int32 dims=[2,1]] () -> (i:int32[2,1])\n"
+            "u: Input[type=float32 dims=[2,4]] () -> (u:float32[2,4])\n"
+            "Scatter_3: Scatter[mode=kND axis=0 reduction=kPROD] (x:float32[3,4], i:int32[2,1], "
+            "u:float32[2,4]) -> (Scatter_3_out0:float32[3,4])\n"
+            "outputs: Scatter_3_out0\n");
+}
+
 TEST(NonZeroValidation, RejectsRankZeroAndUnsupportedTypes) {
   Network net;
   Tensor* s = net.add_input("s", DataType::kFLOAT, Dims{});

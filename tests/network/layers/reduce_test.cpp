@@ -1,4 +1,4 @@
-// Add-time validation and text form of the Reduce and TopK kinds.
+// Add-time validation and text form of the Reduce, TopK and Cumulative kinds.
 #include "test_util.h"
 
 namespace lktest {
@@ -88,6 +88,38 @@ TEST(TopKValidation, RejectsBadKTensor) {
   expect_error_unchanged(
       net, [&] { net.add_topk(x, TopKOperation::kMAX, 1, 0b10, DataType::kINT32, big); },
       {"k (input 1) is 6", "only 5 elements"});
+}
+
+TEST(CumulativeValidation, RejectsBadTypesRanksAndAxes) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {3, 4});
+  Tensor* b = net.add_input("b", DataType::kBOOL, {3});
+  Tensor* c = net.add_input("c", DataType::kINT8, {3});
+  Tensor* s = net.add_input("s", DataType::kFLOAT, Dims{});
+  using C = CumulativeOperation;
+  expect_error_unchanged(net, [&] { net.add_cumulative(x, C::kSUM, 2); },
+                         {"Cumulative layer", "axis 2 is out of range for rank 2"});
+  expect_error_unchanged(net, [&] { net.add_cumulative(b, C::kSUM, 0); },
+                         {"input 0 has type bool", "int64"});
+  expect_error_unchanged(net, [&] { net.add_cumulative(c, C::kSUM, 0); },
+                         {"input 0 has type int8"});
+  expect_error_unchanged(net, [&] { net.add_cumulative(s, C::kSUM, 0); }, {"rank >= 1", "got []"});
+  expect_error_unchanged(net, [&] { net.add_cumulative(nullptr, C::kSUM, 0); },
+                         {"input 0 is missing"});
+  Tensor* d = net.add_input("d", DataType::kINT64, {-1, 5});
+  EXPECT_EQ(net.add_cumulative(d, C::kSUM, -2, true, true)->output(0)->dims(), (Dims{-1, 5}));
+  EXPECT_EQ(net.add_cumulative(d, C::kSUM, -2)->output(0)->type(), DataType::kINT64);
+}
+
+TEST(CumulativeText, PrintsItsAttributes) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kHALF, {3, 4});
+  net.mark_output(net.add_cumulative(x, CumulativeOperation::kSUM, 1, true, false)->output(0));
+  EXPECT_EQ(net.to_string(),
+            "x: Input[type=float16 dims=[3,4]] () -> (x:float16[3,4])\n"
+            "Cumulative_1: Cumulative[op=kSUM axis=1 exclusive=true reverse=false] "
+            "(x:float16[3,4]) -> (Cumulative_1_out0:float16[3,4])\n"
+            "outputs: Cumulative_1_out0\n");
 }
 
 TEST(ReduceFamilyText, EveryKindPrintsItsAttributes) {

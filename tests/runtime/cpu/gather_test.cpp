@@ -1,6 +1,8 @@
 // CPU reference kernels of Gather, Scatter and NonZero against ATen.
 #include <ATen/TensorIndexing.h>
 
+#include <cmath>
+
 #include "test_util.h"
 
 namespace lktest {
@@ -400,6 +402,111 @@ TEST(ScatterND, MultiDimIndices) {
   Tensor* ui = net.add_input("u", DataType::kFLOAT, dims_of(upd));
   net.mark_output(net.add_scatter(xi, ii, ui, ScatterMode::kND)->output(0));
   expect_close(run1(net, {x, upd}), scatter_nd_ref(x, idx, upd));
+}
+
+// ---- Scatter reductions (layerkit extension) ----
+
+const std::vector<std::pair<ScatterReduction, const char*>> kReductions = {
+    {ScatterReduction::kSUM, "sum"},
+    {ScatterReduction::kPROD, "prod"},
+    {ScatterReduction::kMAX, "amax"},
+    {ScatterReduction::kMIN, "amin"}};
+
+TEST(ScatterElement, ReductionsWithDuplicatesMatchScatterReduce) {
+  // Indices drawn from [0, 3) on a line of 8 updates: every target receives several updates.
+  const std::vector<DataType> types = {DataType::kFLOAT, DataType::kHALF,  DataType::kBF16,
+                                       DataType::kINT8,  DataType::kUINT8, DataType::kINT32,
+                                       DataType::kINT64};
+  uint64_t seed = 500;
+  for (DataType t : types) {
+    for (auto [red, reduce] : kReductions) {
+      for (int64_t axis : {0, 1}) {
+        Network net;
+        at::Tensor x = random(t, {3, 3}, seed++, 0, 3);
+        std::vector<int64_t> ishape =
+            axis == 0 ? std::vector<int64_t>{8, 3} : std::vector<int64_t>{3, 8};
+        at::Tensor idx = random(DataType::kINT64, ishape, seed++, 0, 2);
+        at::Tensor upd = random(t, ishape, seed++, 0, 3);
+        Tensor* xi = net.add_input("x", t, dims_of(x));
+        Tensor* ii = net.add_input("i", DataType::kINT64, dims_of(idx));
+        Tensor* ui = net.add_input("u", t, dims_of(upd));
+        Layer* s =
+            net.add_scatter(xi, ii, ui, ScatterMode::kELEMENT, static_cast<int32_t>(axis), red);
+        net.mark_output(s->output(0));
+        at::Tensor expected = at::scatter_reduce(x, axis, idx, upd, reduce, true);
+        expect_close(
+            run1(net, {x, idx, upd}), expected, 1.0,
+            std::string(data_type_name(t)) + " " + reduce + " axis " + std::to_string(axis));
+      }
+    }
+  }
+}
+
+TEST(ScatterElement, BoolMaxMinAreOrAnd) {
+  at::Tensor x = random(DataType::kBOOL, {2, 4}, 600);
+  at::Tensor idx = random(DataType::kINT64, {2, 6}, 601, 0, 3);
+  at::Tensor upd = random(DataType::kBOOL, {2, 6}, 602);
+  for (auto [red, reduce] : {kReductions[2], kReductions[3]}) {
+    Network net;
+    Tensor* xi = net.add_input("x", DataType::kBOOL, dims_of(x));
+    Tensor* ii = net.add_input("i", DataType::kINT64, dims_of(idx));
+    Tensor* ui = net.add_input("u", DataType::kBOOL, dims_of(upd));
+    net.mark_output(net.add_scatter(xi, ii, ui, ScatterMode::kELEMENT, 1, red)->output(0));
+    // ATen has no bool amax/amin scatter on CPU: the reference runs on uint8.
+    at::Tensor expected =
+        at::scatter_reduce(x.to(at::kByte), 1, idx, upd.to(at::kByte), reduce, true).to(at::kBool);
+    expect_close(run1(net, {x, idx, upd}), expected, 1.0, reduce);
+  }
+}
+
+TEST(ScatterND, ReductionsWithDuplicatesAccumulateInOrder) {
+  uint64_t seed = 700;
+  for (DataType t : {DataType::kFLOAT, DataType::kHALF, DataType::kINT32, DataType::kINT64}) {
+    for (auto [red, reduce] : kReductions) {
+      Network net;
+      at::Tensor x = random(t, {3, 2, 4}, seed++, 0, 3);
+      // 6 tuples over a 3x2 space with negative entries: duplicates are certain.
+      at::Tensor idx = at::stack({random(DataType::kINT64, {6}, seed++, -3, 2),
+                                  random(DataType::kINT64, {6}, seed++, -2, 1)},
+                                 1);
+      at::Tensor upd = random(t, {6, 4}, seed++, 0, 3);
+      Tensor* xi = net.add_input("x", t, dims_of(x));
+      Tensor* ii = net.add_input("i", DataType::kINT64, dims_of(idx));
+      Tensor* ui = net.add_input("u", t, dims_of(upd));
+      net.mark_output(net.add_scatter(xi, ii, ui, ScatterMode::kND, 0, red)->output(0));
+      // Reference: one ATen step per index tuple, in order.
+      at::Tensor expected = x.clone();
+      for (int64_t k = 0; k < 6; ++k) {
+        int64_t a = idx[k][0].item<int64_t>(), b = idx[k][1].item<int64_t>();
+        a = a < 0 ? a + 3 : a;
+        b = b < 0 ? b + 2 : b;
+        at::Tensor cur = expected[a][b];
+        at::Tensor u = upd[k];
+        at::Tensor r = red == ScatterReduction::kSUM    ? cur + u
+                       : red == ScatterReduction::kPROD ? cur * u
+                       : red == ScatterReduction::kMAX  ? at::maximum(cur, u)
+                                                        : at::minimum(cur, u);
+        expected[a][b].copy_(r);
+      }
+      expect_close(run1(net, {x, idx, upd}), expected, 1.0,
+                   std::string(data_type_name(t)) + " " + reduce);
+    }
+  }
+}
+
+TEST(ScatterElement, ReductionPropagatesNaN) {
+  at::Tensor x = at::tensor({1.0f, std::nanf(""), 3.0f});
+  at::Tensor idx = at::tensor({0, 0, 1, 2}, at::kLong);
+  at::Tensor upd = at::tensor({std::nanf(""), 5.0f, 2.0f, 4.0f});
+  for (auto [red, reduce] : {kReductions[2], kReductions[3]}) {
+    Network net;
+    Tensor* xi = net.add_input("x", DataType::kFLOAT, dims_of(x));
+    Tensor* ii = net.add_input("i", DataType::kINT64, dims_of(idx));
+    Tensor* ui = net.add_input("u", DataType::kFLOAT, dims_of(upd));
+    net.mark_output(net.add_scatter(xi, ii, ui, ScatterMode::kELEMENT, 0, red)->output(0));
+    expect_close(run1(net, {x, idx, upd}), at::scatter_reduce(x, 0, idx, upd, reduce, true), 1.0,
+                 reduce);
+  }
 }
 
 TEST(Scatter, OutOfRangeIndexAtRunTimeIsRuntimeError) {

@@ -1,4 +1,4 @@
-// CPU reference kernels of Reduce and TopK against ATen.
+// CPU reference kernels of Reduce, TopK and Cumulative against ATen.
 #include <cmath>
 
 #include "test_util.h"
@@ -141,6 +141,67 @@ TEST(Reduce, DynamicShapesAtMinOptMax) {
     // A mean over K = 6 * m elements: scale sqrt(K).
     expect_close(runner.run({x}).at(0), at::mean(x, {1, 2}, true),
                  std::sqrt(static_cast<double>(6 * m)), "n " + std::to_string(n));
+  }
+}
+
+// ---- Cumulative ----
+
+// at::cumsum of the line shifted by one (exclusive) and/or flipped (reverse): the same additions
+// in the same order as the layer.
+at::Tensor cumsum_ref(const at::Tensor& x, int64_t axis, bool exclusive, bool reverse) {
+  at::Tensor v = reverse ? x.flip(axis) : x;
+  if (exclusive)
+    v = at::cat({at::zeros_like(v.narrow(axis, 0, 1)), v.narrow(axis, 0, v.size(axis) - 1)}, axis);
+  // ATen 1.13 has no float16 cumsum on CPU: float16 comes from the float32 cumsum rounded (one
+  // float16 rounding step at most from the layer's float accumulation, within tolerance).
+  at::Tensor r = x.scalar_type() == at::kHalf ? at::cumsum(v.to(at::kFloat), axis).to(at::kHalf)
+                                              : at::cumsum(v, axis, x.scalar_type());
+  return reverse ? r.flip(axis) : r;
+}
+
+TEST(Cumulative, EveryDtypeAxisAndFlagMatchesATen) {
+  uint64_t seed = 900;
+  for (DataType t : kReduceTypes) {
+    for (int32_t axis : {0, 1, 2, -1}) {
+      for (bool exclusive : {false, true}) {
+        for (bool reverse : {false, true}) {
+          Network net;
+          at::Tensor x = random(t, {3, 4, 5}, seed++);
+          Tensor* xi = net.add_input("x", t, dims_of(x));
+          net.mark_output(
+              net.add_cumulative(xi, CumulativeOperation::kSUM, axis, exclusive, reverse)
+                  ->output(0));
+          int64_t a = axis < 0 ? axis + 3 : axis;
+          expect_close(run1(net, {x}), cumsum_ref(x, a, exclusive, reverse), 1.0,
+                       cat(data_type_name(t), " axis ", axis, exclusive ? " exclusive" : "",
+                           reverse ? " reverse" : ""));
+        }
+      }
+    }
+  }
+}
+
+TEST(Cumulative, IntegersWrapInTheirType) {
+  Network net;
+  at::Tensor x = at::full({5}, 1500000000, at::kInt);
+  Tensor* xi = net.add_input("x", DataType::kINT32, dims_of(x));
+  net.mark_output(net.add_cumulative(xi, CumulativeOperation::kSUM, 0)->output(0));
+  expect_close(run1(net, {x}), at::cumsum(x, 0, at::kInt), 1.0, "int32 wrap");
+}
+
+TEST(Cumulative, DynamicShapesAtMinOptMax) {
+  Network net;
+  Tensor* xi = net.add_input("x", DataType::kHALF, {2, -1});
+  net.mark_output(net.add_cumulative(xi, CumulativeOperation::kSUM, 1, false, true)->output(0));
+  BuilderConfig config;
+  OptimizationProfile p;
+  p.set_dimensions("x", {2, 1}, {2, 40}, {2, 300});
+  config.profiles.push_back(p);
+  Runner runner(net, config);
+  for (int64_t n : {1, 40, 300}) {
+    at::Tensor x = random(DataType::kHALF, {2, n}, static_cast<uint64_t>(n));
+    expect_close(runner.run({x}).at(0), cumsum_ref(x, 1, false, true), 1.0,
+                 "n " + std::to_string(n));
   }
 }
 
