@@ -51,3 +51,18 @@ if(LAYERKIT_BUILD_TESTS)
     endif()
   endforeach()
 endif()
+
+# The ONNX backend node tests (Debian's libonnx-testdata) through `layerkit conformance`: fails
+# when a case of an op with a converter fails (outside the skip list) or fewer than 85% of all
+# cases pass.
+set(LAYERKIT_ONNX_NODE_TESTS "/usr/share/libonnx-testdata/data/node" CACHE PATH
+    "ONNX backend node test folder for the conformance test")
+if(LAYERKIT_BUILD_TESTS)
+  if(EXISTS "${LAYERKIT_ONNX_NODE_TESTS}")
+    add_test(NAME onnx_conformance
+             COMMAND layerkit_cli conformance "${LAYERKIT_ONNX_NODE_TESTS}" --minPassPercent=85)
+  else()
+    message(WARNING "no ONNX node tests at ${LAYERKIT_ONNX_NODE_TESTS}: onnx_conformance is not run "
+                    "(install libonnx-testdata)")
+  endif()
+endif()

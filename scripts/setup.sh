@@ -14,7 +14,7 @@ targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 
 pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev)
-[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin)
+[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin libonnx-testdata)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -97,8 +97,8 @@ void register_elementwise_ops(Registry& r) {
                        n.fail(ErrorCode::kUNSUPPORTED,
                               "BitShift on " + describe(*x) + " (unsigned types: uint8 only)");
                      Tensor* xi = impl::cast::cast(c, t, kONNX, sub(n, "x32"), x, DataType::kINT32);
-                     Tensor* yi = impl::cast::cast(c, t, kONNX, sub(n, "y32"), n.input(1),
-                                                   DataType::kINT32);
+                     Tensor* yi =
+                         impl::cast::cast(c, t, kONNX, sub(n, "y32"), n.input(1), DataType::kINT32);
                      Tensor* p = ew::pow(c, t, kONNX, sub(n, "pow2"), impl::Operand(2), yi);
                      const std::string dir = n.attr_string("direction", "");
                      Tensor* r = nullptr;

@@ -276,28 +276,30 @@ CheckReport Importer::check() {
       add("the legacy 'broadcast' attribute (opset < 7) is not supported");
       continue;
     }
-    bool missing = false;
+    // One entry per node, naming every build-time input it lacks.
+    std::string missing;
     for (int k : it->second.build_time_inputs) {
       if (!view.has_input(k) || view.constant_input(k)) continue;
       const std::string& in = node.input(k);
       bool is_graph_input = false;
       for (const auto& g : model_.graph().input())
         is_graph_input = is_graph_input || g.name() == in;
+      if (!missing.empty()) missing += "; ";
       if (is_graph_input) {
         if (std::find(report.build_time_inputs.begin(), report.build_time_inputs.end(), in) ==
             report.build_time_inputs.end())
           report.build_time_inputs.push_back(in);
-        add("input " + std::to_string(k) + " ('" + in +
-            "') is a graph input whose value is needed when the network is built; bind it with "
-            "ImportOptions::input_values (--inputValues)");
+        missing += "input " + std::to_string(k) + " ('" + in +
+                   "') is a graph input whose value is needed when the network is built; bind it "
+                   "with ImportOptions::input_values (--inputValues)";
       } else {
-        add("input " + std::to_string(k) + " ('" + in +
-            "') must be a constant (an initializer or a Constant output): its value is needed "
-            "when the network is built");
+        missing += "input " + std::to_string(k) + " ('" + in +
+                   "') must be a constant (an initializer or a Constant output): its value is "
+                   "needed when the network is built";
       }
-      missing = true;
     }
-    if (missing || !it->second.check) continue;
+    if (!missing.empty()) add(missing);
+    if (!missing.empty() || !it->second.check) continue;
     try {
       if (auto reason = it->second.check(view)) add(*reason);
     } catch (const Error& e) {

@@ -9,6 +9,7 @@
 #include "layerkit/impl/expand.h"
 #include "layerkit/impl/full.h"
 #include "layerkit/impl/one_hot.h"
+#include "layerkit/impl/pad.h"
 #include "layerkit/impl/scatter.h"
 #include "layerkit/impl/select.h"
 #include "layerkit/impl/shape.h"
@@ -74,8 +75,10 @@ void reverse_sequence_op(NodeContext& n) {
   const auto t = n.op_type();
   Tensor* x = n.input(0);
   const int rank = x->dims().rank();
-  if (rank < 2) n.fail(ErrorCode::kINVALID_ARGUMENT, "input must have rank >= 2, got " + describe(*x));
-  const int64_t time = n.axis_attr("time_axis", 0, rank), batch = n.axis_attr("batch_axis", 1, rank);
+  if (rank < 2)
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "input must have rank >= 2, got " + describe(*x));
+  const int64_t time = n.axis_attr("time_axis", 0, rank),
+                batch = n.axis_attr("batch_axis", 1, rank);
   if (!((time == 0 && batch == 1) || (time == 1 && batch == 0)))
     n.fail(ErrorCode::kINVALID_ARGUMENT, "time_axis and batch_axis must be 0 and 1 in some order");
   Tensor* len = impl::cast::cast(c, t, kONNX, sub(n, "lens"), n.input(1), DataType::kINT64);
@@ -86,7 +89,8 @@ void reverse_sequence_op(NodeContext& n) {
   if (time == 1) std::swap(tshape, bshape);
   steps = impl::shuffle::reshape(c, t, kONNX, sub(n, "steps_shape"), steps, tshape);
   len = impl::shuffle::reshape(c, t, kONNX, sub(n, "lens_shape"), len, bshape);
-  Tensor* rev = ew::sub(c, t, kONNX, sub(n, "rev"), ew::sub(c, t, kONNX, sub(n, "last"), len, 1), steps);
+  Tensor* rev =
+      ew::sub(c, t, kONNX, sub(n, "rev"), ew::sub(c, t, kONNX, sub(n, "last"), len, 1), steps);
   Tensor* inside = ew::lt(c, t, kONNX, sub(n, "inside"), steps, len);
   Tensor* idx = impl::condition::where(c, t, kONNX, sub(n, "index2d"), inside, rev, steps);
   if (rank > 2) {
@@ -99,34 +103,55 @@ void reverse_sequence_op(NodeContext& n) {
   n.set_output(0, impl::select::gather(c, t, kONNX, n.name(), x, time, idx));
 }
 
-// MaxUnpool: zeros of the output size, X's values scattered to the flat positions in I.
+// MaxUnpool: zeros of the unpooled size (from kernel, strides and pads), X's values scattered to
+// the flat positions in I (which index that size); a larger output_shape pads at the end.
 void max_unpool_op(NodeContext& n) {
   auto& c = n.ctx();
   const auto t = n.op_type();
   Tensor* x = n.input(0);
   const Dims& d = x->dims();
-  if (!d.is_static()) n.fail(ErrorCode::kUNSUPPORTED, "input needs static dims, got " + describe(*x));
+  if (!d.is_static())
+    n.fail(ErrorCode::kUNSUPPORTED, "input needs static dims, got " + describe(*x));
   const int spatial = d.rank() - 2;
-  std::vector<int64_t> out;
+  auto kernel = n.attr_ints("kernel_shape");
+  if (!kernel || static_cast<int>(kernel->size()) != spatial)
+    n.fail(ErrorCode::kINVALID_ARGUMENT,
+           "attribute 'kernel_shape' needs one entry per spatial dim");
+  auto strides = n.attr_ints("strides").value_or(std::vector<int64_t>(spatial, 1));
+  auto pads = n.attr_ints("pads").value_or(std::vector<int64_t>(2 * spatial, 0));
+  std::vector<int64_t> unpooled{d[0], d[1]};
+  for (int i = 0; i < spatial; ++i)
+    unpooled.push_back((d[2 + i] - 1) * strides[i] - pads[i] - pads[i + spatial] + (*kernel)[i]);
+  std::vector<int64_t> out = unpooled;
   if (n.has_input(2)) {
     out = n.ints_input(2, "output_shape");
-  } else {
-    auto kernel = n.attr_ints("kernel_shape");
-    if (!kernel || static_cast<int>(kernel->size()) != spatial)
-      n.fail(ErrorCode::kINVALID_ARGUMENT, "attribute 'kernel_shape' needs one entry per spatial dim");
-    auto strides = n.attr_ints("strides").value_or(std::vector<int64_t>(spatial, 1));
-    auto pads = n.attr_ints("pads").value_or(std::vector<int64_t>(2 * spatial, 0));
-    out = {d[0], d[1]};
-    for (int i = 0; i < spatial; ++i)
-      out.push_back((d[2 + i] - 1) * strides[i] - pads[i] - pads[i + spatial] + (*kernel)[i]);
+    if (out.size() != unpooled.size())
+      n.fail(ErrorCode::kINVALID_ARGUMENT, "output_shape has " + std::to_string(out.size()) +
+                                               " entries for input " + describe(*x));
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i] < unpooled[i] || (i < 2 && out[i] != unpooled[i]))
+        n.fail(ErrorCode::kINVALID_ARGUMENT,
+               "output_shape dim " + std::to_string(i) + " is " + std::to_string(out[i]) +
+                   "; the unpooled size is " + std::to_string(unpooled[i]));
   }
   int64_t total = 1;
-  for (int64_t v : out) total *= v;
-  Tensor* zeros = impl::full::zeros(c, t, kONNX, sub(n, "zeros"), std::vector<int64_t>{total}, x->type());
+  for (int64_t v : unpooled) total *= v;
+  Tensor* zeros =
+      impl::full::zeros(c, t, kONNX, sub(n, "zeros"), std::vector<int64_t>{total}, x->type());
   Tensor* flat_x = impl::shuffle::flatten(c, t, kONNX, sub(n, "values"), x);
   Tensor* flat_i = impl::shuffle::flatten(c, t, kONNX, sub(n, "indices"), n.input(1));
   Tensor* y = impl::scatter::scatter(c, t, kONNX, sub(n, "scatter"), zeros, 0, flat_i, flat_x);
-  n.set_output(0, impl::shuffle::reshape(c, t, kONNX, n.name(), y, out));
+  if (out == unpooled) {
+    n.set_output(0, impl::shuffle::reshape(c, t, kONNX, n.name(), y, out));
+    return;
+  }
+  y = impl::shuffle::reshape(c, t, kONNX, sub(n, "unpooled"), y, unpooled);
+  std::vector<int64_t> pad;
+  for (int i = static_cast<int>(out.size()) - 1; i >= 2; --i) {
+    pad.push_back(0);
+    pad.push_back(out[i] - unpooled[i]);
+  }
+  n.set_output(0, impl::pad::constant_pad(c, t, kONNX, n.name(), y, pad, 0.0));
 }
 
 }  // namespace
@@ -160,9 +185,10 @@ void register_index_ops(Registry& r) {
   r["ScatterElements"] = {scatter_elements_op, nullptr};
   r["Scatter"] = {scatter_elements_op, nullptr};
   r["ScatterND"] = {[](NodeContext& n) {
-                      n.set_output(0, impl::scatter::scatter_nd(
-                                          n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),
-                                          n.input(1), n.input(2), n.attr_string("reduction", "none")));
+                      n.set_output(0,
+                                   impl::scatter::scatter_nd(n.ctx(), n.op_type(), kONNX, n.name(),
+                                                             n.input(0), n.input(1), n.input(2),
+                                                             n.attr_string("reduction", "none")));
                     },
                     nullptr};
   r["OneHot"] = {one_hot_op, nullptr};

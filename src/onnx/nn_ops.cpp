@@ -574,7 +574,8 @@ void qlinear_conv_op(NodeContext& n) {
   Tensor* y = impl::conv::convolution(c, t, kONNX, sub(n, "conv"), x, w, bias, win.stride, win.pre,
                                       win.post, win.dilation, n.attr_int("group", 1));
   Tensor* zp = n.input(7);
-  Tensor* q = ew::round(c, t, kONNX, sub(n, "round"), ew::div(c, t, kONNX, sub(n, "scaled"), y, n.input(6)));
+  Tensor* q = ew::round(c, t, kONNX, sub(n, "round"),
+                        ew::div(c, t, kONNX, sub(n, "scaled"), y, n.input(6)));
   q = ew::add(c, t, kONNX, sub(n, "shift"), q,
               impl::cast::cast(c, t, kONNX, sub(n, "y_zp32"), zp, DataType::kFLOAT));
   const bool u8 = zp->type() == DataType::kUINT8;

@@ -122,7 +122,8 @@ void register_quantize_ops(Registry& r) {
       [](NodeContext& n) {
         Tensor* a = dequantized(n, 0, 1, 2, -2, "a");
         Tensor* b = dequantized(n, 3, 4, 5, -1, "b");
-        Tensor* y = impl::matmul::matrix_multiply(n.ctx(), n.op_type(), kONNX, sub(n, "matmul"), a, b);
+        Tensor* y =
+            impl::matmul::matrix_multiply(n.ctx(), n.op_type(), kONNX, sub(n, "matmul"), a, b);
         n.set_output(0, quantize_math(n, y, n.input(6), n.input(7), n.input(7)->type(), n.name()));
       },
       nullptr};

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "test_util.h"
 
@@ -314,7 +314,6 @@ TEST(OnnxImporter, SupportedOpsListsConverters) {
   EXPECT_TRUE(std::find(supported_ops().begin(), supported_ops().end(), "Add") !=
               supported_ops().end());
 }
-
 
 void set_string(pb::NodeProto* n, const std::string& name, const std::string& v) {
   auto* a = n->add_attribute();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -174,6 +175,96 @@ TEST(LayerkitCli, HelpPerSubcommandAndInspect) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("onnx_ops.Abs"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists("/tmp/layerkit_cli.dot"));
+}
+
+// A backend-test case folder: model.onnx plus test_data_set_0 with input_0.pb / output_0.pb.
+void write_case(const fs::path& dir, const std::string& op, const std::vector<float>& x,
+                const std::vector<float>& y) {
+  fs::create_directories(dir / "test_data_set_0");
+  fs::copy_file(write_model(op), dir / "model.onnx", fs::copy_options::overwrite_existing);
+  auto tensor = [](const std::vector<float>& v, const fs::path& p) {
+    ::onnx::TensorProto t;
+    t.set_data_type(::onnx::TensorProto::FLOAT);
+    t.add_dims(1);
+    t.add_dims(static_cast<int64_t>(v.size()));
+    for (float f : v) t.add_float_data(f);
+    std::ofstream(p, std::ios::binary) << t.SerializeAsString();
+  };
+  tensor(x, dir / "test_data_set_0" / "input_0.pb");
+  tensor(y, dir / "test_data_set_0" / "output_0.pb");
+}
+
+TEST(LayerkitCli, ConformanceCountsSkipsAndExitCodes) {
+  const fs::path root = fs::temp_directory_path() / "layerkit_conformance_cases";
+  fs::remove_all(root);
+  write_case(root / "test_abs", "Abs", {-1, 2, -3, 4}, {1, 2, 3, 4});
+  write_case(root / "test_neg_wrong", "Neg", {1, 2, 3, 4}, {1, 2, 3, 4});
+  write_case(root / "test_unknown", "Frobnicate", {1, 2, 3, 4}, {1, 2, 3, 4});
+  const fs::path skips = root.parent_path() / "layerkit_conformance_skip.txt";
+  std::ofstream(skips) << "# comment\ntest_unknown: an op nobody has\n";
+
+  Result r = sh("conformance " + root.string() + " --skipList=" + skips.string());
+  EXPECT_EQ(r.code, 1) << r.out;  // test_neg_wrong fails with a converter for Neg
+  EXPECT_NE(r.out.find("FAIL test_neg_wrong: test_data_set_0: output 'y' element 0 is -1, "
+                       "expected 1"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 failures are in cases whose ops all have converters"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 passed, 1 failed, 1 skipped\n"), std::string::npos) << r.out;
+
+  // Without the wrong case, the unconverted op fails but does not fail the run ...
+  fs::remove_all(root / "test_neg_wrong");
+  Result ok = sh("conformance " + root.string());
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("FAIL test_unknown: unsupported:"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("1 passed, 1 failed, 0 skipped"), std::string::npos) << ok.out;
+  // ... unless too few cases pass.
+  Result few = sh("conformance " + root.string() + " --minPassPercent=60");
+  EXPECT_EQ(few.code, 1) << few.out;
+  EXPECT_NE(few.out.find("fewer than 60% of 2 cases passed"), std::string::npos) << few.out;
+
+  std::ofstream(skips) << "test_unknown\n";
+  Result bad_list = sh("conformance " + root.string() + " --skipList=" + skips.string());
+  EXPECT_NE(bad_list.code, 0);
+  EXPECT_NE(bad_list.out.find("has no reason"), std::string::npos) << bad_list.out;
+  EXPECT_EQ(sh("conformance " + root.string() + " --minPassPercent=101").code, 2);
+}
+
+TEST(LayerkitCli, InputValuesBindBuildTimeInputs) {
+  ::onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  auto add_input = [&](const std::string& name, int type, std::vector<int64_t> dims) {
+    auto* in = g->add_input();
+    in->set_name(name);
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(type);
+    for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_input("x", ::onnx::TensorProto::FLOAT, {2, 3});
+  add_input("axes", ::onnx::TensorProto::INT64, {1});
+  auto* n = g->add_node();
+  n->set_op_type("ReduceSum");
+  n->add_input("x");
+  n->add_input("axes");
+  n->add_output("y");
+  g->add_output()->set_name("y");
+  const fs::path p = fs::temp_directory_path() / "layerkit_cli_reduce_axes.onnx";
+  std::ofstream(p, std::ios::binary) << m.SerializeAsString();
+
+  Result check = sh("check " + p.string());
+  EXPECT_EQ(check.code, 1);
+  EXPECT_NE(check.out.find("'axes') is a graph input"), std::string::npos) << check.out;
+  Result missing = sh("run " + p.string() + " --iterations=1 --warmUp=0");
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("--inputValues=axes:"), std::string::npos) << missing.out;
+  Result bad = sh("run " + p.string() + " --inputValues=axes:one");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  Result ok = sh("run " + p.string() + " --inputValues=axes:-1 --iterations=1 --warmUp=0");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("latency:"), std::string::npos) << ok.out;
 }
 
 }  // namespace
