@@ -72,6 +72,15 @@ void register_activation_ops(Registry& r) {
                           0, act::hard_swish(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
                     },
                     nullptr};
+  // Gelu (opset 20): approximate "none" (erf) or "tanh", as torch.
+  r["Gelu"] = {[](NodeContext& n) {
+                 const std::string approx = n.attr_string("approximate", "none");
+                 if (approx != "none" && approx != "tanh")
+                   n.fail(ErrorCode::kINVALID_ARGUMENT,
+                          "attribute 'approximate' is '" + approx + "'; expected none or tanh");
+                 n.set_output(0, act::gelu(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), approx));
+               },
+               nullptr};
   r["HardSigmoid"] = layer(ActivationType::kHARD_SIGMOID, "alpha", 0.2f, "beta", 0.5f);
   r["ThresholdedRelu"] = layer(ActivationType::kTHRESHOLDED_RELU, "alpha", 1.0f, nullptr, 0.0f);
 }
