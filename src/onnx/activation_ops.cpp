@@ -78,7 +78,8 @@ void register_activation_ops(Registry& r) {
                  if (approx != "none" && approx != "tanh")
                    n.fail(ErrorCode::kINVALID_ARGUMENT,
                           "attribute 'approximate' is '" + approx + "'; expected none or tanh");
-                 n.set_output(0, act::gelu(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), approx));
+                 n.set_output(0,
+                              act::gelu(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), approx));
                },
                nullptr};
   r["HardSigmoid"] = layer(ActivationType::kHARD_SIGMOID, "alpha", 0.2f, "beta", 0.5f);

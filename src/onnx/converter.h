@@ -127,6 +127,13 @@ inline impl::Operand weight_operand(const NodeContext& n, int i) {
   return n.input(i);
 }
 
+// Shared by the quantized converters (quantize_ops.cpp): saturate(round_half_even(x / scale) +
+// zero_point) in `to` (int8 or uint8), named `name`; and (input q - input zp) * input scale in
+// fp32, per-channel scales and zero points (rank 1, more than one entry) placed on `axis`.
+Tensor* quantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp, DataType to,
+                      const std::string& name);
+Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const std::string& what);
+
 // A node-level check run by the check pass: a reason when the node cannot be converted.
 using CheckFn = std::function<std::optional<std::string>(const NodeView&)>;
 using ConvertFn = std::function<void(NodeContext&)>;

@@ -547,23 +547,8 @@ void conv_integer_op(NodeContext& n) {
 void qlinear_conv_op(NodeContext& n) {
   auto& c = n.ctx();
   const auto t = n.op_type();
-  auto deq = [&](int q, int scale, int zp, const std::string& what) {
-    Tensor* x = n.input(q);
-    auto shaped = [&](Tensor* v, const std::string& role) {
-      if (v->dims().rank() != 1 || v->dims()[0] == 1) return v;
-      std::vector<int64_t> shape(static_cast<size_t>(x->dims().rank()), 1);
-      shape[0] = -1;
-      return impl::shuffle::reshape(c, t, kONNX, sub(n, what + role), v, shape);
-    };
-    Tensor* v = impl::cast::cast(c, t, kONNX, sub(n, what + "32"), x, DataType::kFLOAT);
-    Tensor* z = impl::cast::cast(c, t, kONNX, sub(n, what + "_zp32"), shaped(n.input(zp), "_zp"),
-                                 DataType::kFLOAT);
-    return ew::mul(c, t, kONNX, sub(n, what + "_real"),
-                   ew::sub(c, t, kONNX, sub(n, what + "_centered"), v, z),
-                   shaped(n.input(scale), "_scale"));
-  };
-  Tensor* x = deq(0, 1, 2, "x");
-  Tensor* w = deq(3, 4, 5, "w");
+  Tensor* x = dequantized(n, 0, 1, 2, 1, "x");
+  Tensor* w = dequantized(n, 3, 4, 5, 0, "w");
   std::optional<impl::Operand> bias;
   if (n.has_input(8)) {
     Tensor* b = impl::cast::cast(c, t, kONNX, sub(n, "b32"), n.input(8), DataType::kFLOAT);
@@ -573,15 +558,7 @@ void qlinear_conv_op(NodeContext& n) {
   Window win = window(n, n.input(0), weight_kernel(n, n.input(3)));
   Tensor* y = impl::conv::convolution(c, t, kONNX, sub(n, "conv"), x, w, bias, win.stride, win.pre,
                                       win.post, win.dilation, n.attr_int("group", 1));
-  Tensor* zp = n.input(7);
-  Tensor* q = ew::round(c, t, kONNX, sub(n, "round"),
-                        ew::div(c, t, kONNX, sub(n, "scaled"), y, n.input(6)));
-  q = ew::add(c, t, kONNX, sub(n, "shift"), q,
-              impl::cast::cast(c, t, kONNX, sub(n, "y_zp32"), zp, DataType::kFLOAT));
-  const bool u8 = zp->type() == DataType::kUINT8;
-  q = ew::min(c, t, kONNX, sub(n, "hi"), ew::max(c, t, kONNX, sub(n, "lo"), q, u8 ? 0.0 : -128.0),
-              u8 ? 255.0 : 127.0);
-  n.set_output(0, impl::cast::cast(c, t, kONNX, n.name(), q, zp->type()));
+  n.set_output(0, quantize_math(n, y, n.input(6), n.input(7), n.input(7)->type(), n.name()));
 }
 
 }  // namespace

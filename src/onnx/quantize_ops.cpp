@@ -34,7 +34,9 @@ Tensor* along_axis(NodeContext& n, Tensor* v, int rank, const std::string& what)
   return impl::shuffle::reshape(n.ctx(), n.op_type(), kONNX, sub(n, what), v, shape);
 }
 
-// saturate(round_half_even(x / scale) + zero_point) in `to` (int8 or uint8).
+}  // namespace
+
+// Declared in converter.h.
 Tensor* quantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp, DataType to,
                       const std::string& name) {
   auto& c = n.ctx();
@@ -53,6 +55,8 @@ Tensor* quantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp, Data
               ew::max(c, t, kONNX, impl::sub_name(name, "lo"), q, lo), hi);
   return impl::cast::cast(c, t, kONNX, name, q, to);
 }
+
+namespace {
 
 // (x - zero_point) * scale in the scale's type.
 Tensor* dequantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp) {
@@ -95,8 +99,9 @@ std::optional<int64_t> axis_of(NodeContext& n) {
   return n.attr_int("axis", 1);
 }
 
-// (q - zero_point) * scale in fp32 for an input of QLinearMatMul / QLinearConv; per-channel
-// scales and zero points of the weight (rank-1, more than one entry) sit on `axis`.
+}  // namespace
+
+// Declared in converter.h.
 Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const std::string& what) {
   auto& c = n.ctx();
   const auto t = n.op_type();
@@ -113,8 +118,6 @@ Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const st
   v = ew::sub(c, t, kONNX, sub(n, what + "_centered"), v, z);
   return ew::mul(c, t, kONNX, sub(n, what + "_real"), v, shaped(n.input(scale), "scale"));
 }
-
-}  // namespace
 
 void register_quantize_ops(Registry& r) {
   // Dequantize both operands, multiply in fp32, quantize with y's scale and zero point.
