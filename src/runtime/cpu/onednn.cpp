@@ -193,14 +193,28 @@ std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
 
 class DnnlPooling final : public LayerImpl {
  public:
-  explicit DnnlPooling(dnnl::pooling_v2_forward::primitive_desc pd)
-      : pd_(std::move(pd)), prim_(pd_) {}
+  DnnlPooling(const PoolingAttrs& attrs, dnnl::pooling_v2_forward::primitive_desc pd)
+      : attrs_(attrs), pd_(std::move(pd)), prim_(pd_) {}
   void run(KernelCtx& ctx) override {
-    execute(prim_, {{DNNL_ARG_SRC, wrap(pd_.src_desc(), ctx.input(0).data)},
+    const HostTensor& x = ctx.input(0);
+    // oneDNN's max skips NaN where the reference (as ATen) propagates it; an input with a NaN,
+    // rare and found by a cheap scan, runs the reference instead.
+    if (attrs_.type == PoolingType::kMAX && has_nan(x.as<float>(), x.numel())) {
+      run_reference(attrs_, ctx);
+      return;
+    }
+    execute(prim_, {{DNNL_ARG_SRC, wrap(pd_.src_desc(), x.data)},
                     {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}});
   }
 
  private:
+  static bool has_nan(const float* x, int64_t n) {
+    bool any = false;
+    for (int64_t i = 0; i < n; ++i) any |= x[i] != x[i];
+    return any;
+  }
+
+  const PoolingAttrs& attrs_;  // the layer's, which outlives the executor's implementations
   dnnl::pooling_v2_forward::primitive_desc pd_;
   dnnl::pooling_v2_forward prim_;
 };
@@ -248,7 +262,8 @@ std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg,
                                      plain_desc(to_dnnl(x.dims)), plain_desc(to_dnnl(y.dims)),
                                      s.stride, to_dnnl(a.window), s.dilation, s.pre, s.post);
-    return std::make_unique<DnnlPooling>(dnnl::pooling_v2_forward::primitive_desc(d, cpu_engine()));
+    return std::make_unique<DnnlPooling>(a,
+                                         dnnl::pooling_v2_forward::primitive_desc(d, cpu_engine()));
   } catch (const dnnl::error&) {
     return nullptr;
   }

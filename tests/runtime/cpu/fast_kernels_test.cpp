@@ -384,6 +384,22 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
   }
 }
 
+// oneDNN's max pooling skips NaN; the implementation falls back to the reference on inputs
+// holding one, so NaN propagates as in the reference (and ATen).
+TEST(FastPooling, MaxPropagatesNan) {
+  Network net;
+  Tensor* in = net.add_input("x", DataType::kFLOAT, dims({1, 2, 6, 6}));
+  PoolingAttrs a;
+  a.window = dims({2, 2});
+  net.mark_output(net.add_pooling_nd(in, a)->output(0));
+  at::Tensor x = random(DataType::kFLOAT, {1, 2, 6, 6}, 12);
+  x[0][1][2][3] = NAN;
+  Compared r = compare(net, {x});
+  EXPECT_EQ(r.impl, "onednn");
+  EXPECT_TRUE(std::isnan(r.fast[0][1][1][1].item<float>()));
+  expect_close(r.fast, r.ref);
+}
+
 // ---- Vectorized pointwise kernels -----------------------------------------------------------
 
 // Values over a wide range plus the special ones (zeros, infinities, NaN, large magnitudes).
