@@ -13,8 +13,9 @@ fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 
-pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev)
-[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin libonnx-testdata)
+pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev)
+[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin libonnx-testdata
+  libbenchmark-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,6 +31,7 @@ std::unique_ptr<ExecutionContext> Engine::create_execution_context() const {
 ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine) {
   ExecutorOptions options;
   options.num_threads = engine.config().num_threads;
+  options.reference_kernels_only = engine.config().reference_kernels_only;
   options.communicator = engine.config().communicator;
   executor_ = make_executor(engine.device(), engine.network(), options);
   const Network& net = engine.network();
@@ -134,6 +135,13 @@ void ExecutionContext::set_profiling(bool on) {
 
 std::vector<LayerProfile> ExecutionContext::profile() const {
   return executor_->profile();
+}
+
+std::string ExecutionContext::layer_implementation(std::string_view layer_name) const {
+  const Network& net = engine_.network();
+  for (int i = 0; i < net.num_layers(); ++i)
+    if (net.layer(i)->name() == layer_name) return std::string(executor_->implementation(i));
+  LK_FAIL(kINVALID_ARGUMENT, "layer_implementation: the engine has no layer '", layer_name, "'");
 }
 
 }  // namespace layerkit

@@ -34,7 +34,8 @@ struct BuilderConfig {
   DeviceType device = DeviceType::kCPU;
   std::vector<OptimizationProfile> profiles;
   int num_threads = 1;
-  int64_t memory_budget_bytes = 0;  // 0: unlimited
+  bool reference_kernels_only = false;  // see ExecutorOptions
+  int64_t memory_budget_bytes = 0;      // 0: unlimited
   std::shared_ptr<Communicator> communicator;
 };
 

@@ -56,6 +56,9 @@ class ExecutionContext {
   // Per-layer timing of later execute calls (see Executor::set_profiling); off by default.
   void set_profiling(bool on);
   std::vector<LayerProfile> profile() const;
+  // The implementation (e.g. "onednn", "reference") that ran layer `layer_name` in the latest
+  // execute; empty before it ran. Throws kINVALID_ARGUMENT for an unknown layer.
+  std::string layer_implementation(std::string_view layer_name) const;
 
  private:
   const Engine& engine_;

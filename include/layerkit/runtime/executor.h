@@ -43,10 +43,14 @@ struct LayerProfile {
   LayerKind kind = LayerKind::kIDENTITY;
   double total_ms = 0;
   int64_t calls = 0;
+  std::string implementation;  // the kernel that ran it last (e.g. "onednn", "reference")
 };
 
 struct ExecutorOptions {
   int num_threads = 1;
+  // Runs every layer with its reference kernel (the last entry of each implementation list), the
+  // definition of correctness that fast kernels are tested against.
+  bool reference_kernels_only = false;
   std::shared_ptr<Communicator> communicator;  // null: collectives need world_size 1
 };
 
@@ -62,6 +66,9 @@ class Executor {
   virtual void set_profiling(bool on) = 0;
   // One record per layer that ran while profiling was on, in execution order.
   virtual std::vector<LayerProfile> profile() const = 0;
+  // The implementation that ran layer `layer` (network order) in the latest execute; empty
+  // before its first run. Chosen per layer and resolved input dims.
+  virtual std::string_view implementation(int layer) const = 0;
 };
 
 // The executor for `device` over `network` (which must outlive it).

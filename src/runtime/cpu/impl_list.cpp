@@ -1,0 +1,52 @@
+// Builds each kind's implementation list: the families' fast entries, then the reference kernel.
+#include "runtime/cpu/impl_list.h"
+
+#include <array>
+
+namespace layerkit::cpu {
+namespace {
+
+template <typename A>
+class ReferenceImpl final : public LayerImpl {
+ public:
+  explicit ReferenceImpl(const A& attrs) : attrs_(attrs) {}
+  void run(KernelCtx& ctx) override { run_reference(attrs_, ctx); }
+
+ private:
+  const A& attrs_;  // the layer's, which outlives the executor's implementations
+};
+
+template <typename A>
+std::unique_ptr<LayerImpl> make_reference(const ImplProblem& p) {
+  return std::make_unique<ReferenceImpl<A>>(p.as<A>());
+}
+
+struct Lists {
+  std::array<std::vector<ImplEntry>, kNumLayerKinds> full;
+  std::array<std::vector<ImplEntry>, kNumLayerKinds> reference;
+};
+
+Lists make_lists() {
+  Lists l;
+#define LK_LAYER_KIND(e, name, attrs)                                                       \
+  {                                                                                         \
+    const auto k = static_cast<size_t>(LayerKind::e);                                       \
+    l.full[k] = dnnl_implementations(LayerKind::e);                                         \
+    for (const ImplEntry& v : vector_implementations(LayerKind::e)) l.full[k].push_back(v); \
+    l.full[k].push_back({"reference", &make_reference<attrs>});                             \
+    l.reference[k].push_back({"reference", &make_reference<attrs>});                        \
+  }
+#include "layerkit/network/layer_kinds.def"
+#undef LK_LAYER_KIND
+  return l;
+}
+
+}  // namespace
+
+std::span<const ImplEntry> implementations(LayerKind kind, bool reference_only) {
+  static const Lists lists = make_lists();
+  const auto k = static_cast<size_t>(kind);
+  return reference_only ? lists.reference[k] : lists.full[k];
+}
+
+}  // namespace layerkit::cpu

@@ -1,0 +1,61 @@
+// Per-kind ordered implementation lists of the CPU executor: fastest first, the reference last.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "runtime/cpu/kernel.h"
+
+namespace layerkit::cpu {
+
+// One layer's implementation, made for one set of resolved input and output dims and types.
+class LayerImpl {
+ public:
+  virtual ~LayerImpl() = default;
+  // Runs the layer on tensors with the dims and types the implementation was made for. Throws
+  // only through ctx.fail (data-dependent errors), as the reference kernels do.
+  virtual void run(KernelCtx& ctx) = 0;
+};
+
+// What an implementation may look at when deciding whether it accepts a layer. Inputs and outputs
+// carry their resolved dims and types; only inputs marked constant may have their data read here
+// (e.g. to pre-pack weights), since every other input changes from run to run.
+struct ImplProblem {
+  std::string_view layer_name;
+  const LayerAttrs* attrs = nullptr;
+  std::span<const HostTensor* const> inputs;  // null entries: absent optional inputs
+  std::span<const bool> constant_inputs;      // same size as inputs
+  std::span<HostTensor* const> outputs;
+  int num_threads = 1;
+
+  bool has_input(int i) const {
+    return i < static_cast<int>(inputs.size()) && inputs[static_cast<size_t>(i)] != nullptr;
+  }
+  const HostTensor& input(int i) const { return *inputs[static_cast<size_t>(i)]; }
+  bool is_constant(int i) const { return has_input(i) && constant_inputs[static_cast<size_t>(i)]; }
+  const HostTensor& output(int i) const { return *outputs[static_cast<size_t>(i)]; }
+  template <typename A>
+  const A& as() const {
+    return std::get<A>(*attrs);
+  }
+};
+
+// One entry of a kind's list. `create` returns null when the implementation does not handle the
+// problem ("unimplemented here": the next entry is tried); invalid layers never reach it, since
+// inference has validated them.
+struct ImplEntry {
+  std::string_view name;
+  std::unique_ptr<LayerImpl> (*create)(const ImplProblem& problem);
+};
+
+// The list for `kind`: its fast implementations, fastest first, then "reference", which accepts
+// everything. With `reference_only`, just the reference.
+std::span<const ImplEntry> implementations(LayerKind kind, bool reference_only);
+
+// The fast entries each family contributes (defined beside their kernels).
+std::vector<ImplEntry> dnnl_implementations(LayerKind kind);
+std::vector<ImplEntry> vector_implementations(LayerKind kind);
+
+}  // namespace layerkit::cpu

@@ -1,0 +1,366 @@
+// oneDNN implementations (fp32) of Convolution, MatrixMultiply and Pooling, with constant weights
+// reordered once into the layout the chosen primitive prefers.
+#include <dnnl.hpp>
+
+#include <optional>
+
+#include "network/layers/conv_geometry.h"
+#include "network/layers/matmul_shape.h"
+#include "runtime/cpu/impl_list.h"
+
+namespace layerkit::cpu {
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+memory::dims to_dnnl(const Dims& d) {
+  return memory::dims(d.begin(), d.end());
+}
+
+// Row-major strides of `dims`.
+memory::dims dense_strides(const memory::dims& dims) {
+  memory::dims s(dims.size(), 1);
+  for (size_t i = dims.size(); i-- > 1;) s[i - 1] = s[i] * dims[i];
+  return s;
+}
+
+memory::desc plain_desc(const memory::dims& dims) {
+  return memory::desc(dims, memory::data_type::f32, dense_strides(dims));
+}
+
+bool is_f32(const HostTensor& t) {
+  return t.type == DataType::kFLOAT;
+}
+
+// Runs `prim` and waits for it, so outputs are complete when the layer's step ends.
+void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+  dnnl::stream stream(cpu_engine());
+  prim.execute(stream, args);
+  stream.wait();
+}
+
+memory wrap(const memory::desc& md, const void* data) {
+  // oneDNN takes a non-const handle; sources are only read.
+  return memory(md, cpu_engine(), const_cast<void*>(data));
+}
+
+// Weights and bias of a Convolution: from the tensor inputs when present, else from the layer's
+// Weights, which must then be fp32.
+struct ConvOperand {
+  int input = -1;              // tensor input index, or -1 when it comes from the attributes
+  const void* data = nullptr;  // the attributes' data (input == -1)
+  bool constant = true;
+};
+
+std::optional<ConvOperand> conv_operand(const ImplProblem& p, int input, const Weights& w) {
+  ConvOperand op;
+  if (p.has_input(input)) {
+    if (!is_f32(p.input(input))) return std::nullopt;
+    op.input = input;
+    op.constant = p.is_constant(input);
+    op.data = p.input(input).data;
+    return op;
+  }
+  if (w.empty()) return op;
+  if (w.type() != DataType::kFLOAT) return std::nullopt;
+  op.data = w.data();
+  return op;
+}
+
+// ---- Convolution --------------------------------------------------------------------------------
+
+class DnnlConvolution final : public LayerImpl {
+ public:
+  DnnlConvolution(dnnl::convolution_forward::primitive_desc pd, memory::desc user_weights,
+                  ConvOperand weights, ConvOperand bias, bool has_bias)
+      : pd_(std::move(pd)),
+        prim_(pd_),
+        user_weights_(user_weights),
+        weights_(weights),
+        bias_(bias),
+        has_bias_(has_bias) {
+    // Constant weights are reordered once; the reorder is kept for weights that change per run.
+    if (weights_.constant) packed_weights_ = prepare_weights(weights_.data);
+  }
+
+  void run(KernelCtx& ctx) override {
+    std::unordered_map<int, memory> args;
+    args[DNNL_ARG_SRC] = wrap(pd_.src_desc(), ctx.input(0).data);
+    args[DNNL_ARG_DST] = wrap(pd_.dst_desc(), ctx.output(0).data);
+    args[DNNL_ARG_WEIGHTS] =
+        weights_.constant ? packed_weights_ : prepare_weights(ctx.input(weights_.input).data);
+    if (has_bias_)
+      args[DNNL_ARG_BIAS] =
+          wrap(pd_.bias_desc(), bias_.input >= 0 ? ctx.input(bias_.input).data : bias_.data);
+    execute(prim_, args);
+  }
+
+ private:
+  memory prepare_weights(const void* data) const {
+    memory user = wrap(user_weights_, data);
+    if (pd_.weights_desc() == user_weights_) return user;
+    memory packed(pd_.weights_desc(), cpu_engine());
+    execute(dnnl::reorder(user, packed), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, packed}});
+    return packed;
+  }
+
+  dnnl::convolution_forward::primitive_desc pd_;
+  dnnl::convolution_forward prim_;
+  memory::desc user_weights_;
+  ConvOperand weights_, bias_;
+  bool has_bias_;
+  memory packed_weights_;
+};
+
+// Per-axis padding oneDNN needs to produce exactly the output size inference gave: the right
+// padding is whatever makes (in + pre + post - extent) / stride + 1 == out hold exactly. For
+// kEXPLICIT_ROUND_UP it exceeds the layer's (extra zeros), for kEXPLICIT_ROUND_DOWN it may fall
+// below it (the trailing input no window reads).
+struct SpatialParams {
+  memory::dims stride, dilation, pre, post;  // dilation as oneDNN counts it (0: dense)
+  std::vector<int64_t> layer_post;           // the layer's own post padding, resolved
+};
+
+template <typename A>
+SpatialParams spatial(const A& a, const Dims& window, const Dims& stride_attr, const HostTensor& x,
+                      const HostTensor& y) {
+  const int axes = window.rank();
+  std::vector<int64_t> stride = stride_attr.rank() == 0 && std::is_same_v<A, PoolingAttrs>
+                                    ? window.to_vector()
+                                    : detail::per_axis(stride_attr, axes, 1);
+  std::vector<int64_t> dil = detail::per_axis(a.dilation, axes, 1);
+  std::vector<int64_t> pre = detail::per_axis(a.pre_padding, axes, 0);
+  std::vector<int64_t> post = detail::per_axis(a.post_padding, axes, 0);
+  SpatialParams s;
+  for (int i = 0; i < axes; ++i) {
+    const auto u = static_cast<size_t>(i);
+    const int64_t in = x.dims[i + 2], out = y.dims[i + 2];
+    const int64_t ext = detail::dilated_extent(window[i], dil[u]);
+    detail::AxisGeometry g =
+        detail::forward_axis(in, ext, stride[u], pre[u], post[u], a.padding_mode);
+    s.stride.push_back(stride[u]);
+    s.dilation.push_back(dil[u] - 1);
+    s.pre.push_back(g.pre);
+    s.post.push_back((out - 1) * stride[u] + ext - in - g.pre);
+    s.layer_post.push_back(g.post);
+  }
+  return s;
+}
+
+std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
+  const auto& a = p.as<ConvolutionAttrs>();
+  const HostTensor& x = p.input(0);
+  const HostTensor& y = p.output(0);
+  if (!is_f32(x) || !is_f32(y) || x.numel() == 0 || y.numel() == 0) return nullptr;
+  std::optional<ConvOperand> w = conv_operand(p, 1, a.kernel);
+  std::optional<ConvOperand> b = conv_operand(p, 2, a.bias);
+  if (!w || !b || !w->data) return nullptr;
+  const bool has_bias = b->input >= 0 || b->data != nullptr;
+  // Non-constant tensor inputs are read at run time; their creation-time data is not used.
+  if (w->input >= 0 && !w->constant) w->data = nullptr;
+
+  SpatialParams s = spatial(a, a.kernel_size, a.stride, x, y);
+  const int64_t groups = a.num_groups, c = x.dims[1], k = a.num_output_maps;
+  memory::dims wdims;
+  if (groups > 1) wdims.push_back(groups);
+  wdims.push_back(k / groups);
+  wdims.push_back(c / groups);
+  for (int i = 0; i < a.kernel_size.rank(); ++i) wdims.push_back(a.kernel_size[i]);
+  // TensorRT's [K, C/groups, k...] is oneDNN's goi... / oi... in the same memory order.
+  const memory::desc user_w = plain_desc(wdims);
+  const memory::desc src = plain_desc(to_dnnl(x.dims));
+  const memory::desc dst = plain_desc(to_dnnl(y.dims));
+  const memory::desc any_w(wdims, memory::data_type::f32, Tag::any);
+  const memory::desc bias_md = has_bias ? plain_desc({k}) : memory::desc();
+  try {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                      dnnl::algorithm::convolution_direct, src, any_w, bias_md, dst,
+                                      s.stride, s.dilation, s.pre, s.post);
+    dnnl::convolution_forward::primitive_desc pd(d, cpu_engine());
+    return std::make_unique<DnnlConvolution>(std::move(pd), user_w, *w, *b, has_bias);
+  } catch (const dnnl::error&) {
+    return nullptr;  // a problem this oneDNN build does not implement: the reference runs it
+  }
+}
+
+// ---- Pooling ------------------------------------------------------------------------------------
+
+class DnnlPooling final : public LayerImpl {
+ public:
+  DnnlPooling(const PoolingAttrs& attrs, dnnl::pooling_v2_forward::primitive_desc pd)
+      : attrs_(attrs), pd_(std::move(pd)), prim_(pd_) {}
+  void run(KernelCtx& ctx) override {
+    const HostTensor& x = ctx.input(0);
+    // oneDNN's max skips NaN where the reference (as ATen) propagates it; an input with a NaN,
+    // rare and found by a cheap scan, runs the reference instead.
+    if (attrs_.type == PoolingType::kMAX && has_nan(x.as<float>(), x.numel())) {
+      run_reference(attrs_, ctx);
+      return;
+    }
+    execute(prim_, {{DNNL_ARG_SRC, wrap(pd_.src_desc(), x.data)},
+                    {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}});
+  }
+
+ private:
+  static bool has_nan(const float* x, int64_t n) {
+    bool any = false;
+    for (int64_t i = 0; i < n; ++i) any |= x[i] != x[i];
+    return any;
+  }
+
+  const PoolingAttrs& attrs_;  // the layer's, which outlives the executor's implementations
+  dnnl::pooling_v2_forward::primitive_desc pd_;
+  dnnl::pooling_v2_forward prim_;
+};
+
+// True when some window of the axis reads no input element (only padding): the reference gives
+// -inf (max) or 0 (average) there, oneDNN the lowest float or a division by zero.
+bool has_empty_window(int64_t in, int64_t out, int64_t window, int64_t stride, int64_t dil,
+                      int64_t pre) {
+  for (int64_t o = 0; o < out; ++o) {
+    bool any = false;
+    for (int64_t k = 0; k < window && !any; ++k) {
+      const int64_t pos = o * stride - pre + k * dil;
+      any = pos >= 0 && pos < in;
+    }
+    if (!any) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
+  const auto& a = p.as<PoolingAttrs>();
+  const HostTensor& x = p.input(0);
+  const HostTensor& y = p.output(0);
+  if (!is_f32(x) || !is_f32(y) || x.numel() == 0 || y.numel() == 0) return nullptr;
+  if (a.type == PoolingType::kMAX_AVERAGE_BLEND) return nullptr;
+  SpatialParams s = spatial(a, a.window, a.stride, x, y);
+  const int axes = a.window.rank();
+  for (int i = 0; i < axes; ++i) {
+    const auto u = static_cast<size_t>(i);
+    if (has_empty_window(x.dims[i + 2], y.dims[i + 2], a.window[i], s.stride[u], s.dilation[u] + 1,
+                         s.pre[u]))
+      return nullptr;
+    // Counting padding, the reference divides by the window clipped to the layer's padded
+    // extent while oneDNN divides by the whole window: equal only when no window passes the
+    // layer's own post padding.
+    if (a.type == PoolingType::kAVERAGE && !a.average_count_excludes_padding &&
+        s.post[u] > s.layer_post[u])
+      return nullptr;
+  }
+  const dnnl::algorithm alg = a.type == PoolingType::kMAX ? dnnl::algorithm::pooling_max
+                              : a.average_count_excludes_padding
+                                  ? dnnl::algorithm::pooling_avg_exclude_padding
+                                  : dnnl::algorithm::pooling_avg_include_padding;
+  try {
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg,
+                                     plain_desc(to_dnnl(x.dims)), plain_desc(to_dnnl(y.dims)),
+                                     s.stride, to_dnnl(a.window), s.dilation, s.pre, s.post);
+    return std::make_unique<DnnlPooling>(a,
+                                         dnnl::pooling_v2_forward::primitive_desc(d, cpu_engine()));
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+}
+
+// ---- MatrixMultiply -----------------------------------------------------------------------------
+
+class DnnlMatmul final : public LayerImpl {
+ public:
+  DnnlMatmul(dnnl::matmul::primitive_desc pd, memory::desc user_a, memory::desc user_b,
+             const void* constant_b)
+      : pd_(std::move(pd)), prim_(pd_), user_a_(user_a), user_b_(user_b) {
+    if (constant_b) {
+      memory user = wrap(user_b_, constant_b);
+      packed_b_ = memory(pd_.weights_desc(), cpu_engine());
+      execute(dnnl::reorder(user, packed_b_), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, packed_b_}});
+    }
+  }
+  void run(KernelCtx& ctx) override {
+    execute(prim_, {{DNNL_ARG_SRC, wrap(user_a_, ctx.input(0).data)},
+                    {DNNL_ARG_WEIGHTS, packed_b_ ? packed_b_ : wrap(user_b_, ctx.input(1).data)},
+                    {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}});
+  }
+
+ private:
+  dnnl::matmul::primitive_desc pd_;
+  dnnl::matmul prim_;
+  memory::desc user_a_, user_b_;
+  memory packed_b_;  // empty unless B is constant
+};
+
+// The strided descriptor of an operand as oneDNN's [batch..., rows, cols] matrix, over its
+// stored (possibly transposed, possibly vector) layout. `as_rhs` places a vector as a column.
+memory::desc operand_desc(const detail::MatmulOperand& m, bool as_rhs) {
+  memory::dims dims(m.batch.begin(), m.batch.end());
+  // Stored sizes: a vector is [len], a matrix [rows, cols] or, transposed, [cols, rows].
+  const int64_t rows = m.vector && as_rhs ? m.cols : m.rows;
+  const int64_t cols = m.vector && as_rhs ? 1 : m.cols;
+  const int64_t stored = m.vector ? m.cols : m.rows * m.cols;
+  dims.push_back(rows);
+  dims.push_back(cols);
+  memory::dims strides(dims.size());
+  int64_t batch_stride = stored;
+  for (size_t i = m.batch.rank(); i-- > 0;) {
+    strides[i] = batch_stride;
+    batch_stride *= m.batch[static_cast<int>(i)];
+  }
+  const size_t r = dims.size() - 2;
+  if (m.vector) {
+    strides[r] = as_rhs ? 1 : m.cols;
+    strides[r + 1] = 1;
+  } else if (m.transposed) {
+    strides[r] = 1;
+    strides[r + 1] = m.rows;
+  } else {
+    strides[r] = m.cols;
+    strides[r + 1] = 1;
+  }
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+std::unique_ptr<LayerImpl> make_matmul(const ImplProblem& p) {
+  const auto& a = p.as<MatrixMultiplyAttrs>();
+  const HostTensor& x0 = p.input(0);
+  const HostTensor& x1 = p.input(1);
+  const HostTensor& y = p.output(0);
+  if (!is_f32(x0) || !is_f32(x1) || !is_f32(y) || y.numel() == 0) return nullptr;
+  const detail::MatmulOperand m0 = detail::split_operand(x0.dims, a.op0);
+  const detail::MatmulOperand m1 = detail::split_operand(x1.dims, a.op1);
+  const int nb = m0.batch.rank();
+  if (m1.batch.rank() != nb || nb + 2 > DNNL_MAX_NDIMS || m0.cols == 0) return nullptr;
+  memory::dims dst_dims;
+  for (int i = 0; i < nb; ++i) dst_dims.push_back(m0.batch[i] == 1 ? m1.batch[i] : m0.batch[i]);
+  dst_dims.push_back(m0.rows);
+  dst_dims.push_back(m1.vector ? 1 : m1.cols);
+  const memory::desc user_a = operand_desc(m0, false);
+  const memory::desc user_b = operand_desc(m1, true);
+  const bool pack_b = p.is_constant(1);
+  try {
+    const memory::desc b_md =
+        pack_b ? memory::desc(user_b.dims(), memory::data_type::f32, Tag::any) : user_b;
+    dnnl::matmul::desc d(user_a, b_md, plain_desc(dst_dims));
+    dnnl::matmul::primitive_desc pd(d, cpu_engine());
+    return std::make_unique<DnnlMatmul>(std::move(pd), user_a, user_b, pack_b ? x1.data : nullptr);
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+// Most kinds have no oneDNN entry, so this is a lookup rather than a switch over every kind.
+std::vector<ImplEntry> dnnl_implementations(LayerKind kind) {
+  if (kind == LayerKind::kCONVOLUTION) return {{"onednn", &make_convolution}};
+  if (kind == LayerKind::kPOOLING) return {{"onednn", &make_pooling}};
+  if (kind == LayerKind::kMATRIX_MULTIPLY) return {{"onednn", &make_matmul}};
+  return {};
+}
+
+}  // namespace layerkit::cpu
