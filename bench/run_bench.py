@@ -139,7 +139,13 @@ def main():
                     help="smoke run: batch 1 only, %d/%d timed runs" % QUICK_ITERATIONS)
     ap.add_argument("--iterations", type=int, help="timed runs for every engine")
     ap.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds per child process")
+    ap.add_argument("--timeout", type=float, default=1800,
+                    help="seconds per onnxruntime or libtorch child process")
+    ap.add_argument("--layerkit-budget", type=float, default=60,
+                    help="seconds of timed layerkit runs per row (at least one run)")
+    ap.add_argument("--layerkit-max-run", type=float, default=240,
+                    help="a layerkit row whose one run takes, or is projected to take, longer "
+                         "than this many seconds is stopped or not run")
     ap.add_argument("--results", help="also write every measurement as JSON here")
     args = ap.parse_args()
 
@@ -175,6 +181,7 @@ def main():
 
     rows, mem_rows, notes, versions = [], [], [], {}
     records = []
+    lk_state, projected_s = {}, {}  # per model: measured / projected seconds per run by batch
     for model in models:
         meta = info[model]
         onnx_path = os.path.join(models_dir, meta["file"])
@@ -227,25 +234,15 @@ def main():
                 rss.setdefault("torch", c.peak_rss_mb)
 
                 # layerkit
-                times_json = os.path.join(work, tag + "_layerkit_times.json")
-                out_json = os.path.join(work, tag + "_layerkit_output.json")
-                cmd = [layerkit, "run", onnx_path, f"--shapes={shapes}", f"--threads={threads}",
-                       f"--iterations={lk_iters}", "--warmUp=0",
-                       "--loadInputs=" + ",".join(f"{s['name']}:{p}" for s, _, p in inputs),
-                       f"--exportTimes={times_json}", f"--exportOutput={out_json}"]
-                c = Child(cmd, env, args.timeout, os.path.join(work, tag + "_layerkit"))
-
-                def parse_layerkit(out):
-                    with open(times_json) as f:
-                        t = [r["latencyMs"] for r in json.load(f)]
-                    build_line = [ln for ln in out.splitlines() if ln.startswith("build time")]
-                    return {"times_ms": t,
-                            "build": build_line[0].split(":", 1)[1].strip() if build_line else "?"}
-
-                res["layerkit"] = collect(c, parse_layerkit)
-                if res["layerkit"].get("ok"):
-                    res["layerkit"]["err"] = compare(read_layerkit_output(out_json), ref)
-                rss.setdefault("layerkit", c.peak_rss_mb)
+                res["layerkit"] = run_layerkit(
+                    layerkit, onnx_path, shapes, threads, inputs, tag, work, env, args,
+                    lk_iters, projected_s.get(model, {}).get(batch), lk_state.setdefault(model, {}))
+                lk = res["layerkit"]
+                if lk.get("ok"):
+                    lk["err"] = compare(read_layerkit_output(lk["output_json"]), ref)
+                    lk_state[model][batch] = lk["median_ms"] / 1e3
+                projected_s[model] = project(lk_state[model])
+                rss.setdefault("layerkit", lk.get("peak_rss_mb"))
                 records.append(res)
                 rows.append(table_row(res, meta["flops_per_sample"] * batch))
                 print(f"run_bench: {tag}: " + summary(res), flush=True)
@@ -258,6 +255,69 @@ def main():
         with open(args.results, "w") as f:
             json.dump({"date": datetime.date.today().isoformat(), "machine": machine_description(),
                        "versions": versions, "records": records}, f, indent=1)
+
+
+def project(measured):
+    """Seconds per layerkit run by batch, scaled linearly from the largest batch measured."""
+    if not measured:
+        return {}
+    b0 = max(measured)
+    return {b: measured[b0] * b / b0 for b in (1, 8)}
+
+
+def run_layerkit(layerkit, onnx_path, shapes, threads, inputs, tag, work, env, args, max_iters,
+                 projected, state):
+    """Runs `layerkit run` for one row within the time budget.
+
+    The reference engine takes from seconds to many minutes per run, so the number of timed runs
+    adapts: with no earlier measurement of the model it first times one run (no warm-up); when
+    that run shows more fit into --layerkit-budget, it runs again with as many (up to
+    `max_iters`, after a warm-up when runs are short). A row whose run is projected (from a
+    smaller batch) to take over --layerkit-max-run seconds is not run, and says so.
+    """
+    if state.get("timed_out"):
+        return {"ok": False, "failure": "not run: a smaller run of this model took over "
+                f"{args.layerkit_max_run:.0f} s", "skipped": True}
+    if projected is not None and projected > args.layerkit_max_run:
+        return {"ok": False, "skipped": True,
+                "failure": f"not run: one run is projected at {projected:.0f} s from the "
+                "smaller batch (over --layerkit-max-run)"}
+    times_json = os.path.join(work, tag + "_layerkit_times.json")
+    out_json = os.path.join(work, tag + "_layerkit_output.json")
+
+    def attempt(iters, warmup_ms, timeout_s):
+        cmd = [layerkit, "run", onnx_path, f"--shapes={shapes}", f"--threads={threads}",
+               f"--iterations={iters}", f"--warmUp={warmup_ms}",
+               "--loadInputs=" + ",".join(f"{s['name']}:{p}" for s, _, p in inputs),
+               f"--exportTimes={times_json}", f"--exportOutput={out_json}"]
+        c = Child(cmd, env, timeout_s, os.path.join(work, tag + "_layerkit"))
+
+        def parse(out):
+            with open(times_json) as f:
+                t = [r["latencyMs"] for r in json.load(f)]
+            line = [ln for ln in out.splitlines() if ln.startswith("build time")]
+            return {"times_ms": t, "output_json": out_json,
+                    "build": line[0].split(":", 1)[1].strip() if line else "?"}
+
+        r = collect(c, parse)
+        if c.timed_out:
+            state["timed_out"] = True
+            r["failure"] = (f"one run takes over {args.layerkit_max_run:.0f} s "
+                            "(--layerkit-max-run): stopped")
+        return r
+
+    # Importing and building take a while for the large models: they get their own allowance.
+    slack_s = 120
+    if projected is None:
+        r = attempt(1, 0, slack_s + args.layerkit_max_run)
+        if not r["ok"]:
+            return r
+        projected = r["median_ms"] / 1e3
+        if min(max_iters, int(args.layerkit_budget // projected)) <= 1:
+            return r
+    iters = max(1, min(max_iters, int(args.layerkit_budget // max(projected, 1e-3))))
+    warmup = PEER_WARMUP_MS if projected < 1.0 else 0
+    return attempt(iters, warmup, slack_s + 2 * iters * projected + warmup / 1e3)
 
 
 def collect(child, parse):
@@ -303,8 +363,11 @@ def table_row(res, flops):
     def med(r):
         return r["median_ms"] if r["ok"] else None
 
-    def lat(r):
-        return f"{fmt_ms(r['median_ms'])} / {fmt_ms(r['p90_ms'])}" if r["ok"] else "failed"
+    def lat(r, runs=False):
+        if not r["ok"]:
+            return "not run" if r.get("skipped") else "failed"
+        n = f" (n={len(r['times_ms'])})" if runs else ""
+        return f"{fmt_ms(r['median_ms'])} / {fmt_ms(r['p90_ms'])}{n}"
 
     def gflops(r):
         return flops / (r["median_ms"] * 1e-3) / 1e9 if r["ok"] else None
@@ -314,7 +377,7 @@ def table_row(res, flops):
 
     g = [gflops(r) for r in (lk, ort_r, tr)]
     return {
-        "cells": [res["model"], str(res["batch"]), str(res["threads"]), lat(lk), lat(ort_r),
+        "cells": [res["model"], str(res["batch"]), str(res["threads"]), lat(lk, True), lat(ort_r),
                   lat(tr), fmt_ratio(speed(ort_r)), fmt_ratio(speed(tr)),
                   " / ".join("—" if x is None else f"{x:.1f}" for x in g),
                   " / ".join("—" if x is None else f"{100 * x / peak:.1f}" for x in g)],
@@ -346,7 +409,8 @@ def print_tables(rows, mem_rows, records, versions, threads_list, load):
         ["model", "batch", "activations, one buffer each (MB)", "activations, live peak (MB)",
          "layerkit peak activation memory", "peak RSS layerkit / ORT / libtorch (MB)"],
         [[m, str(b), f"{a['all_bytes'] / mb:.1f}", f"{a['live_peak_bytes'] / mb:.1f}", "n/a",
-          " / ".join(f"{rss[k]:.0f}" for k in ("layerkit", "ort", "torch"))]
+          " / ".join("—" if rss.get(k) is None else f"{rss[k]:.0f}"
+                     for k in ("layerkit", "ort", "torch"))]
          for m, b, a, rss in mem_rows]))
     print()
     print("Notes:")
@@ -374,12 +438,14 @@ def print_tables(rows, mem_rows, records, versions, threads_list, load):
         for key, name in (("layerkit", "layerkit"), ("ort", "onnxruntime"),
                           ("torch", "libtorch")):
             if not r[key]["ok"]:
-                print(f"- {r['model']} batch {r['batch']} threads {r['threads']}: {name} failed: "
-                      f"{r[key]['failure']}")
+                what = "" if r[key].get("skipped") else "failed: "
+                print(f"- {r['model']} batch {r['batch']} threads {r['threads']}: {name} "
+                      f"{what}{r[key]['failure']}")
     lk_iters = [len(r["layerkit"]["times_ms"]) for r in records if r["layerkit"]["ok"]]
     peer_iters = [len(r["ort"]["times_ms"]) for r in records if r["ort"]["ok"]]
     if lk_iters and peer_iters:
-        print(f"- timed runs: layerkit {min(lk_iters)}-{max(lk_iters)} after one warm-up run; "
+        print(f"- timed runs: layerkit {min(lk_iters)}-{max(lk_iters)} (n in its column; a "
+              f"warm-up of {PEER_WARMUP_MS} ms only where one run takes under a second); "
               f"onnxruntime and libtorch {min(peer_iters)}-{max(peer_iters)} after "
               f"{PEER_WARMUP_MS} ms of warm-up.")
     for k, v in versions.items():

@@ -31,7 +31,7 @@ constexpr const char* kRunHelp =
     "  --exportOutput=FILE    write the outputs as JSON (trtexec's layout)\n"
     "  --exportTimes=FILE     write each timed run's start, end and latency in ms as JSON\n"
     "  --iterations=N         timed runs (default 10)\n"
-    "  --warmUp=MS            warm-up time in milliseconds (default 200)\n"
+    "  --warmUp=MS            warm-up time in milliseconds (default 200; 0: no warm-up)\n"
     "  --threads=N            executor threads (default 1)\n"
     "  --dumpLayerInfo        print the network's layers\n"
     "  --dumpProfile          per-layer times over the timed runs: average ms per run and\n"
