@@ -141,6 +141,35 @@ TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
   EXPECT_NE(batch3.find("\"dimensions\" : \"3x10\""), std::string::npos) << batch3;
 }
 
+TEST(LayerkitCli, ExportTimesWritesOneRecordPerTimedRun) {
+  // The benchmark harness reads these instead of parsing the latency line.
+  const std::string json = (fs::temp_directory_path() / "layerkit_cli_times.json").string();
+  Result r = sh("run --iterations=3 --warmUp=0 --exportTimes=" + json);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream f(json);
+  const std::string times((std::istreambuf_iterator<char>(f)), {});
+  size_t records = 0;
+  for (size_t p = times.find("\"latencyMs\" : "); p != std::string::npos;
+       p = times.find("\"latencyMs\" : ", p + 1)) {
+    ++records;
+    EXPECT_GE(std::stod(times.substr(p + 14)), 0.0) << times;
+  }
+  EXPECT_EQ(records, 3u) << times;
+  EXPECT_EQ(times.find("\"startMs\" : 0.000000"), times.find("\"startMs\"")) << times;
+  EXPECT_EQ(times.front(), '[') << times;
+  // The runs follow one another: each starts no earlier than the one before it ended.
+  std::vector<double> starts, ends;
+  for (size_t p = times.find("\"startMs\" : "); p != std::string::npos;
+       p = times.find("\"startMs\" : ", p + 1))
+    starts.push_back(std::stod(times.substr(p + 12)));
+  for (size_t p = times.find("\"endMs\" : "); p != std::string::npos;
+       p = times.find("\"endMs\" : ", p + 1))
+    ends.push_back(std::stod(times.substr(p + 10)));
+  ASSERT_EQ(starts.size(), 3u);
+  ASSERT_EQ(ends.size(), 3u);
+  for (size_t i = 1; i < 3; ++i) EXPECT_GE(starts[i], ends[i - 1]) << times;
+}
+
 TEST(LayerkitCli, BadFlagsAndShapesExitTwoWithOneLine) {
   const fs::path m = write_model("Relu");
   const std::string model = m.string();

@@ -29,8 +29,9 @@ constexpr const char* kRunHelp =
     "  --inputValues=name:1x-1x2[,...]  values of graph inputs needed when the network is\n"
     "                         built (axes, shapes, k, pads; 'layerkit check' lists them)\n"
     "  --exportOutput=FILE    write the outputs as JSON (trtexec's layout)\n"
+    "  --exportTimes=FILE     write each timed run's start, end and latency in ms as JSON\n"
     "  --iterations=N         timed runs (default 10)\n"
-    "  --warmUp=MS            warm-up time in milliseconds (default 200)\n"
+    "  --warmUp=MS            warm-up time in milliseconds (default 200; 0: no warm-up)\n"
     "  --threads=N            executor threads (default 1)\n"
     "  --dumpLayerInfo        print the network's layers\n"
     "  --dumpProfile          per-layer times over the timed runs: average ms per run and\n"
@@ -62,10 +63,11 @@ int dispatch(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "run") {
-    Args a = parse_args(argc, argv, 2,
-                        {"shapes", "minShapes", "optShapes", "maxShapes", "loadInputs",
-                         "inputValues", "exportOutput", "iterations", "warmUp", "threads"},
-                        {"dumpLayerInfo", "dumpProfile"});
+    Args a =
+        parse_args(argc, argv, 2,
+                   {"shapes", "minShapes", "optShapes", "maxShapes", "loadInputs", "inputValues",
+                    "exportOutput", "exportTimes", "iterations", "warmUp", "threads"},
+                   {"dumpLayerInfo", "dumpProfile"});
     if (a.help) return std::cout << kRunHelp, 0;
     return run_command(a);
   }
