@@ -10,7 +10,7 @@ python=${PYTHON:-python3}
 # libtorch-dev for libtorch_bench; Debian's libtorch takes its BLAS from whatever provides
 # libblas.so.3, and the reference BLAS (libblas3) would make it a hundred times slower, so
 # OpenBLAS (its recommended BLAS; the OpenMP build honours at::set_num_threads) comes too.
-pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libgtest-dev
+pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev libgtest-dev
       libtorch-dev libopenblas0-openmp)
 missing=()
 for p in "${pkgs[@]}"; do
