@@ -125,8 +125,10 @@ void export_times(const std::string& path, const std::vector<std::pair<double, d
   if (!f) throw Error(ErrorCode::kIO, "cannot write '" + path + "'");
   f.precision(6);
   f << std::fixed << "[\n";
+  const double origin = runs.empty() ? 0.0 : runs.front().first;
   for (size_t i = 0; i < runs.size(); ++i)
-    f << "  { \"startMs\" : " << runs[i].first << ", \"endMs\" : " << runs[i].second
+    f << "  { \"startMs\" : " << runs[i].first - origin
+      << ", \"endMs\" : " << runs[i].second - origin
       << ", \"latencyMs\" : " << runs[i].second - runs[i].first << " }"
       << (i + 1 < runs.size() ? "," : "") << "\n";
   f << "]\n";
