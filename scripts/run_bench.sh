@@ -12,17 +12,7 @@ python=${PYTHON:-python3}
 # OpenBLAS (its recommended BLAS; the OpenMP build honours at::set_num_threads) comes too.
 pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev libgtest-dev
       libtorch-dev libopenblas0-openmp)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$root/scripts/install_packages.sh" "${pkgs[@]}"
 for mod in onnx onnxruntime numpy; do
   if ! "$python" -c "import $mod" 2>/dev/null; then
     echo "installing Python package $mod"

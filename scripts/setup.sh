@@ -16,17 +16,7 @@ for t in "$@"; do targets+=(--target "$t"); done
 pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev)
 [ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin libonnx-testdata
   libbenchmark-dev)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$root/scripts/install_packages.sh" "${pkgs[@]}"
 
 export CCACHE_BASEDIR="$root"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLAYERKIT_BUILD_TESTS=$with_tests >/dev/null
