@@ -135,16 +135,20 @@ class RecognizePatterns final : public Pass {
     if ((gamma && !fits(gamma)) || (beta && !fits(beta))) return false;
     if (l->output(0)->dims() != x->dims()) return false;
     // Absent scale or bias: a constant 1 or 0 of x's type.
-    auto filler = [&](float v) {
+    // Named after the root, so the text form says where they came from.
+    auto filler = [&](float v, std::string_view what) {
       Dims ones = x->dims();
       for (int k = 0; k < ones.rank(); ++k) ones[k] = 1;
-      Weights w = Weights::zeros(x->type(), 1);
-      std::vector<uint8_t> bytes(static_cast<size_t>(w.bytes()));
+      std::vector<uint8_t> bytes(static_cast<size_t>(element_size(x->type())));
       store_f(x->type(), bytes.data(), 0, v);
-      return net.add_constant(ones, Weights::copy(x->type(), bytes.data(), 1))->output(0);
+      Layer* c = net.add_constant(ones, Weights::copy(x->type(), bytes.data(), 1));
+      const std::string name = detail::cat(l->name(), "_", what);
+      if (!net.find_layer(name)) c->set_name(name);
+      if (!net.find_tensor(name)) c->output(0)->set_name(name);
+      return c->output(0);
     };
-    if (!gamma) gamma = filler(1.0f);
-    if (!beta) beta = filler(0.0f);
+    if (!gamma) gamma = filler(1.0f, "scale");
+    if (!beta) beta = filler(0.0f, "bias");
     NormalizationAttrs a;
     a.epsilon = static_cast<float>(nm->eps);
     a.axes = nm->axes;

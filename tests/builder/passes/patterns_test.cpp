@@ -38,14 +38,15 @@ void expanded_layer_norm(Network& net, AxesMask var_axes = 4u) {
 TEST(RecognizePatterns, ExpandedLayerNormBecomesNormalization) {
   Network net;
   expanded_layer_norm(net);
-  EXPECT_EQ(after_pass(make_recognize_patterns(), net),
-            "x: Input[type=float32 dims=[2,3,8]] () -> (x:float32[2,3,8])\n"
-            "gamma: Constant[dims=[1,1,8] weights=float32[8]] () -> (gamma:float32[1,1,8])\n"
-            "beta: Constant[dims=[1,1,8] weights=float32[8]] () -> (beta:float32[1,1,8])\n"
-            "y: Normalization[epsilon=1e-05 axes=4 num_groups=1 compute_precision=float32] "
-            "(x:float32[2,3,8], gamma:float32[1,1,8], beta:float32[1,1,8]) -> "
-            "(y:float32[2,3,8])\n"
-            "outputs: y\n");
+  EXPECT_EQ(
+      after_pass(make_recognize_patterns(), net),
+      "x: Input[type=float32 dims=[2,3,8]] () -> (x:float32[2,3,8])\n"
+      "gamma: Constant[dims=[1,1,8] weights=float32[8]] () -> (gamma:float32[1,1,8])\n"
+      "beta: Constant[dims=[1,1,8] weights=float32[8]] () -> (beta:float32[1,1,8])\n"
+      "y: Normalization[epsilon=9.99999975e-06 axes=4 num_groups=1 compute_precision=float32] "
+      "(x:float32[2,3,8], gamma:float32[1,1,8], beta:float32[1,1,8]) -> "
+      "(y:float32[2,3,8])\n"
+      "outputs: y\n");
   expect_optimized_matches(net, {random(DataType::kFLOAT, {2, 3, 8}, 1)});
 }
 
@@ -62,13 +63,11 @@ TEST(RecognizePatterns, OnnxLayerNormFunctionBodyWithoutAffineBecomesNormalizati
   net.mark_output(ew(net, inv, d, E::kPROD, "y"));
   EXPECT_EQ(after_pass(make_recognize_patterns(), net),
             "x: Input[type=float32 dims=[4,6]] () -> (x:float32[4,6])\n"
-            "Constant_14: Constant[dims=[1,1] weights=float32[1]] () -> "
-            "(Constant_14_out0:float32[1,1])\n"
-            "Constant_15: Constant[dims=[1,1] weights=float32[1]] () -> "
-            "(Constant_15_out0:float32[1,1])\n"
-            "y: Normalization[epsilon=0.001 axes=2 num_groups=1 compute_precision=float32] "
-            "(x:float32[4,6], Constant_14_out0:float32[1,1], Constant_15_out0:float32[1,1]) -> "
-            "(y:float32[4,6])\n"
+            "y_scale: Constant[dims=[1,1] weights=float32[1]] () -> (y_scale:float32[1,1])\n"
+            "y_bias: Constant[dims=[1,1] weights=float32[1]] () -> (y_bias:float32[1,1])\n"
+            "y: Normalization[epsilon=0.00100000005 axes=2 num_groups=1 "
+            "compute_precision=float32] (x:float32[4,6], y_scale:float32[1,1], "
+            "y_bias:float32[1,1]) -> (y:float32[4,6])\n"
             "outputs: y\n");
   expect_optimized_matches(net, {random(DataType::kFLOAT, {4, 6}, 1)});
 }
