@@ -20,7 +20,14 @@ class FoldConstants final : public Pass {
     for (int i = 0; i < net.num_layers(); ++i) {
       Layer* l = net.layer(i);
       if (!foldable(*l)) continue;
-      std::vector<Weights> values = evaluate(*l);
+      std::vector<Weights> values;
+      try {
+        values = evaluate(*l);
+      } catch (const Error&) {
+        // A kernel that fails on these values (an index out of range, say) fails the same way
+        // at run time; leaving the layer keeps that error where the user expects it.
+        continue;
+      }
       std::vector<Layer*> made;
       for (int k = 0; k < l->num_outputs(); ++k)
         made.push_back(net.add_constant(l->output(k)->dims(), values[static_cast<size_t>(k)]));
