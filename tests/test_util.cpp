@@ -1,6 +1,7 @@
 // Test helpers: ATen interop, running networks on the CPU engine, per-dtype comparison.
 #include "test_util.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -82,7 +83,12 @@ Tensor* constant(Network& net, const at::Tensor& t) {
   return net.add_constant(dims_of(c), w)->output(0);
 }
 
-Runner::Runner(const Network& net, BuilderConfig config) {
+Runner::Runner(const Network& net, BuilderConfig config, std::optional<int> level) {
+  if (level) {
+    config.optimization_level = *level;
+  } else if (const char* env = std::getenv("LAYERKIT_TEST_OPT_LEVEL"); env && *env) {
+    config.optimization_level = std::atoi(env);
+  }
   engine_ = Builder::build(net, config);
   ctx_ = engine_->create_execution_context();
 }
@@ -113,6 +119,12 @@ std::vector<at::Tensor> Runner::run(const std::vector<at::Tensor>& inputs) {
 std::vector<at::Tensor> run(const Network& net, const std::vector<at::Tensor>& inputs,
                             BuilderConfig config) {
   Runner r(net, std::move(config));
+  return r.run(inputs);
+}
+
+std::vector<at::Tensor> run_at_level(const Network& net, const std::vector<at::Tensor>& inputs,
+                                     int level, BuilderConfig config) {
+  Runner r(net, std::move(config), level);
   return r.run(inputs);
 }
 

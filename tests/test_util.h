@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,13 @@ Tensor* constant(Network& net, const at::Tensor& t);
 
 // Builds `net` with `config` and runs it once per input set (network input order); returns the
 // outputs (network output order) as ATen tensors.
+// The optimization level comes from `level` when given, else from the environment variable
+// LAYERKIT_TEST_OPT_LEVEL when set (so the whole suite can run with and without the builder
+// passes), else from `config`.
 class Runner {
  public:
-  explicit Runner(const Network& net, BuilderConfig config = {});
+  explicit Runner(const Network& net, BuilderConfig config = {},
+                  std::optional<int> level = std::nullopt);
   std::vector<at::Tensor> run(const std::vector<at::Tensor>& inputs);
   ExecutionContext& context() { return *ctx_; }
 
@@ -43,6 +48,9 @@ class Runner {
 };
 std::vector<at::Tensor> run(const Network& net, const std::vector<at::Tensor>& inputs,
                             BuilderConfig config = {});
+// As run, at exactly optimization level `level` (the environment variable does not apply).
+std::vector<at::Tensor> run_at_level(const Network& net, const std::vector<at::Tensor>& inputs,
+                                     int level, BuilderConfig config = {});
 // Shortcut for single-output networks.
 at::Tensor run1(const Network& net, const std::vector<at::Tensor>& inputs,
                 BuilderConfig config = {});

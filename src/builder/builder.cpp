@@ -2,7 +2,9 @@
 #include "layerkit/builder/builder.h"
 
 #include <map>
+#include <sstream>
 
+#include "builder/passes/pass.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/engine.h"
 #include "network/infer.h"
@@ -33,7 +35,9 @@ const ProfileDims* OptimizationProfile::dimensions(std::string_view input) const
 namespace {
 
 // Runs inference over the whole network with concrete input dims; throws the first failure.
-void infer_network(const Network& net, const std::map<const Tensor*, Dims>& input_dims) {
+// Returns every tensor's dims.
+std::map<const Tensor*, Dims> infer_network(const Network& net,
+                                            const std::map<const Tensor*, Dims>& input_dims) {
   std::map<const Tensor*, detail::ValueDesc> descs;
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
@@ -54,6 +58,22 @@ void infer_network(const Network& net, const std::map<const Tensor*, Dims>& inpu
       descs[l->output(k)] = std::move(d);
     }
   }
+  std::map<const Tensor*, Dims> dims;
+  for (const auto& [t, d] : descs) dims[t] = d.dims;
+  return dims;
+}
+
+// Input dims of `net` at profile `p`'s min (0), opt (1) or max (2).
+std::map<const Tensor*, Dims> profile_dims(const Network& net, const OptimizationProfile& p,
+                                           int which) {
+  std::map<const Tensor*, Dims> dims;
+  for (int i = 0; i < net.num_inputs(); ++i) {
+    const Tensor* t = net.input(i);
+    if (t->dims().is_static()) continue;
+    const ProfileDims* pd = p.dimensions(t->name());
+    dims[t] = which == 0 ? pd->min : (which == 1 ? pd->opt : pd->max);
+  }
+  return dims;
 }
 
 }  // namespace
@@ -89,20 +109,59 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
                " gives it no min/opt/max");
     const char* which[] = {"min", "opt", "max"};
     for (int w = 0; w < 3; ++w) {
-      std::map<const Tensor*, Dims> dims;
-      for (const Tensor* t : dynamic) {
-        const ProfileDims* pd = profile.dimensions(t->name());
-        dims[t] = w == 0 ? pd->min : (w == 1 ? pd->opt : pd->max);
-      }
       try {
-        infer_network(network, dims);
+        infer_network(network, profile_dims(network, profile, w));
       } catch (const Error& e) {
         LK_FAIL(kINVALID_ARGUMENT, "build: the network is invalid at the ", which[w],
                 " shapes of profile ", p, ": ", e.what());
       }
     }
   }
-  return std::make_unique<Engine>(network.clone(), config);
+  LK_CHECK(config.optimization_level >= 0 && config.optimization_level <= 1,
+           "build: optimization_level is ", config.optimization_level,
+           "; use 0 (no passes) or 1 (all passes)");
+
+  std::unique_ptr<Network> net = network.clone();
+  BuildReport report;
+  report.optimization_level = config.optimization_level;
+  passes::Pipeline pipeline = passes::make_pipeline(config.optimization_level);
+  pipeline.run(*net);
+  report.passes = pipeline.statistics();
+  report.records = pipeline.records();
+  // The passes must keep the engine's interface and a network valid at every profile shape; a
+  // failure here is a bug in a pass, reported with what it did.
+  LK_ASSERT(
+      net->num_inputs() == network.num_inputs() && net->num_outputs() == network.num_outputs(),
+      "build: the builder passes changed the network's inputs or outputs");
+  for (int i = 0; i < net->num_outputs(); ++i)
+    LK_ASSERT(net->output(i)->name() == network.output(i)->name() &&
+                  net->output(i)->type() == network.output(i)->type(),
+              "build: the builder passes changed output '", network.output(i)->name(), "'");
+  if (!report.records.empty()) {
+    for (size_t p = 0; p < config.profiles.size(); ++p)
+      for (int w = 0; w < 3; ++w) {
+        try {
+          infer_network(*net, profile_dims(*net, config.profiles[p], w));
+        } catch (const Error& e) {
+          LK_FAIL(kINTERNAL, "build: the network the builder passes made is invalid at profile ", p,
+                  ": ", e.what(), "\n", report.to_string());
+        }
+      }
+  }
+  MemoryPlan plan = passes::plan_memory(
+      *net, infer_network(*net, config.profiles.empty()
+                                    ? std::map<const Tensor*, Dims>{}
+                                    : profile_dims(*net, config.profiles.front(), 1)));
+  return std::make_unique<Engine>(std::move(net), config, std::move(report), std::move(plan));
+}
+
+std::string BuildReport::to_string() const {
+  std::ostringstream os;
+  os << "optimization level " << optimization_level << "\n";
+  for (const PassStatistics& p : passes)
+    os << "pass " << p.pass << ": " << p.rewrites << " rewrites in " << p.runs << " runs\n";
+  for (const PassRecord& r : records) os << r.pass << ": " << r.layer << ": " << r.detail << "\n";
+  return os.str();
 }
 
 }  // namespace layerkit

@@ -2,6 +2,7 @@
 #include "layerkit/network/network.h"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "network/infer.h"
@@ -185,6 +186,113 @@ void Network::rollback(const NetworkMark& mark) {
   inputs_.resize(mark.num_inputs);
   outputs_ = mark.outputs;
   next_id_ = mark.next_id;
+}
+
+bool Network::can_replace_uses(const Tensor* from, const Tensor* to) const {
+  if (!owns(from) || !owns(to) || from == to) return false;
+  if (from->type() != to->type() || from->dims().rank() != to->dims().rank()) return false;
+  for (int d = 0; d < from->dims().rank(); ++d)
+    if (from->dims()[d] >= 0 && from->dims()[d] != to->dims()[d]) return false;
+  if (from->is_network_output() && (to->is_network_input() || to->is_network_output()))
+    return false;
+  // `to` must not be computed from `from`, or the rewiring would make a cycle.
+  std::vector<const Layer*> stack{to->producer()};
+  std::set<const Layer*> seen;
+  while (!stack.empty()) {
+    const Layer* l = stack.back();
+    stack.pop_back();
+    if (!l || !seen.insert(l).second) continue;
+    for (const Tensor* in : l->inputs_) {
+      if (!in) continue;
+      if (in == from) return false;
+      stack.push_back(in->producer());
+    }
+  }
+  return true;
+}
+
+void Network::replace_uses(Tensor* from, Tensor* to) {
+  LK_ASSERT(can_replace_uses(from, to), "replace_uses: cannot replace '",
+            from ? from->name() : "null", "' by '", to ? to->name() : "null", "'");
+  for (auto& l : layers_)
+    for (Tensor*& in : l->inputs_)
+      if (in == from) in = to;
+  auto it = std::find(outputs_.begin(), outputs_.end(), from);
+  if (it == outputs_.end()) return;
+  *it = to;
+  // The output keeps its name: `to` takes it, `from` (about to become dead) gets a fresh one.
+  std::string name = from->name_;
+  tensor_names_.erase(name);
+  from->name_ = fresh_name(detail::cat(name, "_replaced"), true);
+  tensor_names_.emplace(from->name_, from);
+  tensor_names_.erase(to->name_);
+  to->name_ = name;
+  tensor_names_.emplace(to->name_, to);
+}
+
+void Network::remove_layers(std::span<Layer* const> layers) {
+  std::set<const Layer*> doomed(layers.begin(), layers.end());
+  std::set<const Tensor*> dead;
+  for (const Layer* l : doomed) {
+    LK_ASSERT(l && l->network_ == this, "remove_layers: the layer belongs to another network");
+    LK_ASSERT(l->kind() != LayerKind::kINPUT, "remove_layers: layer '", l->name_,
+              "' is a network input");
+    for (const Tensor* t : l->outputs_) {
+      LK_ASSERT(!t->is_network_output(), "remove_layers: '", t->name_, "' is a network output");
+      dead.insert(t);
+    }
+  }
+  for (const auto& l : layers_) {
+    if (doomed.contains(l.get())) continue;
+    for (const Tensor* in : l->inputs_)
+      LK_ASSERT(!in || !dead.contains(in), "remove_layers: layer '", l->name_, "' still reads '",
+                in->name_, "'");
+  }
+  for (const Tensor* t : dead) tensor_names_.erase(t->name_);
+  for (const Layer* l : doomed) layer_names_.erase(l->name_);
+  std::erase_if(tensors_, [&](const std::unique_ptr<Tensor>& t) { return dead.contains(t.get()); });
+  std::erase_if(layers_, [&](const std::unique_ptr<Layer>& l) { return doomed.contains(l.get()); });
+}
+
+void Network::sort_layers() {
+  // Depth-first from each layer in the current order, emitting producers before consumers.
+  std::vector<std::unique_ptr<Layer>> sorted;
+  sorted.reserve(layers_.size());
+  std::map<const Layer*, size_t> index;
+  for (size_t i = 0; i < layers_.size(); ++i) index[layers_[i].get()] = i;
+  std::vector<int> state(layers_.size(), 0);  // 0 new, 1 on the stack, 2 emitted
+  for (size_t root = 0; root < layers_.size(); ++root) {
+    if (state[root] == 2) continue;
+    std::vector<std::pair<size_t, size_t>> stack{{root, 0}};  // layer, next input to visit
+    state[root] = 1;
+    while (!stack.empty()) {
+      auto& [li, next] = stack.back();
+      Layer* l = layers_[li].get();
+      if (next < l->inputs_.size()) {
+        Tensor* in = l->inputs_[next++];
+        if (!in) continue;
+        size_t p = index.at(in->producer_);
+        LK_ASSERT(state[p] != 1, "sort_layers: the network has a cycle through '", l->name_, "'");
+        if (state[p] == 0) {
+          state[p] = 1;
+          stack.emplace_back(p, 0);
+        }
+        continue;
+      }
+      state[li] = 2;
+      sorted.push_back(std::move(layers_[li]));
+      stack.pop_back();
+    }
+  }
+  layers_ = std::move(sorted);
+}
+
+std::vector<Layer*> Network::consumers(const Tensor* t) const {
+  std::vector<Layer*> r;
+  for (const auto& l : layers_)
+    if (std::find(l->inputs_.begin(), l->inputs_.end(), t) != l->inputs_.end())
+      r.push_back(l.get());
+  return r;
 }
 
 Tensor* Network::find_tensor(std::string_view name) const {

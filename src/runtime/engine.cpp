@@ -3,8 +3,12 @@
 
 namespace layerkit {
 
-Engine::Engine(std::unique_ptr<Network> network, BuilderConfig config)
-    : network_(std::move(network)), config_(std::move(config)) {}
+Engine::Engine(std::unique_ptr<Network> network, BuilderConfig config, BuildReport report,
+               MemoryPlan memory_plan)
+    : network_(std::move(network)),
+      config_(std::move(config)),
+      report_(std::move(report)),
+      memory_plan_(std::move(memory_plan)) {}
 Engine::~Engine() = default;
 
 int Engine::num_io_tensors() const {

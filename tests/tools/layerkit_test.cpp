@@ -120,6 +120,20 @@ TEST(LayerkitCli, BuiltInModelMatchesTheCheckedInFile) {
   EXPECT_NE(inspected.out.find("onnx_ops.Conv"), std::string::npos) << inspected.out;
 }
 
+TEST(LayerkitCli, InspectEngineShowsTheOptimizedNetworkAndThePasses) {
+  Result r = sh("inspect --engine");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string net = after(r.out, "=== Engine network");
+  const std::string passes = after(r.out, "=== Builder passes");
+  EXPECT_NE(net.find("Convolution["), std::string::npos) << r.out;
+  EXPECT_NE(passes.find("optimization level 1"), std::string::npos) << r.out;
+  EXPECT_NE(passes.find("pass fold_constants: "), std::string::npos) << r.out;
+  EXPECT_NE(passes.find("pass fuse_conv_bias: "), std::string::npos) << r.out;
+  EXPECT_NE(after(r.out, "=== Memory plan").find("bytes planned"), std::string::npos) << r.out;
+  // Without --engine the imported network is printed as before, without the pass report.
+  EXPECT_EQ(sh("inspect").out.find("=== Builder passes"), std::string::npos);
+}
+
 TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
   // Batch 1 unless --shapes says otherwise; the output is [batch, 10] class probabilities.
   const std::string json = (fs::temp_directory_path() / "layerkit_cli_default.json").string();

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "cli.h"
+#include "layerkit/builder/builder.h"
+#include "layerkit/runtime/engine.h"
 
 namespace layerkit::cli {
 namespace {
@@ -12,7 +14,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run [MODEL.onnx]      import, build and time a model (trtexec's flag names)\n"
     "  check [MODEL.onnx]    list every node the importer cannot convert (exit 1 if any)\n"
-    "  inspect [MODEL.onnx]  print the imported network (--dot FILE writes Graphviz)\n"
+    "  inspect [MODEL.onnx]  print the imported network (--dot FILE writes Graphviz,\n"
+    "                        --engine the network the optimizing builder makes of it)\n"
     "  conformance DIR       run the ONNX backend node tests under DIR\n"
     "Without MODEL, run, check and inspect use the built-in default model, a small ResNet-style\n"
     "CNN (models/default_cnn.onnx: input 'input' [batch,3,32,32], 10 classes).\n"
@@ -43,8 +46,11 @@ constexpr const char* kCheckHelp =
     "supported, 1 otherwise.\n";
 
 constexpr const char* kInspectHelp =
-    "usage: layerkit inspect [MODEL.onnx] [--dot FILE]\n"
-    "Imports the model and prints the network's text form; --dot also writes Graphviz DOT.\n";
+    "usage: layerkit inspect [MODEL.onnx] [--dot FILE] [--engine]\n"
+    "Imports the model and prints the network's text form; --dot also writes Graphviz DOT.\n"
+    "--engine builds it (optimization level 1, the default profile) and prints instead the\n"
+    "engine's network, each builder pass's rewrite count, one line per rewrite naming the\n"
+    "layer of the imported network it changed, and the activation memory plan.\n";
 
 constexpr const char* kConformanceHelp =
     "usage: layerkit conformance DIR [--skipList FILE] [--verbose]\n"
@@ -79,10 +85,20 @@ int dispatch(int argc, char** argv) {
     return r.ok() ? 0 : 1;
   }
   if (cmd == "inspect") {
-    Args a = parse_args(argc, argv, 2, {"dot"}, {});
+    Args a = parse_args(argc, argv, 2, {"dot"}, {"engine"});
     if (a.help) return std::cout << kInspectHelp, 0;
     onnx::ImportResult r = model_arg(a, "inspect").import();
-    std::cout << "opset " << r.opset << "\n" << r.network->to_string();
+    if (a.get("engine")) {
+      std::unique_ptr<Engine> engine = Builder::build(*r.network, r.builder_config());
+      const MemoryPlan& plan = engine->memory_plan();
+      std::cout << "opset " << r.opset << "\n=== Engine network\n"
+                << engine->network().to_string() << "=== Builder passes\n"
+                << engine->build_report().to_string() << "=== Memory plan\n"
+                << "activations: " << plan.peak_bytes_unplanned << " bytes unplanned, "
+                << plan.peak_bytes_planned << " bytes planned (buffers reused by lifetime)\n";
+    } else {
+      std::cout << "opset " << r.opset << "\n" << r.network->to_string();
+    }
     for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
     if (auto dot = a.get("dot")) {
       std::ofstream f(*dot);

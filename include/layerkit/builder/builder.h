@@ -37,6 +37,51 @@ struct BuilderConfig {
   bool reference_kernels_only = false;  // see ExecutorOptions
   int64_t memory_budget_bytes = 0;      // 0: unlimited
   std::shared_ptr<Communicator> communicator;
+  // 0: the engine runs the network as given. 1 (default): the builder passes run on a copy of it
+  // (src/builder/passes/: folding, elimination, merging, fusion, pattern recognition).
+  int optimization_level = 1;
+};
+
+// What one builder pass did over a build: how often it ran and how many rewrites it made.
+struct PassStatistics {
+  std::string pass;
+  int runs = 0;
+  int rewrites = 0;
+  double milliseconds = 0;
+};
+
+// One rewrite: `layer` names the layer of the network as the pass found it (usually a layer of
+// the user's network), `detail` says what became of it ("folded into Convolution 'conv1' bias").
+struct PassRecord {
+  std::string pass;
+  std::string layer;
+  std::string detail;
+};
+
+// Activation memory at the first profile's opt shapes (or the static dims): the sum of every
+// activation tensor's bytes, and the peak when buffers are reused once their last reader ran.
+// Constants and engine inputs are not counted.
+struct MemoryPlan {
+  int64_t peak_bytes_planned = 0;
+  int64_t peak_bytes_unplanned = 0;
+  // One entry per activation tensor: its slot (tensors sharing a slot never live at once), the
+  // slot's byte offset in one arena of peak_bytes_planned bytes, and its bytes.
+  struct Assignment {
+    std::string tensor;
+    int slot = 0;
+    int64_t offset = 0;
+    int64_t bytes = 0;
+  };
+  std::vector<Assignment> assignments;
+};
+
+// How the builder turned the network into the engine's network.
+struct BuildReport {
+  int optimization_level = 0;
+  std::vector<PassStatistics> passes;  // in pipeline order
+  std::vector<PassRecord> records;     // in the order the rewrites happened
+  // Text form listing per pass its runs and rewrites, then every record.
+  std::string to_string() const;
 };
 
 class Builder {

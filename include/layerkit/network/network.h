@@ -148,6 +148,26 @@ class Network {
   NetworkMark mark() const;
   void rollback(const NetworkMark& mark);
 
+  // ---- rewriting (builder passes; they work on a clone, never on the user's network) ----
+
+  // Whether replace_uses(from, to) is allowed: same type, `to`'s dims equal to `from`'s (or more
+  // known where `from` has -1), `to` does not depend on `from`, and when `from` is a network
+  // output, `to` is neither a network input nor another output.
+  bool can_replace_uses(const Tensor* from, const Tensor* to) const;
+  // Every layer input reading `from` reads `to` instead. When `from` is a network output, `to`
+  // takes its place in the output list and its name (engine I/O names never change); `from` is
+  // renamed to a fresh name. Throws kINTERNAL when !can_replace_uses(from, to).
+  void replace_uses(Tensor* from, Tensor* to);
+  // Removes `layers` and their output tensors. None of those outputs may be read by a layer that
+  // stays or be a network output, and Input layers cannot be removed (input order is part of the
+  // engine's interface).
+  void remove_layers(std::span<Layer* const> layers);
+  // Reorders the layers so each comes after the producers of its inputs (layers added by a
+  // rewrite are appended at the end); layers already in order keep their relative order.
+  void sort_layers();
+  // The layers reading `t` (in layer order, one entry per reading layer).
+  std::vector<Layer*> consumers(const Tensor* t) const;
+
   int num_layers() const { return static_cast<int>(layers_.size()); }
   Layer* layer(int i) const { return layers_.at(static_cast<size_t>(i)).get(); }
   int num_inputs() const { return static_cast<int>(inputs_.size()); }

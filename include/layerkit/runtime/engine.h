@@ -16,8 +16,14 @@ class ExecutionContext;
 
 class Engine {
  public:
-  Engine(std::unique_ptr<Network> network, BuilderConfig config);
+  Engine(std::unique_ptr<Network> network, BuilderConfig config, BuildReport report = {},
+         MemoryPlan memory_plan = {});
   ~Engine();
+
+  // What the builder passes did (empty at optimization level 0).
+  const BuildReport& build_report() const { return report_; }
+  // Planned activation memory; the executor allocates per tensor for now (see MemoryPlan).
+  const MemoryPlan& memory_plan() const { return memory_plan_; }
 
   const Network& network() const { return *network_; }
   const BuilderConfig& config() const { return config_; }
@@ -32,6 +38,8 @@ class Engine {
  private:
   std::unique_ptr<Network> network_;
   BuilderConfig config_;
+  BuildReport report_;
+  MemoryPlan memory_plan_;
 };
 
 class ExecutionContext {

@@ -20,10 +20,10 @@ struct Compared {
 Compared compare(const Network& net, const std::vector<at::Tensor>& inputs,
                  BuilderConfig cfg = {}) {
   const std::string layer = net.layer(net.num_layers() - 1)->name();
-  Runner fast(net, cfg);
+  Runner fast(net, cfg, 0);
   at::Tensor f = fast.run(inputs).at(0);
   cfg.reference_kernels_only = true;
-  Runner ref(net, cfg);
+  Runner ref(net, cfg, 0);
   at::Tensor r = ref.run(inputs).at(0);
   EXPECT_EQ(ref.context().layer_implementation(layer), "reference");
   return {f, r, fast.context().layer_implementation(layer)};
@@ -166,7 +166,7 @@ TEST(FastConvolution, DynamicShapesReselect) {
   cfg.profiles.push_back(prof);
   BuilderConfig ref_cfg = cfg;
   ref_cfg.reference_kernels_only = true;
-  Runner fast(net, cfg), ref(net, ref_cfg);
+  Runner fast(net, cfg, 0), ref(net, ref_cfg, 0);
   uint64_t seed = 20;
   for (const auto& shape : std::vector<std::vector<int64_t>>{
            {1, 4, 4, 4}, {2, 4, 9, 7}, {3, 4, 16, 16}, {1, 4, 4, 4}}) {
@@ -206,7 +206,7 @@ TEST(FastKernels, ProfileNamesTheImplementation) {
   max.type = PoolingType::kMAX;
   Layer* p1 = net.add_pooling_nd(p0->output(0), max);
   net.mark_output(p1->output(0));
-  Runner r(net);
+  Runner r(net, {}, 0);
   r.context().set_profiling(true);
   EXPECT_EQ(r.context().layer_implementation(p1->name()), "");  // not run yet
   r.run({random(DataType::kFLOAT, {1, 2, 4, 4}, 1)});
@@ -275,7 +275,7 @@ TEST(FastMatmul, DynamicShapesReselect) {
   cfg.profiles.push_back(prof);
   BuilderConfig ref_cfg = cfg;
   ref_cfg.reference_kernels_only = true;
-  Runner fast(net, cfg), ref(net, ref_cfg);
+  Runner fast(net, cfg, 0), ref(net, ref_cfg, 0);
   uint64_t seed = 40;
   for (const auto& shape :
        std::vector<std::vector<int64_t>>{{1, 1, 16}, {2, 5, 16}, {4, 32, 16}, {2, 5, 16}}) {

@@ -1,0 +1,120 @@
+// Constant folding: a layer whose inputs are all constants is evaluated once at build time by the
+// CPU reference kernels (the same code the engine would run) and becomes a Constant layer.
+#include "builder/passes/pass.h"
+#include "builder/passes/rewrite.h"
+#include "layerkit/runtime/executor.h"
+
+namespace layerkit::passes {
+namespace {
+
+class FoldConstants final : public Pass {
+ public:
+  explicit FoldConstants(int64_t max_elements) : max_elements_(max_elements) {}
+  std::string_view name() const override { return "fold_constants"; }
+
+ protected:
+  bool rewrite(Network& net) override {
+    bool changed = false;
+    // Layers are in topological order and a folded layer's constant is appended at the end, so
+    // one sweep folds whole constant chains: each reader is visited after its producer folded.
+    for (int i = 0; i < net.num_layers(); ++i) {
+      Layer* l = net.layer(i);
+      if (!foldable(*l)) continue;
+      std::vector<Weights> values;
+      try {
+        values = evaluate(*l);
+      } catch (const Error&) {
+        // A kernel that fails on these values (an index out of range, say) fails the same way
+        // at run time; leaving the layer keeps that error where the user expects it.
+        continue;
+      }
+      std::vector<Layer*> made;
+      for (int k = 0; k < l->num_outputs(); ++k)
+        made.push_back(net.add_constant(l->output(k)->dims(), values[static_cast<size_t>(k)]));
+      std::string name = l->name();
+      std::string kind(layer_kind_name(l->kind()));
+      if (made.size() == 1) {
+        substitute(net, l, made[0]);
+      } else {
+        // Several outputs: each gets its own Constant; the first keeps the layer's name.
+        for (int k = 0; k < l->num_outputs(); ++k) {
+          std::string out_name = l->output(k)->name();
+          net.replace_uses(l->output(k), made[static_cast<size_t>(k)]->output(0));
+          if (!net.find_tensor(out_name))
+            made[static_cast<size_t>(k)]->output(0)->set_name(out_name);
+        }
+        remove_dead_from(net, {l});
+        made[0]->set_name(name);
+      }
+      record(name, detail::cat(kind, " folded into a Constant"));
+      changed = true;
+      i = -1;  // indices moved; start over (cheap: foldable() is a quick test)
+    }
+    return changed;
+  }
+
+ private:
+  bool foldable(const Layer& l) const {
+    switch (l.kind()) {
+      case LayerKind::kINPUT:
+      case LayerKind::kCONSTANT:
+      case LayerKind::kCOLLECTIVE:  // communicates with other ranks at run time
+        return false;
+      case LayerKind::kFILL:
+        if (l.attrs<FillAttrs>().op != FillOperation::kLINSPACE) return false;
+        break;
+      case LayerKind::kSHAPE:
+        // The shape of a tensor with static dims is known whatever its values.
+        if (l.input(0)->dims().is_static()) return outputs_fit(l);
+        break;
+      default:
+        break;
+    }
+    for (const Tensor* in : l.inputs())
+      if (in && !constant_of(in)) return false;
+    return outputs_fit(l);
+  }
+
+  bool outputs_fit(const Layer& l) const {
+    for (const Tensor* out : l.outputs())
+      if (!out->dims().is_static() || out->dims().volume() > max_elements_) return false;
+    return true;
+  }
+
+  static std::vector<Weights> evaluate(const Layer& l) {
+    if (l.kind() == LayerKind::kSHAPE) {
+      const Dims& d = l.input(0)->dims();
+      std::vector<int64_t> v(d.begin(), d.end());
+      return {Weights::from_vector(DataType::kINT64, v)};
+    }
+    // A network of the layer over copies of its constant inputs, run once on the CPU.
+    Network tmp;
+    std::vector<Tensor*> ins;
+    for (const Tensor* in : l.inputs()) {
+      if (!in) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      const ConstantAttrs* c = constant_of(in);
+      ins.push_back(tmp.add_constant(c->dims, c->weights)->output(0));
+    }
+    Layer* copy = tmp.add_layer(l.attrs(), ins);
+    for (Tensor* out : copy->outputs()) tmp.mark_output(out);
+    std::unique_ptr<Executor> ex = make_executor(DeviceType::kCPU, tmp, ExecutorOptions{});
+    std::vector<OwnedTensor> outs = ex->execute({});
+    std::vector<Weights> values;
+    for (const OwnedTensor& o : outs)
+      values.push_back(Weights::copy(o.type, o.data.data(), o.dims.volume()));
+    return values;
+  }
+
+  int64_t max_elements_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_fold_constants(int64_t max_elements) {
+  return std::make_unique<FoldConstants>(max_elements);
+}
+
+}  // namespace layerkit::passes

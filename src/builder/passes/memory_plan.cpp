@@ -1,0 +1,75 @@
+// Memory planning: each activation tensor lives from the layer that writes it to the last layer
+// that reads it (to the end for outputs); tensors whose lifetimes do not overlap share a slot.
+#include <algorithm>
+#include <map>
+
+#include "builder/passes/pass.h"
+#include "core/element.h"
+
+namespace layerkit::passes {
+
+MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims) {
+  MemoryPlan plan;
+  const int n = net.num_layers();
+  std::map<const Tensor*, int> last_use;
+  for (int i = 0; i < n; ++i)
+    for (const Tensor* in : net.layer(i)->inputs())
+      if (in) last_use[in] = i;
+  for (int k = 0; k < net.num_outputs(); ++k) last_use[net.output(k)] = n;
+
+  struct Slot {
+    int64_t bytes = 0;
+    bool free = true;
+  };
+  std::vector<Slot> slots;
+  std::map<const Tensor*, size_t> slot_of;
+  std::map<int, std::vector<const Tensor*>> dies_after;  // layer index -> tensors freed after it
+  std::vector<std::pair<const Tensor*, int64_t>> order;
+  for (int i = 0; i < n; ++i) {
+    const Layer* l = net.layer(i);
+    if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) continue;
+    for (const Tensor* t : l->outputs()) {
+      auto it = dims.find(t);
+      const Dims& d = it == dims.end() ? t->dims() : it->second;
+      // Data-dependent sizes (-1 at plan time) are left to the executor.
+      const int64_t bytes = d.is_static() ? d.volume() * element_size(t->type()) : 0;
+      plan.peak_bytes_unplanned += bytes;
+      // Best fit among free slots; a slot too small grows (the arena only ever grows).
+      size_t best = slots.size();
+      for (size_t s = 0; s < slots.size(); ++s) {
+        if (!slots[s].free) continue;
+        if (best == slots.size()) {
+          best = s;
+          continue;
+        }
+        const bool fits = slots[s].bytes >= bytes, best_fits = slots[best].bytes >= bytes;
+        if ((fits && !best_fits) || (fits && slots[s].bytes < slots[best].bytes) ||
+            (!fits && !best_fits && slots[s].bytes > slots[best].bytes))
+          best = s;
+      }
+      if (best == slots.size()) slots.push_back({});
+      slots[best].free = false;
+      slots[best].bytes = std::max(slots[best].bytes, bytes);
+      slot_of[t] = best;
+      order.emplace_back(t, bytes);
+      auto lu = last_use.find(t);
+      dies_after[lu == last_use.end() ? i : lu->second].push_back(t);
+    }
+    // Inputs read here die after the outputs are placed: a kernel may not write over its inputs.
+    auto it = dies_after.find(i);
+    if (it != dies_after.end())
+      for (const Tensor* t : it->second) slots[slot_of.at(t)].free = true;
+  }
+  std::vector<int64_t> offset(slots.size(), 0);
+  for (size_t s = 0; s < slots.size(); ++s) {
+    offset[s] = plan.peak_bytes_planned;
+    plan.peak_bytes_planned += slots[s].bytes;
+  }
+  for (const auto& [t, bytes] : order) {
+    size_t s = slot_of.at(t);
+    plan.assignments.push_back({t->name(), static_cast<int>(s), offset[s], bytes});
+  }
+  return plan;
+}
+
+}  // namespace layerkit::passes
