@@ -20,7 +20,8 @@ class Group {
   int n;
   std::barrier<> sync;
   std::vector<const void*> ins;
-  std::vector<bool> oks;
+  // One byte per rank: vector<bool> packs ranks into shared words, a data race when ranks write.
+  std::vector<char> oks;
 };
 
 class ThreadCommunicator final : public Communicator {
@@ -51,7 +52,7 @@ class ThreadCommunicator final : public Communicator {
     g_->oks[static_cast<size_t>(rank_)] = ok;
     g_->sync.arrive_and_wait();
     bool all = true;
-    for (bool b : g_->oks) all = all && b;
+    for (char b : g_->oks) all = all && b;
     g_->sync.arrive_and_wait();
     return all;
   }
