@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -243,6 +244,8 @@ def main():
                     lk_state[model][batch] = lk["median_ms"] / 1e3
                 projected_s[model] = project(lk_state[model])
                 rss.setdefault("layerkit", lk.get("peak_rss_mb"))
+                if lk.get("act_mib"):
+                    rss.setdefault("layerkit_act_mib", lk["act_mib"])
                 records.append(res)
                 rows.append(table_row(res, meta["flops_per_sample"] * batch))
                 print(f"run_bench: {tag}: " + summary(res), flush=True)
@@ -296,8 +299,11 @@ def run_layerkit(layerkit, onnx_path, shapes, threads, inputs, tag, work, env, a
             with open(times_json) as f:
                 t = [r["latencyMs"] for r in json.load(f)]
             line = [ln for ln in out.splitlines() if ln.startswith("build time")]
+            mem = re.search(r"activation memory: ([0-9.]+) MiB planned .*, ([0-9.]+) MiB unplanned",
+                            out)
             return {"times_ms": t, "output_json": out_json,
-                    "build": line[0].split(":", 1)[1].strip() if line else "?"}
+                    "build": line[0].split(":", 1)[1].strip() if line else "?",
+                    "act_mib": (float(mem.group(1)), float(mem.group(2))) if mem else None}
 
         r = collect(c, parse)
         if c.timed_out:
@@ -407,8 +413,11 @@ def print_tables(rows, mem_rows, records, versions, threads_list, load):
     mb = 1024.0 * 1024.0
     print(md_table(
         ["model", "batch", "activations, one buffer each (MB)", "activations, live peak (MB)",
-         "layerkit peak activation memory", "peak RSS layerkit / ORT / libtorch (MB)"],
-        [[m, str(b), f"{a['all_bytes'] / mb:.1f}", f"{a['live_peak_bytes'] / mb:.1f}", "n/a",
+         "layerkit activations planned / unplanned (MB)",
+         "peak RSS layerkit / ORT / libtorch (MB)"],
+        [[m, str(b), f"{a['all_bytes'] / mb:.1f}", f"{a['live_peak_bytes'] / mb:.1f}",
+          "n/a" if not rss.get("layerkit_act_mib") else
+          "{:.1f} / {:.1f}".format(*rss["layerkit_act_mib"]),
           " / ".join("—" if rss.get(k) is None else f"{rss[k]:.0f}"
                      for k in ("layerkit", "ort", "torch"))]
          for m, b, a, rss in mem_rows]))
@@ -419,10 +428,11 @@ def print_tables(rows, mem_rows, records, versions, threads_list, load):
           f"{PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s x threads.")
     print("- activation columns come from the graph (ONNX shape inference): every node output "
           "in a buffer of its own (no memory planning), and the most bytes alive at one node "
-          "(what a planner that reuses buffers needs). layerkit's engine reports no activation "
-          "number of its own yet (it allocates each layer's outputs as it runs them and has no "
-          "memory planner), hence n/a; peak RSS is each process's whole resident peak (weights, "
-          "runtime, activations) at threads = " + str(threads_list[0]) + ".")
+          "(what a planner that reuses buffers needs). layerkit's columns are its engine's own "
+          "network (after the builder passes) as `layerkit run` reports it: the peak when "
+          "buffers are reused by lifetime (its executor hands released buffers out again) and "
+          "the sum of one buffer per tensor; peak RSS is each process's whole resident peak "
+          "(weights, runtime, activations) at threads = " + str(threads_list[0]) + ".")
     for r in records:
         for key, name in (("layerkit", "layerkit"), ("torch", "libtorch")):
             e = r[key].get("err") if r[key]["ok"] else None

@@ -59,8 +59,12 @@ set(LAYERKIT_ONNX_NODE_TESTS "/usr/share/libonnx-testdata/data/node" CACHE PATH
     "ONNX backend node test folder for the conformance test")
 if(LAYERKIT_BUILD_TESTS)
   if(EXISTS "${LAYERKIT_ONNX_NODE_TESTS}")
+    # As the default engine (builder passes, fast kernels, fusion) and as the reference engine.
     add_test(NAME onnx_conformance
              COMMAND layerkit_cli conformance "${LAYERKIT_ONNX_NODE_TESTS}" --minPassPercent=85)
+    add_test(NAME onnx_conformance_reference
+             COMMAND layerkit_cli conformance "${LAYERKIT_ONNX_NODE_TESTS}" --minPassPercent=85
+                     --builderOptimizationLevel=0 --referenceKernels)
   else()
     message(WARNING "no ONNX node tests at ${LAYERKIT_ONNX_NODE_TESTS}: onnx_conformance is not run "
                     "(install libonnx-testdata)")

@@ -89,6 +89,9 @@ Runner::Runner(const Network& net, BuilderConfig config, std::optional<int> leve
   } else if (const char* env = std::getenv("LAYERKIT_TEST_OPT_LEVEL"); env && *env) {
     config.optimization_level = std::atoi(env);
   }
+  if (const char* env = std::getenv("LAYERKIT_TEST_REFERENCE_KERNELS");
+      !level && env && *env == '1')
+    config.reference_kernels_only = true;
   engine_ = Builder::build(net, config);
   ctx_ = engine_->create_execution_context();
 }

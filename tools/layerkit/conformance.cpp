@@ -91,7 +91,8 @@ std::string compare(const std::string& name, const OwnedTensor& got, const Owned
 // Empty on success, else the reason. Graph inputs whose values an op needs at build time (axes,
 // shapes, k, ...) are bound from the data set, as trtexec binds shape-tensor inputs; `bound` is
 // set when that happened.
-std::string run_case(const fs::path& dir, bool* bound, bool* unconverted) {
+std::string run_case(const fs::path& dir, const BuilderConfig& base, bool* bound,
+                     bool* unconverted) {
   const std::string model = (dir / "model.onnx").string();
   const onnx::CheckReport pre = onnx::check_model(model);
   // Unsupported nodes and graph-input types fail before any data is read (bound inputs aside).
@@ -148,7 +149,7 @@ std::string run_case(const fs::path& dir, bool* bound, bool* unconverted) {
     onnx::ImportResult imported = onnx::import_model(model, options);
     const Network& net = *imported.network;
     // One profile fixed at this data set's shapes.
-    BuilderConfig config;
+    BuilderConfig config = base;
     OptimizationProfile profile;
     for (int i = 0; i < net.num_inputs(); ++i) {
       const std::string& name = net.input(i)->name();
@@ -186,6 +187,8 @@ int conformance_command(const Args& args) {
     throw UsageError("conformance: '" + root.string() + "' is no directory");
   const auto skips = load_skip_list(args.get("skipList").value_or(LAYERKIT_CONFORMANCE_SKIP_LIST));
   const bool verbose = args.get("verbose").has_value();
+  BuilderConfig base;
+  apply_engine_flags(args, base);
   std::vector<fs::path> cases;
   for (const auto& e : fs::directory_iterator(root))
     if (fs::exists(e.path() / "model.onnx")) cases.push_back(e.path());
@@ -202,7 +205,7 @@ int conformance_command(const Args& args) {
     std::string why;
     bool bound = false, unconverted = false;
     try {
-      why = run_case(c, &bound, &unconverted);
+      why = run_case(c, base, &bound, &unconverted);
     } catch (const std::exception& e) {
       why = e.what();
     }

@@ -50,7 +50,42 @@ constexpr const char* kInspectHelp =
     "Imports the model and prints the network's text form; --dot also writes Graphviz DOT.\n"
     "--engine builds it (optimization level 1, the default profile) and prints instead the\n"
     "engine's network, each builder pass's rewrite count, one line per rewrite naming the\n"
-    "layer of the imported network it changed, and the activation memory plan.\n";
+    "layer of the imported network it changed, the activation memory plan, and the kernel\n"
+    "of each layer after one run on zeros at the opt shapes (fusion groups show on their\n"
+    "first layer, '<kernel> fused with ...'; the layers fused into it say 'fused into ...').\n";
+
+// Runs the engine once on zeros at the first profile's opt shapes and lists, per layer, the
+// kernel that ran it: fusion groups show on their anchor ("... fused with ...") and each fused
+// layer names its anchor.
+std::string kernel_table(const Engine& engine, const BuilderConfig& config) {
+  const Network& net = engine.network();
+  std::vector<std::vector<uint8_t>> data;
+  try {
+    auto ctx = engine.create_execution_context();
+    for (int i = 0; i < net.num_inputs(); ++i) {
+      const Tensor* t = net.input(i);
+      Dims d = t->dims();
+      if (!d.is_static()) {
+        const ProfileDims* pd = config.profiles.at(0).dimensions(t->name());
+        d = pd->opt;
+        ctx->set_input_shape(t->name(), d);
+      }
+      data.emplace_back(static_cast<size_t>(packed_bytes(t->type(), d.volume())), 0);
+      ctx->set_input(t->name(), data.back().data());
+    }
+    ctx->execute();
+    std::string out;
+    for (int i = 0; i < net.num_layers(); ++i) {
+      const Layer* l = net.layer(i);
+      if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) continue;
+      out += l->name() + " (" + std::string(layer_kind_name(l->kind())) +
+             "): " + ctx->layer_implementation(l->name()) + "\n";
+    }
+    return out;
+  } catch (const Error& e) {
+    return std::string("not run: ") + e.what() + "\n";
+  }
+}
 
 constexpr const char* kConformanceHelp =
     "usage: layerkit conformance DIR [--skipList FILE] [--verbose]\n"
@@ -69,12 +104,15 @@ int dispatch(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "run") {
-    Args a =
-        parse_args(argc, argv, 2,
-                   {"shapes", "minShapes", "optShapes", "maxShapes", "loadInputs", "inputValues",
-                    "exportOutput", "exportTimes", "iterations", "warmUp", "threads"},
-                   {"dumpLayerInfo", "dumpProfile"});
-    if (a.help) return std::cout << kRunHelp, 0;
+    std::vector<std::string> values = {"shapes",       "minShapes",   "optShapes",
+                                       "maxShapes",    "loadInputs",  "inputValues",
+                                       "exportOutput", "exportTimes", "iterations",
+                                       "warmUp",       "threads"};
+    std::vector<std::string> bools = {"dumpLayerInfo", "dumpProfile"};
+    values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
+    bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
+    Args a = parse_args(argc, argv, 2, values, bools);
+    if (a.help) return std::cout << kRunHelp << kEngineFlagsHelp, 0;
     return run_command(a);
   }
   if (cmd == "check") {
@@ -95,7 +133,9 @@ int dispatch(int argc, char** argv) {
                 << engine->network().to_string() << "=== Builder passes\n"
                 << engine->build_report().to_string() << "=== Memory plan\n"
                 << "activations: " << plan.peak_bytes_unplanned << " bytes unplanned, "
-                << plan.peak_bytes_planned << " bytes planned (buffers reused by lifetime)\n";
+                << plan.peak_bytes_planned << " bytes planned (buffers reused by lifetime)\n"
+                << "=== Kernels (one run at the opt shapes, inputs zero)\n"
+                << kernel_table(*engine, r.builder_config());
     } else {
       std::cout << "opset " << r.opset << "\n" << r.network->to_string();
     }
@@ -108,8 +148,12 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (cmd == "conformance") {
-    Args a = parse_args(argc, argv, 2, {"skipList", "minPassPercent"}, {"verbose"});
-    if (a.help) return std::cout << kConformanceHelp, 0;
+    std::vector<std::string> values = {"skipList", "minPassPercent"};
+    std::vector<std::string> bools = {"verbose"};
+    values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
+    bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
+    Args a = parse_args(argc, argv, 2, values, bools);
+    if (a.help) return std::cout << kConformanceHelp << kEngineFlagsHelp, 0;
     return conformance_command(a);
   }
   throw UsageError("unknown command '" + cmd + "' (run, check, inspect, conformance)");

@@ -62,6 +62,13 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
   return a;
 }
 
+void apply_engine_flags(const Args& args, BuilderConfig& config) {
+  const int64_t level = args.get_int("builderOptimizationLevel", config.optimization_level, 0);
+  if (level > 1) throw UsageError("--builderOptimizationLevel must be 0 or 1");
+  config.optimization_level = static_cast<int>(level);
+  if (args.get("referenceKernels")) config.reference_kernels_only = true;
+}
+
 ModelArg model_arg(const Args& args, const std::string& command) {
   if (args.positional.size() > 1)
     throw UsageError(command + ": one MODEL.onnx at most (none runs the built-in default model)");

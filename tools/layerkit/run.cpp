@@ -249,6 +249,7 @@ int run_command(const Args& args) {
       throw UsageError("--shapes: the model has no input '" + name + "'");
   BuilderConfig config = imported.builder_config();
   config.num_threads = static_cast<int>(threads);
+  apply_engine_flags(args, config);
 
   progress("building");
   t0 = Clock::now();
@@ -309,6 +310,12 @@ int run_command(const Args& args) {
   mean /= static_cast<double>(times.size());
   std::printf("model: %s\nimport time: %.3f ms\nbuild time: %.3f ms\n", model.label().c_str(),
               import_ms, build_ms);
+  const MemoryPlan& plan = engine->memory_plan();
+  std::printf(
+      "activation memory: %.3f MiB planned (buffers reused by lifetime), %.3f MiB unplanned (one "
+      "buffer per tensor)\n",
+      static_cast<double>(plan.peak_bytes_planned) / (1 << 20),
+      static_cast<double>(plan.peak_bytes_unplanned) / (1 << 20));
   std::printf(
       "latency: min = %.4f ms, median = %.4f ms, mean = %.4f ms, p90 = %.4f ms, max = %.4f ms "
       "(%zu iterations)\nthroughput: %.2f qps\n",

@@ -1,6 +1,7 @@
 // Reference kernels for the Activation, ParametricReLU, Scale kinds.
 #include <cmath>
 
+#include "runtime/cpu/fusion.h"
 #include "runtime/cpu/kernel.h"
 
 namespace layerkit::cpu {
@@ -11,6 +12,8 @@ namespace {
 float softplus(float z) {
   return z > 0.0f ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
 }
+
+}  // namespace
 
 float activate(const ActivationAttrs& a, float x) {
   const float alpha = a.alpha, beta = a.beta;
@@ -48,8 +51,6 @@ float activate(const ActivationAttrs& a, float x) {
   }
   return x;
 }
-
-}  // namespace
 
 void run_reference(const ActivationAttrs& a, KernelCtx& ctx) {
   const HostTensor& x = ctx.input(0);

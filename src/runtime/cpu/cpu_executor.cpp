@@ -1,12 +1,14 @@
 // The CPU executor: resolves shapes layer by layer at run time and runs each layer's kernel.
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/executor.h"
 #include "network/infer.h"
+#include "runtime/cpu/fusion.h"
 #include "runtime/cpu/impl_list.h"
 #include "runtime/cpu/kernel.h"
 
@@ -32,7 +34,9 @@ struct LayerChoices {
   // Bounded so a long stream of distinct shapes does not grow memory without limit.
   static constexpr size_t kMaxChoices = 8;
   std::vector<Choice> choices;  // most recently made last
-  std::string_view last;        // the implementation of the latest run; empty before one
+  // What ran the layer in the latest run: the implementation, and for a fusion group's anchor
+  // the layers fused into it; "fused into '<anchor>'" for a step. Empty before a run.
+  std::string last;
 };
 
 // Fills `desc.known` from the data for small integer tensors, so shape inputs resolve at run time.
@@ -48,19 +52,42 @@ void describe(Buffer& b) {
   }
 }
 
-void allocate(Buffer& b, DataType type, const Dims& dims) {
-  b.tensor.type = type;
-  b.tensor.dims = dims;
-  int64_t n = dims.volume();
-  LK_ASSERT(n >= 0, "unresolved dims ", dims.to_string(), " at run time");
-  b.storage.assign(static_cast<size_t>(n * element_size(type)), 0);
-  b.tensor.data = b.storage.data();
-}
+// Storage of released activation buffers, handed out again by size (best fit), so a run touches
+// memory that recent layers left in cache and the resident size follows the live tensors rather
+// than all of them.
+class StoragePool {
+ public:
+  std::vector<uint8_t> take(size_t bytes) {
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->capacity() >= bytes && (best == free_.end() || it->capacity() < best->capacity()))
+        best = it;
+    if (best == free_.end()) return {};
+    std::vector<uint8_t> v = std::move(*best);
+    free_.erase(best);
+    return v;
+  }
+  void give(std::vector<uint8_t>&& v) {
+    if (v.capacity() > 0) free_.push_back(std::move(v));
+  }
+
+ private:
+  std::vector<std::vector<uint8_t>> free_;
+};
+
+// Kernel inputs of a fused anchor: the layer's inputs, absent ones up to this count (so kernels
+// that test has_input(i) see the layer's own inputs only), then the post-ops' side operands.
+constexpr size_t kSideInputBase = 3;
 
 class CpuExecutor final : public Executor {
  public:
   CpuExecutor(const Network& net, const ExecutorOptions& options)
-      : net_(net), options_(options), choices_(static_cast<size_t>(net.num_layers())) {
+      : net_(net),
+        options_(options),
+        choices_(static_cast<size_t>(net.num_layers())),
+        deferred_(static_cast<size_t>(net.num_layers()), false),
+        group_at_(static_cast<size_t>(net.num_layers()), -1),
+        release_at_(static_cast<size_t>(net.num_layers())) {
     LK_CHECK(options.num_threads >= 1, "CPU executor: num_threads is ", options.num_threads,
              "; it must be at least 1");
     for (int i = 0; i < net.num_layers(); ++i) {
@@ -71,6 +98,8 @@ class CpuExecutor final : public Executor {
       }
     }
     buffers_.resize(index_.size());
+    if (!options.reference_kernels_only) plan_groups();
+    plan_lifetimes();
     set_threads();
     // Constants are materialised once.
     for (int i = 0; i < net.num_layers(); ++i) {
@@ -103,19 +132,24 @@ class CpuExecutor final : public Executor {
     }
     for (int i = 0; i < net_.num_layers(); ++i) {
       const Layer* l = net_.layer(i);
-      if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) continue;
-      if (!profiling_) {
-        run_layer(*l);
-        continue;
+      const auto u = static_cast<size_t>(i);
+      if (deferred_[u]) continue;
+      if (l->kind() != LayerKind::kINPUT && l->kind() != LayerKind::kCONSTANT) {
+        const int g = group_at_[u];
+        // A group's time and implementation are its anchor's.
+        const int shown = g >= 0 ? groups_[static_cast<size_t>(g)].anchor : i;
+        const auto start = std::chrono::steady_clock::now();
+        g >= 0 ? run_group(groups_[static_cast<size_t>(g)]) : run_layer(*l);
+        if (profiling_) {
+          const std::chrono::duration<double, std::milli> took =
+              std::chrono::steady_clock::now() - start;
+          LayerProfile& rec = records_[static_cast<size_t>(shown)];
+          rec.total_ms += took.count();
+          ++rec.calls;
+          rec.implementation = choices_[static_cast<size_t>(shown)].last;
+        }
       }
-      const auto start = std::chrono::steady_clock::now();
-      run_layer(*l);
-      const std::chrono::duration<double, std::milli> took =
-          std::chrono::steady_clock::now() - start;
-      LayerProfile& rec = records_[static_cast<size_t>(i)];
-      rec.total_ms += took.count();
-      ++rec.calls;
-      rec.implementation = choices_[static_cast<size_t>(i)].last;
+      for (int b : release_at_[u]) release(buffers_[static_cast<size_t>(b)]);
     }
     std::vector<OwnedTensor> outs;
     for (int i = 0; i < net_.num_outputs(); ++i) {
@@ -155,21 +189,52 @@ class CpuExecutor final : public Executor {
   }
 
  private:
-  void run_layer(const Layer& l) {
-    std::vector<const detail::ValueDesc*> descs;
+  Buffer& buffer(const Tensor* t) { return buffers_[static_cast<size_t>(index_.at(t))]; }
+
+  // The layer's input tensors (null for absent ones).
+  std::vector<const HostTensor*> inputs_of(const Layer& l) {
     std::vector<const HostTensor*> ins;
-    for (Tensor* t : l.inputs()) {
-      if (!t) {
-        descs.push_back(nullptr);
-        ins.push_back(nullptr);
-        continue;
-      }
-      const Buffer& b = buffers_[static_cast<size_t>(index_.at(t))];
-      descs.push_back(&b.desc);
-      ins.push_back(&b.tensor);
+    for (Tensor* t : l.inputs()) ins.push_back(t ? &buffer(t).tensor : nullptr);
+    return ins;
+  }
+
+  // Output descriptions of `l` at run time; input `replaced` (if any) is described by `with`.
+  std::vector<detail::ValueDesc> infer(const Layer& l, int replaced = -1,
+                                       const detail::ValueDesc* with = nullptr) {
+    std::vector<const detail::ValueDesc*> descs;
+    for (size_t k = 0; k < l.inputs().size(); ++k) {
+      const Tensor* t = l.inputs()[k];
+      descs.push_back(static_cast<int>(k) == replaced ? with : t ? &buffer(t).desc : nullptr);
     }
     std::vector<detail::ValueDesc> outs = detail::infer_layer(l.attrs(), l.name(), descs, true);
     LK_ASSERT(static_cast<int>(outs.size()) == l.num_outputs());
+    return outs;
+  }
+
+  void allocate(Buffer& b, DataType type, const Dims& dims) {
+    b.tensor.type = type;
+    b.tensor.dims = dims;
+    const int64_t n = dims.volume();
+    LK_ASSERT(n >= 0, "unresolved dims ", dims.to_string(), " at run time");
+    const auto bytes = static_cast<size_t>(n * element_size(type));
+    if (b.storage.capacity() < bytes) {
+      pool_.give(std::move(b.storage));
+      b.storage = pool_.take(bytes);
+    }
+    b.storage.assign(bytes, 0);
+    b.tensor.data = b.storage.data();
+  }
+
+  void release(Buffer& b) {
+    pool_.give(std::move(b.storage));
+    b.storage = {};
+    b.tensor.data = nullptr;
+    b.desc.host_data = nullptr;
+  }
+
+  void run_layer(const Layer& l) {
+    std::vector<const HostTensor*> ins = inputs_of(l);
+    std::vector<detail::ValueDesc> outs = infer(l);
     std::vector<HostTensor*> out_tensors;
     for (int k = 0; k < l.num_outputs(); ++k) {
       Buffer& b = buffers_[static_cast<size_t>(index_.at(l.output(k)))];
@@ -179,7 +244,7 @@ class CpuExecutor final : public Executor {
     KernelCtx ctx(l.name(), l.kind(), ins, out_tensors, options_.num_threads,
                   options_.communicator.get());
     LayerChoices& lc = choices_[static_cast<size_t>(layer_index_.at(&l))];
-    LayerImpl& impl = choose(l, lc, ins, out_tensors);
+    LayerImpl& impl = choose(l, lc, ins, out_tensors, {});
     impl.run(ctx);
     for (int k = 0; k < l.num_outputs(); ++k)
       describe(buffers_[static_cast<size_t>(index_.at(l.output(k)))]);
@@ -187,8 +252,9 @@ class CpuExecutor final : public Executor {
 
   // The implementation for the layer's current dims and types: a cached choice, else the first
   // entry of the kind's list that accepts them.
+  // With post-ops, `ins` holds the layer's inputs only; the side operands are the ops' own.
   LayerImpl& choose(const Layer& l, LayerChoices& lc, std::span<const HostTensor* const> ins,
-                    std::span<HostTensor* const> outs) {
+                    std::span<HostTensor* const> outs, std::span<const PostOp> post_ops) {
     std::vector<Dims> dims;
     std::vector<DataType> types;
     for (const HostTensor* t : ins) {
@@ -199,6 +265,9 @@ class CpuExecutor final : public Executor {
       dims.push_back(t->dims);
       types.push_back(t->type);
     }
+    // Post-ops are fixed per layer; what varies is whether the layer ran fused and the sides' dims.
+    types.push_back(post_ops.empty() ? DataType::kBOOL : DataType::kFLOAT);
+    for (const PostOp& op : post_ops) dims.push_back(op.side ? op.side->dims : Dims{});
     for (LayerChoices::Choice& c : lc.choices)
       if (c.dims == dims && c.types == types) {
         lc.last = c.name;
@@ -218,6 +287,7 @@ class CpuExecutor final : public Executor {
     p.constant_inputs = std::span<const bool>(constant.get(), n_in);
     p.outputs = outs;
     p.num_threads = options_.num_threads;
+    p.post_ops = post_ops;
     for (const ImplEntry& e : implementations(l.kind(), options_.reference_kernels_only)) {
       std::unique_ptr<LayerImpl> impl = e.create(p);
       if (!impl) continue;
@@ -227,6 +297,142 @@ class CpuExecutor final : public Executor {
       return *lc.choices.back().impl;
     }
     LK_FAIL(kINTERNAL, "layer '", l.name(), "': no CPU implementation accepted it");
+  }
+
+  // Note [Fusion groups]: the anchor and every step but the last are deferred to the last step's
+  // position, where the group runs.
+  void plan_groups() {
+    groups_ = plan_fusion(net_);
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      const FusionGroup& fg = groups_[g];
+      deferred_[static_cast<size_t>(fg.anchor)] = true;
+      for (size_t k = 0; k + 1 < fg.steps.size(); ++k)
+        deferred_[static_cast<size_t>(fg.steps[k].layer)] = true;
+      group_at_[static_cast<size_t>(fg.steps.back().layer)] = static_cast<int>(g);
+    }
+  }
+
+  // Each buffer is released after the position (a layer, or the group it belongs to) that reads
+  // it last; network outputs and constants are kept.
+  void plan_lifetimes() {
+    std::vector<int> position(static_cast<size_t>(net_.num_layers()));
+    for (int i = 0; i < net_.num_layers(); ++i) position[static_cast<size_t>(i)] = i;
+    for (const FusionGroup& g : groups_) {
+      position[static_cast<size_t>(g.anchor)] = g.steps.back().layer;
+      for (const FusedStep& s : g.steps) position[static_cast<size_t>(s.layer)] = g.steps.back().layer;
+    }
+    std::vector<int> last_use(buffers_.size(), -1);
+    for (int i = 0; i < net_.num_layers(); ++i) {
+      const Layer* l = net_.layer(i);
+      const int pos = position[static_cast<size_t>(i)];
+      for (const Tensor* t : l->outputs()) {
+        int& u = last_use[static_cast<size_t>(index_.at(t))];
+        u = std::max(u, pos);
+      }
+      for (const Tensor* t : l->inputs())
+        if (t) {
+          int& u = last_use[static_cast<size_t>(index_.at(t))];
+          u = std::max(u, pos);
+        }
+    }
+    for (int i = 0; i < net_.num_outputs(); ++i) last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
+    for (size_t b = 0; b < buffers_.size(); ++b)
+      if (last_use[b] >= 0 && !constant_[b]) release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
+  }
+
+  // Runs a fusion group as one kernel (the anchor with post-ops, or for a pointwise anchor the
+  // whole chain blockwise); when this run's shapes do not allow it, runs its layers one by one.
+  void run_group(const FusionGroup& g) {
+    const Layer& a = *net_.layer(g.anchor);
+    detail::ValueDesc chain = infer(a).at(0);
+    const Dims dims = chain.dims;
+    bool fusable = chain.type == DataType::kFLOAT;
+    std::vector<const HostTensor*> ins = inputs_of(a);
+    const size_t num_layer_inputs = ins.size();
+    ins.resize(std::max(ins.size(), kSideInputBase), nullptr);
+    std::vector<PostOp> ops;
+    for (const FusedStep& s : g.steps) {
+      const Layer& l = *net_.layer(s.layer);
+      detail::ValueDesc out = infer(l, s.chain_input, &chain).at(0);
+      fusable = fusable && out.type == DataType::kFLOAT && out.dims == dims;
+      PostOp op;
+      if (l.kind() == LayerKind::kACTIVATION) {
+        op.activation = l.attrs<ActivationAttrs>();
+      } else {
+        const HostTensor& side = buffer(l.input(1 - s.chain_input)).tensor;
+        std::optional<BroadcastView> view = one_sided(side.dims, dims);
+        fusable = fusable && view && side.type == DataType::kFLOAT;
+        op.kind = PostOp::Kind::kBINARY;
+        op.op = l.attrs<ElementWiseAttrs>().op;
+        op.chain_is_lhs = s.chain_input == 0;
+        op.side = &side;
+        op.view = view.value_or(BroadcastView{});
+        op.input = static_cast<int>(ins.size());
+        ins.push_back(&side);
+      }
+      ops.push_back(op);
+      chain = std::move(out);
+    }
+    if (!fusable) {
+      run_layer(a);
+      for (const FusedStep& s : g.steps) run_layer(*net_.layer(s.layer));
+      return;
+    }
+    Buffer& out = buffer(net_.layer(g.steps.back().layer)->output(0));
+    allocate(out, DataType::kFLOAT, dims);
+    float* y = out.tensor.as<float>();
+    const int64_t n = dims.volume();
+    LayerChoices& lc = choices_[static_cast<size_t>(g.anchor)];
+    if (std::optional<PostOp> first = pointwise_anchor_op(a, ins, dims)) {
+      // Source: the activation's input, or the ElementWise operand that covers the output.
+      const int src = first->kind == PostOp::Kind::kACTIVATION ? 0 : first->chain_is_lhs ? 0 : 1;
+      ops.insert(ops.begin(), *first);
+      apply_post_ops(ins[static_cast<size_t>(src)]->as<float>(), y, n, ops, options_.num_threads);
+      lc.last = "vectorized chain";
+    } else {
+      std::vector<HostTensor*> outs{&out.tensor};
+      KernelCtx ctx(a.name(), a.kind(), ins, outs, options_.num_threads,
+                    options_.communicator.get());
+      LayerImpl& impl = choose(
+          a, lc, std::span<const HostTensor* const>(ins.data(), num_layer_inputs), outs, ops);
+      impl.run(ctx);
+      if (!impl.handles_post_ops()) {
+        apply_post_ops(y, y, n, ops, options_.num_threads);
+        lc.last += " + vectorized chain";
+      }
+    }
+    lc.last += " fused with";
+    for (size_t k = 0; k < g.steps.size(); ++k) {
+      const Layer& l = *net_.layer(g.steps[k].layer);
+      lc.last += (k ? ", '" : " '") + l.name() + "'";
+      choices_[static_cast<size_t>(g.steps[k].layer)].last = "fused into '" + a.name() + "'";
+    }
+    describe(out);
+  }
+
+  // A pointwise anchor as the first op of its chain: an Activation, or an arithmetic ElementWise
+  // with one operand covering the output and the other broadcasting one-sidedly into it.
+  static std::optional<PostOp> pointwise_anchor_op(const Layer& a,
+                                                   std::span<const HostTensor* const> ins,
+                                                   const Dims& dims) {
+    PostOp op;
+    if (a.kind() == LayerKind::kACTIVATION) {
+      op.activation = a.attrs<ActivationAttrs>();
+      return op;
+    }
+    if (a.kind() != LayerKind::kELEMENTWISE) return std::nullopt;
+    const int full = ins[0]->dims == dims ? 0 : ins[1]->dims == dims ? 1 : -1;
+    if (full < 0) return std::nullopt;
+    const HostTensor& side = *ins[static_cast<size_t>(1 - full)];
+    std::optional<BroadcastView> view = one_sided(side.dims, dims);
+    if (!view) return std::nullopt;
+    op.kind = PostOp::Kind::kBINARY;
+    op.op = a.attrs<ElementWiseAttrs>().op;
+    op.chain_is_lhs = full == 0;
+    op.side = &side;
+    op.view = *view;
+    op.input = 1 - full;
+    return op;
   }
 
   // oneDNN (built on OpenMP) and the OpenMP-parallel fast kernels read the calling thread's
@@ -240,6 +446,11 @@ class CpuExecutor final : public Executor {
   std::vector<bool> constant_;  // per buffer: produced by a Constant layer
   std::map<const Tensor*, int> index_;
   std::vector<Buffer> buffers_;
+  StoragePool pool_;
+  std::vector<FusionGroup> groups_;
+  std::vector<bool> deferred_;             // per layer: runs later, with its fusion group
+  std::vector<int> group_at_;              // per layer: the group that runs at it, or -1
+  std::vector<std::vector<int>> release_at_;  // per layer: buffers to release after it
   bool profiling_ = false;
   std::vector<LayerProfile> records_;  // indexed like the network's layers
 };

@@ -33,6 +33,7 @@ Lists make_lists() {
     const auto k = static_cast<size_t>(LayerKind::e);                                       \
     l.full[k] = dnnl_implementations(LayerKind::e);                                         \
     for (const ImplEntry& v : vector_implementations(LayerKind::e)) l.full[k].push_back(v); \
+    for (const ImplEntry& v : layout_implementations(LayerKind::e)) l.full[k].push_back(v); \
     l.full[k].push_back({"reference", &make_reference<attrs>});                             \
     l.reference[k].push_back({"reference", &make_reference<attrs>});                        \
   }

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/cpu/fusion.h"
 #include "runtime/cpu/kernel.h"
 
 namespace layerkit::cpu {
@@ -17,6 +18,8 @@ class LayerImpl {
   // Runs the layer on tensors with the dims and types the implementation was made for. Throws
   // only through ctx.fail (data-dependent errors), as the reference kernels do.
   virtual void run(KernelCtx& ctx) = 0;
+  // True when run() also applies the problem's post-ops (else the executor applies them).
+  virtual bool handles_post_ops() const { return false; }
 };
 
 // What an implementation may look at when deciding whether it accepts a layer. Inputs and outputs
@@ -29,6 +32,9 @@ struct ImplProblem {
   std::span<const bool> constant_inputs;      // same size as inputs
   std::span<HostTensor* const> outputs;
   int num_threads = 1;
+  // Pointwise steps fused after the layer (Note [Fusion groups]); a binary op's side operand is
+  // the KernelCtx input `PostOp::input` at run time. An implementation may take them over.
+  std::span<const PostOp> post_ops;
 
   bool has_input(int i) const {
     return i < static_cast<int>(inputs.size()) && inputs[static_cast<size_t>(i)] != nullptr;
@@ -57,5 +63,6 @@ std::span<const ImplEntry> implementations(LayerKind kind, bool reference_only);
 // The fast entries each family contributes (defined beside their kernels).
 std::vector<ImplEntry> dnnl_implementations(LayerKind kind);
 std::vector<ImplEntry> vector_implementations(LayerKind kind);
+std::vector<ImplEntry> layout_implementations(LayerKind kind);
 
 }  // namespace layerkit::cpu

@@ -3,6 +3,7 @@
 #include <dnnl.hpp>
 
 #include <optional>
+#include <span>
 
 #include "network/layers/conv_geometry.h"
 #include "network/layers/matmul_shape.h"
@@ -73,18 +74,116 @@ std::optional<ConvOperand> conv_operand(const ImplProblem& p, int input, const W
   return op;
 }
 
+// ---- Post-ops -----------------------------------------------------------------------------------
+
+// oneDNN's form of fused post-ops (Note [Fusion groups]) on a destination of `dst` dims: the
+// attribute and, per binary op, its post-op index, kernel input and descriptor.
+struct DnnlPostOps {
+  dnnl::primitive_attr attr;
+  struct Binary {
+    int index = 0;
+    int input = 0;
+    memory::desc md;
+  };
+  std::vector<Binary> binaries;
+  bool fused = false;  // false: the plain primitive, the executor applies the post-ops
+};
+
+std::optional<dnnl::algorithm> eltwise_algorithm(const ActivationAttrs& a, float* alpha) {
+  *alpha = 0.0f;
+  switch (a.type) {
+    case ActivationType::kRELU:
+      return dnnl::algorithm::eltwise_relu;
+    case ActivationType::kLEAKY_RELU:
+      *alpha = a.alpha;
+      return dnnl::algorithm::eltwise_relu;
+    case ActivationType::kSIGMOID:
+      return dnnl::algorithm::eltwise_logistic;
+    case ActivationType::kTANH:
+      return dnnl::algorithm::eltwise_tanh;
+    case ActivationType::kGELU_ERF:
+      return dnnl::algorithm::eltwise_gelu_erf;
+    case ActivationType::kGELU_TANH:
+      return dnnl::algorithm::eltwise_gelu_tanh;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<dnnl::algorithm> binary_algorithm(const PostOp& op) {
+  // oneDNN computes dst OP side: side - dst and side / dst have no form.
+  switch (op.op) {
+    case ElementWiseOperation::kSUM:
+      return dnnl::algorithm::binary_add;
+    case ElementWiseOperation::kPROD:
+      return dnnl::algorithm::binary_mul;
+    case ElementWiseOperation::kSUB:
+      return op.chain_is_lhs ? std::optional(dnnl::algorithm::binary_sub) : std::nullopt;
+    case ElementWiseOperation::kDIV:
+      return op.chain_is_lhs ? std::optional(dnnl::algorithm::binary_div) : std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// None when some op has no oneDNN form.
+std::optional<DnnlPostOps> dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst) {
+  dnnl::post_ops po;
+  DnnlPostOps out;
+  for (size_t k = 0; k < ops.size(); ++k) {
+    const PostOp& op = ops[k];
+    if (op.kind == PostOp::Kind::kACTIVATION) {
+      float alpha = 0.0f;
+      const std::optional<dnnl::algorithm> alg = eltwise_algorithm(op.activation, &alpha);
+      if (!alg) return std::nullopt;
+      po.append_eltwise(1.0f, *alg, alpha, 0.0f);
+      continue;
+    }
+    const std::optional<dnnl::algorithm> alg = binary_algorithm(op);
+    const Dims& side = op.side->dims;
+    const int lead = static_cast<int>(dst.size()) - side.rank();
+    if (!alg || lead < 0) return std::nullopt;
+    memory::dims sd(dst.size(), 1);
+    for (int d = 0; d < side.rank(); ++d) sd[static_cast<size_t>(lead + d)] = side[d];
+    const memory::desc md = plain_desc(sd);
+    po.append_binary(*alg, md);
+    out.binaries.push_back({static_cast<int>(k), op.input, md});
+  }
+  out.attr.set_post_ops(po);
+  out.fused = true;
+  return out;
+}
+
+// The post-op attempts for a primitive: fused first (when the ops have a oneDNN form), then plain.
+std::vector<DnnlPostOps> post_op_attempts(const ImplProblem& p, const memory::dims& dst) {
+  std::vector<DnnlPostOps> attempts;
+  if (!p.post_ops.empty())
+    if (std::optional<DnnlPostOps> fused = dnnl_post_ops(p.post_ops, dst))
+      attempts.push_back(std::move(*fused));
+  attempts.emplace_back();
+  return attempts;
+}
+
+void add_post_op_args(const DnnlPostOps& post, KernelCtx& ctx,
+                      std::unordered_map<int, memory>& args) {
+  for (const DnnlPostOps::Binary& b : post.binaries)
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(b.index) | DNNL_ARG_SRC_1] =
+        wrap(b.md, ctx.input(b.input).data);
+}
+
 // ---- Convolution --------------------------------------------------------------------------------
 
 class DnnlConvolution final : public LayerImpl {
  public:
   DnnlConvolution(dnnl::convolution_forward::primitive_desc pd, memory::desc user_weights,
-                  ConvOperand weights, ConvOperand bias, bool has_bias)
+                  ConvOperand weights, ConvOperand bias, bool has_bias, DnnlPostOps post)
       : pd_(std::move(pd)),
         prim_(pd_),
         user_weights_(user_weights),
         weights_(weights),
         bias_(bias),
-        has_bias_(has_bias) {
+        has_bias_(has_bias),
+        post_(std::move(post)) {
     // Constant weights are reordered once; the reorder is kept for weights that change per run.
     if (weights_.constant) packed_weights_ = prepare_weights(weights_.data);
   }
@@ -98,8 +197,10 @@ class DnnlConvolution final : public LayerImpl {
     if (has_bias_)
       args[DNNL_ARG_BIAS] =
           wrap(pd_.bias_desc(), bias_.input >= 0 ? ctx.input(bias_.input).data : bias_.data);
+    add_post_op_args(post_, ctx, args);
     execute(prim_, args);
   }
+  bool handles_post_ops() const override { return post_.fused; }
 
  private:
   memory prepare_weights(const void* data) const {
@@ -115,6 +216,7 @@ class DnnlConvolution final : public LayerImpl {
   memory::desc user_weights_;
   ConvOperand weights_, bias_;
   bool has_bias_;
+  DnnlPostOps post_;
   memory packed_weights_;
 };
 
@@ -178,15 +280,19 @@ std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
   const memory::desc dst = plain_desc(to_dnnl(y.dims));
   const memory::desc any_w(wdims, memory::data_type::f32, Tag::any);
   const memory::desc bias_md = has_bias ? plain_desc({k}) : memory::desc();
-  try {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::convolution_direct, src, any_w, bias_md, dst,
-                                      s.stride, s.dilation, s.pre, s.post);
-    dnnl::convolution_forward::primitive_desc pd(d, cpu_engine());
-    return std::make_unique<DnnlConvolution>(std::move(pd), user_w, *w, *b, has_bias);
-  } catch (const dnnl::error&) {
-    return nullptr;  // a problem this oneDNN build does not implement: the reference runs it
+  for (DnnlPostOps& post : post_op_attempts(p, to_dnnl(y.dims))) {
+    try {
+      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                        dnnl::algorithm::convolution_direct, src, any_w, bias_md,
+                                        dst, s.stride, s.dilation, s.pre, s.post);
+      dnnl::convolution_forward::primitive_desc pd(d, post.attr, cpu_engine());
+      return std::make_unique<DnnlConvolution>(std::move(pd), user_w, *w, *b, has_bias,
+                                               std::move(post));
+    } catch (const dnnl::error&) {
+      // Not implemented by this oneDNN build: try without post-ops, then the reference runs it.
+    }
   }
+  return nullptr;
 }
 
 // ---- Pooling ------------------------------------------------------------------------------------
@@ -274,8 +380,8 @@ std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
 class DnnlMatmul final : public LayerImpl {
  public:
   DnnlMatmul(dnnl::matmul::primitive_desc pd, memory::desc user_a, memory::desc user_b,
-             const void* constant_b)
-      : pd_(std::move(pd)), prim_(pd_), user_a_(user_a), user_b_(user_b) {
+             const void* constant_b, DnnlPostOps post)
+      : pd_(std::move(pd)), prim_(pd_), user_a_(user_a), user_b_(user_b), post_(std::move(post)) {
     if (constant_b) {
       memory user = wrap(user_b_, constant_b);
       packed_b_ = memory(pd_.weights_desc(), cpu_engine());
@@ -283,15 +389,20 @@ class DnnlMatmul final : public LayerImpl {
     }
   }
   void run(KernelCtx& ctx) override {
-    execute(prim_, {{DNNL_ARG_SRC, wrap(user_a_, ctx.input(0).data)},
-                    {DNNL_ARG_WEIGHTS, packed_b_ ? packed_b_ : wrap(user_b_, ctx.input(1).data)},
-                    {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}});
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, wrap(user_a_, ctx.input(0).data)},
+        {DNNL_ARG_WEIGHTS, packed_b_ ? packed_b_ : wrap(user_b_, ctx.input(1).data)},
+        {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}};
+    add_post_op_args(post_, ctx, args);
+    execute(prim_, args);
   }
+  bool handles_post_ops() const override { return post_.fused; }
 
  private:
   dnnl::matmul::primitive_desc pd_;
   dnnl::matmul prim_;
   memory::desc user_a_, user_b_;
+  DnnlPostOps post_;
   memory packed_b_;  // empty unless B is constant
 };
 
@@ -342,15 +453,23 @@ std::unique_ptr<LayerImpl> make_matmul(const ImplProblem& p) {
   const memory::desc user_a = operand_desc(m0, false);
   const memory::desc user_b = operand_desc(m1, true);
   const bool pack_b = p.is_constant(1);
-  try {
-    const memory::desc b_md =
-        pack_b ? memory::desc(user_b.dims(), memory::data_type::f32, Tag::any) : user_b;
-    dnnl::matmul::desc d(user_a, b_md, plain_desc(dst_dims));
-    dnnl::matmul::primitive_desc pd(d, cpu_engine());
-    return std::make_unique<DnnlMatmul>(std::move(pd), user_a, user_b, pack_b ? x1.data : nullptr);
-  } catch (const dnnl::error&) {
-    return nullptr;
+  // A vector operand gives oneDNN a destination with an extra axis of 1; post-ops are fused only
+  // where the destination is the layer's output as it is.
+  std::vector<DnnlPostOps> attempts =
+      dst_dims == to_dnnl(y.dims) ? post_op_attempts(p, dst_dims) : std::vector<DnnlPostOps>(1);
+  for (DnnlPostOps& post : attempts) {
+    try {
+      const memory::desc b_md =
+          pack_b ? memory::desc(user_b.dims(), memory::data_type::f32, Tag::any) : user_b;
+      dnnl::matmul::desc d(user_a, b_md, plain_desc(dst_dims));
+      dnnl::matmul::primitive_desc pd(d, post.attr, cpu_engine());
+      return std::make_unique<DnnlMatmul>(std::move(pd), user_a, user_b,
+                                          pack_b ? x1.data : nullptr, std::move(post));
+    } catch (const dnnl::error&) {
+      // Not implemented by this oneDNN build: try without post-ops, then the reference runs it.
+    }
   }
+  return nullptr;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 
+#include "runtime/cpu/fusion.h"
 #include "runtime/cpu/impl_list.h"
 
 // Each loop is compiled for AVX-512, AVX2 and the baseline; the loader picks the best the CPU
@@ -113,6 +114,23 @@ struct BinaryLoops {
   void (*sv)(float, const float*, float*, int64_t);
 };
 
+// The loops of an arithmetic operation; none for the others (kMAX/kMIN keep the reference's NaN
+// and signed-zero rules).
+std::optional<BinaryLoops> binary_loops(ElementWiseOperation op) {
+  switch (op) {
+    case ElementWiseOperation::kSUM:
+      return BinaryLoops{&add_vv, &add_vs, &add_sv};
+    case ElementWiseOperation::kSUB:
+      return BinaryLoops{&sub_vv, &sub_vs, &sub_sv};
+    case ElementWiseOperation::kPROD:
+      return BinaryLoops{&mul_vv, &mul_vs, &mul_sv};
+    case ElementWiseOperation::kDIV:
+      return BinaryLoops{&div_vv, &div_vs, &div_sv};
+    default:
+      return std::nullopt;
+  }
+}
+
 // Reductions keep 16 partial results (one 512-bit vector) so they vectorize without
 // reassociation flags; the order of the final combination is fixed.
 constexpr int64_t kLanes = 16;
@@ -173,55 +191,33 @@ class VectorActivation final : public LayerImpl {
   void (*loop_)(const float*, float*, int64_t);
 };
 
-std::unique_ptr<LayerImpl> make_activation(const ImplProblem& p) {
-  if (p.input(0).type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT) return nullptr;
-  switch (p.as<ActivationAttrs>().type) {
+using ActivationLoop = void (*)(const float*, float*, int64_t);
+
+// The vectorized loop of an activation; null for those the reference computes.
+ActivationLoop activation_loop(ActivationType type) {
+  switch (type) {
     case ActivationType::kRELU:
-      return std::make_unique<VectorActivation>(&relu_loop);
+      return &relu_loop;
     case ActivationType::kSIGMOID:
-      return std::make_unique<VectorActivation>(&sigmoid_loop);
+      return &sigmoid_loop;
     case ActivationType::kTANH:
-      return std::make_unique<VectorActivation>(&tanh_loop);
+      return &tanh_loop;
     case ActivationType::kGELU_ERF:
-      return std::make_unique<VectorActivation>(&gelu_erf_loop);
+      return &gelu_erf_loop;
     case ActivationType::kGELU_TANH:
-      return std::make_unique<VectorActivation>(&gelu_tanh_loop);
-    case ActivationType::kLEAKY_RELU:
-    case ActivationType::kELU:
-    case ActivationType::kSELU:
-    case ActivationType::kSOFTSIGN:
-    case ActivationType::kSOFTPLUS:
-    case ActivationType::kCLIP:
-    case ActivationType::kHARD_SIGMOID:
-    case ActivationType::kSCALED_TANH:
-    case ActivationType::kTHRESHOLDED_RELU:
+      return &gelu_tanh_loop;
+    default:
       return nullptr;
   }
-  return nullptr;
+}
+
+std::unique_ptr<LayerImpl> make_activation(const ImplProblem& p) {
+  if (p.input(0).type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT) return nullptr;
+  const ActivationLoop loop = activation_loop(p.as<ActivationAttrs>().type);
+  return loop ? std::make_unique<VectorActivation>(loop) : nullptr;
 }
 
 // ---- ElementWise --------------------------------------------------------------------------------
-
-// The output viewed as [outer, mid, inner]: the full operand covers all of it, the broadcast one
-// only `mid` (1 on every other axis). Equal shapes are mid = everything.
-struct BroadcastView {
-  int64_t outer = 1, mid = 1, inner = 1;
-};
-
-// The view when `b` equals `out` on one contiguous run of axes and is 1 elsewhere.
-std::optional<BroadcastView> one_sided(const Dims& b, const Dims& out) {
-  const int r = out.rank();
-  if (b.rank() != r) return std::nullopt;
-  int lo = 0, hi = r;
-  while (lo < r && b[lo] == 1) ++lo;
-  while (hi > lo && b[hi - 1] == 1) --hi;
-  BroadcastView v;
-  for (int d = 0; d < r; ++d) {
-    if (d >= lo && d < hi && b[d] != out[d]) return std::nullopt;
-    (d < lo ? v.outer : d < hi ? v.mid : v.inner) *= out[d];
-  }
-  return v;
-}
 
 class VectorElementWise final : public LayerImpl {
  public:
@@ -271,42 +267,15 @@ std::unique_ptr<LayerImpl> make_elementwise(const ImplProblem& p) {
   if (a.type != DataType::kFLOAT || b.type != DataType::kFLOAT || y.type != DataType::kFLOAT ||
       y.numel() == 0)
     return nullptr;
-  BinaryLoops loops{};
-  switch (p.as<ElementWiseAttrs>().op) {
-    case ElementWiseOperation::kSUM:
-      loops = {&add_vv, &add_vs, &add_sv};
-      break;
-    case ElementWiseOperation::kSUB:
-      loops = {&sub_vv, &sub_vs, &sub_sv};
-      break;
-    case ElementWiseOperation::kPROD:
-      loops = {&mul_vv, &mul_vs, &mul_sv};
-      break;
-    case ElementWiseOperation::kDIV:
-      loops = {&div_vv, &div_vs, &div_sv};
-      break;
-    case ElementWiseOperation::kMAX:  // NaN and signed-zero rules: the reference's
-    case ElementWiseOperation::kMIN:
-    case ElementWiseOperation::kPOW:
-    case ElementWiseOperation::kFLOOR_DIV:
-    case ElementWiseOperation::kAND:
-    case ElementWiseOperation::kOR:
-    case ElementWiseOperation::kXOR:
-    case ElementWiseOperation::kEQUAL:
-    case ElementWiseOperation::kGREATER:
-    case ElementWiseOperation::kLESS:
-    case ElementWiseOperation::kBITWISE_AND:
-    case ElementWiseOperation::kBITWISE_OR:
-    case ElementWiseOperation::kBITWISE_XOR:
-      return nullptr;
-  }
+  const std::optional<BinaryLoops> loops = binary_loops(p.as<ElementWiseAttrs>().op);
+  if (!loops) return nullptr;
   const int full = a.dims == y.dims ? 0 : b.dims == y.dims ? 1 : -1;
   if (full < 0) return nullptr;  // both operands broadcast
   std::optional<BroadcastView> v = one_sided(full == 0 ? b.dims : a.dims, y.dims);
   if (!v) return nullptr;
   // One value for the whole output (a broadcast scalar): a single run of `inner` elements.
   if (v->mid == 1) v = BroadcastView{1, 1, y.numel()};
-  return std::make_unique<VectorElementWise>(loops, full, *v);
+  return std::make_unique<VectorElementWise>(*loops, full, *v);
 }
 
 // ---- SoftMax ------------------------------------------------------------------------------------
@@ -345,13 +314,180 @@ std::unique_ptr<LayerImpl> make_softmax(const ImplProblem& p) {
   return std::make_unique<VectorSoftMax>(x.dims[rank - 1]);
 }
 
+// ---- Normalization ------------------------------------------------------------------------------
+
+// Row statistics accumulate in double (8 lanes) in two passes, as the reference does.
+constexpr int64_t kDoubleLanes = 8;
+
+LK_CLONES double sum_loop(const float* x, int64_t n) {
+  double s[kDoubleLanes] = {};
+  int64_t i = 0;
+  for (; i + kDoubleLanes <= n; i += kDoubleLanes)
+    for (int64_t j = 0; j < kDoubleLanes; ++j) s[j] += static_cast<double>(x[i + j]);
+  for (; i < n; ++i) s[0] += static_cast<double>(x[i]);
+  double r = 0.0;
+  for (double v : s) r += v;
+  return r;
+}
+LK_CLONES double squared_deviation_loop(const float* x, double mean, int64_t n) {
+  double s[kDoubleLanes] = {};
+  int64_t i = 0;
+  for (; i + kDoubleLanes <= n; i += kDoubleLanes)
+    for (int64_t j = 0; j < kDoubleLanes; ++j) {
+      const double d = static_cast<double>(x[i + j]) - mean;
+      s[j] += d * d;
+    }
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - mean;
+    s[0] += d * d;
+  }
+  double r = 0.0;
+  for (double v : s) r += v;
+  return r;
+}
+// y = (x - mean) * rstd * g + b, g and b per element (vv) or one value each (ss).
+LK_CLONES void normalize_vv(const float* x, float mean, float rstd, const float* g,
+                            const float* b, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * rstd * g[i] + b[i];
+}
+LK_CLONES void normalize_ss(const float* x, float mean, float rstd, float g, float b, float* y,
+                            int64_t n) {
+  const float s = rstd * g;
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * s + b;
+}
+
+// How scale or bias meets a row of `len` normalized values: the same `len` values for every row
+// (per_element), or one value per row, (row * len / inner) % mid.
+struct AffineOperand {
+  bool per_element = false;
+  int64_t inner = 1, mid = 1;
+};
+
+std::optional<AffineOperand> affine_operand(const Dims& p, const Dims& x, int64_t len) {
+  std::optional<BroadcastView> v = one_sided(p, x);
+  if (!v) return std::nullopt;
+  if (v->mid == 1) return AffineOperand{false, 1, 1};
+  if (v->inner == 1 && v->mid == len) return AffineOperand{true, 1, len};
+  if (v->inner % len == 0) return AffineOperand{false, v->inner, v->mid};
+  return std::nullopt;
+}
+
+class VectorNormalization final : public LayerImpl {
+ public:
+  VectorNormalization(int64_t len, float epsilon, AffineOperand g, AffineOperand b)
+      : len_(len), epsilon_(epsilon), g_(g), b_(b) {}
+  void run(KernelCtx& ctx) override {
+    const float* x = ctx.input(0).as<float>();
+    const float* g = ctx.input(1).as<float>();
+    const float* b = ctx.input(2).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const int64_t len = len_, rows = ctx.output(0).numel() / len;
+    parallel_chunks(rows, ctx.num_threads(), std::max<int64_t>(1, kChunkElements / len),
+                    [&](int64_t lo, int64_t hi) {
+                      for (int64_t r = lo; r < hi; ++r) {
+                        const float* xr = x + r * len;
+                        const double n = static_cast<double>(len);
+                        const double mean = sum_loop(xr, len) / n;
+                        const double var = squared_deviation_loop(xr, mean, len) / n;
+                        const auto rstd = static_cast<float>(
+                            1.0 / std::sqrt(var + static_cast<double>(epsilon_)));
+                        const auto m = static_cast<float>(mean);
+                        if (g_.per_element && b_.per_element) {
+                          normalize_vv(xr, m, rstd, g, b, y + r * len, len);
+                        } else if (!g_.per_element && !b_.per_element) {
+                          normalize_ss(xr, m, rstd, g[(r * len / g_.inner) % g_.mid],
+                                       b[(r * len / b_.inner) % b_.mid], y + r * len, len);
+                        } else {
+                          for (int64_t k = 0; k < len; ++k) {
+                            const float gv =
+                                g_.per_element ? g[k] : g[(r * len / g_.inner) % g_.mid];
+                            const float bv =
+                                b_.per_element ? b[k] : b[(r * len / b_.inner) % b_.mid];
+                            y[r * len + k] = (xr[k] - m) * rstd * gv + bv;
+                          }
+                        }
+                      }
+                    });
+  }
+
+ private:
+  int64_t len_;
+  float epsilon_;
+  AffineOperand g_, b_;
+};
+
+// Normalization over trailing axes with one group (layer norm, instance norm over the spatial
+// axes); group norm and other axis sets run the reference.
+std::unique_ptr<LayerImpl> make_normalization(const ImplProblem& p) {
+  const auto& a = p.as<NormalizationAttrs>();
+  const HostTensor& x = p.input(0);
+  const HostTensor& y = p.output(0);
+  if (a.num_groups != 1 || !p.has_input(1) || !p.has_input(2) || x.numel() == 0) return nullptr;
+  for (const HostTensor* t : {&x, &p.input(1), &p.input(2), &y})
+    if (t->type != DataType::kFLOAT || t->dims.rank() != x.dims.rank()) return nullptr;
+  const int rank = x.dims.rank();
+  int first = rank;
+  while (first > 0 && (a.axes & (AxesMask{1} << (first - 1)))) --first;
+  if (first == rank || (a.axes >> first) != (AxesMask{1} << (rank - first)) - 1 ||
+      (a.axes & ((AxesMask{1} << first) - 1)) != 0)
+    return nullptr;
+  int64_t len = 1;
+  for (int d = first; d < rank; ++d) len *= x.dims[d];
+  std::optional<AffineOperand> g = affine_operand(p.input(1).dims, x.dims, len);
+  std::optional<AffineOperand> b = affine_operand(p.input(2).dims, x.dims, len);
+  if (!g || !b || len == 0) return nullptr;
+  return std::make_unique<VectorNormalization>(len, a.epsilon, *g, *b);
+}
+
+// One post-op over output elements [b, e).
+void apply_post_op(const PostOp& op, float* y, int64_t b, int64_t e) {
+  if (op.kind == PostOp::Kind::kACTIVATION) {
+    if (const ActivationLoop loop = activation_loop(op.activation.type)) {
+      loop(y + b, y + b, e - b);
+    } else {
+      for (int64_t i = b; i < e; ++i) y[i] = activate(op.activation, y[i]);
+    }
+    return;
+  }
+  const BinaryLoops loops = *binary_loops(op.op);
+  const float* s = op.side->as<float>();
+  const BroadcastView& v = op.view;
+  // Runs of the output over which the side operand is contiguous (inner == 1) or one value.
+  for (int64_t i = b; i < e;) {
+    if (v.inner == 1) {
+      const int64_t at = i % v.mid, len = std::min(e - i, v.mid - at);
+      op.chain_is_lhs ? loops.vv(y + i, s + at, y + i, len) : loops.vv(s + at, y + i, y + i, len);
+      i += len;
+    } else {
+      const float sv = s[(i / v.inner) % v.mid];
+      const int64_t len = std::min(e - i, v.inner - i % v.inner);
+      op.chain_is_lhs ? loops.vs(y + i, sv, y + i, len) : loops.sv(sv, y + i, y + i, len);
+      i += len;
+    }
+  }
+}
+
 }  // namespace
+
+void apply_post_ops(const float* src, float* y, int64_t n, std::span<const PostOp> ops,
+                    int num_threads) {
+  // 2048 floats (8 KiB) per block: the block stays in L1 through the whole chain.
+  constexpr int64_t kBlock = 2048;
+  parallel_chunks(n, num_threads, kChunkElements, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i += kBlock) {
+      const int64_t end = std::min(e, i + kBlock);
+      if (src != y) std::copy(src + i, src + end, y + i);
+      for (const PostOp& op : ops) apply_post_op(op, y, i, end);
+    }
+  });
+}
 
 // Most kinds have no vectorized entry, so this is a lookup rather than a switch over every kind.
 std::vector<ImplEntry> vector_implementations(LayerKind kind) {
   if (kind == LayerKind::kACTIVATION) return {{"vectorized", &make_activation}};
   if (kind == LayerKind::kELEMENTWISE) return {{"vectorized", &make_elementwise}};
   if (kind == LayerKind::kSOFTMAX) return {{"vectorized", &make_softmax}};
+  if (kind == LayerKind::kNORMALIZATION) return {{"vectorized", &make_normalization}};
   return {};
 }
 

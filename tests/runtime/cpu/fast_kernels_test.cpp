@@ -1,6 +1,7 @@
 // Fast CPU implementations (oneDNN, vectorized) against the reference kernels, which define
 // correctness: the same layer runs with the full implementation lists and with reference only.
 #include <cmath>
+#include <optional>
 
 #include "test_util.h"
 
@@ -515,6 +516,102 @@ TEST(FastSoftMax, MatchesReferenceOrDeclines) {
     // Each output divides by a sum over the axis: tolerance scaled by sqrt(axis length).
     const int64_t len = c.x[static_cast<size_t>(c.axis < 0 ? c.x.size() - 1 : c.axis)];
     expect_close(r.fast, r.ref, std::sqrt(static_cast<double>(len)));
+  }
+}
+
+
+// ---- Data movement and normalization ----------------------------------------------------------
+
+TEST(FastShuffle, MatchesReferenceForEveryElementSize) {
+  struct Case {
+    std::vector<int64_t> x;
+    std::vector<int32_t> first;
+    std::optional<std::vector<int64_t>> reshape;
+    std::vector<int32_t> second;
+  };
+  const std::vector<Case> cases = {
+      {{2, 5, 3, 4}, {0, 2, 1, 3}, std::nullopt, {}},       // heads split: rows stay contiguous
+      {{2, 3, 5, 4}, {0, 1, 3, 2}, std::nullopt, {}},       // last two swapped: strided
+      {{4, 6}, {1, 0}, std::nullopt, {}},                   // plain transpose
+      {{2, 1, 3, 4}, {2, 0, 3, 1}, std::nullopt, {}},       // size-1 axes
+      {{2, 6, 4}, {}, std::vector<int64_t>{2, 3, 2, 4}, {0, 2, 1, 3}},  // reshape then transpose
+      {{2, 3, 8}, {0, 2, 1}, std::vector<int64_t>{2, 4, 2, 3}, {3, 1, 0, 2}},  // both transposes
+      {{3, 4, 5}, {}, std::vector<int64_t>{12, 5}, {}},  // reshape only: one copy
+      {{64, 96, 40}, {2, 0, 1}, std::nullopt, {}},       // several threads' rows
+  };
+  uint64_t seed = 1300;
+  for (DataType t : {DataType::kFLOAT, DataType::kHALF, DataType::kINT64, DataType::kINT8,
+                     DataType::kBOOL}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(data_type_name(t)) + " " + dims(c.x).to_string());
+      Network net;
+      Tensor* in = net.add_input("x", t, dims(c.x));
+      ShuffleAttrs a;
+      a.first_transpose = c.first;
+      if (c.reshape) a.reshape_dims = dims(*c.reshape);
+      a.second_transpose = c.second;
+      net.mark_output(net.add_shuffle(in, a)->output(0));
+      BuilderConfig cfg;
+      cfg.num_threads = 2;
+      Compared r = compare(net, {random(t, c.x, seed++)}, cfg);
+      EXPECT_EQ(r.impl, "strided copy");
+      EXPECT_TRUE(at::equal(r.fast, r.ref));
+    }
+  }
+}
+
+TEST(FastConcatenation, MatchesReference) {
+  for (int axis : {0, 1, 2}) {
+    SCOPED_TRACE(axis);
+    Network net;
+    std::vector<Tensor*> ins;
+    std::vector<at::Tensor> values;
+    for (int i = 0; i < 3; ++i) {
+      std::vector<int64_t> shape = {2, 3, 4};
+      shape[static_cast<size_t>(axis)] = i + 1;
+      ins.push_back(net.add_input("x" + std::to_string(i), DataType::kINT32, dims(shape)));
+      values.push_back(random(DataType::kINT32, shape, 1400 + static_cast<uint64_t>(i), -50, 50));
+    }
+    net.mark_output(net.add_concatenation(ins, axis)->output(0));
+    Compared r = compare(net, values);
+    EXPECT_EQ(r.impl, "strided copy");
+    EXPECT_TRUE(at::equal(r.fast, r.ref));
+  }
+}
+
+TEST(FastNormalization, TrailingAxesMatchReferenceOthersDecline) {
+  struct Case {
+    std::vector<int64_t> x;
+    AxesMask axes;
+    std::vector<int64_t> scale;  // bias has the same dims
+    int64_t groups = 1;
+    std::string expect_impl = "vectorized";
+  };
+  const std::vector<Case> cases = {
+      {{2, 7, 33}, 4, {1, 1, 33}},            // layer norm over the last axis
+      {{3, 5, 768}, 4, {1, 1, 768}},          // BERT's
+      {{2, 4, 5, 6}, 12, {1, 4, 1, 1}},       // instance norm: one scale per (n, c) row
+      {{2, 4, 5, 6}, 14, {1, 1, 1, 1}},       // all but the batch axis, one scale
+      {{2, 4, 5, 6}, 14, {1, 4, 5, 6}},       // per-element over all normalized axes
+      {{2, 6, 5, 6}, 14, {1, 6, 1, 1}, 3, "reference"},  // group norm
+      {{2, 4, 5}, 2, {1, 4, 1}, 1, "reference"},         // not the trailing axes
+  };
+  uint64_t seed = 1500;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(dims(c.x).to_string() + " axes " + std::to_string(c.axes));
+    Network net;
+    Tensor* in = net.add_input("x", DataType::kFLOAT, dims(c.x));
+    Tensor* g = constant(net, random(DataType::kFLOAT, c.scale, seed++, 0.5, 1.5));
+    Tensor* b = constant(net, random(DataType::kFLOAT, c.scale, seed++));
+    NormalizationAttrs a;
+    a.axes = c.axes;
+    a.num_groups = c.groups;
+    net.mark_output(net.add_normalization(in, g, b, a)->output(0));
+    BuilderConfig cfg;
+    cfg.num_threads = 2;
+    Compared r = compare(net, {random(DataType::kFLOAT, c.x, seed++, -3.0, 5.0)}, cfg);
+    EXPECT_EQ(r.impl, c.expect_impl);
+    expect_close(r.fast, r.ref);
   }
 }
 
