@@ -7,11 +7,12 @@ of this script, on the same fixed-seed inputs:
   - bench/ort_bench.py (onnxruntime, intra_op_num_threads=T, inter_op 1, ORT_ENABLE_ALL)
   - libtorch_bench (the same computation through ATen, at::set_num_threads(T))
 and prints a Markdown table: median and p90 latency, speedups (peer time / layerkit time),
-achieved GFLOP/s and share of the fp32 peak (PEAK_GFLOPS_PER_THREAD per thread used), then a
+achieved GFLOP/s and share of the fp32 peak (measured by fma_peak at the row's thread count; the
+nominal NOMINAL_PEAK_GFLOPS_PER_THREAD per thread is printed beside it), then a
 memory table and notes (numerical agreement with onnxruntime, versions), ending with the line
 `geomean speedup vs onnxruntime: X, vs libtorch: Y`.
 
-It builds nothing: it expects `layerkit` and `libtorch_bench` in the build folder and the models
+It builds nothing: it expects `layerkit`, `libtorch_bench` and `fma_peak` in the build folder and the models
 (bench/gen_models.py --out BUILD/bench_models) there too. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 are removed from every child's environment, so OpenBLAS (libtorch's BLAS) picks its own kernels.
 
@@ -34,18 +35,19 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALL_MODELS = ("resnet50", "bert_base", "mlp")
-# The machine's fp32 peak per core (AMD Zen 5: 2 x 512-bit FMA pipes x 16 lanes x 2 flops at
-# about 4 GHz); the share of peak uses this times the threads a run was given.
-PEAK_GFLOPS_PER_THREAD = 256.0
+# The machine's nominal fp32 peak per core (AMD Zen 5: 2 x 512-bit FMA pipes x 16 lanes x 2 flops
+# at about 4 GHz). What a program can reach depends on the vector width the CPU exposes (a VM may
+# hide AVX-512), so the share-of-peak column divides by fma_peak's measurement instead.
+NOMINAL_PEAK_GFLOPS_PER_THREAD = 256.0
 UNSET_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BERT_VOCAB = 30522
 # Timed runs per engine: layerkit's reference engine takes seconds per ResNet-50/BERT run, so it
 # gets fewer than its peers; every engine first runs once untimed (warm-up) at least.
 ITERATIONS = {
     #             layerkit  peers
-    "resnet50": (3, 20),
-    "bert_base": (3, 20),
-    "mlp": (10, 50),
+    "resnet50": (20, 20),
+    "bert_base": (20, 20),
+    "mlp": (50, 50),
 }
 QUICK_ITERATIONS = (2, 5)
 PEER_WARMUP_MS = 500
@@ -156,9 +158,11 @@ def main():
     os.makedirs(work, exist_ok=True)
     layerkit = os.path.join(build, "layerkit")
     libtorch_bench = os.path.join(build, "libtorch_bench")
+    fma_peak = os.path.join(build, "fma_peak")
     sidecar = os.path.join(models_dir, "models.json")
     for path, how in ((layerkit, "build the layerkit_cli target"),
                       (libtorch_bench, "build the libtorch_bench target (needs libtorch)"),
+                      (fma_peak, "build the fma_peak target"),
                       (sidecar, "run bench/gen_models.py --out " + models_dir)):
         if not os.path.exists(path):
             sys.exit(f"run_bench: {path} is missing: {how} (scripts/run_bench.sh does all)")
@@ -175,8 +179,11 @@ def main():
     removed = [f"{k}={env.pop(k)}" for k in UNSET_ENV if k in env]
     print(f"run_bench: unset {' and '.join(UNSET_ENV)} for all child processes "
           f"({'were ' + ', '.join(removed) if removed else 'neither was set'})")
-    print(f"run_bench: {machine_description()}; peak taken as {PEAK_GFLOPS_PER_THREAD:.0f} "
-          f"GFLOP/s fp32 per thread used")
+    peaks = measure_peak(fma_peak, threads_list)
+    print(f"run_bench: {machine_description()}; measured fp32 FMA peak "
+          + ", ".join(f"{peaks[t]['gflops']:.1f} GFLOP/s at {t} thread(s) ({peaks[t]['isa']})"
+                      for t in threads_list)
+          + f"; nominal {NOMINAL_PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s per thread")
     load_start = os.getloadavg()
     sys.stdout.flush()
 
@@ -247,7 +254,8 @@ def main():
                 if lk.get("act_mib"):
                     rss.setdefault("layerkit_act_mib", lk["act_mib"])
                 records.append(res)
-                rows.append(table_row(res, meta["flops_per_sample"] * batch))
+                rows.append(table_row(res, meta["flops_per_sample"] * batch,
+                                      peaks[threads]["gflops"]))
                 print(f"run_bench: {tag}: " + summary(res), flush=True)
             act = meta["activation_memory"][str(batch)]
             mem_rows.append((model, batch, act, rss))
@@ -362,9 +370,21 @@ def summary(res):
     return ", ".join(parts)
 
 
-def table_row(res, flops):
+def measure_peak(fma_peak, threads_list):
+    """fma_peak's GFLOP/s and vector ISA per thread count."""
+    out = subprocess.run([fma_peak] + [str(t) for t in threads_list], check=True,
+                         capture_output=True, text=True).stdout
+    peaks = {}
+    for m in re.finditer(r"fma peak: ([0-9.]+) GFLOP/s with (\d+) threads \(([^)]*)\)", out):
+        peaks[int(m.group(2))] = {"gflops": float(m.group(1)), "isa": m.group(3)}
+    missing = [t for t in threads_list if t not in peaks]
+    if missing:
+        sys.exit(f"run_bench: fma_peak printed no result for {missing} threads: {out!r}")
+    return peaks
+
+
+def table_row(res, flops, peak):
     lk, ort_r, tr = res["layerkit"], res["ort"], res["torch"]
-    peak = PEAK_GFLOPS_PER_THREAD * res["threads"]
 
     def med(r):
         return r["median_ms"] if r["ok"] else None
@@ -424,8 +444,10 @@ def print_tables(rows, mem_rows, records, versions, threads_list, load):
     print()
     print("Notes:")
     print("- speedup = peer median / layerkit median (above 1: layerkit is faster); GFLOP/s = "
-          "2 x multiply-adds of Conv/MatMul/Gemm per sample x batch / median; peak = "
-          f"{PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s x threads.")
+          "2 x multiply-adds of Conv/MatMul/Gemm per sample x batch / median; % of peak divides "
+          "by fma_peak's measured FMA throughput at the row's thread count (see the first "
+          f"lines; the nominal {NOMINAL_PEAK_GFLOPS_PER_THREAD:.0f} GFLOP/s per thread needs "
+          "AVX-512, which the CPU may not expose).")
     print("- activation columns come from the graph (ONNX shape inference): every node output "
           "in a buffer of its own (no memory planning), and the most bytes alive at one node "
           "(what a planner that reuses buffers needs). layerkit's columns are its engine's own "

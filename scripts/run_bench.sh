@@ -22,7 +22,7 @@ done
 
 export CCACHE_BASEDIR="$root"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLAYERKIT_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target layerkit_cli libtorch_bench
+cmake --build "$build" -j"$(nproc)" --target layerkit_cli libtorch_bench fma_peak
 # The models are rewritten only when the generator changed (they take a minute and ~800 MB).
 sidecar="$build/bench_models/models.json"
 if [ ! -f "$sidecar" ] || [ "$root/bench/gen_models.py" -nt "$sidecar" ]; then

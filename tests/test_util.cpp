@@ -89,6 +89,8 @@ Runner::Runner(const Network& net, BuilderConfig config, std::optional<int> leve
   } else if (const char* env = std::getenv("LAYERKIT_TEST_OPT_LEVEL"); env && *env) {
     config.optimization_level = std::atoi(env);
   }
+  // Without `level`, LAYERKIT_TEST_REFERENCE_KERNELS=1 also sets reference_kernels_only: ctest
+  // runs every test program once that way too (the reference engine against ATen).
   if (const char* env = std::getenv("LAYERKIT_TEST_REFERENCE_KERNELS");
       !level && env && *env == '1')
     config.reference_kernels_only = true;

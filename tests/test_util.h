@@ -34,8 +34,7 @@ Tensor* constant(Network& net, const at::Tensor& t);
 // outputs (network output order) as ATen tensors.
 // The optimization level comes from `level` when given, else from the environment variable
 // LAYERKIT_TEST_OPT_LEVEL when set (so the whole suite can run with and without the builder
-// passes), else from `config`. Without `level`, LAYERKIT_TEST_REFERENCE_KERNELS=1 also sets
-// `reference_kernels_only` (ctest runs every test program once that way too).
+// passes), else from `config`.
 class Runner {
  public:
   explicit Runner(const Network& net, BuilderConfig config = {},

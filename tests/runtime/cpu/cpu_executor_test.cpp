@@ -18,6 +18,9 @@ struct Profiled {
     Tensor* sum = net.add_elementwise(relu, bias, ElementWiseOperation::kSUM)->output(0);
     net.mark_output(net.add_activation(sum, ActivationType::kSIGMOID)->output(0));
     BuilderConfig c;
+    // One kernel per layer: fusion would run the three as one group with one record
+    // (tests/runtime/cpu/fusion_test.cpp covers that).
+    c.reference_kernels_only = true;
     OptimizationProfile p;
     p.set_dimensions("x", {1, 16}, {4, 16}, {8, 16});
     c.profiles.push_back(p);
