@@ -396,8 +396,8 @@ class CpuExecutor final : public Executor {
       LayerImpl& impl = choose(
           a, lc, std::span<const HostTensor* const>(ins.data(), num_layer_inputs), outs, ops);
       impl.run(ctx);
-      if (!impl.handles_post_ops()) {
-        apply_post_ops(y, y, n, ops, options_.num_threads);
+      if (const auto done = static_cast<size_t>(impl.post_ops_handled()); done < ops.size()) {
+        apply_post_ops(y, y, n, std::span<const PostOp>(ops).subspan(done), options_.num_threads);
         lc.last += " + vectorized chain";
       }
     }

@@ -18,8 +18,8 @@ class LayerImpl {
   // Runs the layer on tensors with the dims and types the implementation was made for. Throws
   // only through ctx.fail (data-dependent errors), as the reference kernels do.
   virtual void run(KernelCtx& ctx) = 0;
-  // True when run() also applies the problem's post-ops (else the executor applies them).
-  virtual bool handles_post_ops() const { return false; }
+  // How many of the problem's post-ops run() applies (a prefix); the executor applies the rest.
+  virtual int post_ops_handled() const { return 0; }
 };
 
 // What an implementation may look at when deciding whether it accepts a layer. Inputs and outputs

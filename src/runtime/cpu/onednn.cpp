@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "network/layers/conv_geometry.h"
 #include "network/layers/matmul_shape.h"
@@ -86,7 +87,7 @@ struct DnnlPostOps {
     memory::desc md;
   };
   std::vector<Binary> binaries;
-  bool fused = false;  // false: the plain primitive, the executor applies the post-ops
+  int count = 0;  // the post-ops (a prefix) this attribute applies; 0: the plain primitive
 };
 
 std::optional<dnnl::algorithm> eltwise_algorithm(const ActivationAttrs& a, float* alpha) {
@@ -126,23 +127,23 @@ std::optional<dnnl::algorithm> binary_algorithm(const PostOp& op) {
   }
 }
 
-// None when some op has no oneDNN form.
-std::optional<DnnlPostOps> dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst) {
+// The longest prefix of `ops` with a oneDNN form, binary ops included only with `binary`.
+DnnlPostOps dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst, bool binary) {
   dnnl::post_ops po;
   DnnlPostOps out;
-  for (size_t k = 0; k < ops.size(); ++k) {
+  for (size_t k = 0; k < ops.size(); ++k, ++out.count) {
     const PostOp& op = ops[k];
     if (op.kind == PostOp::Kind::kACTIVATION) {
       float alpha = 0.0f;
       const std::optional<dnnl::algorithm> alg = eltwise_algorithm(op.activation, &alpha);
-      if (!alg) return std::nullopt;
+      if (!alg) break;
       po.append_eltwise(1.0f, *alg, alpha, 0.0f);
       continue;
     }
     const std::optional<dnnl::algorithm> alg = binary_algorithm(op);
     const Dims& side = op.side->dims;
     const int lead = static_cast<int>(dst.size()) - side.rank();
-    if (!alg || lead < 0) return std::nullopt;
+    if (!binary || !alg || lead < 0) break;
     memory::dims sd(dst.size(), 1);
     for (int d = 0; d < side.rank(); ++d) sd[static_cast<size_t>(lead + d)] = side[d];
     const memory::desc md = plain_desc(sd);
@@ -150,18 +151,25 @@ std::optional<DnnlPostOps> dnnl_post_ops(std::span<const PostOp> ops, const memo
     out.binaries.push_back({static_cast<int>(k), op.input, md});
   }
   out.attr.set_post_ops(po);
-  out.fused = true;
   return out;
 }
 
-// The post-op attempts for a primitive: fused first (when the ops have a oneDNN form), then plain.
+// The post-op attempts for a primitive, most fused first: the longest prefix of the ops oneDNN
+// can express, then the longest without binary ops (gemm-based convolutions apply binary post-ops
+// element by element, several times slower than the vectorized chain), then none.
 std::vector<DnnlPostOps> post_op_attempts(const ImplProblem& p, const memory::dims& dst) {
   std::vector<DnnlPostOps> attempts;
-  if (!p.post_ops.empty())
-    if (std::optional<DnnlPostOps> fused = dnnl_post_ops(p.post_ops, dst))
-      attempts.push_back(std::move(*fused));
+  for (bool binary : {true, false}) {
+    DnnlPostOps a = dnnl_post_ops(p.post_ops, dst, binary);
+    if (a.count > 0 && (attempts.empty() || a.count < attempts.back().count))
+      attempts.push_back(std::move(a));
+  }
   attempts.emplace_back();
   return attempts;
+}
+
+bool has_binary(const DnnlPostOps& post) {
+  return !post.binaries.empty();
 }
 
 void add_post_op_args(const DnnlPostOps& post, KernelCtx& ctx,
@@ -200,7 +208,7 @@ class DnnlConvolution final : public LayerImpl {
     add_post_op_args(post_, ctx, args);
     execute(prim_, args);
   }
-  bool handles_post_ops() const override { return post_.fused; }
+  int post_ops_handled() const override { return post_.count; }
 
  private:
   memory prepare_weights(const void* data) const {
@@ -286,6 +294,9 @@ std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
                                         dnnl::algorithm::convolution_direct, src, any_w, bias_md,
                                         dst, s.stride, s.dilation, s.pre, s.post);
       dnnl::convolution_forward::primitive_desc pd(d, post.attr, cpu_engine());
+      if (has_binary(post) && std::string_view(pd.impl_info_str()).find("gemm") !=
+                                  std::string_view::npos)
+        continue;
       return std::make_unique<DnnlConvolution>(std::move(pd), user_w, *w, *b, has_bias,
                                                std::move(post));
     } catch (const dnnl::error&) {
@@ -396,7 +407,7 @@ class DnnlMatmul final : public LayerImpl {
     add_post_op_args(post_, ctx, args);
     execute(prim_, args);
   }
-  bool handles_post_ops() const override { return post_.fused; }
+  int post_ops_handled() const override { return post_.count; }
 
  private:
   dnnl::matmul::primitive_desc pd_;
