@@ -26,13 +26,15 @@ struct Lists {
   std::array<std::vector<ImplEntry>, kNumLayerKinds> reference;
 };
 
+// The vectorized entries come before oneDNN's: where both exist (max pooling) the direct loop
+// measured several times faster than oneDNN 2.6's plain-layout primitive.
 Lists make_lists() {
   Lists l;
 #define LK_LAYER_KIND(e, name, attrs)                                                       \
   {                                                                                         \
     const auto k = static_cast<size_t>(LayerKind::e);                                       \
-    l.full[k] = dnnl_implementations(LayerKind::e);                                         \
-    for (const ImplEntry& v : vector_implementations(LayerKind::e)) l.full[k].push_back(v); \
+    l.full[k] = vector_implementations(LayerKind::e);                                       \
+    for (const ImplEntry& v : dnnl_implementations(LayerKind::e)) l.full[k].push_back(v);   \
     for (const ImplEntry& v : layout_implementations(LayerKind::e)) l.full[k].push_back(v); \
     l.full[k].push_back({"reference", &make_reference<attrs>});                             \
     l.reference[k].push_back({"reference", &make_reference<attrs>});                        \

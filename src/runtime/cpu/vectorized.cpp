@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 
+#include "network/layers/conv_geometry.h"
 #include "runtime/cpu/fusion.h"
 #include "runtime/cpu/impl_list.h"
 
@@ -439,6 +440,90 @@ std::unique_ptr<LayerImpl> make_normalization(const ImplProblem& p) {
   return std::make_unique<VectorNormalization>(len, a.epsilon, *g, *b);
 }
 
+// ---- Pooling ------------------------------------------------------------------------------------
+
+// 2-D max pooling over NCHW planes, directly: oneDNN 2.6's plain-layout pooling ("simple_nchw")
+// is several times slower. Windows inside the input skip the bounds tests. NaN propagates and a
+// window over padding only gives -inf, as in the reference.
+struct PoolGeometry {
+  int64_t kh, kw, sh, sw, dh, dw, ph, pw;
+};
+
+LK_INLINE float max_step(float m, float v) {
+  return v > m || v != v ? v : m;
+}
+
+LK_CLONES void max_pool_plane(const float* x, float* y, int64_t h, int64_t w, int64_t oh,
+                              int64_t ow, PoolGeometry g) {
+  // Output columns whose whole window lies inside the row: [ox_lo, ox_hi).
+  int64_t ox_lo = 0, ox_hi = ow;
+  while (ox_lo < ow && ox_lo * g.sw - g.pw < 0) ++ox_lo;
+  while (ox_hi > ox_lo && (ox_hi - 1) * g.sw - g.pw + (g.kw - 1) * g.dw >= w) --ox_hi;
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    float* yr = y + oy * ow;
+    for (int64_t ox = 0; ox < ow; ++ox) yr[ox] = -std::numeric_limits<float>::infinity();
+    for (int64_t ky = 0; ky < g.kh; ++ky) {
+      const int64_t iy = oy * g.sh - g.ph + ky * g.dh;
+      if (iy < 0 || iy >= h) continue;
+      const float* xr = x + iy * w;
+      for (int64_t kx = 0; kx < g.kw; ++kx) {
+        const int64_t off = kx * g.dw - g.pw;
+        for (int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = max_step(yr[ox], xr[ox * g.sw + off]);
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          if (ox == ox_lo) ox = ox_hi;
+          if (ox >= ow) break;
+          const int64_t ix = ox * g.sw + off;
+          if (ix >= 0 && ix < w) yr[ox] = max_step(yr[ox], xr[ix]);
+        }
+      }
+    }
+  }
+}
+
+class DirectMaxPool final : public LayerImpl {
+ public:
+  explicit DirectMaxPool(PoolGeometry g) : g_(g) {}
+  void run(KernelCtx& ctx) override {
+    const HostTensor& x = ctx.input(0);
+    const HostTensor& y = ctx.output(0);
+    const int64_t planes = x.dims[0] * x.dims[1], h = x.dims[2], w = x.dims[3];
+    const int64_t oh = y.dims[2], ow = y.dims[3];
+    const float* xp = x.as<float>();
+    float* yp = y.as<float>();
+    parallel_chunks(planes, ctx.num_threads(), std::max<int64_t>(1, kChunkElements / (h * w)),
+                    [&](int64_t b, int64_t e) {
+                      for (int64_t p = b; p < e; ++p)
+                        max_pool_plane(xp + p * h * w, yp + p * oh * ow, h, w, oh, ow, g_);
+                    });
+  }
+
+ private:
+  PoolGeometry g_;
+};
+
+std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
+  const auto& a = p.as<PoolingAttrs>();
+  const HostTensor& x = p.input(0);
+  const HostTensor& y = p.output(0);
+  if (a.type != PoolingType::kMAX || a.window.rank() != 2 || x.dims.rank() != 4 ||
+      x.type != DataType::kFLOAT || y.type != DataType::kFLOAT || y.numel() == 0)
+    return nullptr;
+  const std::vector<int64_t> stride =
+      a.stride.rank() == 0 ? a.window.to_vector() : a.stride.to_vector();
+  const std::vector<int64_t> dil = detail::per_axis(a.dilation, 2, 1);
+  const std::vector<int64_t> pre = detail::per_axis(a.pre_padding, 2, 0);
+  const std::vector<int64_t> post = detail::per_axis(a.post_padding, 2, 0);
+  int64_t pad[2];
+  for (int i = 0; i < 2; ++i) {
+    const auto u = static_cast<size_t>(i);
+    pad[i] = detail::forward_axis(x.dims[i + 2], detail::dilated_extent(a.window[i], dil[u]),
+                                  stride[u], pre[u], post[u], a.padding_mode)
+                 .pre;
+  }
+  return std::make_unique<DirectMaxPool>(PoolGeometry{a.window[0], a.window[1], stride[0],
+                                                      stride[1], dil[0], dil[1], pad[0], pad[1]});
+}
+
 // One post-op over output elements [b, e).
 void apply_post_op(const PostOp& op, float* y, int64_t b, int64_t e) {
   if (op.kind == PostOp::Kind::kACTIVATION) {
@@ -488,6 +573,7 @@ std::vector<ImplEntry> vector_implementations(LayerKind kind) {
   if (kind == LayerKind::kELEMENTWISE) return {{"vectorized", &make_elementwise}};
   if (kind == LayerKind::kSOFTMAX) return {{"vectorized", &make_softmax}};
   if (kind == LayerKind::kNORMALIZATION) return {{"vectorized", &make_normalization}};
+  if (kind == LayerKind::kPOOLING) return {{"direct", &make_pooling}};
   return {};
 }
 

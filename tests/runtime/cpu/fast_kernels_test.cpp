@@ -214,7 +214,7 @@ TEST(FastKernels, ProfileNamesTheImplementation) {
   std::vector<LayerProfile> prof = r.context().profile();
   ASSERT_EQ(prof.size(), 2u);
   EXPECT_EQ(prof[0].implementation, "reference");  // oneDNN has no max-average blend
-  EXPECT_EQ(prof[1].implementation, "onednn");
+  EXPECT_EQ(prof[1].implementation, "direct");
   expect_error([&] { r.context().layer_implementation("nope"); }, {"no layer 'nope'"});
 }
 
@@ -303,8 +303,12 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
   using T = PoolingType;
   using P = PaddingMode;
   const std::vector<PoolCase> cases = {
-      {{2, 3, 8, 8}, T::kMAX, {2, 2}},
-      {{1, 4, 9, 9}, T::kMAX, {3, 3}, {2, 2}, {1, 1}, {1, 1}},
+      // 2-D max pooling runs the direct loop, the rest oneDNN.
+      {{2, 3, 8, 8}, T::kMAX, {2, 2}, {}, {}, {}, {}, P::kEXPLICIT_ROUND_DOWN, true, "direct"},
+      {{1, 4, 9, 9}, T::kMAX, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, P::kEXPLICIT_ROUND_DOWN, true,
+       "direct"},
+      {{2, 3, 40, 37}, T::kMAX, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, P::kEXPLICIT_ROUND_DOWN, true,
+       "direct"},  // ResNet's stem pooling, several planes per thread
       {{1, 4, 9, 9}, T::kAVERAGE, {3, 3}, {2, 2}, {1, 1}, {1, 1}},
       {{1, 4, 9, 9},
        T::kAVERAGE,
@@ -324,14 +328,15 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
        {},
        P::kEXPLICIT_ROUND_DOWN,
        false},
-      {{1, 2, 11, 11}, T::kMAX, {3, 3}, {1, 1}, {}, {}, {2, 2}},               // dilated
+      {{1, 2, 11, 11}, T::kMAX, {3, 3}, {1, 1}, {}, {}, {2, 2}, P::kEXPLICIT_ROUND_DOWN, true,
+       "direct"},  // dilated
       {{1, 3, 17}, T::kAVERAGE, {4}, {3}, {1}, {2}},                           // 1-D
       {{1, 2, 5, 6, 7}, T::kMAX, {2, 3, 2}, {1, 2, 2}, {0, 1, 1}, {1, 1, 0}},  // 3-D
-      {{1, 3, 10, 10}, T::kMAX, {3, 3}, {2, 2}, {}, {}, {}, P::kSAME_UPPER},
+      {{1, 3, 10, 10}, T::kMAX, {3, 3}, {2, 2}, {}, {}, {}, P::kSAME_UPPER, true, "direct"},
       {{1, 3, 10, 10}, T::kAVERAGE, {3, 3}, {2, 2}, {}, {}, {}, P::kSAME_LOWER, true},
       // Ceil mode: the last window reads past the layer's padding. Excluding padding, or max,
       // oneDNN agrees; counting padding, its divisor (the whole window) differs: declined.
-      {{1, 2, 8, 8}, T::kMAX, {3, 3}, {2, 2}, {}, {}, {}, P::kEXPLICIT_ROUND_UP},
+      {{1, 2, 8, 8}, T::kMAX, {3, 3}, {2, 2}, {}, {}, {}, P::kEXPLICIT_ROUND_UP, true, "direct"},
       {{1, 2, 8, 8}, T::kAVERAGE, {3, 3}, {2, 2}, {}, {}, {}, P::kEXPLICIT_ROUND_UP, true},
       {{1, 2, 8, 8},
        T::kAVERAGE,
@@ -343,8 +348,19 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
        P::kEXPLICIT_ROUND_UP,
        false,
        "reference"},
-      // A window of padding only (stride beyond the window): declined.
-      {{1, 2, 7, 7}, T::kMAX, {2, 2}, {4, 4}, {}, {}, {}, P::kEXPLICIT_ROUND_UP, true, "reference"},
+      // A window of padding only (stride beyond the window): -inf from the direct loop as from
+      // the reference; oneDNN (3-D) declines.
+      {{1, 2, 7, 7}, T::kMAX, {2, 2}, {4, 4}, {}, {}, {}, P::kEXPLICIT_ROUND_UP, true, "direct"},
+      {{1, 2, 3, 7, 7},
+       T::kMAX,
+       {1, 2, 2},
+       {1, 4, 4},
+       {},
+       {},
+       {},
+       P::kEXPLICIT_ROUND_UP,
+       true,
+       "reference"},
       {{1, 2, 6, 6},
        T::kMAX_AVERAGE_BLEND,
        {2, 2},
@@ -385,20 +401,27 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
   }
 }
 
-// oneDNN's max pooling skips NaN; the implementation falls back to the reference on inputs
-// holding one, so NaN propagates as in the reference (and ATen).
+// oneDNN's max pooling skips NaN; that implementation falls back to the reference on inputs
+// holding one, so NaN propagates as in the reference (and ATen). The direct loop propagates it.
 TEST(FastPooling, MaxPropagatesNan) {
-  Network net;
-  Tensor* in = net.add_input("x", DataType::kFLOAT, dims({1, 2, 6, 6}));
-  PoolingAttrs a;
-  a.window = dims({2, 2});
-  net.mark_output(net.add_pooling_nd(in, a)->output(0));
-  at::Tensor x = random(DataType::kFLOAT, {1, 2, 6, 6}, 12);
-  x[0][1][2][3] = NAN;
-  Compared r = compare(net, {x});
-  EXPECT_EQ(r.impl, "onednn");
-  EXPECT_TRUE(std::isnan(r.fast[0][1][1][1].item<float>()));
-  expect_close(r.fast, r.ref);
+  for (bool three_d : {false, true}) {
+    SCOPED_TRACE(three_d);
+    Network net;
+    const std::vector<int64_t> shape =
+        three_d ? std::vector<int64_t>{1, 2, 2, 6, 6} : std::vector<int64_t>{1, 2, 6, 6};
+    Tensor* in = net.add_input("x", DataType::kFLOAT, dims(shape));
+    PoolingAttrs a;
+    a.window = three_d ? dims({1, 2, 2}) : dims({2, 2});
+    net.mark_output(net.add_pooling_nd(in, a)->output(0));
+    at::Tensor x = random(DataType::kFLOAT, shape, 12);
+    at::Tensor plane = three_d ? x[0][1][0] : x[0][1];
+    plane[2][3] = NAN;
+    Compared r = compare(net, {x});
+    EXPECT_EQ(r.impl, three_d ? "onednn" : "direct");
+    at::Tensor out = three_d ? r.fast[0][1][0] : r.fast[0][1];
+    EXPECT_TRUE(std::isnan(out[1][1].item<float>()));
+    expect_close(r.fast, r.ref);
+  }
 }
 
 // ---- Vectorized pointwise kernels -----------------------------------------------------------
