@@ -14,20 +14,20 @@ namespace {
 
 // 12 independent accumulators cover the FMA latency on two pipes; the empty asm keeps the
 // compiler from folding the chains away. One body, compiled for each ISA.
-#define LK_FMA_CHAINS(V, SET, FMA)                                                               \
-  V a0 = SET(1.0f), a1 = SET(1.1f), a2 = SET(1.2f), a3 = SET(1.3f), a4 = SET(1.4f),              \
-    a5 = SET(1.5f), a6 = SET(1.6f), a7 = SET(1.7f), a8 = SET(1.8f), a9 = SET(1.9f),              \
-    a10 = SET(2.0f), a11 = SET(2.1f);                                                            \
-  const V b = SET(0.9999999f), c = SET(1e-7f);                                                   \
-  for (long k = 0; k < iters; ++k) {                                                             \
-    a0 = FMA(a0, b, c), a1 = FMA(a1, b, c), a2 = FMA(a2, b, c), a3 = FMA(a3, b, c);              \
-    a4 = FMA(a4, b, c), a5 = FMA(a5, b, c), a6 = FMA(a6, b, c), a7 = FMA(a7, b, c);              \
-    a8 = FMA(a8, b, c), a9 = FMA(a9, b, c), a10 = FMA(a10, b, c), a11 = FMA(a11, b, c);          \
-    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));           \
-    __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));         \
-  }                                                                                              \
-  float sink[sizeof(V) / sizeof(float)];                                                         \
-  std::memcpy(sink, &a0, sizeof(sink));                                                          \
+#define LK_FMA_CHAINS(V, SET, FMA)                                                       \
+  V a0 = SET(1.0f), a1 = SET(1.1f), a2 = SET(1.2f), a3 = SET(1.3f), a4 = SET(1.4f),      \
+    a5 = SET(1.5f), a6 = SET(1.6f), a7 = SET(1.7f), a8 = SET(1.8f), a9 = SET(1.9f),      \
+    a10 = SET(2.0f), a11 = SET(2.1f);                                                    \
+  const V b = SET(0.9999999f), c = SET(1e-7f);                                           \
+  for (long k = 0; k < iters; ++k) {                                                     \
+    a0 = FMA(a0, b, c), a1 = FMA(a1, b, c), a2 = FMA(a2, b, c), a3 = FMA(a3, b, c);      \
+    a4 = FMA(a4, b, c), a5 = FMA(a5, b, c), a6 = FMA(a6, b, c), a7 = FMA(a7, b, c);      \
+    a8 = FMA(a8, b, c), a9 = FMA(a9, b, c), a10 = FMA(a10, b, c), a11 = FMA(a11, b, c);  \
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));   \
+    __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11)); \
+  }                                                                                      \
+  float sink[sizeof(V) / sizeof(float)];                                                 \
+  std::memcpy(sink, &a0, sizeof(sink));                                                  \
   return static_cast<double>(sink[0]);
 
 __attribute__((target("avx2,fma"))) double run256(long iters) {
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     std::vector<double> sink(static_cast<size_t>(threads));
     const auto t0 = std::chrono::steady_clock::now();
     for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] { sink[static_cast<size_t>(t)] = wide ? run512(iters) : run256(iters); });
+      pool.emplace_back(
+          [&, t] { sink[static_cast<size_t>(t)] = wide ? run512(iters) : run256(iters); });
     for (auto& t : pool) t.join();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double flops = static_cast<double>(iters) * 12 * lanes * 2 * threads;

@@ -104,10 +104,9 @@ int dispatch(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   if (cmd == "run") {
-    std::vector<std::string> values = {"shapes",       "minShapes",   "optShapes",
-                                       "maxShapes",    "loadInputs",  "inputValues",
-                                       "exportOutput", "exportTimes", "iterations",
-                                       "warmUp",       "threads"};
+    std::vector<std::string> values = {"shapes",     "minShapes",   "optShapes",    "maxShapes",
+                                       "loadInputs", "inputValues", "exportOutput", "exportTimes",
+                                       "iterations", "warmUp",      "threads"};
     std::vector<std::string> bools = {"dumpLayerInfo", "dumpProfile"};
     values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
     bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());

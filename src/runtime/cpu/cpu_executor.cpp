@@ -319,7 +319,8 @@ class CpuExecutor final : public Executor {
     for (int i = 0; i < net_.num_layers(); ++i) position[static_cast<size_t>(i)] = i;
     for (const FusionGroup& g : groups_) {
       position[static_cast<size_t>(g.anchor)] = g.steps.back().layer;
-      for (const FusedStep& s : g.steps) position[static_cast<size_t>(s.layer)] = g.steps.back().layer;
+      for (const FusedStep& s : g.steps)
+        position[static_cast<size_t>(s.layer)] = g.steps.back().layer;
     }
     std::vector<int> last_use(buffers_.size(), -1);
     for (int i = 0; i < net_.num_layers(); ++i) {
@@ -335,9 +336,11 @@ class CpuExecutor final : public Executor {
           u = std::max(u, pos);
         }
     }
-    for (int i = 0; i < net_.num_outputs(); ++i) last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
+    for (int i = 0; i < net_.num_outputs(); ++i)
+      last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
     for (size_t b = 0; b < buffers_.size(); ++b)
-      if (last_use[b] >= 0 && !constant_[b]) release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
+      if (last_use[b] >= 0 && !constant_[b])
+        release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
   }
 
   // Runs a fusion group as one kernel (the anchor with post-ops, or for a pointwise anchor the
@@ -448,8 +451,8 @@ class CpuExecutor final : public Executor {
   std::vector<Buffer> buffers_;
   StoragePool pool_;
   std::vector<FusionGroup> groups_;
-  std::vector<bool> deferred_;             // per layer: runs later, with its fusion group
-  std::vector<int> group_at_;              // per layer: the group that runs at it, or -1
+  std::vector<bool> deferred_;                // per layer: runs later, with its fusion group
+  std::vector<int> group_at_;                 // per layer: the group that runs at it, or -1
   std::vector<std::vector<int>> release_at_;  // per layer: buffers to release after it
   bool profiling_ = false;
   std::vector<LayerProfile> records_;  // indexed like the network's layers

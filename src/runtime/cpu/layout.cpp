@@ -97,7 +97,8 @@ void permute(const Permute& p, int64_t element_bytes, const void* src, void* dst
 
 std::vector<int> permutation_of(const std::vector<int32_t>& perm, int rank) {
   std::vector<int> p(static_cast<size_t>(rank));
-  for (int i = 0; i < rank; ++i) p[static_cast<size_t>(i)] = perm.empty() ? i : perm[static_cast<size_t>(i)];
+  for (int i = 0; i < rank; ++i)
+    p[static_cast<size_t>(i)] = perm.empty() ? i : perm[static_cast<size_t>(i)];
   return p;
 }
 

@@ -228,11 +228,11 @@ class DnnlConvolution final : public LayerImpl {
     // Constant weights are reordered once; the reorder is kept for weights that change per run.
     if (weights_.constant) packed_weights_ = prepare_weights(weights_.data);
     if (pd_.src_desc() != user_src_)
-      to_blocked_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), user_src_,
-                                                                cpu_engine(), pd_.src_desc()));
+      to_blocked_ = dnnl::reorder(
+          dnnl::reorder::primitive_desc(cpu_engine(), user_src_, cpu_engine(), pd_.src_desc()));
     if (pd_.dst_desc() != user_dst_)
-      from_blocked_ = dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), pd_.dst_desc(),
-                                                                  cpu_engine(), user_dst_));
+      from_blocked_ = dnnl::reorder(
+          dnnl::reorder::primitive_desc(cpu_engine(), pd_.dst_desc(), cpu_engine(), user_dst_));
   }
 
   bool blocked() const { return to_blocked_ || from_blocked_; }
@@ -246,7 +246,8 @@ class DnnlConvolution final : public LayerImpl {
       execute(*to_blocked_, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, b}});
       src = b;
     }
-    if (from_blocked_) dst = memory(pd_.dst_desc(), cpu_engine(), scratch(1, pd_.dst_desc().get_size()));
+    if (from_blocked_)
+      dst = memory(pd_.dst_desc(), cpu_engine(), scratch(1, pd_.dst_desc().get_size()));
     args[DNNL_ARG_SRC] = src;
     args[DNNL_ARG_DST] = dst;
     args[DNNL_ARG_WEIGHTS] =
@@ -392,8 +393,8 @@ std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
         if (has_binary(post) &&
             std::string_view(pd.impl_info_str()).find("gemm") != std::string_view::npos)
           continue;
-        return std::make_unique<DnnlConvolution>(std::move(pd), src, dst, user_w, *w, *b,
-                                                 has_bias, std::move(post));
+        return std::make_unique<DnnlConvolution>(std::move(pd), src, dst, user_w, *w, *b, has_bias,
+                                                 std::move(post));
       } catch (const dnnl::error&) {
         // Not implemented by this oneDNN build: try the next attempt.
       }
@@ -578,8 +579,7 @@ class DnnlInnerProduct final : public LayerImpl {
   memory packed_;
 };
 
-std::unique_ptr<LayerImpl> make_inner_product(const ImplProblem& p,
-                                              const detail::MatmulOperand& m0,
+std::unique_ptr<LayerImpl> make_inner_product(const ImplProblem& p, const detail::MatmulOperand& m0,
                                               const detail::MatmulOperand& m1) {
   if (!p.is_constant(1) || m0.vector || m0.transposed || m1.vector) return nullptr;
   for (int64_t d : m1.batch)
@@ -592,9 +592,9 @@ std::unique_ptr<LayerImpl> make_inner_product(const ImplProblem& p,
   const memory::dims dst{rows, n};
   for (DnnlPostOps& post : post_op_attempts(p, dst)) {
     try {
-      dnnl::inner_product_forward::desc d(
-          dnnl::prop_kind::forward_inference, plain_desc({rows, k}),
-          memory::desc({n, k}, memory::data_type::f32, Tag::any), plain_desc(dst));
+      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, plain_desc({rows, k}),
+                                          memory::desc({n, k}, memory::data_type::f32, Tag::any),
+                                          plain_desc(dst));
       dnnl::inner_product_forward::primitive_desc pd(d, post.attr, cpu_engine());
       return std::make_unique<DnnlInnerProduct>(std::move(pd), user_w, p.input(1).data,
                                                 std::move(post));
@@ -633,8 +633,8 @@ std::unique_ptr<LayerImpl> make_matmul(const ImplProblem& p) {
           pack_b ? memory::desc(user_b.dims(), memory::data_type::f32, Tag::any) : user_b;
       dnnl::matmul::desc d(user_a, b_md, plain_desc(dst_dims));
       dnnl::matmul::primitive_desc pd(d, post.attr, cpu_engine());
-      return std::make_unique<DnnlMatmul>(std::move(pd), user_a, user_b,
-                                          pack_b ? x1.data : nullptr, std::move(post));
+      return std::make_unique<DnnlMatmul>(std::move(pd), user_a, user_b, pack_b ? x1.data : nullptr,
+                                          std::move(post));
     } catch (const dnnl::error&) {
       // Not implemented by this oneDNN build: try without post-ops, then the reference runs it.
     }

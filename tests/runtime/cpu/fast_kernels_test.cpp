@@ -224,6 +224,7 @@ struct MatmulCase {
   std::vector<int64_t> a, b;
   MatrixOperation op0 = MatrixOperation::kNONE, op1 = MatrixOperation::kNONE;
   bool constant_b = false;
+  std::string expect_impl = "onednn";
 };
 
 TEST(FastMatmul, MatchesReference) {
@@ -242,6 +243,15 @@ TEST(FastMatmul, MatchesReference) {
       {{7}, {7, 4}, M::kVECTOR, M::kNONE},
       {{2, 7}, {2, 7}, M::kVECTOR, M::kVECTOR},
       {{33, 65}, {65, 17}, M::kNONE, M::kNONE, true},
+      // 2 to 16 rows against a constant B: the packed-panel kernel; one row: oneDNN.
+      {{1, 300}, {300, 70}, M::kNONE, M::kNONE, true},
+      {{2, 300}, {300, 70}, M::kNONE, M::kNONE, true, "skinny"},
+      {{2, 3, 40}, {1, 40, 9}, M::kNONE, M::kNONE, true, "skinny"},
+      {{8, 33}, {17, 33}, M::kNONE, M::kTRANSPOSE, true, "skinny"},
+      {{16, 64}, {64, 24}, M::kNONE, M::kNONE, true, "skinny"},  // two blocks of rows
+      {{13, 5}, {5, 3}, M::kNONE, M::kNONE, true, "skinny"},     // partial row block and panel
+      {{17, 64}, {64, 24}, M::kNONE, M::kNONE, true},            // past 16 rows: oneDNN
+      {{5, 13}, {5, 3}, M::kTRANSPOSE, M::kNONE, true},          // A transposed: oneDNN
   };
   uint64_t seed = 300;
   for (const MatmulCase& c : cases) {
@@ -257,7 +267,7 @@ TEST(FastMatmul, MatchesReference) {
     std::vector<at::Tensor> inputs{a};
     if (!c.constant_b) inputs.push_back(b);
     Compared r = compare(net, inputs);
-    EXPECT_EQ(r.impl, "onednn");
+    EXPECT_EQ(r.impl, c.expect_impl);
     const int64_t k = c.op0 == M::kTRANSPOSE ? c.a[c.a.size() - 2] : c.a.back();
     expect_close(r.fast, r.ref, std::sqrt(static_cast<double>(k)));  // K products per output
   }
@@ -283,7 +293,10 @@ TEST(FastMatmul, DynamicShapesReselect) {
     SCOPED_TRACE(dims(shape).to_string());
     at::Tensor x = random(DataType::kFLOAT, shape, seed++);
     at::Tensor f = fast.run({x}).at(0), r = ref.run({x}).at(0);
-    EXPECT_EQ(fast.context().layer_implementation(mm->name()), "onednn");
+    // 2 to 16 rows of A (over its batch dims): the packed-panel kernel.
+    const int64_t rows = shape[0] * shape[1];
+    EXPECT_EQ(fast.context().layer_implementation(mm->name()),
+              rows >= 2 && rows <= 16 ? "skinny" : "onednn");
     expect_close(f, r, std::sqrt(16.0));
   }
 }
@@ -305,9 +318,25 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
   const std::vector<PoolCase> cases = {
       // 2-D max pooling runs the direct loop, the rest oneDNN.
       {{2, 3, 8, 8}, T::kMAX, {2, 2}, {}, {}, {}, {}, P::kEXPLICIT_ROUND_DOWN, true, "direct"},
-      {{1, 4, 9, 9}, T::kMAX, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, P::kEXPLICIT_ROUND_DOWN, true,
+      {{1, 4, 9, 9},
+       T::kMAX,
+       {3, 3},
+       {2, 2},
+       {1, 1},
+       {1, 1},
+       {},
+       P::kEXPLICIT_ROUND_DOWN,
+       true,
        "direct"},
-      {{2, 3, 40, 37}, T::kMAX, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, P::kEXPLICIT_ROUND_DOWN, true,
+      {{2, 3, 40, 37},
+       T::kMAX,
+       {3, 3},
+       {2, 2},
+       {1, 1},
+       {1, 1},
+       {},
+       P::kEXPLICIT_ROUND_DOWN,
+       true,
        "direct"},  // ResNet's stem pooling, several planes per thread
       {{1, 4, 9, 9}, T::kAVERAGE, {3, 3}, {2, 2}, {1, 1}, {1, 1}},
       {{1, 4, 9, 9},
@@ -328,8 +357,16 @@ TEST(FastPooling, MatchesReferenceOrDeclines) {
        {},
        P::kEXPLICIT_ROUND_DOWN,
        false},
-      {{1, 2, 11, 11}, T::kMAX, {3, 3}, {1, 1}, {}, {}, {2, 2}, P::kEXPLICIT_ROUND_DOWN, true,
-       "direct"},  // dilated
+      {{1, 2, 11, 11},
+       T::kMAX,
+       {3, 3},
+       {1, 1},
+       {},
+       {},
+       {2, 2},
+       P::kEXPLICIT_ROUND_DOWN,
+       true,
+       "direct"},                                                              // dilated
       {{1, 3, 17}, T::kAVERAGE, {4}, {3}, {1}, {2}},                           // 1-D
       {{1, 2, 5, 6, 7}, T::kMAX, {2, 3, 2}, {1, 2, 2}, {0, 1, 1}, {1, 1, 0}},  // 3-D
       {{1, 3, 10, 10}, T::kMAX, {3, 3}, {2, 2}, {}, {}, {}, P::kSAME_UPPER, true, "direct"},
@@ -542,7 +579,6 @@ TEST(FastSoftMax, MatchesReferenceOrDeclines) {
   }
 }
 
-
 // ---- Data movement and normalization ----------------------------------------------------------
 
 TEST(FastShuffle, MatchesReferenceForEveryElementSize) {
@@ -553,18 +589,18 @@ TEST(FastShuffle, MatchesReferenceForEveryElementSize) {
     std::vector<int32_t> second;
   };
   const std::vector<Case> cases = {
-      {{2, 5, 3, 4}, {0, 2, 1, 3}, std::nullopt, {}},       // heads split: rows stay contiguous
-      {{2, 3, 5, 4}, {0, 1, 3, 2}, std::nullopt, {}},       // last two swapped: strided
-      {{4, 6}, {1, 0}, std::nullopt, {}},                   // plain transpose
-      {{2, 1, 3, 4}, {2, 0, 3, 1}, std::nullopt, {}},       // size-1 axes
+      {{2, 5, 3, 4}, {0, 2, 1, 3}, std::nullopt, {}},  // heads split: rows stay contiguous
+      {{2, 3, 5, 4}, {0, 1, 3, 2}, std::nullopt, {}},  // last two swapped: strided
+      {{4, 6}, {1, 0}, std::nullopt, {}},              // plain transpose
+      {{2, 1, 3, 4}, {2, 0, 3, 1}, std::nullopt, {}},  // size-1 axes
       {{2, 6, 4}, {}, std::vector<int64_t>{2, 3, 2, 4}, {0, 2, 1, 3}},  // reshape then transpose
       {{2, 3, 8}, {0, 2, 1}, std::vector<int64_t>{2, 4, 2, 3}, {3, 1, 0, 2}},  // both transposes
       {{3, 4, 5}, {}, std::vector<int64_t>{12, 5}, {}},  // reshape only: one copy
       {{64, 96, 40}, {2, 0, 1}, std::nullopt, {}},       // several threads' rows
   };
   uint64_t seed = 1300;
-  for (DataType t : {DataType::kFLOAT, DataType::kHALF, DataType::kINT64, DataType::kINT8,
-                     DataType::kBOOL}) {
+  for (DataType t :
+       {DataType::kFLOAT, DataType::kHALF, DataType::kINT64, DataType::kINT8, DataType::kBOOL}) {
     for (const Case& c : cases) {
       SCOPED_TRACE(std::string(data_type_name(t)) + " " + dims(c.x).to_string());
       Network net;
@@ -613,11 +649,11 @@ TEST(FastNormalization, TrailingAxesMatchReferenceOthersDecline) {
     std::string expect_impl = "vectorized";
   };
   const std::vector<Case> cases = {
-      {{2, 7, 33}, 4, {1, 1, 33}},            // layer norm over the last axis
-      {{3, 5, 768}, 4, {1, 1, 768}},          // BERT's
-      {{2, 4, 5, 6}, 12, {1, 4, 1, 1}},       // instance norm: one scale per (n, c) row
-      {{2, 4, 5, 6}, 14, {1, 1, 1, 1}},       // all but the batch axis, one scale
-      {{2, 4, 5, 6}, 14, {1, 4, 5, 6}},       // per-element over all normalized axes
+      {{2, 7, 33}, 4, {1, 1, 33}},                       // layer norm over the last axis
+      {{3, 5, 768}, 4, {1, 1, 768}},                     // BERT's
+      {{2, 4, 5, 6}, 12, {1, 4, 1, 1}},                  // instance norm: one scale per (n, c) row
+      {{2, 4, 5, 6}, 14, {1, 1, 1, 1}},                  // all but the batch axis, one scale
+      {{2, 4, 5, 6}, 14, {1, 4, 5, 6}},                  // per-element over all normalized axes
       {{2, 6, 5, 6}, 12, {1, 6, 1, 1}, 3, "reference"},  // group norm
       {{2, 4, 5}, 2, {1, 4, 1}, 1, "reference"},         // not the trailing axes
   };

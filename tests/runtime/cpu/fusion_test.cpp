@@ -54,14 +54,15 @@ TEST(Fusion, ConvolutionWithResidualAddAndReluIsOneOneDnnPrimitive) {
   Layer* add = net.add_elementwise(conv->output(0), r, ElementWiseOperation::kSUM);
   Layer* relu = net.add_activation(add->output(0), ActivationType::kRELU);
   net.mark_output(relu->output(0));
-  Fused f = compare(net,
-                    {{random(DataType::kFLOAT, {2, 8, 10, 10}, 3),
-                      random(DataType::kFLOAT, {2, 16, 10, 10}, 4)}},
-                    std::sqrt(8.0 * 9.0));
+  Fused f = compare(
+      net,
+      {{random(DataType::kFLOAT, {2, 8, 10, 10}, 3), random(DataType::kFLOAT, {2, 16, 10, 10}, 4)}},
+      std::sqrt(8.0 * 9.0));
   // oneDNN takes the add and relu as post-ops, or (a gemm-based convolution, which applies binary
   // post-ops slowly) the vectorized chain applies both after it.
   const std::string fused = " fused with '" + add->name() + "', '" + relu->name() + "'";
-  EXPECT_TRUE(impl(f, conv) == "onednn" + fused || impl(f, conv) == "onednn + vectorized chain" + fused)
+  EXPECT_TRUE(impl(f, conv) == "onednn" + fused ||
+              impl(f, conv) == "onednn + vectorized chain" + fused)
       << impl(f, conv);
   EXPECT_EQ(impl(f, add), "fused into '" + conv->name() + "'");
   EXPECT_EQ(impl(f, relu), "fused into '" + conv->name() + "'");
@@ -90,7 +91,8 @@ TEST(Fusion, MatrixMultiplyWithBiasAndGelu) {
                        {random(DataType::kFLOAT, {2, 16, 32}, 9)}},
                       std::sqrt(32.0), cfg);
     // Softplus has no oneDNN post-op: the vectorized chain applies both steps after the product.
-    const std::string how = act == ActivationType::kSOFTPLUS ? "onednn + vectorized chain" : "onednn";
+    const std::string how =
+        act == ActivationType::kSOFTPLUS ? "onednn + vectorized chain" : "onednn";
     EXPECT_EQ(impl(f, mm), how + " fused with '" + add->name() + "', '" + g->name() + "'");
   }
 }
@@ -145,13 +147,12 @@ TEST(Fusion, PointwiseChainRunsAsOneKernelWithEveryBroadcastForm) {
   Layer* tanh = net.add_activation(add->output(0), ActivationType::kTANH);
   Layer* clip = net.add_activation(tanh->output(0), ActivationType::kCLIP, -0.5f, 0.5f);
   net.mark_output(clip->output(0));
-  Fused f = compare(net,
-                    {{random(DataType::kFLOAT, {3, 5, 70}, 16),
-                      random(DataType::kFLOAT, {3, 5, 70}, 17)}},
-                    1.0);
+  Fused f = compare(
+      net, {{random(DataType::kFLOAT, {3, 5, 70}, 16), random(DataType::kFLOAT, {3, 5, 70}, 17)}},
+      1.0);
   EXPECT_EQ(impl(f, sig), "vectorized chain fused with '" + mul->name() + "', '" + sub->name() +
-                              "', '" + div->name() + "', '" + add->name() + "', '" +
-                              tanh->name() + "', '" + clip->name() + "'");
+                              "', '" + div->name() + "', '" + add->name() + "', '" + tanh->name() +
+                              "', '" + clip->name() + "'");
 }
 
 TEST(Fusion, ElementWiseAnchorTakesTheOperandThatCoversTheOutput) {
@@ -161,10 +162,9 @@ TEST(Fusion, ElementWiseAnchorTakesTheOperandThatCoversTheOutput) {
   Layer* div = net.add_elementwise(x, y, ElementWiseOperation::kDIV);  // x broadcasts: x / y
   Layer* relu = net.add_activation(div->output(0), ActivationType::kRELU);
   net.mark_output(relu->output(0));
-  Fused f = compare(net,
-                    {{random(DataType::kFLOAT, {4, 1}, 18),
-                      random(DataType::kFLOAT, {4, 9}, 19, 0.5, 2.0)}},
-                    1.0);
+  Fused f = compare(
+      net, {{random(DataType::kFLOAT, {4, 1}, 18), random(DataType::kFLOAT, {4, 9}, 19, 0.5, 2.0)}},
+      1.0);
   EXPECT_EQ(impl(f, div), "vectorized chain fused with '" + relu->name() + "'");
 }
 
