@@ -130,8 +130,31 @@ TEST(LayerkitCli, InspectEngineShowsTheOptimizedNetworkAndThePasses) {
   EXPECT_NE(passes.find("pass fold_constants: "), std::string::npos) << r.out;
   EXPECT_NE(passes.find("pass fuse_conv_bias: "), std::string::npos) << r.out;
   EXPECT_NE(after(r.out, "=== Memory plan").find("bytes planned"), std::string::npos) << r.out;
+  // The kernel table: every convolution of the default CNN is followed by a ReLU, which fuses
+  // into it; the ReLU's own line names the convolution it went into.
+  const std::string kernels = after(r.out, "=== Kernels");
+  ASSERT_FALSE(kernels.empty()) << r.out;
+  EXPECT_NE(kernels.find("(Convolution): onednn"), std::string::npos) << kernels;
+  EXPECT_NE(kernels.find(" fused with '"), std::string::npos) << kernels;
+  EXPECT_NE(kernels.find("(Activation): fused into '"), std::string::npos) << kernels;
+  EXPECT_NE(kernels.find("(Pooling): direct"), std::string::npos) << kernels;
   // Without --engine the imported network is printed as before, without the pass report.
   EXPECT_EQ(sh("inspect").out.find("=== Builder passes"), std::string::npos);
+}
+
+TEST(LayerkitCli, EngineFlagsSelectTheReferenceEngine) {
+  const fs::path m = write_model("Relu");
+  Result fast = sh("run " + m.string() + " --shapes=x:3x4 --iterations=2 --warmUp=0 --dumpProfile");
+  ASSERT_EQ(fast.code, 0) << fast.out;
+  EXPECT_NE(after(fast.out, "=== Profile").find("vectorized"), std::string::npos) << fast.out;
+  EXPECT_NE(fast.out.find("activation memory: "), std::string::npos) << fast.out;
+  Result ref = sh("run " + m.string() +
+                  " --shapes=x:3x4 --iterations=2 --warmUp=0 --dumpProfile --referenceKernels "
+                  "--builderOptimizationLevel=0");
+  ASSERT_EQ(ref.code, 0) << ref.out;
+  const std::string table = after(ref.out, "=== Profile");
+  EXPECT_NE(table.find("reference"), std::string::npos) << ref.out;
+  EXPECT_EQ(table.find("vectorized"), std::string::npos) << ref.out;
 }
 
 TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
@@ -189,7 +212,8 @@ TEST(LayerkitCli, BadFlagsAndShapesExitTwoWithOneLine) {
   const std::string model = m.string();
   std::vector<std::string> cases = {"frobnicate", "check " + model + " " + model,
                                     "run " + model + " " + model};
-  for (const char* flags : {" --shapes=x:3xq", " --nope", " --iterations=zero"})
+  for (const char* flags : {" --shapes=x:3xq", " --nope", " --iterations=zero",
+                            " --builderOptimizationLevel=2", " --referenceKernels=1"})
     cases.push_back("run " + model + flags);
   for (const std::string& args : cases) {
     Result r = sh(args);

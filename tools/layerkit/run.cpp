@@ -134,7 +134,8 @@ void export_times(const std::string& path, const std::vector<std::pair<double, d
   f << "]\n";
 }
 
-// trtexec's --dumpProfile table: one row per layer, slowest first, then the total.
+// trtexec's --dumpProfile table: one row per layer, slowest first, then the total; the last
+// column names the kernel (a fusion group is one row, on its first layer).
 void print_profile(std::vector<LayerProfile> prof) {
   std::stable_sort(prof.begin(), prof.end(), [](const LayerProfile& a, const LayerProfile& b) {
     return a.total_ms > b.total_ms;
@@ -149,12 +150,13 @@ void print_profile(std::vector<LayerProfile> prof) {
   }
   const int nw = static_cast<int>(name_w), kw = static_cast<int>(kind_w);
   std::printf("=== Profile (%zu layers, average over the timed runs) ===\n", prof.size());
-  std::printf("%-*s  %-*s  %12s  %10s\n", nw, "layer", kw, "kind", "avg ms/run", "% of total");
+  std::printf("%-*s  %-*s  %12s  %10s  %s\n", nw, "layer", kw, "kind", "avg ms/run", "% of total",
+              "kernel");
   for (const LayerProfile& r : prof) {
     const std::string kind(layer_kind_name(r.kind));
-    std::printf("%-*s  %-*s  %12.4f  %10.1f\n", nw, r.name.c_str(), kw, kind.c_str(),
+    std::printf("%-*s  %-*s  %12.4f  %10.1f  %s\n", nw, r.name.c_str(), kw, kind.c_str(),
                 r.total_ms / static_cast<double>(r.calls),
-                total_ms > 0 ? 100.0 * r.total_ms / total_ms : 0.0);
+                total_ms > 0 ? 100.0 * r.total_ms / total_ms : 0.0, r.implementation.c_str());
   }
   std::printf("%-*s  %-*s  %12.4f  %10.1f\n", nw, "total", kw, "", total_avg,
               prof.empty() ? 0.0 : 100.0);
