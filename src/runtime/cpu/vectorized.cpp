@@ -441,6 +441,106 @@ std::unique_ptr<LayerImpl> make_normalization(const ImplProblem& p) {
   return std::make_unique<VectorNormalization>(len, a.epsilon, *g, *b);
 }
 
+// ---- Reduce -------------------------------------------------------------------------------------
+
+// max/min with NaN sticking, as the reference (and at::amax/amin).
+LK_INLINE float max_nan(float m, float v) {
+  return v > m || v != v ? v : m;
+}
+LK_INLINE float min_nan(float m, float v) {
+  return v < m || v != v ? v : m;
+}
+
+LK_CLONES float extremum_loop(const float* x, int64_t n, bool is_max) {
+  float m[kLanes];
+  for (float& v : m)
+    v = is_max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  if (is_max) {
+    for (; i + kLanes <= n; i += kLanes)
+      for (int64_t j = 0; j < kLanes; ++j) m[j] = max_nan(m[j], x[i + j]);
+  } else {
+    for (; i + kLanes <= n; i += kLanes)
+      for (int64_t j = 0; j < kLanes; ++j) m[j] = min_nan(m[j], x[i + j]);
+  }
+  for (; i < n; ++i) m[0] = is_max ? max_nan(m[0], x[i]) : min_nan(m[0], x[i]);
+  float r = m[0];
+  for (int64_t j = 1; j < kLanes; ++j) r = is_max ? max_nan(r, m[j]) : min_nan(r, m[j]);
+  return r;
+}
+
+// acc[j] (+)= x[j] over one slice of the reduced block (when the reduced axes are not innermost).
+LK_CLONES void accumulate_sum(double* acc, const float* x, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) acc[j] += static_cast<double>(x[j]);
+}
+LK_CLONES void accumulate_extremum(float* acc, const float* x, int64_t n, bool is_max) {
+  if (is_max) {
+    for (int64_t j = 0; j < n; ++j) acc[j] = max_nan(acc[j], x[j]);
+  } else {
+    for (int64_t j = 0; j < n; ++j) acc[j] = min_nan(acc[j], x[j]);
+  }
+}
+
+// Sum, average, max and min (fp32) over one contiguous run of axes, the input viewed as
+// [outer, len, inner]; sums accumulate in double as in the reference. Products stay there.
+class VectorReduce final : public LayerImpl {
+ public:
+  VectorReduce(ReduceOperation op, int64_t outer, int64_t len, int64_t inner)
+      : op_(op), outer_(outer), len_(len), inner_(inner) {}
+  void run(KernelCtx& ctx) override {
+    const float* x = ctx.input(0).as<float>();
+    float* y = ctx.output(0).as<float>();
+    const bool sum = op_ == ReduceOperation::kSUM || op_ == ReduceOperation::kAVG;
+    const bool is_max = op_ == ReduceOperation::kMAX;
+    const double scale = op_ == ReduceOperation::kAVG ? 1.0 / static_cast<double>(len_) : 1.0;
+    const int64_t len = len_, inner = inner_;
+    parallel_chunks(outer_, ctx.num_threads(), std::max<int64_t>(1, kChunkElements / (len * inner)),
+                    [&](int64_t lo, int64_t hi) {
+                      std::vector<double> acc(sum && inner > 1 ? static_cast<size_t>(inner) : 0);
+                      for (int64_t o = lo; o < hi; ++o) {
+                        const float* xo = x + o * len * inner;
+                        float* yo = y + o * inner;
+                        if (inner == 1) {
+                          yo[0] = sum ? static_cast<float>(sum_loop(xo, len) * scale)
+                                      : extremum_loop(xo, len, is_max);
+                        } else if (sum) {
+                          std::fill(acc.begin(), acc.end(), 0.0);
+                          for (int64_t l = 0; l < len; ++l)
+                            accumulate_sum(acc.data(), xo + l * inner, inner);
+                          for (int64_t j = 0; j < inner; ++j)
+                            yo[j] = static_cast<float>(acc[static_cast<size_t>(j)] * scale);
+                        } else {
+                          std::copy(xo, xo + inner, yo);
+                          for (int64_t l = 1; l < len; ++l)
+                            accumulate_extremum(yo, xo + l * inner, inner, is_max);
+                        }
+                      }
+                    });
+  }
+
+ private:
+  ReduceOperation op_;
+  int64_t outer_, len_, inner_;
+};
+
+std::unique_ptr<LayerImpl> make_reduce(const ImplProblem& p) {
+  const auto& a = p.as<ReduceAttrs>();
+  const HostTensor& x = p.input(0);
+  if (x.type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT ||
+      a.op == ReduceOperation::kPROD)
+    return nullptr;
+  const int rank = x.dims.rank();
+  int lo = 0;
+  while (lo < rank && !(a.axes & (AxesMask{1} << lo))) ++lo;
+  int hi = lo;
+  while (hi < rank && (a.axes & (AxesMask{1} << hi))) ++hi;
+  if (lo == rank || (a.axes >> hi) != 0) return nullptr;  // no axis, or not one contiguous run
+  int64_t outer = 1, len = 1, inner = 1;
+  for (int d = 0; d < rank; ++d) (d < lo ? outer : d < hi ? len : inner) *= x.dims[d];
+  if (len == 0 || outer * inner == 0) return nullptr;  // the reference's empty-reduction rules
+  return std::make_unique<VectorReduce>(a.op, outer, len, inner);
+}
+
 // ---- MatrixMultiply with few rows
 // -----------------------------------------------------------------
 
@@ -691,6 +791,7 @@ std::vector<ImplEntry> vector_implementations(LayerKind kind) {
   if (kind == LayerKind::kSOFTMAX) return {{"vectorized", &make_softmax}};
   if (kind == LayerKind::kNORMALIZATION) return {{"vectorized", &make_normalization}};
   if (kind == LayerKind::kPOOLING) return {{"direct", &make_pooling}};
+  if (kind == LayerKind::kREDUCE) return {{"vectorized", &make_reduce}};
   if (kind == LayerKind::kMATRIX_MULTIPLY) return {{"skinny", &make_skinny_matmul}};
   return {};
 }

@@ -676,5 +676,52 @@ TEST(FastNormalization, TrailingAxesMatchReferenceOthersDecline) {
   }
 }
 
+TEST(FastReduce, ContiguousAxesMatchReferenceOthersDecline) {
+  using R = ReduceOperation;
+  struct Case {
+    std::vector<int64_t> x;
+    AxesMask axes;
+    R op;
+    bool keep = false;
+    std::string expect_impl = "vectorized";
+  };
+  const std::vector<Case> cases = {
+      {{4, 7, 33}, 4, R::kSUM},            // last axis: one row each
+      {{4, 7, 33}, 4, R::kAVG, true},      // kept dims
+      {{2, 64, 7, 7}, 12, R::kAVG, true},  // global average pooling
+      {{5, 6, 7}, 1, R::kSUM},             // leading axis: accumulated columns
+      {{3, 5, 6, 7}, 6, R::kMAX},          // middle axes
+      {{3, 5, 6, 7}, 8, R::kMIN},
+      {{2, 3000}, 2, R::kMAX},  // several threads' rows, vector tails
+      {{2, 300, 40}, 6, R::kAVG},
+      {{3, 5, 6}, 5, R::kSUM, false, "reference"},  // axes 0 and 2: not one run
+      {{3, 5, 6}, 2, R::kPROD, false, "reference"},
+  };
+  uint64_t seed = 1700;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(dims(c.x).to_string() + " axes " + std::to_string(c.axes) + " " +
+                 std::string(enum_name(c.op)));
+    Network net;
+    Tensor* in = net.add_input("x", DataType::kFLOAT, dims(c.x));
+    net.mark_output(net.add_reduce(in, c.op, c.axes, c.keep)->output(0));
+    BuilderConfig cfg;
+    cfg.num_threads = 2;
+    at::Tensor x = random(DataType::kFLOAT, c.x, seed++, -3.0, 3.0);
+    Compared r = compare(net, {x}, cfg);
+    EXPECT_EQ(r.impl, c.expect_impl);
+    int64_t len = 1;
+    for (int d = 0; d < static_cast<int>(c.x.size()); ++d)
+      if (c.axes & (AxesMask{1} << d)) len *= c.x[static_cast<size_t>(d)];
+    expect_close(r.fast, r.ref, std::sqrt(static_cast<double>(len)));
+    if (c.op == R::kMAX || c.op == R::kMIN) {  // NaN propagates through the extremum
+      x.view({-1})[x.numel() / 2] = NAN;
+      Compared n = compare(net, {x}, cfg);
+      EXPECT_EQ(n.impl, c.expect_impl);
+      expect_close(n.fast, n.ref);
+      EXPECT_TRUE(at::isnan(n.fast).any().item<bool>());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lktest
