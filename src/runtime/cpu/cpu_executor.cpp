@@ -136,17 +136,10 @@ class CpuExecutor final : public Executor {
       if (deferred_[u]) continue;
       if (l->kind() != LayerKind::kINPUT && l->kind() != LayerKind::kCONSTANT) {
         const int g = group_at_[u];
-        // A group's time and implementation are its anchor's.
-        const int shown = g >= 0 ? groups_[static_cast<size_t>(g)].anchor : i;
-        const auto start = std::chrono::steady_clock::now();
-        g >= 0 ? run_group(groups_[static_cast<size_t>(g)]) : run_layer(*l);
-        if (profiling_) {
-          const std::chrono::duration<double, std::milli> took =
-              std::chrono::steady_clock::now() - start;
-          LayerProfile& rec = records_[static_cast<size_t>(shown)];
-          rec.total_ms += took.count();
-          ++rec.calls;
-          rec.implementation = choices_[static_cast<size_t>(shown)].last;
+        if (g >= 0) {
+          run_group(groups_[static_cast<size_t>(g)]);
+        } else {
+          run_timed(i);
         }
       }
       for (int b : release_at_[u]) release(buffers_[static_cast<size_t>(b)]);
@@ -230,6 +223,22 @@ class CpuExecutor final : public Executor {
     b.storage = {};
     b.tensor.data = nullptr;
     b.desc.host_data = nullptr;
+  }
+
+  // Runs layer i, adding its time to its profile record when profiling.
+  void run_timed(int i) {
+    const auto start = std::chrono::steady_clock::now();
+    run_layer(*net_.layer(i));
+    if (profiling_) record(i, start);
+  }
+
+  // A fused group's time and implementation go to its anchor's record.
+  void record(int layer, std::chrono::steady_clock::time_point start) {
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    LayerProfile& rec = records_[static_cast<size_t>(layer)];
+    rec.total_ms += took.count();
+    ++rec.calls;
+    rec.implementation = choices_[static_cast<size_t>(layer)].last;
   }
 
   void run_layer(const Layer& l) {
@@ -346,6 +355,7 @@ class CpuExecutor final : public Executor {
   // Runs a fusion group as one kernel (the anchor with post-ops, or for a pointwise anchor the
   // whole chain blockwise); when this run's shapes do not allow it, runs its layers one by one.
   void run_group(const FusionGroup& g) {
+    const auto start = std::chrono::steady_clock::now();
     const Layer& a = *net_.layer(g.anchor);
     detail::ValueDesc chain = infer(a).at(0);
     const Dims dims = chain.dims;
@@ -376,9 +386,9 @@ class CpuExecutor final : public Executor {
       ops.push_back(op);
       chain = std::move(out);
     }
-    if (!fusable) {
-      run_layer(a);
-      for (const FusedStep& s : g.steps) run_layer(*net_.layer(s.layer));
+    if (!fusable) {  // each layer is timed (and recorded) on its own
+      run_timed(g.anchor);
+      for (const FusedStep& s : g.steps) run_timed(s.layer);
       return;
     }
     Buffer& out = buffer(net_.layer(g.steps.back().layer)->output(0));
@@ -411,6 +421,7 @@ class CpuExecutor final : public Executor {
       choices_[static_cast<size_t>(g.steps[k].layer)].last = "fused into '" + a.name() + "'";
     }
     describe(out);
+    if (profiling_) record(g.anchor, start);
   }
 
   // A pointwise anchor as the first op of its chain: an Activation, or an arithmetic ElementWise

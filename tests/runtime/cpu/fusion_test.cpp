@@ -193,6 +193,33 @@ TEST(Fusion, ASideOperandThatWidensTheChainRunsTheLayersOneByOne) {
   EXPECT_EQ(impl(f, add), "vectorized");
 }
 
+TEST(Fusion, UnfusedRunsProfileEachLayer) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, dims({-1, 6}));
+  Tensor* y = net.add_input("y", DataType::kFLOAT, dims({3, 6}));
+  Layer* relu = net.add_activation(x, ActivationType::kRELU);
+  Layer* add = net.add_elementwise(relu->output(0), y, ElementWiseOperation::kSUM);
+  net.mark_output(add->output(0));
+  BuilderConfig cfg;
+  OptimizationProfile p;
+  p.set_dimensions("x", dims({1, 6}), dims({3, 6}), dims({3, 6}));
+  cfg.profiles.push_back(p);
+  Runner r(net, cfg, 0);
+  r.context().set_profiling(true);
+  at::Tensor yv = random(DataType::kFLOAT, {3, 6}, 50);
+  r.run({random(DataType::kFLOAT, {1, 6}, 51), yv});  // widening: the layers run one by one
+  std::vector<LayerProfile> prof = r.context().profile();
+  ASSERT_EQ(prof.size(), 2u);
+  EXPECT_EQ(prof[0].name, relu->name());
+  EXPECT_EQ(prof[1].name, add->name());
+  r.run({random(DataType::kFLOAT, {3, 6}, 52), yv});  // fused: one more run on the anchor only
+  prof = r.context().profile();
+  ASSERT_EQ(prof.size(), 2u);
+  EXPECT_EQ(prof[0].calls, 2);
+  EXPECT_EQ(prof[1].calls, 1);
+  EXPECT_EQ(prof[0].implementation, "vectorized chain fused with '" + add->name() + "'");
+}
+
 TEST(Fusion, ObservableIntermediatesStopTheChain) {
   Network net;
   Tensor* x = net.add_input("x", DataType::kFLOAT, dims({2, 8}));
