@@ -318,6 +318,11 @@ class CpuExecutor final : public Executor {
       for (size_t k = 0; k + 1 < fg.steps.size(); ++k)
         deferred_[static_cast<size_t>(fg.steps[k].layer)] = true;
       group_at_[static_cast<size_t>(fg.steps.back().layer)] = static_cast<int>(g);
+      std::string label = " fused with";
+      for (size_t k = 0; k < fg.steps.size(); ++k)
+        label += (k ? ", '" : " '") + net_.layer(fg.steps[k].layer)->name() + "'";
+      group_labels_.push_back(std::move(label));
+      step_labels_.push_back("fused into '" + net_.layer(fg.anchor)->name() + "'");
     }
   }
 
@@ -414,12 +419,10 @@ class CpuExecutor final : public Executor {
         lc.last += " + vectorized chain";
       }
     }
-    lc.last += " fused with";
-    for (size_t k = 0; k < g.steps.size(); ++k) {
-      const Layer& l = *net_.layer(g.steps[k].layer);
-      lc.last += (k ? ", '" : " '") + l.name() + "'";
-      choices_[static_cast<size_t>(g.steps[k].layer)].last = "fused into '" + a.name() + "'";
-    }
+    lc.last += group_labels_[static_cast<size_t>(&g - groups_.data())];
+    for (const FusedStep& s : g.steps)
+      choices_[static_cast<size_t>(s.layer)].last =
+          step_labels_[static_cast<size_t>(&g - groups_.data())];
     describe(out);
     if (profiling_) record(g.anchor, start);
   }
@@ -462,6 +465,8 @@ class CpuExecutor final : public Executor {
   std::vector<Buffer> buffers_;
   StoragePool pool_;
   std::vector<FusionGroup> groups_;
+  // Per group, built once: the anchor's label suffix (" fused with '<step>', ...") and the steps'.
+  std::vector<std::string> group_labels_, step_labels_;
   std::vector<bool> deferred_;                // per layer: runs later, with its fusion group
   std::vector<int> group_at_;                 // per layer: the group that runs at it, or -1
   std::vector<std::vector<int>> release_at_;  // per layer: buffers to release after it

@@ -666,10 +666,6 @@ struct PoolGeometry {
   int64_t kh, kw, sh, sw, dh, dw, ph, pw;
 };
 
-LK_INLINE float max_step(float m, float v) {
-  return v > m || v != v ? v : m;
-}
-
 LK_CLONES void max_pool_plane(const float* x, float* y, int64_t h, int64_t w, int64_t oh,
                               int64_t ow, PoolGeometry g) {
   // Output columns whose whole window lies inside the row: [ox_lo, ox_hi).
@@ -685,12 +681,12 @@ LK_CLONES void max_pool_plane(const float* x, float* y, int64_t h, int64_t w, in
       const float* xr = x + iy * w;
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         const int64_t off = kx * g.dw - g.pw;
-        for (int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = max_step(yr[ox], xr[ox * g.sw + off]);
+        for (int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = max_nan(yr[ox], xr[ox * g.sw + off]);
         for (int64_t ox = 0; ox < ow; ++ox) {
           if (ox == ox_lo) ox = ox_hi;
           if (ox >= ow) break;
           const int64_t ix = ox * g.sw + off;
-          if (ix >= 0 && ix < w) yr[ox] = max_step(yr[ox], xr[ix]);
+          if (ix >= 0 && ix < w) yr[ox] = max_nan(yr[ox], xr[ix]);
         }
       }
     }

@@ -168,17 +168,29 @@ TEST(Fusion, ElementWiseAnchorTakesTheOperandThatCoversTheOutput) {
   EXPECT_EQ(impl(f, div), "vectorized chain fused with '" + relu->name() + "'");
 }
 
-TEST(Fusion, ASideOperandThatWidensTheChainRunsTheLayersOneByOne) {
+// relu(x) + y with x [1..3, 6] and y [3, 6]: at x [1, 6] the side operand widens the chain.
+struct Widening {
   Network net;
-  Tensor* x = net.add_input("x", DataType::kFLOAT, dims({-1, 6}));
-  Tensor* y = net.add_input("y", DataType::kFLOAT, dims({3, 6}));
-  Layer* relu = net.add_activation(x, ActivationType::kRELU);
-  Layer* add = net.add_elementwise(relu->output(0), y, ElementWiseOperation::kSUM);
-  net.mark_output(add->output(0));
+  Layer* relu = nullptr;
+  Layer* add = nullptr;
   BuilderConfig cfg;
-  OptimizationProfile p;
-  p.set_dimensions("x", dims({1, 6}), dims({3, 6}), dims({3, 6}));
-  cfg.profiles.push_back(p);
+  Widening() {
+    Tensor* x = net.add_input("x", DataType::kFLOAT, dims({-1, 6}));
+    Tensor* y = net.add_input("y", DataType::kFLOAT, dims({3, 6}));
+    relu = net.add_activation(x, ActivationType::kRELU);
+    add = net.add_elementwise(relu->output(0), y, ElementWiseOperation::kSUM);
+    net.mark_output(add->output(0));
+    OptimizationProfile p;
+    p.set_dimensions("x", dims({1, 6}), dims({3, 6}), dims({3, 6}));
+    cfg.profiles.push_back(p);
+  }
+};
+
+TEST(Fusion, ASideOperandThatWidensTheChainRunsTheLayersOneByOne) {
+  Widening w;
+  Network& net = w.net;
+  Layer *relu = w.relu, *add = w.add;
+  BuilderConfig cfg = w.cfg;
   at::Tensor yv = random(DataType::kFLOAT, {3, 6}, 20);
   // [1, 6] + [3, 6]: the chain would widen, so the group runs unfused; [3, 6]: fused.
   Fused f = compare(net, {{random(DataType::kFLOAT, {1, 6}, 21), yv}}, 1.0, cfg);
@@ -194,17 +206,9 @@ TEST(Fusion, ASideOperandThatWidensTheChainRunsTheLayersOneByOne) {
 }
 
 TEST(Fusion, UnfusedRunsProfileEachLayer) {
-  Network net;
-  Tensor* x = net.add_input("x", DataType::kFLOAT, dims({-1, 6}));
-  Tensor* y = net.add_input("y", DataType::kFLOAT, dims({3, 6}));
-  Layer* relu = net.add_activation(x, ActivationType::kRELU);
-  Layer* add = net.add_elementwise(relu->output(0), y, ElementWiseOperation::kSUM);
-  net.mark_output(add->output(0));
-  BuilderConfig cfg;
-  OptimizationProfile p;
-  p.set_dimensions("x", dims({1, 6}), dims({3, 6}), dims({3, 6}));
-  cfg.profiles.push_back(p);
-  Runner r(net, cfg, 0);
+  Widening w;
+  Layer *relu = w.relu, *add = w.add;
+  Runner r(w.net, w.cfg, 0);
   r.context().set_profiling(true);
   at::Tensor yv = random(DataType::kFLOAT, {3, 6}, 50);
   r.run({random(DataType::kFLOAT, {1, 6}, 51), yv});  // widening: the layers run one by one
