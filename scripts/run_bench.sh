@@ -7,11 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${LAYERKIT_BUILD_DIR:-$root/build}
 python=${PYTHON:-python3}
 
-# libtorch-dev for libtorch_bench; Debian's libtorch takes its BLAS from whatever provides
-# libblas.so.3, and the reference BLAS (libblas3) would make it a hundred times slower, so
-# OpenBLAS (its recommended BLAS; the OpenMP build honours at::set_num_threads) comes too.
-pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev libgtest-dev
-      libtorch-dev libopenblas0-openmp)
+# libtorch-dev for libtorch_bench, with OpenBLAS (scripts/packages.sh says why).
+source "$root/scripts/packages.sh"
+pkgs=("${layerkit_build_packages[@]}" "${layerkit_bench_packages[@]}")
 "$root/scripts/install_packages.sh" "${pkgs[@]}"
 for mod in onnx onnxruntime numpy; do
   if ! "$python" -c "import $mod" 2>/dev/null; then

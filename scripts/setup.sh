@@ -13,9 +13,9 @@ fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 
-pkgs=(g++ cmake make ccache libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev)
-[ "$with_tests" = ON ] && pkgs+=(libgtest-dev libtorch-dev libopenmpi-dev openmpi-bin libonnx-testdata
-  libbenchmark-dev)
+source "$root/scripts/packages.sh"
+pkgs=("${layerkit_build_packages[@]}")
+[ "$with_tests" = ON ] && pkgs+=("${layerkit_test_packages[@]}")
 "$root/scripts/install_packages.sh" "${pkgs[@]}"
 
 export CCACHE_BASEDIR="$root"

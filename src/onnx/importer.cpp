@@ -494,6 +494,9 @@ pb::ModelProto parse(std::string_view bytes) {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    LK_FAIL(kIO, "'", path, "' is a directory, not an ONNX model file");
   std::ifstream f(path, std::ios::binary);
   if (!f) LK_FAIL(kIO, "cannot open ONNX model '", path, "'");
   std::ostringstream ss;
