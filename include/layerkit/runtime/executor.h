@@ -52,6 +52,7 @@ struct ExecutorOptions {
   // definition of correctness that fast kernels are tested against.
   bool reference_kernels_only = false;
   std::shared_ptr<Communicator> communicator;  // null: collectives need world_size 1
+  int device_index = 0;                        // which GPU, for the CUDA backend
 };
 
 class Executor {
@@ -71,7 +72,8 @@ class Executor {
   virtual std::string_view implementation(int layer) const = 0;
 };
 
-// The executor for `device` over `network` (which must outlive it).
+// The executor for `device` over `network` (which must outlive it), from the backend registry
+// (layerkit/runtime/backend.h); kUNSUPPORTED when the backend is absent or cannot run here.
 std::unique_ptr<Executor> make_executor(DeviceType device, const Network& network,
                                         const ExecutorOptions& options);
 

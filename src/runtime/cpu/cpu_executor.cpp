@@ -6,7 +6,7 @@
 #include <map>
 
 #include "layerkit/network/network.h"
-#include "layerkit/runtime/executor.h"
+#include "layerkit/runtime/backend.h"
 #include "network/infer.h"
 #include "runtime/cpu/fusion.h"
 #include "runtime/cpu/impl_list.h"
@@ -477,26 +477,30 @@ class CpuExecutor final : public Executor {
 }  // namespace
 }  // namespace cpu
 
-std::string_view device_type_name(DeviceType d) {
-  switch (d) {
-    case DeviceType::kCPU:
-      return "cpu";
-    case DeviceType::kCUDA:
-      return "cuda";
+namespace cpu {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  DeviceType device() const override { return DeviceType::kCPU; }
+  std::string_view name() const override { return "cpu"; }
+  std::string unavailable_reason(int) const override { return {}; }
+  // Every kind has a CPU kernel (the reference at least).
+  Support supports(LayerKind, std::span<const DataType>) const override {
+    return Support::kSUPPORTED;
   }
-  return "?";
+  std::unique_ptr<Executor> make_executor(const Network& network,
+                                          const ExecutorOptions& options) const override {
+    return std::make_unique<CpuExecutor>(network, options);
+  }
+};
+
+}  // namespace
+
+const Backend& cpu_backend() {
+  static const CpuBackend b;
+  return b;
 }
 
-std::unique_ptr<Executor> make_executor(DeviceType device, const Network& network,
-                                        const ExecutorOptions& options) {
-  switch (device) {
-    case DeviceType::kCPU:
-      return std::make_unique<cpu::CpuExecutor>(network, options);
-    case DeviceType::kCUDA:
-      break;
-  }
-  LK_FAIL(kUNSUPPORTED, "no executor for device ", device_type_name(device),
-          " in this build; use DeviceType::kCPU");
-}
-
+}  // namespace cpu
 }  // namespace layerkit

@@ -1,0 +1,50 @@
+// The backend registry: the backends this build carries, and make_executor on top of them.
+#include "layerkit/runtime/backend.h"
+
+#include "layerkit/core/error.h"
+
+namespace layerkit {
+
+namespace cpu {
+const Backend& cpu_backend();
+}
+#ifdef LAYERKIT_WITH_CUDA
+namespace cuda {
+const Backend& cuda_backend();
+}
+#endif
+
+std::vector<const Backend*> backends() {
+  std::vector<const Backend*> all{&cpu::cpu_backend()};
+#ifdef LAYERKIT_WITH_CUDA
+  all.push_back(&cuda::cuda_backend());
+#endif
+  return all;
+}
+
+const Backend& backend(DeviceType device) {
+  for (const Backend* b : backends())
+    if (b->device() == device) return *b;
+  LK_FAIL(kUNSUPPORTED, "this build of layerkit has no ", device_type_name(device),
+          " backend (configure with -DLAYERKIT_WITH_CUDA=ON where the CUDA toolkit is installed)");
+}
+
+std::unique_ptr<Executor> make_executor(DeviceType device, const Network& network,
+                                        const ExecutorOptions& options) {
+  const Backend& b = backend(device);
+  if (std::string why = b.unavailable_reason(options.device_index); !why.empty())
+    LK_FAIL(kUNSUPPORTED, "cannot run on ", b.name(), ":", options.device_index, ": ", why);
+  return b.make_executor(network, options);
+}
+
+std::string_view device_type_name(DeviceType d) {
+  switch (d) {
+    case DeviceType::kCPU:
+      return "cpu";
+    case DeviceType::kCUDA:
+      return "cuda";
+  }
+  return "?";
+}
+
+}  // namespace layerkit

@@ -1,0 +1,617 @@
+// The CUDA executor: resolves shapes on the host, runs each layer's CUDA kernel on one stream.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include "layerkit/network/network.h"
+#include "layerkit/runtime/backend.h"
+#include "network/infer.h"
+#include "runtime/cpu/kernel.h"
+#include "runtime/cuda/kernel.h"
+#include "runtime/cuda/libraries.h"
+
+namespace layerkit::cuda {
+
+int64_t DeviceTensor::bytes() const {
+  return numel() * element_size(type);
+}
+
+const DeviceTensor& LaunchCtx::input(int i) const {
+  if (!has_input(i))
+    LK_FAIL(kINTERNAL, layer_kind_name(kind_), " layer '", name_, "': input ", i, " is missing");
+  return *inputs_[static_cast<size_t>(i)];
+}
+
+const DeviceTensor& LaunchCtx::output(int i) const {
+  LK_ASSERT(i < num_outputs(), "layer '", name_, "': output ", i, " does not exist");
+  return *outputs_[static_cast<size_t>(i)];
+}
+
+void check_cuda(cudaError_t err, const char* call, std::string_view layer, size_t bytes) {
+  if (err == cudaSuccess) return;
+  cudaGetLastError();  // clears a non-sticky error so the context stays usable
+  const std::string where = layer.empty() ? std::string() : detail::cat("layer '", layer, "': ");
+  if (err == cudaErrorMemoryAllocation) {
+    size_t free_bytes = 0, total = 0;
+    cudaMemGetInfo(&free_bytes, &total);
+    LK_FAIL(kOUT_OF_MEMORY, where, call, " failed: out of device memory (asked for ", bytes,
+            " bytes; ", free_bytes, " of ", total, " bytes free)");
+  }
+  LK_FAIL(kRUNTIME, where, call, " failed: ", cudaGetErrorName(err), " (", cudaGetErrorString(err),
+          ")");
+}
+
+void check_cublas(cublasStatus_t status, const char* call, std::string_view layer) {
+  if (status == CUBLAS_STATUS_SUCCESS) return;
+  LK_FAIL(kRUNTIME, "layer '", layer, "': ", call, " failed: ", cublasGetStatusName(status), " (",
+          cublasGetStatusString(status), ")");
+}
+
+void check_cudnn(cudnnStatus_t status, const char* call, std::string_view layer) {
+  if (status == CUDNN_STATUS_SUCCESS) return;
+  char detail_msg[512] = {};
+  cudnnGetLastErrorString(detail_msg, sizeof detail_msg);
+  LK_FAIL(kRUNTIME, "layer '", layer, "': ", call, " failed: ", cudnnGetErrorString(status),
+          detail_msg[0] ? detail::cat(" (", detail_msg, ")") : std::string());
+}
+
+std::span<const KernelEntry> kernels(LayerKind kind) {
+  static const auto lists = [] {
+    std::array<std::vector<KernelEntry>, kNumLayerKinds> l;
+    for (int k = 0; k < kNumLayerKinds; ++k) {
+      const auto kind_k = static_cast<LayerKind>(k);
+      auto& v = l[static_cast<size_t>(k)];
+      for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
+                           &pointwise_kernels})
+        for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
+    }
+    return l;
+  }();
+  return lists[static_cast<size_t>(kind)];
+}
+
+namespace {
+
+// Stream-ordered scratch for one launch, returned to the pool when the launch is enqueued.
+class StreamScratch final : public Scratch {
+ public:
+  StreamScratch(cudaStream_t s, std::string_view layer) : stream_(s), layer_(layer) {}
+  ~StreamScratch() override {
+    for (void* p : blocks_) cudaFreeAsync(p, stream_);
+  }
+  void* allocate(size_t bytes) override {
+    void* p = nullptr;
+    check_cuda(cudaMallocAsync(&p, std::max<size_t>(bytes, 1), stream_), "cudaMallocAsync", layer_,
+               bytes);
+    blocks_.push_back(p);
+    return p;
+  }
+
+ private:
+  cudaStream_t stream_;
+  std::string_view layer_;
+  std::vector<void*> blocks_;
+};
+
+// One tensor of the network at run time: its copy on the host (the shape program's values,
+// constants, host-fallback results) and/or on the device. Whichever is valid is the value.
+struct Slot {
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+  std::vector<uint8_t> host;
+  bool host_valid = false;
+  DeviceTensor dev;
+  bool dev_valid = false;
+  bool dev_owned = false;  // false: the caller's input buffer
+  bool constant = false;
+  detail::ValueDesc desc;
+};
+
+struct LayerChoice {
+  std::vector<Dims> dims;
+  std::vector<DataType> types;
+  std::string_view name;
+  std::unique_ptr<Kernel> kernel;  // null: runs on the host
+};
+
+struct LayerState {
+  static constexpr size_t kMaxChoices = 8;
+  std::vector<LayerChoice> choices;
+  std::string last;
+};
+
+// A layer whose every output is a small integer tensor (a shape tensor: dims, indices of dims)
+// computed from values already on the host runs on the host: that is the shape program, and it
+// keeps the values that later layers' inference needs where inference runs.
+bool is_small_integer(const detail::ValueDesc& d) {
+  return (is_integer(d.type) || d.type == DataType::kBOOL) && d.dims.is_static() &&
+         d.dims.volume() <= detail::kMaxKnownValues;
+}
+
+class CudaExecutor final : public Executor {
+ public:
+  CudaExecutor(const Network& net, const ExecutorOptions& options)
+      : net_(net), options_(options), states_(static_cast<size_t>(net.num_layers())) {
+    check_cuda(cudaSetDevice(options.device_index), "cudaSetDevice");
+    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    // Freed blocks stay in the device's pool between runs instead of going back to the driver.
+    cudaMemPool_t pool = nullptr;
+    check_cuda(cudaDeviceGetDefaultMemPool(&pool, options.device_index),
+               "cudaDeviceGetDefaultMemPool");
+    uint64_t keep = UINT64_MAX;
+    check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep),
+               "cudaMemPoolSetAttribute");
+    libs_.stream = stream_;
+    for (int i = 0; i < net.num_layers(); ++i)
+      for (Tensor* t : net.layer(i)->outputs()) index_[t] = static_cast<int>(index_.size());
+    slots_.resize(index_.size());
+    plan_lifetimes();
+    for (int i = 0; i < net.num_layers(); ++i) {
+      const Layer* l = net.layer(i);
+      if (l->kind() != LayerKind::kCONSTANT) continue;
+      run_on_host(*l, /*need_data=*/true);
+      for (Tensor* t : l->outputs()) slot(t).constant = true;
+    }
+  }
+
+  ~CudaExecutor() override {
+    cudaSetDevice(options_.device_index);
+    cudaStreamSynchronize(stream_);
+    for (Slot& s : slots_)
+      if (s.dev_owned && s.dev.data) cudaFree(s.dev.data);
+    if (libs_.lt_workspace) cudaFree(libs_.lt_workspace);
+    if (libs_.lt) cublasLtDestroy(libs_.lt);
+    if (libs_.dnn) cudnnDestroy(libs_.dnn);
+    cudaStreamDestroy(stream_);
+  }
+
+  DeviceType device() const override { return DeviceType::kCUDA; }
+
+  std::vector<OwnedTensor> execute(std::span<const TensorView> inputs) override {
+    // Note: one context runs one execute at a time; a second thread entering gets an Error.
+    bool expected = false;
+    LK_CHECK(busy_.compare_exchange_strong(expected, true),
+             "execute: this execution context is already running on another thread; create one "
+             "context per thread");
+    struct Release {
+      std::atomic<bool>& b;
+      ~Release() { b = false; }
+    } release_busy{busy_};
+    check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
+    try {
+      return run(inputs);
+    } catch (...) {
+      // Leave nothing in flight that could write into buffers after the error.
+      cudaStreamSynchronize(stream_);
+      cudaGetLastError();
+      throw;
+    }
+  }
+
+  void set_profiling(bool on) override {
+    if (on && !profiling_) {
+      records_.assign(static_cast<size_t>(net_.num_layers()), {});
+      for (int i = 0; i < net_.num_layers(); ++i) {
+        records_[static_cast<size_t>(i)].name = net_.layer(i)->name();
+        records_[static_cast<size_t>(i)].kind = net_.layer(i)->kind();
+      }
+    }
+    profiling_ = on;
+  }
+
+  std::vector<LayerProfile> profile() const override {
+    std::vector<LayerProfile> out;
+    for (const LayerProfile& r : records_)
+      if (r.calls > 0) out.push_back(r);
+    return out;
+  }
+
+  std::string_view implementation(int layer) const override {
+    LK_CHECK(layer >= 0 && layer < net_.num_layers(), "implementation: layer index ", layer,
+             " is out of range [0, ", net_.num_layers(), ")");
+    return states_[static_cast<size_t>(layer)].last;
+  }
+
+ private:
+  Slot& slot(const Tensor* t) { return slots_[static_cast<size_t>(index_.at(t))]; }
+
+  std::vector<OwnedTensor> run(std::span<const TensorView> inputs) {
+    LK_CHECK(static_cast<int>(inputs.size()) == net_.num_inputs(), "execute: expected ",
+             net_.num_inputs(), " inputs, got ", inputs.size());
+    for (int i = 0; i < net_.num_inputs(); ++i) bind_input(*net_.input(i), inputs[static_cast<size_t>(i)]);
+    for (int i = 0; i < net_.num_layers(); ++i) {
+      const Layer* l = net_.layer(i);
+      if (l->kind() != LayerKind::kINPUT && l->kind() != LayerKind::kCONSTANT) {
+        const auto start = std::chrono::steady_clock::now();
+        run_layer(i);
+        if (profiling_) {
+          check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize", l->name());
+          const std::chrono::duration<double, std::milli> took =
+              std::chrono::steady_clock::now() - start;
+          LayerProfile& rec = records_[static_cast<size_t>(i)];
+          rec.total_ms += took.count();
+          ++rec.calls;
+          rec.implementation = states_[static_cast<size_t>(i)].last;
+        }
+      }
+      for (int b : release_at_[static_cast<size_t>(i)]) release(slots_[static_cast<size_t>(b)]);
+    }
+    std::vector<OwnedTensor> outs;
+    for (int i = 0; i < net_.num_outputs(); ++i) {
+      Slot& s = slot(net_.output(i));
+      to_host(s, "");
+      OwnedTensor o;
+      o.type = s.type;
+      o.dims = s.dims;
+      o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
+      pack(o.type, s.host.data(), o.data.data(), o.dims.volume());
+      outs.push_back(std::move(o));
+    }
+    // Inputs bound by pointer are the caller's; forget them so nothing reads them later.
+    for (int i = 0; i < net_.num_inputs(); ++i) release(slot(net_.input(i)));
+    return outs;
+  }
+
+  void bind_input(const Tensor& t, const TensorView& v) {
+    LK_CHECK(v.type == t.type(), "input '", t.name(), "' has type ", data_type_name(v.type),
+             ", the network declares ", data_type_name(t.type()));
+    LK_CHECK(v.dims.is_static(), "input '", t.name(), "' has unresolved dims ", v.dims.to_string());
+    const int64_t n = v.dims.volume();
+    LK_CHECK(v.data != nullptr || n == 0, "input '", t.name(), "' has no data");
+    Slot& s = slot(&t);
+    release(s);
+    s.type = v.type;
+    s.dims = v.dims;
+    if (v.device == DeviceType::kCUDA && !is_sub_byte(v.type)) {
+      cudaPointerAttributes attr{};
+      check_cuda(cudaPointerGetAttributes(&attr, v.data), "cudaPointerGetAttributes", t.name());
+      LK_CHECK(n == 0 || (attr.type == cudaMemoryTypeDevice &&
+                          attr.device == options_.device_index),
+               "input '", t.name(), "': the buffer at ", v.data,
+               " is not device memory of GPU ", options_.device_index,
+               " (bind host buffers with DeviceType::kCPU)");
+      LK_CHECK(reinterpret_cast<uintptr_t>(v.data) % static_cast<uintptr_t>(element_size(v.type)) ==
+                   0,
+               "input '", t.name(), "': device address ", v.data, " is not aligned to its ",
+               element_size(v.type), "-byte elements");
+      s.dev = {v.type, v.dims, const_cast<void*>(v.data)};
+      s.dev_valid = true;
+      s.dev_owned = false;
+    } else {
+      s.host.resize(static_cast<size_t>(n * element_size(v.type)));
+      if (v.device == DeviceType::kCUDA) {  // packed sub-byte elements on the device
+        std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(v.type, n)));
+        check_cuda(cudaMemcpy(packed.data(), v.data, packed.size(), cudaMemcpyDeviceToHost),
+                   "cudaMemcpy", t.name());
+        unpack(v.type, packed.data(), s.host.data(), n);
+      } else {
+        unpack(v.type, v.data, s.host.data(), n);
+      }
+      s.host_valid = true;
+    }
+    describe(s);
+  }
+
+  // What inference sees of a slot: dims, type, and its values when they are on the host.
+  void describe(Slot& s) {
+    s.desc.type = s.type;
+    s.desc.dims = s.dims;
+    s.desc.known.clear();
+    s.desc.host_data = s.host_valid ? s.host.data() : nullptr;
+    if (!s.host_valid) return;
+    const int64_t n = s.dims.volume();
+    if ((is_integer(s.type) || s.type == DataType::kBOOL) && n <= detail::kMaxKnownValues)
+      for (int64_t i = 0; i < n; ++i) s.desc.known.emplace_back(load_i(s.type, s.host.data(), i));
+  }
+
+  void allocate_device(Slot& s, std::string_view layer) {
+    const auto bytes = static_cast<size_t>(s.dims.volume() * element_size(s.type));
+    if (s.dev_owned && s.dev.data && s.dev.type == s.type && s.dev.dims == s.dims) return;
+    free_device(s);
+    void* p = nullptr;
+    if (bytes > 0)
+      check_cuda(cudaMallocAsync(&p, bytes, stream_), "cudaMallocAsync", layer, bytes);
+    s.dev = {s.type, s.dims, p};
+    s.dev_owned = true;
+  }
+
+  void free_device(Slot& s) {
+    if (s.dev_owned && s.dev.data) cudaFreeAsync(s.dev.data, stream_);
+    s.dev = {};
+    s.dev_owned = false;
+    s.dev_valid = false;
+  }
+
+  void release(Slot& s) {
+    if (s.constant) return;
+    free_device(s);
+    s.host.clear();
+    s.host.shrink_to_fit();
+    s.host_valid = false;
+    s.desc.host_data = nullptr;
+    s.desc.known.clear();
+  }
+
+  void to_device(Slot& s, std::string_view layer) {
+    if (s.dev_valid) return;
+    LK_ASSERT(s.host_valid, "layer '", layer, "': an input is on neither the host nor the device");
+    allocate_device(s, layer);
+    if (!s.host.empty())
+      check_cuda(cudaMemcpyAsync(s.dev.data, s.host.data(), s.host.size(), cudaMemcpyHostToDevice,
+                                 stream_),
+                 "cudaMemcpyAsync (host to device)", layer);
+    // Pageable host memory: the copy has read the source once the call returns.
+    s.dev_valid = true;
+  }
+
+  void to_host(Slot& s, std::string_view layer) {
+    if (s.host_valid) return;
+    LK_ASSERT(s.dev_valid, "layer '", layer, "': a tensor is on neither the host nor the device");
+    s.host.resize(static_cast<size_t>(s.dims.volume() * element_size(s.type)));
+    if (!s.host.empty()) {
+      check_cuda(cudaMemcpyAsync(s.host.data(), s.dev.data, s.host.size(), cudaMemcpyDeviceToHost,
+                                 stream_),
+                 "cudaMemcpyAsync (device to host)", layer);
+      check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize", layer);
+    }
+    s.host_valid = true;
+    describe(s);
+  }
+
+  std::vector<detail::ValueDesc> infer(const Layer& l) {
+    std::vector<const detail::ValueDesc*> descs;
+    for (const Tensor* t : l.inputs()) descs.push_back(t ? &slot(t).desc : nullptr);
+    return detail::infer_layer(l.attrs(), l.name(), descs, true);
+  }
+
+  void run_layer(int index) {
+    const Layer& l = *net_.layer(index);
+    LayerState& st = states_[static_cast<size_t>(index)];
+    std::vector<detail::ValueDesc> outs = infer(l);
+    bool resolved = std::all_of(outs.begin(), outs.end(),
+                                [](const detail::ValueDesc& d) { return d.dims.is_static(); });
+    if (!resolved) {
+      // A data-dependent shape (NonZero, or a shape input computed on the device): its inputs'
+      // values are needed on the host, the one place a run waits for the device.
+      for (const Tensor* t : l.inputs())
+        if (t) to_host(slot(t), l.name());
+      outs = infer(l);
+    }
+    bool inputs_on_host = true;
+    for (const Tensor* t : l.inputs())
+      if (t && !slot(t).host_valid) inputs_on_host = false;
+    const bool shape_program =
+        l.kind() == LayerKind::kSHAPE ||
+        (inputs_on_host && std::all_of(outs.begin(), outs.end(), is_small_integer));
+    if (shape_program) {
+      for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
+      run_on_host(l, l.kind() != LayerKind::kSHAPE);
+      st.last = "host (shape program)";
+      return;
+    }
+    for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
+    LayerChoice& c = choose(l, st);
+    if (!c.kernel) {
+      run_on_host(l, true);
+      for (Tensor* t : l.outputs()) to_device(slot(t), l.name());
+      st.last = "host reference (no CUDA kernel)";
+      return;
+    }
+    std::vector<const DeviceTensor*> ins;
+    for (const Tensor* t : l.inputs()) {
+      if (!t) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    std::vector<DeviceTensor*> out_tensors;
+    for (Tensor* t : l.outputs()) {
+      Slot& s = slot(t);
+      allocate_device(s, l.name());
+      s.dev_valid = true;
+      out_tensors.push_back(&s.dev);
+    }
+    StreamScratch scratch(stream_, l.name());
+    LaunchCtx ctx(l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch);
+    c.kernel->run(ctx);
+    st.last = c.name;
+  }
+
+  void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
+    Slot& s = slot(l.output(k));
+    if (s.dev_owned && (s.type != d.type || s.dims != d.dims)) free_device(s);
+    s.type = d.type;
+    s.dims = d.dims;
+    s.host_valid = false;
+    s.dev_valid = false;
+    s.desc = {d.type, d.dims, {}, nullptr};
+  }
+
+  // Runs the layer's CPU reference kernel on host copies of its inputs (downloading them).
+  // `need_data` false: only the inputs' dims are read (Shape).
+  void run_on_host(const Layer& l, bool need_data) {
+    std::vector<cpu::HostTensor> in_t(l.inputs().size());
+    std::vector<const cpu::HostTensor*> ins;
+    for (size_t k = 0; k < l.inputs().size(); ++k) {
+      const Tensor* t = l.inputs()[k];
+      if (!t) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      Slot& s = slot(t);
+      if (need_data) to_host(s, l.name());
+      in_t[k] = {s.type, s.dims, s.host_valid ? s.host.data() : nullptr};
+      ins.push_back(&in_t[k]);
+    }
+    if (l.kind() == LayerKind::kCONSTANT) {
+      const Weights& w = l.attrs<ConstantAttrs>().weights;
+      Slot& s = slot(l.output(0));
+      s.type = w.type();
+      s.dims = l.output(0)->dims();
+    }
+    std::vector<cpu::HostTensor> out_t(static_cast<size_t>(l.num_outputs()));
+    std::vector<cpu::HostTensor*> outs;
+    for (int k = 0; k < l.num_outputs(); ++k) {
+      Slot& s = slot(l.output(k));
+      s.host.assign(static_cast<size_t>(s.dims.volume() * element_size(s.type)), 0);
+      out_t[static_cast<size_t>(k)] = {s.type, s.dims, s.host.data()};
+      outs.push_back(&out_t[static_cast<size_t>(k)]);
+    }
+    cpu::KernelCtx ctx(l.name(), l.kind(), ins, outs, 1, options_.communicator.get());
+    std::visit(
+        [&]<typename A>(const A& a) {
+          if constexpr (std::is_same_v<A, std::monostate>) {
+            LK_FAIL(kINTERNAL, "layer '", l.name(), "' has no attributes");
+          } else {
+            cpu::run_reference(a, ctx);
+          }
+        },
+        l.attrs());
+    for (int k = 0; k < l.num_outputs(); ++k) {
+      Slot& s = slot(l.output(k));
+      s.host_valid = true;
+      s.dev_valid = false;
+      describe(s);
+    }
+  }
+
+  LayerChoice& choose(const Layer& l, LayerState& st) {
+    std::vector<Dims> dims;
+    std::vector<DataType> types;
+    for (const Tensor* t : l.inputs()) {
+      dims.push_back(t ? slot(t).dims : Dims{});
+      types.push_back(t ? slot(t).type : DataType::kBOOL);
+    }
+    for (const Tensor* t : l.outputs()) {
+      dims.push_back(slot(t).dims);
+      types.push_back(slot(t).type);
+    }
+    for (LayerChoice& c : st.choices)
+      if (c.dims == dims && c.types == types) return c;
+    if (st.choices.size() >= LayerState::kMaxChoices) st.choices.erase(st.choices.begin());
+    ensure_libraries();
+    std::vector<DeviceTensor> in_desc, out_desc;
+    in_desc.reserve(l.inputs().size());
+    out_desc.reserve(l.outputs().size());
+    std::vector<const DeviceTensor*> ins, outs;
+    std::vector<const void*> host_constant;
+    for (const Tensor* t : l.inputs()) {
+      if (!t) {
+        ins.push_back(nullptr);
+        host_constant.push_back(nullptr);
+        continue;
+      }
+      Slot& s = slot(t);
+      in_desc.push_back({s.type, s.dims, nullptr});
+      ins.push_back(&in_desc.back());
+      host_constant.push_back(s.constant ? s.host.data() : nullptr);
+    }
+    for (const Tensor* t : l.outputs()) {
+      out_desc.push_back({slot(t).type, slot(t).dims, nullptr});
+      outs.push_back(&out_desc.back());
+    }
+    Problem p;
+    p.layer_name = l.name();
+    p.attrs = &l.attrs();
+    p.inputs = ins;
+    p.host_constant = host_constant;
+    p.outputs = outs;
+    p.libraries = &libs_;
+    LayerChoice c{std::move(dims), std::move(types), "host reference", nullptr};
+    if (!options_.reference_kernels_only) {
+      for (const KernelEntry& e : kernels(l.kind())) {
+        if (std::unique_ptr<Kernel> k = e.create(p)) {
+          c.name = e.name;
+          c.kernel = std::move(k);
+          break;
+        }
+      }
+    }
+    st.choices.push_back(std::move(c));
+    return st.choices.back();
+  }
+
+  void ensure_libraries() {
+    if (libs_.lt) return;
+    LK_CUBLAS(cublasLtCreate(&libs_.lt), "");
+    LK_CUDNN(cudnnCreate(&libs_.dnn), "");
+    LK_CUDNN(cudnnSetStream(libs_.dnn, stream_), "");
+    libs_.lt_workspace_bytes = size_t{32} << 20;
+    check_cuda(cudaMalloc(&libs_.lt_workspace, libs_.lt_workspace_bytes), "cudaMalloc", "",
+               libs_.lt_workspace_bytes);
+  }
+
+  // Each slot is released after the last layer that reads it; outputs and constants are kept.
+  void plan_lifetimes() {
+    release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
+    std::vector<int> last_use(slots_.size(), -1);
+    for (int i = 0; i < net_.num_layers(); ++i) {
+      const Layer* l = net_.layer(i);
+      for (const Tensor* t : l->outputs()) last_use[static_cast<size_t>(index_.at(t))] = i;
+      for (const Tensor* t : l->inputs())
+        if (t) last_use[static_cast<size_t>(index_.at(t))] = i;
+    }
+    for (int i = 0; i < net_.num_outputs(); ++i)
+      last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
+    for (int i = 0; i < net_.num_inputs(); ++i)
+      last_use[static_cast<size_t>(index_.at(net_.input(i)))] = -1;  // released after the run
+    for (size_t b = 0; b < slots_.size(); ++b)
+      if (last_use[b] >= 0) release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
+  }
+
+  const Network& net_;
+  ExecutorOptions options_;
+  cudaStream_t stream_ = nullptr;
+  Libraries libs_;
+  std::map<const Tensor*, int> index_;
+  std::vector<Slot> slots_;
+  std::vector<LayerState> states_;
+  std::vector<std::vector<int>> release_at_;
+  std::atomic<bool> busy_{false};
+  bool profiling_ = false;
+  std::vector<LayerProfile> records_;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  DeviceType device() const override { return DeviceType::kCUDA; }
+  std::string_view name() const override { return "cuda"; }
+  std::string unavailable_reason(int device_index) const override {
+    int count = 0;
+    cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      return detail::cat("no usable CUDA driver or device (cudaGetDeviceCount: ",
+                         cudaGetErrorName(err), ", ", cudaGetErrorString(err), ")");
+    }
+    if (device_index < 0 || device_index >= count)
+      return detail::cat("GPU ", device_index, " does not exist (", count, " CUDA device",
+                         count == 1 ? "" : "s", " present)");
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, device_index) == cudaSuccess && prop.major < 9)
+      return detail::cat("GPU ", device_index, " (", prop.name, ") has compute capability ",
+                         prop.major, ".", prop.minor, "; this build targets 9.0 (Hopper) and newer");
+    return {};
+  }
+  Support supports(LayerKind kind, std::span<const DataType>) const override {
+    return kernels(kind).empty() ? Support::kUNIMPLEMENTED : Support::kSUPPORTED;
+  }
+  std::unique_ptr<Executor> make_executor(const Network& network,
+                                          const ExecutorOptions& options) const override {
+    return std::make_unique<CudaExecutor>(network, options);
+  }
+};
+
+}  // namespace
+
+const Backend& cuda_backend() {
+  static const CudaBackend b;
+  return b;
+}
+
+}  // namespace layerkit::cuda

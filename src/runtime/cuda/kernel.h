@@ -1,0 +1,131 @@
+// The CUDA backend's kernel interface: device tensors, the launch context and per-kind lists.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "layerkit/core/data_type.h"
+#include "layerkit/core/dims.h"
+#include "layerkit/core/error.h"
+#include "layerkit/network/layers.h"
+
+namespace layerkit::cuda {
+
+// A tensor in device memory, in the element representation of Note [Host element
+// representation] (sub-byte types one element per byte), so host and device copies are plain
+// memcpy and the CPU reference kernels can run on a downloaded copy.
+struct DeviceTensor {
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+  void* data = nullptr;
+  int64_t numel() const { return dims.volume(); }
+  int64_t bytes() const;
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data);
+  }
+};
+
+// Library handles and scratch memory shared by the kernels of one executor (one stream).
+struct Libraries;
+
+// Stream-ordered scratch memory a kernel needs for one launch (released after it on the stream).
+class Scratch {
+ public:
+  virtual ~Scratch() = default;
+  virtual void* allocate(size_t bytes) = 0;
+};
+
+class LaunchCtx {
+ public:
+  LaunchCtx(std::string_view layer_name, LayerKind kind, std::span<const DeviceTensor* const> ins,
+            std::span<DeviceTensor* const> outs, cudaStream_t stream, Libraries* libs,
+            Scratch* scratch)
+      : name_(layer_name),
+        kind_(kind),
+        inputs_(ins),
+        outputs_(outs),
+        stream_(stream),
+        libs_(libs),
+        scratch_(scratch) {}
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)]; }
+  const DeviceTensor& input(int i) const;
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  const DeviceTensor& output(int i) const;
+  cudaStream_t stream() const { return stream_; }
+  Libraries& libraries() const { return *libs_; }
+  void* scratch(size_t bytes) const { return scratch_->allocate(bytes); }
+  std::string_view layer_name() const { return name_; }
+  LayerKind kind() const { return kind_; }
+
+ private:
+  std::string_view name_;
+  LayerKind kind_;
+  std::span<const DeviceTensor* const> inputs_;
+  std::span<DeviceTensor* const> outputs_;
+  cudaStream_t stream_;
+  Libraries* libs_;
+  Scratch* scratch_;
+};
+
+// One layer's kernel, made for one set of resolved input/output dims and types.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Enqueues the layer on ctx.stream(). Failures of CUDA calls throw through check_cuda.
+  virtual void run(LaunchCtx& ctx) = 0;
+};
+
+// What a kernel entry may look at when deciding whether it takes a layer. Input and output
+// tensors carry dims and types (and for inputs produced by Constant layers, host_constant points
+// at their elements on the host, so weights can be uploaded or repacked once).
+struct Problem {
+  std::string_view layer_name;
+  const LayerAttrs* attrs = nullptr;
+  std::span<const DeviceTensor* const> inputs;  // null entries: absent optional inputs
+  std::span<const void* const> host_constant;   // per input: host elements of a constant, or null
+  std::span<const DeviceTensor* const> outputs;
+  Libraries* libraries = nullptr;
+  bool has_input(int i) const {
+    return i < static_cast<int>(inputs.size()) && inputs[static_cast<size_t>(i)] != nullptr;
+  }
+  const DeviceTensor& input(int i) const { return *inputs[static_cast<size_t>(i)]; }
+  const DeviceTensor& output(int i) const { return *outputs[static_cast<size_t>(i)]; }
+  template <typename A>
+  const A& as() const {
+    return std::get<A>(*attrs);
+  }
+};
+
+// One entry of a kind's list: `create` returns null when it does not take the problem
+// ("unimplemented here": the next entry is tried; after the last, the host fallback runs it).
+struct KernelEntry {
+  std::string_view name;
+  std::unique_ptr<Kernel> (*create)(const Problem& problem);
+};
+
+// The kind's entries, fastest first (may be empty: the kind runs on the host fallback).
+std::span<const KernelEntry> kernels(LayerKind kind);
+
+// The entries each family contributes (defined beside their kernels).
+std::vector<KernelEntry> pointwise_kernels(LayerKind kind);
+std::vector<KernelEntry> copy_kernels(LayerKind kind);
+std::vector<KernelEntry> reduce_kernels(LayerKind kind);
+std::vector<KernelEntry> matmul_kernels(LayerKind kind);
+std::vector<KernelEntry> dnn_kernels(LayerKind kind);
+
+// Throws a layerkit::Error for a failed CUDA runtime call: kOUT_OF_MEMORY for allocation
+// failures (with `bytes` asked for and the device's free memory), else kRUNTIME; the message
+// names the layer (when given) and the call.
+void check_cuda(cudaError_t err, const char* call, std::string_view layer = {}, size_t bytes = 0);
+
+}  // namespace layerkit::cuda
+
+#define LK_CUDA(call, layer) ::layerkit::cuda::check_cuda((call), #call, (layer))
