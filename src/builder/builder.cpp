@@ -6,6 +6,7 @@
 
 #include "builder/passes/pass.h"
 #include "layerkit/network/network.h"
+#include "layerkit/runtime/backend.h"
 #include "layerkit/runtime/engine.h"
 #include "network/infer.h"
 
@@ -82,6 +83,13 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
   LK_CHECK(network.num_outputs() > 0, "build: the network has no outputs; call mark_output");
   LK_CHECK(config.num_threads >= 1, "build: num_threads is ", config.num_threads,
            "; it must be at least 1");
+  // A device that cannot run (no driver, no GPU, a build without its backend) fails the build.
+  {
+    const Backend& b = backend(config.device);
+    if (std::string why = b.unavailable_reason(config.device_index); !why.empty())
+      LK_FAIL(kUNSUPPORTED, "build: cannot build for ", b.name(), ":", config.device_index, ": ",
+              why);
+  }
   std::vector<const Tensor*> dynamic;
   for (int i = 0; i < network.num_inputs(); ++i)
     if (!network.input(i)->dims().is_static()) dynamic.push_back(network.input(i));

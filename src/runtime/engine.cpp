@@ -37,11 +37,13 @@ ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine) {
   options.num_threads = engine.config().num_threads;
   options.reference_kernels_only = engine.config().reference_kernels_only;
   options.communicator = engine.config().communicator;
+  options.device_index = engine.config().device_index;
   executor_ = make_executor(engine.device(), engine.network(), options);
   const Network& net = engine.network();
   for (int i = 0; i < net.num_inputs(); ++i) {
     input_dims_.push_back(net.input(i)->dims());
     input_data_.push_back(nullptr);
+    input_device_.push_back(DeviceType::kCPU);
   }
 }
 
@@ -101,10 +103,13 @@ Dims ExecutionContext::get_tensor_shape(std::string_view name) const {
 
 void ExecutionContext::set_input(std::string_view name, const void* data, DeviceType device) {
   int i = input_index(name);
-  LK_CHECK(device == engine_.device(), "set_input('", name, "'): buffer is on ",
-           device_type_name(device), " but the engine runs on ",
+  // Host buffers serve every engine (staged to the device by its executor); device buffers only
+  // the engine of that device.
+  LK_CHECK(device == DeviceType::kCPU || device == engine_.device(), "set_input('", name,
+           "'): buffer is on ", device_type_name(device), " but the engine runs on ",
            device_type_name(engine_.device()));
   input_data_[static_cast<size_t>(i)] = data;
+  input_device_[static_cast<size_t>(i)] = device;
 }
 
 void ExecutionContext::execute() {
@@ -117,7 +122,8 @@ void ExecutionContext::execute() {
              t->dims().to_string(), "; call set_input_shape first");
     LK_CHECK(input_data_[static_cast<size_t>(i)] != nullptr || d.volume() == 0, "execute: input '",
              t->name(), "' has no buffer; call set_input first");
-    views.push_back({t->type(), d, input_data_[static_cast<size_t>(i)], engine_.device()});
+    views.push_back({t->type(), d, input_data_[static_cast<size_t>(i)],
+                     input_device_[static_cast<size_t>(i)]});
   }
   outputs_ = executor_->execute(views);
 }

@@ -50,12 +50,13 @@ ModelArg model_arg(const Args& args, const std::string& command);
 // --builderOptimizationLevel=N (0 or 1) and --referenceKernels into `config`.
 void apply_engine_flags(const Args& args, BuilderConfig& config);
 // The two flags as parse_args lists them, and their help lines.
-inline const std::vector<std::string> kEngineValueFlags = {"builderOptimizationLevel"};
+inline const std::vector<std::string> kEngineValueFlags = {"builderOptimizationLevel", "device"};
 inline const std::vector<std::string> kEngineBoolFlags = {"referenceKernels"};
 inline constexpr const char* kEngineFlagsHelp =
     "  --builderOptimizationLevel=N  0: the network as imported; 1 (default): builder passes\n"
     "  --referenceKernels     only the reference kernel of each layer kind (no fast kernels,\n"
-    "                         no fusion)\n";
+    "                         no fusion)\n"
+    "  --device=D             cpu (default), cuda or cuda:N (the N-th GPU)\n";
 int run_command(const Args& args);
 int conformance_command(const Args& args);
 

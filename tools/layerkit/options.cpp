@@ -67,6 +67,23 @@ void apply_engine_flags(const Args& args, BuilderConfig& config) {
   if (level > 1) throw UsageError("--builderOptimizationLevel must be 0 or 1");
   config.optimization_level = static_cast<int>(level);
   if (args.get("referenceKernels")) config.reference_kernels_only = true;
+  if (std::optional<std::string> d = args.get("device")) {
+    // cpu, cuda or cuda:N
+    if (*d == "cpu") {
+      config.device = DeviceType::kCPU;
+    } else if (d->rfind("cuda", 0) == 0) {
+      config.device = DeviceType::kCUDA;
+      if (d->size() > 4) {
+        const std::string n = d->substr(5);
+        if ((*d)[4] != ':' || n.empty() || n.find_first_not_of("0123456789") != std::string::npos ||
+            n.size() > 4)
+          throw UsageError("--device must be cpu, cuda or cuda:N, not '" + *d + "'");
+        config.device_index = std::stoi(n);
+      }
+    } else {
+      throw UsageError("--device must be cpu, cuda or cuda:N, not '" + *d + "'");
+    }
+  }
 }
 
 ModelArg model_arg(const Args& args, const std::string& command) {

@@ -32,6 +32,7 @@ class OptimizationProfile {
 
 struct BuilderConfig {
   DeviceType device = DeviceType::kCPU;
+  int device_index = 0;  // which GPU when device is kCUDA
   std::vector<OptimizationProfile> profiles;
   int num_threads = 1;
   bool reference_kernels_only = false;  // see ExecutorOptions

@@ -74,6 +74,7 @@ class ExecutionContext {
   int profile_ = 0;
   std::vector<Dims> input_dims_;
   std::vector<const void*> input_data_;
+  std::vector<DeviceType> input_device_;
   std::vector<OwnedTensor> outputs_;
   int input_index(std::string_view name) const;
 };

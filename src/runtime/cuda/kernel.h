@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -46,14 +47,15 @@ class LaunchCtx {
  public:
   LaunchCtx(std::string_view layer_name, LayerKind kind, std::span<const DeviceTensor* const> ins,
             std::span<DeviceTensor* const> outs, cudaStream_t stream, Libraries* libs,
-            Scratch* scratch)
+            Scratch* scratch, std::function<const void*(int)> host_input = {})
       : name_(layer_name),
         kind_(kind),
         inputs_(ins),
         outputs_(outs),
         stream_(stream),
         libs_(libs),
-        scratch_(scratch) {}
+        scratch_(scratch),
+        host_input_(std::move(host_input)) {}
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
   bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)]; }
   const DeviceTensor& input(int i) const;
@@ -64,6 +66,9 @@ class LaunchCtx {
   void* scratch(size_t bytes) const { return scratch_->allocate(bytes); }
   std::string_view layer_name() const { return name_; }
   LayerKind kind() const { return kind_; }
+  // Input i's elements on the host (copied there, waiting for the stream, if it was only on the
+  // device): for the small parameter tensors (slice starts, fill values) a kernel reads itself.
+  const void* host_input(int i) const { return host_input_ ? host_input_(i) : nullptr; }
 
  private:
   std::string_view name_;
@@ -73,6 +78,7 @@ class LaunchCtx {
   cudaStream_t stream_;
   Libraries* libs_;
   Scratch* scratch_;
+  std::function<const void*(int)> host_input_;
 };
 
 // One layer's kernel, made for one set of resolved input/output dims and types.

@@ -1,0 +1,688 @@
+// The backend-conformance program: builds every case for the CPU reference engine and for each
+// other backend of this build (CUDA) and compares their outputs with the per-dtype tolerances.
+// It links no libtorch, so it runs on a GPU host; without a device it says so and exits 77.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/element.h"
+#include "layerkit/builder/builder.h"
+#include "layerkit/network/network.h"
+#include "layerkit/runtime/backend.h"
+#include "layerkit/runtime/engine.h"
+
+using namespace layerkit;
+
+namespace {
+
+constexpr int kSkip = 77;
+
+struct Case {
+  std::string kind;   // the layer kind under test (the line it is counted on)
+  std::string label;  // what varies
+  std::function<void(Network&)> build;
+  // Per dynamic input: min/opt/max; the case runs at each of the three.
+  std::map<std::string, ProfileDims> profile;
+  double accumulate = 1;  // K of an accumulating op: tolerances scale by sqrt(K)
+  // Integer inputs are drawn from [lo, hi]; floats from [flo, fhi].
+  int lo = -4, hi = 4;
+  float flo = -2.0f, fhi = 2.0f;
+};
+
+struct Tolerance {
+  double rtol, atol;
+};
+Tolerance tolerance(DataType t) {
+  switch (t) {
+    case DataType::kFLOAT:
+      return {1.3e-6, 1e-5};
+    case DataType::kHALF:
+      return {1e-3, 1e-5};
+    case DataType::kBF16:
+      return {1.6e-2, 1e-5};
+    case DataType::kFP8:
+      return {1.25e-1, 1e-5};  // one E4M3 step (3 mantissa bits)
+    default:
+      return {0, 0};
+  }
+}
+
+std::vector<uint8_t> random_input(DataType t, const Dims& d, const Case& c, std::mt19937& rng) {
+  const int64_t n = d.volume();
+  std::vector<uint8_t> host(static_cast<size_t>(n * element_size(t)));
+  std::uniform_real_distribution<float> f(c.flo, c.fhi);
+  std::uniform_int_distribution<int> i(c.lo, c.hi);
+  for (int64_t k = 0; k < n; ++k) {
+    if (t == DataType::kBOOL)
+      store_i(t, host.data(), k, i(rng) > 0);
+    else if (is_floating(t))
+      store_f(t, host.data(), k, f(rng));
+    else
+      store_i(t, host.data(), k, i(rng));
+  }
+  std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(t, n)));
+  pack(t, host.data(), packed.data(), n);
+  return packed;
+}
+
+struct RunResult {
+  bool ok = true;
+  std::string error;
+  std::vector<OwnedTensor> outputs;
+  std::vector<std::string> implementations;
+};
+
+RunResult run(const Network& net, const BuilderConfig& config,
+              const std::map<std::string, Dims>& shapes,
+              const std::vector<std::vector<uint8_t>>& inputs) {
+  RunResult r;
+  try {
+    auto engine = Builder::build(net, config);
+    auto ctx = engine->create_execution_context();
+    for (int i = 0; i < net.num_inputs(); ++i) {
+      const Tensor* t = net.input(i);
+      ctx->set_input_shape(t->name(), shapes.at(t->name()));
+      ctx->set_input(t->name(), inputs[static_cast<size_t>(i)].data());
+    }
+    ctx->execute();
+    const Network& en = engine->network();
+    for (int i = 0; i < net.num_outputs(); ++i)
+      r.outputs.push_back(ctx->output(net.output(i)->name()));
+    for (int i = 0; i < en.num_layers(); ++i)
+      r.implementations.push_back(ctx->layer_implementation(en.layer(i)->name()));
+  } catch (const Error& e) {
+    r.ok = false;
+    r.error = e.what();
+  }
+  return r;
+}
+
+// Empty when equal within tolerance; else the first mismatch.
+std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
+  if (ref.type != got.type || ref.dims != got.dims)
+    return "output " + std::string(data_type_name(got.type)) + got.dims.to_string() +
+           ", reference " + std::string(data_type_name(ref.type)) + ref.dims.to_string();
+  const int64_t n = ref.dims.volume();
+  std::vector<uint8_t> a(static_cast<size_t>(n * element_size(ref.type)));
+  std::vector<uint8_t> b(a.size());
+  unpack(ref.type, ref.data.data(), a.data(), n);
+  unpack(got.type, got.data.data(), b.data(), n);
+  const Tolerance tol = tolerance(ref.type);
+  const double scale = std::sqrt(std::max(1.0, k));
+  for (int64_t i = 0; i < n; ++i) {
+    if (is_floating(ref.type)) {
+      const double x = load_f(ref.type, a.data(), i), y = load_f(got.type, b.data(), i);
+      if (std::isnan(x) && std::isnan(y)) continue;
+      if (x == y) continue;
+      if (std::fabs(x - y) <= (tol.atol + tol.rtol * std::fabs(x)) * scale) continue;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g", static_cast<long long>(i),
+                    y, x);
+      return buf;
+    }
+    const int64_t x = load_i(ref.type, a.data(), i), y = load_i(got.type, b.data(), i);
+    if (x != y)
+      return "element " + std::to_string(i) + ": " + std::to_string(y) + ", reference " +
+             std::to_string(x);
+  }
+  return {};
+}
+
+// ---- the cases ----
+
+using DT = DataType;
+const std::vector<DT> kFloat = {DT::kFLOAT, DT::kHALF, DT::kBF16};
+
+Tensor* in(Network& n, const char* name, DT t, Dims d) {
+  return n.add_input(name, t, d);
+}
+Tensor* constant(Network& n, DT t, Dims d, uint32_t seed, float lo = -1, float hi = 1) {
+  const int64_t count = d.volume();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> f(lo, hi);
+  std::vector<uint8_t> host(static_cast<size_t>(count * element_size(t)));
+  for (int64_t i = 0; i < count; ++i) {
+    if (is_floating(t))
+      store_f(t, host.data(), i, f(rng));
+    else
+      store_i(t, host.data(), i, static_cast<int64_t>(std::floor(f(rng) * 3)));
+  }
+  std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(t, count)));
+  pack(t, host.data(), packed.data(), count);
+  return n.add_constant(d, Weights::copy(t, packed.data(), count))->output(0);
+}
+
+std::string name_of(DT t) {
+  return std::string(data_type_name(t));
+}
+
+std::vector<Case> make_cases() {
+  std::vector<Case> cs;
+  auto add = [&](std::string kind, std::string label, std::function<void(Network&)> b,
+                 double k = 1) {
+    Case c;
+    c.kind = std::move(kind);
+    c.label = std::move(label);
+    c.build = std::move(b);
+    c.accumulate = k;
+    cs.push_back(std::move(c));
+    return &cs.back();
+  };
+  using EW = ElementWiseOperation;
+  // ElementWise: every op on the types it takes, same shapes and both broadcast forms.
+  const std::vector<std::pair<EW, std::vector<DT>>> ew = {
+      {EW::kSUM, {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64, DT::kINT8}},
+      {EW::kPROD, {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64}},
+      {EW::kSUB, {DT::kFLOAT, DT::kHALF, DT::kINT32, DT::kINT64}},
+      {EW::kDIV, {DT::kFLOAT, DT::kHALF, DT::kBF16}},
+      {EW::kMAX, {DT::kFLOAT, DT::kHALF, DT::kINT32}},
+      {EW::kMIN, {DT::kFLOAT, DT::kBF16, DT::kINT64}},
+      {EW::kPOW, {DT::kFLOAT, DT::kINT32}},
+      {EW::kFLOOR_DIV, {DT::kFLOAT, DT::kINT32, DT::kINT64}},
+      {EW::kEQUAL, {DT::kFLOAT, DT::kINT32, DT::kBOOL}},
+      {EW::kGREATER, {DT::kFLOAT, DT::kHALF, DT::kINT64}},
+      {EW::kLESS, {DT::kFLOAT, DT::kINT32}},
+      {EW::kAND, {DT::kBOOL}},
+      {EW::kOR, {DT::kBOOL}},
+      {EW::kXOR, {DT::kBOOL}},
+      {EW::kBITWISE_AND, {DT::kINT32, DT::kINT64, DT::kINT8}},
+      {EW::kBITWISE_OR, {DT::kINT32, DT::kUINT8}},
+      {EW::kBITWISE_XOR, {DT::kINT64, DT::kBOOL}},
+  };
+  const std::vector<std::pair<Dims, Dims>> ew_shapes = {
+      {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {1, 3, 1}}, {{2, 1, 4}, {1, 5, 1}}, {{0, 3}, {1, 3}}};
+  for (const auto& [op, types] : ew)
+    for (DT t : types)
+      for (const auto& [a, b] : ew_shapes) {
+        Case* c = add("ElementWise",
+                      std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
+                      [=](Network& n) {
+                        Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
+                        n.mark_output(l->output(0));
+                      });
+        if (op == EW::kPOW) {
+          c->lo = 0;
+          c->hi = 3;
+          c->flo = 0.1f;
+        }
+        if (op == EW::kDIV || op == EW::kFLOOR_DIV) c->lo = 1;
+      }
+  // Dynamic batch at min, opt and max.
+  {
+    Case* c = add("ElementWise", "SUM float32 dynamic batch", [](Network& n) {
+      Layer* l = n.add_elementwise(in(n, "a", DT::kFLOAT, {-1, 8}), in(n, "b", DT::kFLOAT, {1, 8}),
+                                   EW::kSUM);
+      n.mark_output(l->output(0));
+    });
+    c->profile["a"] = {{1, 8}, {4, 8}, {16, 8}};
+  }
+  using U = UnaryOperation;
+  for (int o = 0; o <= static_cast<int>(U::kNOT); ++o) {
+    const U op = static_cast<U>(o);
+    std::vector<DT> types =
+        op == U::kNOT ? std::vector<DT>{DT::kBOOL}
+        : (op == U::kABS || op == U::kNEG || op == U::kSIGN)
+            ? std::vector<DT>{DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64}
+            : kFloat;
+    for (DT t : types)
+      add("Unary", std::string(enum_name(op)) + " " + name_of(t), [=](Network& n) {
+        n.mark_output(n.add_unary(in(n, "x", t, {3, 17}), op)->output(0));
+      });
+  }
+  for (int a = 0; a <= static_cast<int>(ActivationType::kGELU_TANH); ++a)
+    for (DT t : kFloat) {
+      const auto at = static_cast<ActivationType>(a);
+      add("Activation", std::string(enum_name(at)) + " " + name_of(t), [=](Network& n) {
+        n.mark_output(n.add_activation(in(n, "x", t, {2, 5, 7}), at, 0.3f, 1.5f)->output(0));
+      });
+    }
+  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
+                                      DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
+  for (DT from : cast_types)
+    for (DT to : cast_types) {
+      Case* c = add("Cast", name_of(from) + " to " + name_of(to), [=](Network& n) {
+        n.mark_output(n.add_cast(in(n, "x", from, {4, 9}), to)->output(0));
+      });
+      c->lo = -300;
+      c->hi = 300;
+      c->flo = -300;
+      c->fhi = 300;
+    }
+  for (DT t : {DT::kFLOAT, DT::kINT64, DT::kBOOL, DT::kINT4})
+    add("Identity", name_of(t), [=](Network& n) {
+      n.mark_output(n.add_identity(in(n, "x", t, {3, 5}))->output(0));
+    });
+  // Shuffle: transposes around a reshape, and a reshape from a shape tensor.
+  for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT8, DT::kINT64}) {
+    add("Shuffle", "transpose " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {2, 0, 1};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 3, 4}), s)->output(0));
+    });
+    add("Shuffle", "transpose-reshape-transpose " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {0, 2, 1, 3};
+      s.reshape_dims = Dims{2, 12, 5};
+      s.second_transpose = {1, 0, 2};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 3, 4, 5}), s)->output(0));
+    });
+  }
+  {
+    Case* c = add("Shuffle", "reshape by a shape tensor, dynamic batch", [](Network& n) {
+      Tensor* x = in(n, "x", DT::kFLOAT, {-1, 6, 4});
+      Tensor* shape = n.add_shape(x)->output(0);
+      // [b, 6, 4] -> [b, 24] through Shape, Slice and Concatenation on shape tensors.
+      Tensor* b = n.add_slice(shape, {0}, {1}, {1})->output(0);
+      std::vector<int64_t> v{24};
+      Tensor* rest = n.add_constant({1}, Weights::copy(DT::kINT64, v.data(), 1))->output(0);
+      Tensor* parts[] = {b, rest};
+      Tensor* dims = n.add_concatenation(parts, 0)->output(0);
+      n.mark_output(n.add_shuffle(x, {}, dims)->output(0));
+    });
+    c->profile["x"] = {{1, 6, 4}, {3, 6, 4}, {9, 6, 4}};
+  }
+  for (SampleMode m : {SampleMode::kSTRICT_BOUNDS, SampleMode::kWRAP, SampleMode::kCLAMP,
+                       SampleMode::kFILL, SampleMode::kREFLECT})
+    for (DT t : {DT::kFLOAT, DT::kINT32}) {
+      const bool strict = m == SampleMode::kSTRICT_BOUNDS;
+      add("Slice", std::string(enum_name(m)) + " " + name_of(t), [=](Network& n) {
+        Dims start = strict ? Dims{1, 0, 3} : Dims{-2, 1, 7};
+        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start, {2, 3, 3},
+                                  strict ? Dims{1, 2, -1} : Dims{2, 1, -2}, m)
+                          ->output(0));
+      });
+    }
+  for (int axis : {0, 1, 2})
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT64})
+      add("Concatenation", "axis " + std::to_string(axis) + " " + name_of(t), [=](Network& n) {
+        Dims a{2, 3, 4}, b{2, 3, 4};
+        b[axis] = 5;
+        Tensor* parts[] = {in(n, "a", t, a), in(n, "b", t, b), in(n, "c", t, a)};
+        n.mark_output(n.add_concatenation(parts, axis)->output(0));
+      });
+  for (DT t : {DT::kFLOAT, DT::kINT8})
+    add("Padding", name_of(t), [=](Network& n) {
+      n.mark_output(n.add_padding_nd(in(n, "x", t, {1, 2, 4, 5}), {1, 2}, {2, 0})->output(0));
+    });
+  for (int axis : {0, 1, 2})
+    for (DT it : {DT::kINT32, DT::kINT64}) {
+      Case* c = add("Gather", "DEFAULT axis " + std::to_string(axis) + " " + name_of(it),
+                    [=](Network& n) {
+                      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5, 6});
+                      Tensor* i = in(n, "i", it, {2, 3});
+                      n.mark_output(n.add_gather(d, i, axis)->output(0));
+                    });
+      c->lo = -4;
+      c->hi = 3;
+    }
+  {
+    Case* c = add("Gather", "ELEMENT", [](Network& n) {
+      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5});
+      Tensor* i = in(n, "i", DT::kINT32, {4, 3});
+      n.mark_output(n.add_gather(d, i, 1, GatherMode::kELEMENT)->output(0));
+    });
+    c->lo = 0;
+  }
+  using R = ReduceOperation;
+  for (R op : {R::kSUM, R::kPROD, R::kMAX, R::kMIN, R::kAVG})
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT32})
+      for (AxesMask axes : {AxesMask{1}, AxesMask{2}, AxesMask{5}, AxesMask{7}})
+        for (bool keep : {false, true}) {
+          Case* c = add("Reduce",
+                        std::string(enum_name(op)) + " " + name_of(t) + " axes " +
+                            std::to_string(axes) + (keep ? " keep" : ""),
+                        [=](Network& n) {
+                          n.mark_output(
+                              n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
+                        },
+                        60);
+          if (op == R::kPROD) {
+            c->flo = 0.5f;
+            c->fhi = 1.5f;
+            c->lo = -1;
+            c->hi = 1;
+          }
+        }
+  for (AxesMask axes : {AxesMask{0}, AxesMask{1}, AxesMask{2}})
+    for (DT t : kFloat)
+      add("SoftMax", "axes " + std::to_string(axes) + " " + name_of(t), [=](Network& n) {
+        n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
+      }, 33);
+  // Normalization: layer norm (last axis), instance norm (spatial axes), group norm.
+  for (DT t : kFloat) {
+    add("Normalization", "layer norm " + name_of(t), [=](Network& n) {
+      Tensor* x = in(n, "x", t, {2, 5, 64});
+      NormalizationAttrs a;
+      a.axes = 4;
+      n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
+                                        constant(n, t, {1, 1, 64}, 2), a)
+                        ->output(0));
+    }, 64);
+    add("Normalization", "instance norm " + name_of(t), [=](Network& n) {
+      Tensor* x = in(n, "x", t, {2, 3, 6, 6});
+      NormalizationAttrs a;
+      a.axes = 12;
+      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
+                                        constant(n, t, {1, 3, 1, 1}, 4), a)
+                        ->output(0));
+    }, 36);
+    add("Normalization", "group norm " + name_of(t), [=](Network& n) {
+      Tensor* x = in(n, "x", t, {2, 6, 4, 4});
+      NormalizationAttrs a;
+      a.axes = 12;
+      a.num_groups = 3;
+      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
+                                        constant(n, t, {1, 3, 1, 1}, 6), a)
+                        ->output(0));
+    }, 32);
+  }
+  using M = MatrixOperation;
+  struct MM {
+    Dims a, b;
+    M oa, ob;
+  };
+  const std::vector<MM> mms = {
+      {{7, 33}, {33, 5}, M::kNONE, M::kNONE},        {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
+      {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},   {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
+      {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},  {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
+      {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE}, {{33}, {33, 5}, M::kVECTOR, M::kNONE},
+      {{7, 33}, {33}, M::kNONE, M::kVECTOR},          {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
+      {{64, 128}, {128, 96}, M::kNONE, M::kNONE}};
+  for (const MM& m : mms)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32})
+      add("MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
+          [=](Network& n) {
+            n.mark_output(
+                n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)->output(0));
+          },
+          128);
+  // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
+  struct Conv {
+    Dims x, k;
+    int64_t maps, groups;
+    Dims stride, pre, post, dil;
+    bool bias;
+  };
+  const std::vector<Conv> convs = {
+      {{2, 3, 9, 9}, {3, 3}, 8, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true},
+      {{1, 4, 10, 8}, {3, 3}, 6, 2, {2, 2}, {1, 1}, {1, 1}, {1, 1}, false},
+      {{1, 4, 10, 8}, {3, 3}, 4, 4, {1, 1}, {2, 2}, {2, 2}, {2, 2}, true},
+      {{1, 3, 9, 9}, {3, 3}, 5, 1, {1, 1}, {0, 1}, {1, 0}, {1, 1}, true},
+      {{2, 3, 17}, {5}, 4, 1, {2}, {2}, {2}, {1}, true},
+      {{1, 2, 5, 6, 7}, {3, 3, 3}, 3, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, true},
+      {{1, 64, 14, 14}, {3, 3}, 64, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true}};
+  for (const Conv& cv : convs)
+    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+      int64_t k = cv.x[1] / cv.groups;
+      for (int64_t s : cv.k) k *= s;
+      add("Convolution", name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
+                             std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
+                             cv.post.to_string(),
+          [=](Network& n) {
+            ConvolutionAttrs a;
+            a.num_output_maps = cv.maps;
+            a.kernel_size = cv.k;
+            a.stride = cv.stride;
+            a.pre_padding = cv.pre;
+            a.post_padding = cv.post;
+            a.dilation = cv.dil;
+            a.num_groups = cv.groups;
+            Dims kd{cv.maps, cv.x[1] / cv.groups};
+            for (int64_t s : cv.k) kd.push_back(s);
+            Tensor* w = constant(n, t, kd, 11);
+            Tensor* b = cv.bias ? constant(n, t, {cv.maps}, 12) : nullptr;
+            n.mark_output(n.add_convolution_nd(in(n, "x", t, cv.x), a, w, b)->output(0));
+          },
+          static_cast<double>(k));
+    }
+  for (PoolingType pt : {PoolingType::kMAX, PoolingType::kAVERAGE})
+    for (DT t : {DT::kFLOAT, DT::kHALF})
+      for (bool pad : {false, true})
+        for (bool exclude : {true, false}) {
+          if (pt == PoolingType::kMAX && !exclude) continue;
+          add("Pooling",
+              std::string(enum_name(pt)) + " " + name_of(t) + (pad ? " padded" : "") +
+                  (exclude ? "" : " count-pad"),
+              [=](Network& n) {
+                PoolingAttrs a;
+                a.type = pt;
+                a.window = {3, 3};
+                a.stride = {2, 2};
+                if (pad) a.pre_padding = a.post_padding = {1, 1};
+                a.average_count_excludes_padding = exclude;
+                n.mark_output(n.add_pooling_nd(in(n, "x", t, {2, 3, 9, 10}), a)->output(0));
+              },
+              9);
+        }
+  {
+    Case* c = add("Pooling", "MAX ceil mode", [](Network& n) {
+      PoolingAttrs a;
+      a.window = {2, 2};
+      a.padding_mode = PaddingMode::kEXPLICIT_ROUND_UP;
+      n.mark_output(n.add_pooling_nd(in(n, "x", DT::kFLOAT, {1, 2, 7, 7}), a)->output(0));
+    });
+    (void)c;
+  }
+  for (ScaleMode m : {ScaleMode::kUNIFORM, ScaleMode::kCHANNEL, ScaleMode::kELEMENTWISE})
+    add("Scale", std::string(enum_name(m)), [=](Network& n) {
+      ScaleAttrs a;
+      a.mode = m;
+      const int64_t count = m == ScaleMode::kUNIFORM ? 1 : m == ScaleMode::kCHANNEL ? 3 : 3 * 4 * 5;
+      std::vector<float> s(static_cast<size_t>(count)), h(s.size());
+      for (size_t i = 0; i < s.size(); ++i) {
+        s[i] = 0.5f + 0.1f * static_cast<float>(i);
+        h[i] = -0.2f * static_cast<float>(i);
+      }
+      a.scale = Weights::copy(DT::kFLOAT, s.data(), count);
+      a.shift = Weights::copy(DT::kFLOAT, h.data(), count);
+      n.mark_output(n.add_scale_nd(in(n, "x", DT::kFLOAT, {2, 3, 4, 5}), a)->output(0));
+    });
+  for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT64})
+    add("Select", name_of(t), [=](Network& n) {
+      Tensor* c = in(n, "c", DT::kBOOL, {2, 1, 4});
+      n.mark_output(n.add_select(c, in(n, "t", t, {2, 3, 4}), in(n, "e", t, {1, 3, 1}))->output(0));
+    });
+  add("ParametricReLU", "channel slope", [](Network& n) {
+    Tensor* x = in(n, "x", DT::kFLOAT, {2, 3, 4});
+    n.mark_output(n.add_parametric_relu(x, constant(n, DT::kFLOAT, {1, 3, 1}, 7))->output(0));
+  });
+  // Kinds that run through the reference fallback for now: checked all the same.
+  add("TopK", "k=3 axis 1", [](Network& n) {
+    Layer* l = n.add_topk(in(n, "x", DT::kFLOAT, {2, 9}), TopKOperation::kMAX, 3, 2);
+    n.mark_output(l->output(0));
+    n.mark_output(l->output(1));
+  });
+  add("Cumulative", "sum axis 1", [](Network& n) {
+    n.mark_output(
+        n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)->output(0));
+  }, 8);
+  add("Resize", "linear x2", [](Network& n) {
+    ResizeAttrs a;
+    a.output_dims = Dims{1, 2, 8, 10};
+    a.resize_mode = InterpolationMode::kLINEAR;
+    a.coordinate_transformation = ResizeCoordinateTransformation::kHALF_PIXEL;
+    n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 5}), a)->output(0));
+  });
+  {
+    Case* c = add("GridSample", "bilinear", [](Network& n) {
+      n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 5, 5}),
+                                      in(n, "g", DT::kFLOAT, {1, 3, 4, 2}))
+                        ->output(0));
+    });
+    c->flo = -1;
+    c->fhi = 1;
+  }
+  {
+    Case* c = add("Scatter", "ELEMENT axis 0", [](Network& n) {
+      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, {4, 3}), in(n, "i", DT::kINT32, {2, 3}),
+                                  in(n, "u", DT::kFLOAT, {2, 3}), ScatterMode::kELEMENT, 0)
+                        ->output(0));
+    });
+    c->lo = 0;
+    c->hi = 3;
+  }
+  add("Fill", "linspace", [](Network& n) {
+    FillAttrs a;
+    a.dims = {3, 4};
+    a.alpha = 1.5;
+    a.beta = {0.5, -0.25};
+    Layer* f = n.add_fill(a);
+    n.mark_output(n.add_elementwise(f->output(0), in(n, "x", DT::kFLOAT, {3, 4}),
+                                    ElementWiseOperation::kSUM)
+                      ->output(0));
+  });
+  add("Shape", "shape of a dynamic input", [](Network& n) {
+    Tensor* x = in(n, "x", DT::kFLOAT, {2, 3});
+    n.mark_output(n.add_shape(x)->output(0));
+  });
+  add("Quantize", "int8 per tensor", [](Network& n) {
+    Tensor* x = in(n, "x", DT::kFLOAT, {4, 6});
+    std::vector<float> s{0.05f};
+    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
+    n.mark_output(n.add_quantize(x, scale)->output(0));
+  });
+  add("Dequantize", "int8 per tensor", [](Network& n) {
+    Tensor* x = in(n, "x", DT::kINT8, {4, 6});
+    std::vector<float> s{0.05f};
+    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
+    n.mark_output(n.add_dequantize(x, scale)->output(0));
+  });
+  add("DynamicQuantize", "FP4 blocks of 16", [](Network& n) {
+    Tensor* x = in(n, "x", DT::kFLOAT, {2, 32});
+    std::vector<float> g{1.0f};
+    Tensor* gs = n.add_constant({}, Weights::copy(DT::kFLOAT, g.data(), 1))->output(0);
+    DynamicQuantizeAttrs a;
+    Layer* l = n.add_dynamic_quantize(x, gs, a);
+    n.mark_output(l->output(0));
+    n.mark_output(l->output(1));
+  });
+  add("NonZero", "data-dependent output", [](Network& n) {
+    n.mark_output(n.add_non_zero(in(n, "x", DT::kINT32, {3, 5}))->output(0));
+  });
+  add("Collective", "all_reduce world size 1", [](Network& n) {
+    n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {4}), {})->output(0));
+  });
+  add("Deconvolution", "2-D stride 2", [](Network& n) {
+    DeconvolutionAttrs a;
+    a.num_output_maps = 3;
+    a.kernel_size = {3, 3};
+    a.stride = {2, 2};
+    Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
+    n.mark_output(n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
+  }, 18);
+  return cs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
+  std::vector<const Backend*> others;
+  for (const Backend* b : backends()) {
+    if (b->device() == DeviceType::kCPU) continue;
+    if (std::string why = b->unavailable_reason(0); !why.empty()) {
+      std::printf("%s backend: skipped (%s)\n", std::string(b->name()).c_str(), why.c_str());
+      continue;
+    }
+    others.push_back(b);
+  }
+  if (others.empty()) {
+    std::printf("backend conformance: no backend besides the CPU can run here; nothing compared\n");
+    return kSkip;
+  }
+  std::vector<Case> cases = make_cases();
+  struct Count {
+    int cases = 0, passed = 0, on_device = 0;
+  };
+  std::map<std::string, Count> per_kind;
+  for (int k = 0; k < kNumLayerKinds; ++k)
+    per_kind[std::string(layer_kind_name(static_cast<LayerKind>(k)))];
+  per_kind.erase("Input");
+  per_kind.erase("Constant");
+  int passed = 0, failed = 0;
+  std::mt19937 rng(1234);
+  for (const Case& c : cases) {
+    if (!only.empty() && c.kind != only) continue;
+    Network net;
+    try {
+      c.build(net);
+    } catch (const Error& e) {
+      std::printf("FAIL %s [%s]: the case does not build: %s\n", c.kind.c_str(), c.label.c_str(),
+                  e.what());
+      ++failed;
+      ++per_kind[c.kind].cases;
+      continue;
+    }
+    // min, opt, max of the profile (or the static shapes once).
+    const int points = c.profile.empty() ? 1 : 3;
+    for (const Backend* b : others) {
+      for (int p = 0; p < points; ++p) {
+        std::map<std::string, Dims> shapes;
+        OptimizationProfile prof;
+        for (int i = 0; i < net.num_inputs(); ++i) {
+          const Tensor* t = net.input(i);
+          auto it = c.profile.find(t->name());
+          if (it == c.profile.end()) {
+            shapes[t->name()] = t->dims();
+          } else {
+            const ProfileDims& pd = it->second;
+            shapes[t->name()] = p == 0 ? pd.min : p == 1 ? pd.opt : pd.max;
+            prof.set_dimensions(t->name(), pd.min, pd.opt, pd.max);
+          }
+        }
+        std::vector<std::vector<uint8_t>> inputs;
+        for (int i = 0; i < net.num_inputs(); ++i)
+          inputs.push_back(random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
+        BuilderConfig ref;
+        ref.optimization_level = 0;
+        ref.reference_kernels_only = true;
+        if (!c.profile.empty()) ref.profiles.push_back(prof);
+        BuilderConfig dev = ref;
+        dev.reference_kernels_only = false;
+        dev.device = b->device();
+        const RunResult r = run(net, ref, shapes, inputs);
+        const RunResult d = run(net, dev, shapes, inputs);
+        std::string problem;
+        if (r.ok != d.ok) {
+          problem = r.ok ? "fails on " + std::string(b->name()) + ": " + d.error
+                         : "the reference fails (" + r.error + ") but " + std::string(b->name()) +
+                               " does not";
+        } else if (r.ok) {
+          for (size_t o = 0; o < r.outputs.size() && problem.empty(); ++o)
+            problem = compare(r.outputs[o], d.outputs[o], c.accumulate);
+        }
+        Count& cnt = per_kind[c.kind];
+        ++cnt.cases;
+        // Whether the layer under test ran on a device kernel (not the host fallback).
+        bool device_kernel = false;
+        for (const std::string& impl : d.implementations)
+          if (!impl.empty() && impl.rfind("host", 0) != 0) device_kernel = true;
+        if (device_kernel) ++cnt.on_device;
+        if (problem.empty()) {
+          ++passed;
+          ++cnt.passed;
+        } else {
+          ++failed;
+          std::printf("FAIL %s [%s] on %s%s: %s\n", c.kind.c_str(), c.label.c_str(),
+                      std::string(b->name()).c_str(),
+                      points > 1 ? (p == 0 ? " (min)" : p == 1 ? " (opt)" : " (max)") : "",
+                      problem.c_str());
+        }
+      }
+    }
+  }
+  for (const auto& [kind, cnt] : per_kind) {
+    if (!only.empty() && kind != only) continue;
+    std::printf("%s: %d cases, %d passed (%d ran a device kernel, %d the host reference)%s\n",
+                kind.c_str(), cnt.cases, cnt.passed, cnt.on_device, cnt.cases - cnt.on_device,
+                cnt.cases == 0 ? " -- NO CASES" : "");
+    if (cnt.cases == 0) ++failed;
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
