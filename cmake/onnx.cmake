@@ -28,6 +28,8 @@ add_executable(layerkit_cli tools/layerkit/main.cpp tools/layerkit/run.cpp
                             ${LAYERKIT_DEFAULT_MODEL_CPP})
 set_target_properties(layerkit_cli PROPERTIES OUTPUT_NAME layerkit)
 target_link_libraries(layerkit_cli PRIVATE layerkit_onnx)
+# (core/element.h: element access for --checkAgainst's comparison.)
+target_include_directories(layerkit_cli PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_options(layerkit_cli PRIVATE ${LAYERKIT_WARNINGS})
 target_compile_definitions(layerkit_cli PRIVATE
   LAYERKIT_CONFORMANCE_SKIP_LIST="${CMAKE_CURRENT_SOURCE_DIR}/tools/layerkit/conformance_skip.txt")

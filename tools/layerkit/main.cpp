@@ -32,6 +32,8 @@ constexpr const char* kRunHelp =
     "  --inputValues=name:1x-1x2[,...]  values of graph inputs needed when the network is\n"
     "                         built (axes, shapes, k, pads; 'layerkit check' lists them)\n"
     "  --exportOutput=FILE    write the outputs as JSON (trtexec's layout)\n"
+    "  --checkAgainst=cpu     also run the CPU engine on the same inputs and print, per output,\n"
+    "                         the cosine similarity and max |error| / max |reference|\n"
     "  --exportTimes=FILE     write each timed run's start, end and latency in ms as JSON\n"
     "  --iterations=N         timed runs (default 10)\n"
     "  --warmUp=MS            warm-up time in milliseconds (default 200; 0: no warm-up)\n"
@@ -106,7 +108,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "run") {
     std::vector<std::string> values = {"shapes",     "minShapes",   "optShapes",    "maxShapes",
                                        "loadInputs", "inputValues", "exportOutput", "exportTimes",
-                                       "iterations", "warmUp",      "threads"};
+                                       "iterations", "warmUp",      "threads",     "checkAgainst"};
     std::vector<std::string> bools = {"dumpLayerInfo", "dumpProfile"};
     values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
     bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "layerkit/onnx/importer.h"
 #include "layerkit/runtime/engine.h"
+#include "core/element.h"
 
 namespace layerkit::cli {
 namespace {
@@ -324,6 +326,41 @@ int run_command(const Args& args) {
       percentile(times, 0), percentile(times, 50), mean, percentile(times, 90),
       percentile(times, 100), times.size(), 1000.0 * static_cast<double>(times.size()) / total_ms);
   if (profiling) print_profile(ctx->profile());
+  if (auto against = args.get("checkAgainst")) {
+    if (*against != "cpu") throw UsageError("--checkAgainst takes cpu, not '" + *against + "'");
+    BuilderConfig ref_config = config;
+    ref_config.device = DeviceType::kCPU;
+    auto ref_engine = Builder::build(net, ref_config);
+    auto ref = ref_engine->create_execution_context();
+    for (int i = 0; i < net.num_inputs(); ++i) {
+      const Tensor* in = net.input(i);
+      ref->set_input_shape(in->name(), ctx->get_tensor_shape(in->name()));
+      ref->set_input(in->name(), buffers[static_cast<size_t>(i)].data());
+    }
+    ref->execute();
+    for (int i = 0; i < net.num_outputs(); ++i) {
+      const std::string& name = net.output(i)->name();
+      const OwnedTensor& a = ref->output(name);
+      const OwnedTensor& b = ctx->output(name);
+      double dot = 0, na = 0, nb = 0, max_err = 0, max_ref = 0;
+      const int64_t n = a.dims.volume();
+      std::vector<uint8_t> ua(static_cast<size_t>(n * element_size(a.type))), ub(ua.size());
+      unpack(a.type, a.data.data(), ua.data(), n);
+      unpack(b.type, b.data.data(), ub.data(), n);
+      for (int64_t k = 0; k < n; ++k) {
+        const double x = load_f(a.type, ua.data(), k), y = load_f(b.type, ub.data(), k);
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        max_err = std::max(max_err, std::fabs(x - y));
+        max_ref = std::max(max_ref, std::fabs(x));
+      }
+      const double cosine = na == 0 && nb == 0 ? 1.0 : dot / std::sqrt(na * nb);
+      std::printf("check against cpu: output '%s' %s: cosine %.9f, max |err| / max |ref| %.3g\n",
+                  name.c_str(), a.dims.to_string().c_str(), cosine,
+                  max_ref > 0 ? max_err / max_ref : max_err);
+    }
+  }
   if (auto out = args.get("exportOutput")) export_json(*out, *engine, *ctx);
   if (auto out = args.get("exportTimes")) export_times(*out, spans);
   return 0;

@@ -107,6 +107,9 @@ struct Slot {
   bool dev_valid = false;
   bool dev_owned = false;  // false: the caller's input buffer
   bool constant = false;
+  // Computed on the host by the shape program (or a Constant): layers whose inputs are all such
+  // values join the shape program. Engine inputs are not, even when bound from host memory.
+  bool program = false;
   detail::ValueDesc desc;
 };
 
@@ -153,7 +156,7 @@ class CudaExecutor final : public Executor {
       const Layer* l = net.layer(i);
       if (l->kind() != LayerKind::kCONSTANT) continue;
       run_on_host(*l, /*need_data=*/true);
-      for (Tensor* t : l->outputs()) slot(t).constant = true;
+      for (Tensor* t : l->outputs()) slot(t).constant = slot(t).program = true;
     }
   }
 
@@ -382,13 +385,14 @@ class CudaExecutor final : public Executor {
     }
     bool inputs_on_host = true;
     for (const Tensor* t : l.inputs())
-      if (t && !slot(t).host_valid) inputs_on_host = false;
+      if (t && !(slot(t).host_valid && slot(t).program)) inputs_on_host = false;
     const bool shape_program =
         l.kind() == LayerKind::kSHAPE ||
         (inputs_on_host && std::all_of(outs.begin(), outs.end(), is_small_integer));
     if (shape_program) {
       for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
       run_on_host(l, l.kind() != LayerKind::kSHAPE);
+      for (Tensor* t : l.outputs()) slot(t).program = true;
       st.last = "host (shape program)";
       return;
     }
@@ -437,6 +441,7 @@ class CudaExecutor final : public Executor {
     s.dims = d.dims;
     s.host_valid = false;
     s.dev_valid = false;
+    s.program = false;
     s.desc = {d.type, d.dims, {}, nullptr};
   }
 

@@ -591,19 +591,3 @@ std::vector<KernelEntry> pointwise_kernels(LayerKind kind) {
 
 }  // namespace layerkit::cuda
 
-namespace layerkit::cuda {
-
-// y[n, c, ...] += bias[c] (bias in y's type), for the convolution kernels.
-void add_channel_bias(const LaunchCtx& ctx, const DeviceTensor& y, const void* bias,
-                      int64_t channels) {
-  int64_t inner = 1;
-  for (int d = 2; d < y.dims.rank(); ++d) inner *= y.dims[d];
-  const DataType t = y.type;
-  void* yp = y.data;
-  for_each(ctx, y.numel(), [=] __device__(int64_t i) {
-    const int64_t c = (i / inner) % channels;
-    dev::store_f(t, yp, i, dev::load_f(t, yp, i) + dev::load_f(t, bias, c));
-  });
-}
-
-}  // namespace layerkit::cuda
