@@ -16,6 +16,7 @@ layerkit_test_packages=(
   libgtest-dev                       # find_package(GTest)
   libtorch-dev                       # find_package(Torch): ATen, the test oracle
   libopenmpi-dev openmpi-bin         # find_package(MPI) and mpirun for the collective tests
+  pkgconf                            # FindMPI asks pkg-config for MPI's flags
   libonnx-testdata                   # the ONNX backend node tests
   libbenchmark-dev                   # find_package(benchmark): kernels_bench
 )
