@@ -143,6 +143,10 @@ void ExecutionContext::set_profiling(bool on) {
   executor_->set_profiling(on);
 }
 
+RunTimes ExecutionContext::last_run_times() const {
+  return executor_->last_run_times();
+}
+
 std::vector<LayerProfile> ExecutionContext::profile() const {
   return executor_->profile();
 }

@@ -16,6 +16,10 @@
 #include "layerkit/runtime/backend.h"
 #include "layerkit/runtime/engine.h"
 
+#ifdef LAYERKIT_HAS_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
 using namespace layerkit;
 
 namespace {
@@ -582,6 +586,108 @@ std::vector<Case> make_cases() {
   return cs;
 }
 
+// Bad input on a device backend: each must end in a layerkit::Error with the expected code and
+// a message containing `needle`, and leave the context usable.
+int error_cases(const Backend& b) {
+  int failed = 0;
+  auto expect = [&](const char* what, ErrorCode code, const char* needle, auto&& body) {
+    try {
+      body();
+      std::printf("FAIL errors [%s]: no error\n", what);
+      ++failed;
+    } catch (const Error& e) {
+      if (e.code() != code || std::string(e.what()).find(needle) == std::string::npos) {
+        std::printf("FAIL errors [%s]: %s (%s)\n", what, e.what(),
+                    std::string(error_code_name(e.code())).c_str());
+        ++failed;
+      }
+    }
+  };
+  BuilderConfig config;
+  config.device = b.device();
+  {
+    BuilderConfig bad = config;
+    bad.device_index = 99;
+    Network n;
+    n.mark_output(n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
+    expect("no such GPU", ErrorCode::kUNSUPPORTED, "GPU 99", [&] { Builder::build(n, bad); });
+  }
+  Network n;
+  Tensor* x = n.add_input("x", DT::kFLOAT, {-1, 8});
+  n.mark_output(n.add_activation(x, ActivationType::kRELU)->output(0));
+  OptimizationProfile prof;
+  prof.set_dimensions("x", {1, 8}, {2, 8}, {4, 8});
+  config.profiles.push_back(prof);
+  auto engine = Builder::build(n, config);
+  auto ctx = engine->create_execution_context();
+  std::vector<float> host(32, 1.0f);
+  expect("shape outside the profile", ErrorCode::kINVALID_ARGUMENT, "outside optimization profile",
+         [&] { ctx->set_input_shape("x", {5, 8}); });
+  ctx->set_input_shape("x", {2, 8});
+  expect("host memory passed as device memory", ErrorCode::kINVALID_ARGUMENT, "not device memory",
+         [&] {
+           ctx->set_input("x", host.data(), DeviceType::kCUDA);
+           ctx->execute();
+         });
+#ifdef LAYERKIT_HAS_CUDA
+  void* dev = nullptr;
+  if (cudaMalloc(&dev, 256) == cudaSuccess) {
+    expect("unaligned device address", ErrorCode::kINVALID_ARGUMENT, "not aligned", [&] {
+      ctx->set_input("x", static_cast<char*>(dev) + 1, DeviceType::kCUDA);
+      ctx->execute();
+    });
+    cudaFree(dev);
+  }
+#endif
+  // Still usable after the errors.
+  ctx->set_input("x", host.data());
+  try {
+    ctx->execute();
+  } catch (const Error& e) {
+    std::printf("FAIL errors [context usable after errors]: %s\n", e.what());
+    ++failed;
+  }
+  {
+    Network g;
+    Tensor* d = g.add_input("d", DT::kFLOAT, {4, 3});
+    Tensor* i = g.add_input("i", DT::kINT32, {2});
+    g.mark_output(g.add_gather(d, i, 0)->output(0));
+    BuilderConfig c;
+    c.device = b.device();
+    auto e = Builder::build(g, c);
+    auto gc = e->create_execution_context();
+    std::vector<float> data(12, 2.0f);
+    std::vector<int32_t> bad{1, 7}, good{1, -1};
+    gc->set_input("d", data.data());
+    gc->set_input("i", bad.data());
+    expect("gather index out of range", ErrorCode::kRUNTIME, "outside", [&] { gc->execute(); });
+    gc->set_input("i", good.data());
+    try {
+      gc->execute();
+    } catch (const Error& e2) {
+      std::printf("FAIL errors [gather after a bad index]: %s\n", e2.what());
+      ++failed;
+    }
+  }
+  {
+    // 2^16 x 2^20 floats (256 GiB) is more than the device holds.
+    Network big;
+    Tensor* a = big.add_input("a", DT::kFLOAT, {65536, 1});
+    Tensor* c = big.add_input("c", DT::kFLOAT, {1, 1048576});
+    big.mark_output(big.add_elementwise(a, c, ElementWiseOperation::kSUM)->output(0));
+    BuilderConfig bc;
+    bc.device = b.device();
+    auto e = Builder::build(big, bc);
+    auto bctx = e->create_execution_context();
+    std::vector<float> va(65536, 1.0f), vc(1048576, 1.0f);
+    bctx->set_input("a", va.data());
+    bctx->set_input("c", vc.data());
+    expect("device out of memory", ErrorCode::kOUT_OF_MEMORY, "bytes", [&] { bctx->execute(); });
+  }
+  std::printf("errors on %s: %d failed\n", std::string(b.name()).c_str(), failed);
+  return failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -692,6 +798,12 @@ int main(int argc, char** argv) {
                 cnt.cases == 0 ? " -- NO CASES" : "");
     if (cnt.cases == 0) ++failed;
   }
+  if (only.empty() || only == "errors")
+    for (const Backend* b : others) {
+      const int f = error_cases(*b);
+      failed += f;
+      if (f == 0) ++passed;
+    }
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

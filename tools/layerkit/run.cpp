@@ -296,7 +296,7 @@ int run_command(const Args& args) {
   // Only the timed runs are profiled, so the table's averages describe the reported latency.
   if (profiling) ctx->set_profiling(true);
   progress("running " + std::to_string(iterations) + " iterations");
-  std::vector<double> times;
+  std::vector<double> times, h2d, compute, d2h;
   std::vector<std::pair<double, double>> spans;  // start and end of each run, from run_start
   const auto run_start = Clock::now();
   for (int64_t i = 0; i < iterations; ++i) {
@@ -305,6 +305,10 @@ int run_command(const Args& args) {
     const double end = ms_since(run_start);
     times.push_back(end - start);
     spans.emplace_back(start, end);
+    const RunTimes rt = ctx->last_run_times();
+    h2d.push_back(rt.h2d_ms);
+    compute.push_back(rt.compute_ms);
+    d2h.push_back(rt.d2h_ms);
   }
   const double total_ms = ms_since(run_start);
 
@@ -325,6 +329,11 @@ int run_command(const Args& args) {
       "(%zu iterations)\nthroughput: %.2f qps\n",
       percentile(times, 0), percentile(times, 50), mean, percentile(times, 90),
       percentile(times, 100), times.size(), 1000.0 * static_cast<double>(times.size()) / total_ms);
+  if (config.device != DeviceType::kCPU)
+    std::printf(
+        "device times (median of the timed runs, from device events): H2D = %.4f ms, GPU compute "
+        "= %.4f ms, D2H = %.4f ms\n",
+        percentile(h2d, 50), percentile(compute, 50), percentile(d2h, 50));
   if (profiling) print_profile(ctx->profile());
   if (auto against = args.get("checkAgainst")) {
     if (*against != "cpu") throw UsageError("--checkAgainst takes cpu, not '" + *against + "'");

@@ -64,6 +64,8 @@ class ExecutionContext {
   // Per-layer timing of later execute calls (see Executor::set_profiling); off by default.
   void set_profiling(bool on);
   std::vector<LayerProfile> profile() const;
+  // The latest execute's host-to-device, compute and device-to-host times (zero on the CPU).
+  RunTimes last_run_times() const;
   // The implementation (e.g. "onednn", "reference") that ran layer `layer_name` in the latest
   // execute; empty before it ran. Throws kINVALID_ARGUMENT for an unknown layer.
   std::string layer_implementation(std::string_view layer_name) const;

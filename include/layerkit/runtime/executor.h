@@ -46,6 +46,14 @@ struct LayerProfile {
   std::string implementation;  // the kernel that ran it last (e.g. "onednn", "reference")
 };
 
+// Where the latest run's time went on a device backend (trtexec's H2D, GPU compute, D2H), from
+// device events; all zero on the CPU, whose run has no copies.
+struct RunTimes {
+  double h2d_ms = 0;
+  double compute_ms = 0;
+  double d2h_ms = 0;
+};
+
 struct ExecutorOptions {
   int num_threads = 1;
   // Runs every layer with its reference kernel (the last entry of each implementation list), the
@@ -70,6 +78,7 @@ class Executor {
   // The implementation that ran layer `layer` (network order) in the latest execute; empty
   // before its first run. Chosen per layer and resolved input dims.
   virtual std::string_view implementation(int layer) const = 0;
+  virtual RunTimes last_run_times() const { return {}; }
 };
 
 // The executor for `device` over `network` (which must outlive it), from the backend registry

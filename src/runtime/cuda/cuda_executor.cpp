@@ -1,5 +1,6 @@
 // The CUDA executor: resolves shapes on the host, runs each layer's CUDA kernel on one stream.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -212,6 +213,8 @@ class CudaExecutor final : public Executor {
     return out;
   }
 
+  RunTimes last_run_times() const override { return times_; }
+
   std::string_view implementation(int layer) const override {
     LK_CHECK(layer >= 0 && layer < net_.num_layers(), "implementation: layer index ", layer,
              " is out of range [0, ", net_.num_layers(), ")");
@@ -224,24 +227,34 @@ class CudaExecutor final : public Executor {
   std::vector<OwnedTensor> run(std::span<const TensorView> inputs) {
     LK_CHECK(static_cast<int>(inputs.size()) == net_.num_inputs(), "execute: expected ",
              net_.num_inputs(), " inputs, got ", inputs.size());
-    for (int i = 0; i < net_.num_inputs(); ++i) bind_input(*net_.input(i), inputs[static_cast<size_t>(i)]);
+    // Events split the run as trtexec does: host-to-device copies of the inputs, the layers
+    // (GPU compute), and the device-to-host copies of the outputs.
+    record(phase_[0]);
+    for (int i = 0; i < net_.num_inputs(); ++i) {
+      bind_input(*net_.input(i), inputs[static_cast<size_t>(i)]);
+      Slot& s = slot(net_.input(i));
+      to_device(s, net_.input(i)->name());
+    }
+    record(phase_[1]);
+    if (profiling_) layer_events_.resize(static_cast<size_t>(net_.num_layers()));
+    std::vector<int> timed;
     for (int i = 0; i < net_.num_layers(); ++i) {
       const Layer* l = net_.layer(i);
       if (l->kind() != LayerKind::kINPUT && l->kind() != LayerKind::kCONSTANT) {
+        if (profiling_) record(layer_events_[static_cast<size_t>(i)].first);
         const auto start = std::chrono::steady_clock::now();
         run_layer(i);
         if (profiling_) {
-          check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize", l->name());
-          const std::chrono::duration<double, std::milli> took =
-              std::chrono::steady_clock::now() - start;
-          LayerProfile& rec = records_[static_cast<size_t>(i)];
-          rec.total_ms += took.count();
-          ++rec.calls;
-          rec.implementation = states_[static_cast<size_t>(i)].last;
+          record(layer_events_[static_cast<size_t>(i)].second);
+          host_ms_[static_cast<size_t>(i)] =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+          timed.push_back(i);
         }
       }
       for (int b : release_at_[static_cast<size_t>(i)]) release(slots_[static_cast<size_t>(b)]);
     }
+    record(phase_[2]);
     std::vector<OwnedTensor> outs;
     for (int i = 0; i < net_.num_outputs(); ++i) {
       Slot& s = slot(net_.output(i));
@@ -252,6 +265,25 @@ class CudaExecutor final : public Executor {
       o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
       pack(o.type, s.host.data(), o.data.data(), o.dims.volume());
       outs.push_back(std::move(o));
+    }
+    record(phase_[3]);
+    check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
+    float ms[3] = {};
+    for (int k = 0; k < 3; ++k)
+      check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
+    times_ = {ms[0], ms[1], ms[2]};
+    // Per-layer GPU time between its events; a layer that ran on the host (shape program or
+    // fallback) has no GPU work between them, so its host time counts.
+    for (int i : timed) {
+      float t = 0;
+      const auto& [a, b] = layer_events_[static_cast<size_t>(i)];
+      check_cuda(cudaEventElapsedTime(&t, a, b), "cudaEventElapsedTime");
+      LayerProfile& rec = records_[static_cast<size_t>(i)];
+      const std::string& impl = states_[static_cast<size_t>(i)].last;
+      rec.total_ms += impl.rfind("host", 0) == 0 ? std::max<double>(t, host_ms_[static_cast<size_t>(i)])
+                                                 : static_cast<double>(t);
+      ++rec.calls;
+      rec.implementation = impl;
     }
     // Inputs bound by pointer are the caller's; forget them so nothing reads them later.
     for (int i = 0; i < net_.num_inputs(); ++i) release(slot(net_.input(i)));
@@ -588,6 +620,22 @@ class CudaExecutor final : public Executor {
   std::atomic<bool> busy_{false};
   bool profiling_ = false;
   std::vector<LayerProfile> records_;
+  // Timing events, made once: the four phase boundaries of a run, and a pair per layer.
+  struct Event {
+    cudaEvent_t e = nullptr;
+    Event() { check_cuda(cudaEventCreate(&e), "cudaEventCreate"); }
+    Event(Event&& o) noexcept : e(o.e) { o.e = nullptr; }
+    Event(const Event&) = delete;
+    ~Event() {
+      if (e) cudaEventDestroy(e);
+    }
+    operator cudaEvent_t() const { return e; }
+  };
+  void record(const Event& ev) { check_cuda(cudaEventRecord(ev, stream_), "cudaEventRecord"); }
+  std::array<Event, 4> phase_;
+  std::vector<std::pair<Event, Event>> layer_events_;
+  std::vector<double> host_ms_ = std::vector<double>(static_cast<size_t>(net_.num_layers()));
+  RunTimes times_;
 };
 
 class CudaBackend final : public Backend {
