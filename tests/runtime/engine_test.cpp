@@ -1,6 +1,10 @@
 // ExecutionContext tests: input shapes against the profile, bindings, outputs, run-time errors.
 #include "test_util.h"
 
+#include <algorithm>
+
+#include "layerkit/runtime/backend.h"
+
 namespace lktest {
 namespace {
 
@@ -69,13 +73,39 @@ TEST(ExecutionContext, DeviceTagMustMatchTheEngine) {
                {"'x'", "cuda", "engine runs on cpu"});
 }
 
-TEST(ExecutionContext, CudaEngineIsUnsupportedInThisBuild) {
+// A CUDA engine: without the backend the build says how to get it; with the backend but no usable
+// GPU the build names the reason; with a GPU the engine runs and agrees with the CPU.
+TEST(ExecutionContext, CudaEngineBuildsOnlyWhereItCanRun) {
   Fixture f;
   BuilderConfig c = f.engine->config();
   c.device = DeviceType::kCUDA;
+  const std::vector<const Backend*> all = backends();
+  const bool compiled_in = std::any_of(
+      all.begin(), all.end(), [](const Backend* b) { return b->device() == DeviceType::kCUDA; });
+  if (!compiled_in) {
+    expect_error([&] { Builder::build(f.net, c); }, {"no cuda backend", "LAYERKIT_WITH_CUDA"},
+                 ErrorCode::kUNSUPPORTED);
+    return;
+  }
+  const std::string why = backend(DeviceType::kCUDA).unavailable_reason(0);
+  if (!why.empty()) {
+    expect_error([&] { Builder::build(f.net, c); }, {"cannot build for cuda:0", why},
+                 ErrorCode::kUNSUPPORTED);
+    c.device_index = 99;
+    expect_error([&] { Builder::build(f.net, c); }, {"cannot build for cuda:99"},
+                 ErrorCode::kUNSUPPORTED);
+    return;
+  }
   auto engine = Builder::build(f.net, c);
-  expect_error([&] { engine->create_execution_context(); }, {"no executor for device cuda"},
-               ErrorCode::kUNSUPPORTED);
+  auto ctx = engine->create_execution_context();
+  std::vector<float> a = {1, 2, 3, 4, 5, 6}, b = {10, 20, 30, 40, 50, 60};
+  ctx->set_input_shape("x", {2, 3});
+  ctx->set_input_shape("y", {2, 3});
+  ctx->set_input("x", a.data());
+  ctx->set_input("y", b.data());
+  ctx->execute();
+  const float* got = reinterpret_cast<const float*>(ctx->output("sum").data.data());
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(got[i], a[i] + b[i]) << i;
 }
 
 TEST(ExecutionContext, OutputShapeFollowsInputShape) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -16,6 +17,17 @@
 namespace {
 
 namespace fs = std::filesystem;
+
+// Every file this program writes lives in a folder of its own: the test runs twice in parallel
+// (once per engine), and the two runs must not rewrite each other's models and cases.
+fs::path scratch() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("layerkit_cli_" + std::to_string(getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
 
 struct Result {
   int code;
@@ -50,7 +62,7 @@ fs::path write_model(const std::string& op) {
   g->add_output()->set_name("y");
   std::string file = "layerkit_cli_";
   file.append(op).append(".onnx");
-  const fs::path p = fs::temp_directory_path() / file;
+  const fs::path p = scratch() / file;
   std::ofstream(p, std::ios::binary) << m.SerializeAsString();
   return p;
 }
@@ -78,9 +90,9 @@ TEST(LayerkitCli, RunPrintsTimings) {
   EXPECT_NE(r.out.find("throughput"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("=== Profile"), std::string::npos) << "profile without --dumpProfile";
   r = sh("run " + m.string() + " --minShapes=x:1x4 --optShapes=x:2x4 --maxShapes=x:8x4 " +
-         "--iterations=1 --warmUp=0 --exportOutput=/tmp/layerkit_cli_out.json");
+         "--iterations=1 --warmUp=0 --exportOutput=" + (scratch() / "out.json").string());
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_TRUE(fs::exists("/tmp/layerkit_cli_out.json"));
+  EXPECT_TRUE(fs::exists(scratch() / "out.json"));
 }
 
 TEST(LayerkitCli, DumpProfilePrintsOneRowPerLayerAndTheTotal) {
@@ -159,7 +171,7 @@ TEST(LayerkitCli, EngineFlagsSelectTheReferenceEngine) {
 
 TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
   // Batch 1 unless --shapes says otherwise; the output is [batch, 10] class probabilities.
-  const std::string json = (fs::temp_directory_path() / "layerkit_cli_default.json").string();
+  const std::string json = (scratch() / "layerkit_cli_default.json").string();
   Result r = sh("run --iterations=2 --warmUp=0 --dumpProfile --exportOutput=" + json);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("model: models/default_cnn.onnx (built in)"), std::string::npos) << r.out;
@@ -180,7 +192,7 @@ TEST(LayerkitCli, RunWithoutModelRunsTheBuiltInCnn) {
 
 TEST(LayerkitCli, ExportTimesWritesOneRecordPerTimedRun) {
   // The benchmark harness reads these instead of parsing the latency line.
-  const std::string json = (fs::temp_directory_path() / "layerkit_cli_times.json").string();
+  const std::string json = (scratch() / "layerkit_cli_times.json").string();
   Result r = sh("run --iterations=3 --warmUp=0 --exportTimes=" + json);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream f(json);
@@ -238,10 +250,11 @@ TEST(LayerkitCli, HelpPerSubcommandAndInspect) {
     EXPECT_EQ(r.code, 0) << c;
     EXPECT_NE(r.out.find("usage: layerkit"), std::string::npos) << c;
   }
-  Result r = sh("inspect " + write_model("Abs").string() + " --dot /tmp/layerkit_cli.dot");
+  Result r =
+      sh("inspect " + write_model("Abs").string() + " --dot " + (scratch() / "cli.dot").string());
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("onnx_ops.Abs"), std::string::npos) << r.out;
-  EXPECT_TRUE(fs::exists("/tmp/layerkit_cli.dot"));
+  EXPECT_TRUE(fs::exists(scratch() / "cli.dot"));
 }
 
 // A backend-test case folder: model.onnx plus test_data_set_0 with input_0.pb / output_0.pb.
@@ -262,7 +275,7 @@ void write_case(const fs::path& dir, const std::string& op, const std::vector<fl
 }
 
 TEST(LayerkitCli, ConformanceCountsSkipsAndExitCodes) {
-  const fs::path root = fs::temp_directory_path() / "layerkit_conformance_cases";
+  const fs::path root = scratch() / "layerkit_conformance_cases";
   fs::remove_all(root);
   write_case(root / "test_abs", "Abs", {-1, 2, -3, 4}, {1, 2, 3, 4});
   write_case(root / "test_neg_wrong", "Neg", {1, 2, 3, 4}, {1, 2, 3, 4});
@@ -318,7 +331,7 @@ TEST(LayerkitCli, InputValuesBindBuildTimeInputs) {
   n->add_input("axes");
   n->add_output("y");
   g->add_output()->set_name("y");
-  const fs::path p = fs::temp_directory_path() / "layerkit_cli_reduce_axes.onnx";
+  const fs::path p = scratch() / "layerkit_cli_reduce_axes.onnx";
   std::ofstream(p, std::ios::binary) << m.SerializeAsString();
 
   Result check = sh("check " + p.string());
