@@ -109,7 +109,8 @@ RunResult run(const Network& net, const BuilderConfig& config,
 }
 
 // Empty when equal within tolerance; else the first mismatch.
-std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
+std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k,
+                    std::optional<DataType> tolerance_of = std::nullopt) {
   if (ref.type != got.type || ref.dims != got.dims)
     return "output " + std::string(data_type_name(got.type)) + got.dims.to_string() +
            ", reference " + std::string(data_type_name(ref.type)) + ref.dims.to_string();
@@ -118,7 +119,7 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
   std::vector<uint8_t> b(a.size());
   unpack(ref.type, ref.data.data(), a.data(), n);
   unpack(got.type, got.data.data(), b.data(), n);
-  const Tolerance tol = tolerance(ref.type);
+  const Tolerance tol = tolerance(tolerance_of.value_or(ref.type));
   const double scale = std::sqrt(std::max(1.0, k));
   for (int64_t i = 0; i < n; ++i) {
     if (is_floating(ref.type)) {
@@ -127,8 +128,8 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
       if (x == y) continue;
       if (std::fabs(x - y) <= (tol.atol + tol.rtol * std::fabs(x)) * scale) continue;
       char buf[160];
-      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g", static_cast<long long>(i),
-                    y, x);
+      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g",
+                    static_cast<long long>(i), y, x);
       return buf;
     }
     const int64_t x = load_i(ref.type, a.data(), i), y = load_i(got.type, b.data(), i);
@@ -205,12 +206,13 @@ std::vector<Case> make_cases() {
   for (const auto& [op, types] : ew)
     for (DT t : types)
       for (const auto& [a, b] : ew_shapes) {
-        Case* c = add("ElementWise",
-                      std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
-                      [=](Network& n) {
-                        Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
-                        n.mark_output(l->output(0));
-                      });
+        Case* c =
+            add("ElementWise",
+                std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
+                [=](Network& n) {
+                  Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
+                  n.mark_output(l->output(0));
+                });
         if (op == EW::kPOW) {
           c->lo = 0;
           c->hi = 3;
@@ -247,8 +249,8 @@ std::vector<Case> make_cases() {
         n.mark_output(n.add_activation(in(n, "x", t, {2, 5, 7}), at, 0.3f, 1.5f)->output(0));
       });
     }
-  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
-                                      DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
+  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8, DT::kUINT8,
+                                      DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
   for (DT from : cast_types)
     for (DT to : cast_types) {
       Case* c = add("Cast", name_of(from) + " to " + name_of(to), [=](Network& n) {
@@ -299,7 +301,8 @@ std::vector<Case> make_cases() {
       add("Slice", std::string(enum_name(m)) + " " + name_of(t), [=](Network& n) {
         // Strict: inside the input; the other modes read past its end on every axis.
         Dims start = strict ? Dims{1, 0, 3} : Dims{3, 1, 4};
-        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start, strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
+        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start,
+                                  strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
                                   strict ? Dims{1, 2, 2} : Dims{2, 1, 3}, m)
                           ->output(0));
       });
@@ -341,14 +344,14 @@ std::vector<Case> make_cases() {
       for (AxesMask axes : {AxesMask{1}, AxesMask{2}, AxesMask{5}, AxesMask{7}})
         for (bool keep : {false, true}) {
           if (op == R::kAVG && t == DT::kINT32) continue;  // kAVG takes floating types only
-          Case* c = add("Reduce",
-                        std::string(enum_name(op)) + " " + name_of(t) + " axes " +
-                            std::to_string(axes) + (keep ? " keep" : ""),
-                        [=](Network& n) {
-                          n.mark_output(
-                              n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
-                        },
-                        60);
+          Case* c = add(
+              "Reduce",
+              std::string(enum_name(op)) + " " + name_of(t) + " axes " + std::to_string(axes) +
+                  (keep ? " keep" : ""),
+              [=](Network& n) {
+                n.mark_output(n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
+              },
+              60);
           if (op == R::kPROD) {
             c->flo = 0.5f;
             c->fhi = 1.5f;
@@ -358,55 +361,72 @@ std::vector<Case> make_cases() {
         }
   for (AxesMask axes : {AxesMask{0}, AxesMask{1}, AxesMask{2}})
     for (DT t : kFloat)
-      add("SoftMax", "axes " + std::to_string(axes) + " " + name_of(t), [=](Network& n) {
-        n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
-      }, 33);
+      add(
+          "SoftMax", "axes " + std::to_string(axes) + " " + name_of(t),
+          [=](Network& n) {
+            n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
+          },
+          33);
   // Normalization: layer norm (last axis), instance norm (spatial axes), group norm.
   for (DT t : kFloat) {
-    add("Normalization", "layer norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 5, 64});
-      NormalizationAttrs a;
-      a.axes = 4;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
-                                        constant(n, t, {1, 1, 64}, 2), a)
-                        ->output(0));
-    }, 64);
-    add("Normalization", "instance norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 3, 6, 6});
-      NormalizationAttrs a;
-      a.axes = 12;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
-                                        constant(n, t, {1, 3, 1, 1}, 4), a)
-                        ->output(0));
-    }, 36);
-    add("Normalization", "group norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 6, 4, 4});
-      NormalizationAttrs a;
-      a.axes = 12;
-      a.num_groups = 3;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
-                                        constant(n, t, {1, 3, 1, 1}, 6), a)
-                        ->output(0));
-    }, 32);
+    add(
+        "Normalization", "layer norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 5, 64});
+          NormalizationAttrs a;
+          a.axes = 4;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
+                                            constant(n, t, {1, 1, 64}, 2), a)
+                            ->output(0));
+        },
+        64);
+    add(
+        "Normalization", "instance norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 3, 6, 6});
+          NormalizationAttrs a;
+          a.axes = 12;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
+                                            constant(n, t, {1, 3, 1, 1}, 4), a)
+                            ->output(0));
+        },
+        36);
+    add(
+        "Normalization", "group norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 6, 4, 4});
+          NormalizationAttrs a;
+          a.axes = 12;
+          a.num_groups = 3;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
+                                            constant(n, t, {1, 3, 1, 1}, 6), a)
+                            ->output(0));
+        },
+        32);
   }
   using M = MatrixOperation;
   struct MM {
     Dims a, b;
     M oa, ob;
   };
-  const std::vector<MM> mms = {
-      {{7, 33}, {33, 5}, M::kNONE, M::kNONE},        {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
-      {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},   {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
-      {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},  {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
-      {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE}, {{33}, {33, 5}, M::kVECTOR, M::kNONE},
-      {{7, 33}, {33}, M::kNONE, M::kVECTOR},          {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
-      {{64, 128}, {128, 96}, M::kNONE, M::kNONE}};
+  const std::vector<MM> mms = {{{7, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
+                               {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
+                               {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},
+                               {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE},
+                               {{33}, {33, 5}, M::kVECTOR, M::kNONE},
+                               {{7, 33}, {33}, M::kNONE, M::kVECTOR},
+                               {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{64, 128}, {128, 96}, M::kNONE, M::kNONE}};
   for (const MM& m : mms)
     for (DT t : kFloat)
-      add("MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
+      add(
+          "MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
           [=](Network& n) {
-            n.mark_output(
-                n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)->output(0));
+            n.mark_output(n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)
+                              ->output(0));
           },
           128);
   // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
@@ -428,9 +448,11 @@ std::vector<Case> make_cases() {
     for (DT t : {DT::kFLOAT, DT::kHALF}) {
       int64_t k = cv.x[1] / cv.groups;
       for (int64_t s : cv.k) k *= s;
-      add("Convolution", name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
-                             std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
-                             cv.post.to_string(),
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
+              std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
           [=](Network& n) {
             ConvolutionAttrs a;
             a.num_output_maps = cv.maps;
@@ -453,7 +475,8 @@ std::vector<Case> make_cases() {
       for (bool pad : {false, true})
         for (bool exclude : {true, false}) {
           if (pt == PoolingType::kMAX && !exclude) continue;
-          add("Pooling",
+          add(
+              "Pooling",
               std::string(enum_name(pt)) + " " + name_of(t) + (pad ? " padded" : "") +
                   (exclude ? "" : " count-pad"),
               [=](Network& n) {
@@ -505,10 +528,13 @@ std::vector<Case> make_cases() {
     n.mark_output(l->output(0));
     n.mark_output(l->output(1));
   });
-  add("Cumulative", "sum axis 1", [](Network& n) {
-    n.mark_output(
-        n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)->output(0));
-  }, 8);
+  add(
+      "Cumulative", "sum axis 1",
+      [](Network& n) {
+        n.mark_output(n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)
+                          ->output(0));
+      },
+      8);
   add("Resize", "linear x2", [](Network& n) {
     ResizeAttrs a;
     a.output_dims = Dims{1, 2, 8, 10};
@@ -540,9 +566,9 @@ std::vector<Case> make_cases() {
     a.alpha = 1.5;
     a.beta = {0.5, -0.25};
     Layer* f = n.add_fill(a);
-    n.mark_output(n.add_elementwise(f->output(0), in(n, "x", DT::kFLOAT, {3, 4}),
-                                    ElementWiseOperation::kSUM)
-                      ->output(0));
+    n.mark_output(
+        n.add_elementwise(f->output(0), in(n, "x", DT::kFLOAT, {3, 4}), ElementWiseOperation::kSUM)
+            ->output(0));
   });
   add("Shape", "shape of a dynamic input", [](Network& n) {
     Tensor* x = in(n, "x", DT::kFLOAT, {2, 3});
@@ -575,14 +601,18 @@ std::vector<Case> make_cases() {
   add("Collective", "all_reduce world size 1", [](Network& n) {
     n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {4}), {})->output(0));
   });
-  add("Deconvolution", "2-D stride 2", [](Network& n) {
-    DeconvolutionAttrs a;
-    a.num_output_maps = 3;
-    a.kernel_size = {3, 3};
-    a.stride = {2, 2};
-    Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
-    n.mark_output(n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
-  }, 18);
+  add(
+      "Deconvolution", "2-D stride 2",
+      [](Network& n) {
+        DeconvolutionAttrs a;
+        a.num_output_maps = 3;
+        a.kernel_size = {3, 3};
+        a.stride = {2, 2};
+        Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
+        n.mark_output(
+            n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
+      },
+      18);
   return cs;
 }
 
@@ -609,7 +639,8 @@ int error_cases(const Backend& b) {
     BuilderConfig bad = config;
     bad.device_index = 99;
     Network n;
-    n.mark_output(n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
+    n.mark_output(
+        n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
     expect("no such GPU", ErrorCode::kUNSUPPORTED, "GPU 99", [&] { Builder::build(n, bad); });
   }
   Network n;
@@ -622,7 +653,9 @@ int error_cases(const Backend& b) {
   auto ctx = engine->create_execution_context();
   std::vector<float> host(32, 1.0f);
   expect("shape outside the profile", ErrorCode::kINVALID_ARGUMENT, "outside optimization profile",
-         [&] { ctx->set_input_shape("x", {5, 8}); });
+         [&] {
+           ctx->set_input_shape("x", {5, 8});
+         });
   ctx->set_input_shape("x", {2, 8});
   expect("host memory passed as device memory", ErrorCode::kINVALID_ARGUMENT, "not device memory",
          [&] {
@@ -688,6 +721,170 @@ int error_cases(const Backend& b) {
   return failed;
 }
 
+// Reduced precision and CUDA graphs: networks built with the same flags for the reference
+// engine and the backend (so both run the same rewritten network) and compared with the
+// tolerance of the reduced type; graph replays compared run by run, across shape changes.
+int feature_cases(const Backend& b) {
+  int failed = 0, passed = 0;
+  std::mt19937 rng(77);
+  auto host_input = [&](DT t, const Dims& d) {
+    Case c;
+    return random_input(t, d, c, rng);
+  };
+  auto check = [&](const char* what, const RunResult& r, const RunResult& d, double k,
+                   std::optional<DT> tol) {
+    std::string problem = !r.ok ? "reference: " + r.error : !d.ok ? d.error : "";
+    for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
+      problem = compare(r.outputs[o], d.outputs[o], k, tol);
+    if (problem.empty()) {
+      ++passed;
+    } else {
+      std::printf("FAIL features [%s]: %s\n", what, problem.c_str());
+      ++failed;
+    }
+  };
+  // Three small networks of the kinds reduced precision rewrites most.
+  struct Net {
+    const char* name;
+    std::function<void(Network&)> build;
+    double k;  // accumulation length for the tolerance
+  };
+  const std::vector<Net> nets = {
+      {"mlp",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {8, 64});
+         Tensor* h = n.add_matrix_multiply(x, MatrixOperation::kNONE,
+                                           constant(n, DT::kFLOAT, {64, 32}, 5, -0.3f, 0.3f),
+                                           MatrixOperation::kNONE)
+                         ->output(0);
+         h = n.add_activation(h, ActivationType::kGELU_ERF)->output(0);
+         h = n.add_matrix_multiply(h, MatrixOperation::kNONE,
+                                   constant(n, DT::kFLOAT, {32, 16}, 6, -0.3f, 0.3f),
+                                   MatrixOperation::kNONE)
+                 ->output(0);
+         n.mark_output(n.add_softmax(h, 1u << 1)->output(0));
+       },
+       64},
+      {"conv block",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {2, 8, 12, 12});
+         ConvolutionAttrs a;
+         a.num_output_maps = 8;
+         a.kernel_size = Dims{3, 3};
+         a.pre_padding = a.post_padding = Dims{1, 1};
+         std::vector<float> w(8 * 8 * 9), bias(8);
+         std::mt19937 g(9);
+         std::uniform_real_distribution<float> u(-0.2f, 0.2f);
+         for (float& v : w) v = u(g);
+         for (float& v : bias) v = u(g);
+         a.kernel = Weights::copy(DT::kFLOAT, w.data(), static_cast<int64_t>(w.size()));
+         a.bias = Weights::copy(DT::kFLOAT, bias.data(), static_cast<int64_t>(bias.size()));
+         Tensor* c = n.add_convolution_nd(x, a)->output(0);
+         Tensor* r = n.add_elementwise(c, x, ElementWiseOperation::kSUM)->output(0);  // residual
+         r = n.add_activation(r, ActivationType::kRELU)->output(0);
+         PoolingAttrs p;
+         p.type = PoolingType::kMAX;
+         p.window = Dims{2, 2};
+         n.mark_output(n.add_pooling_nd(r, p)->output(0));
+       },
+       72},
+      {"layer norm + attention scores",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {2, 16, 32});
+         Tensor* scale = constant(n, DT::kFLOAT, {1, 1, 32}, 7, 0.5f, 1.5f);
+         Tensor* bias = constant(n, DT::kFLOAT, {1, 1, 32}, 8);
+         NormalizationAttrs na;
+         na.axes = 1u << 2;
+         Tensor* h = n.add_normalization(x, scale, bias, na)->output(0);
+         Tensor* s =
+             n.add_matrix_multiply(h, MatrixOperation::kNONE, h, MatrixOperation::kTRANSPOSE)
+                 ->output(0);
+         n.mark_output(n.add_softmax(s, 1u << 2)->output(0));
+       },
+       32},
+  };
+  for (const Net& net_case : nets) {
+    for (BuilderFlag flag : {BuilderFlag::kFP16, BuilderFlag::kBF16}) {
+      Network n;
+      net_case.build(n);
+      std::map<std::string, Dims> shapes;
+      std::vector<std::vector<uint8_t>> inputs;
+      for (int i = 0; i < n.num_inputs(); ++i) {
+        shapes[n.input(i)->name()] = n.input(i)->dims();
+        inputs.push_back(host_input(n.input(i)->type(), n.input(i)->dims()));
+      }
+      BuilderConfig ref;
+      ref.reference_kernels_only = true;
+      ref.set_flag(flag);
+      BuilderConfig dev = ref;
+      dev.reference_kernels_only = false;
+      dev.device = b.device();
+      const std::string what =
+          std::string(net_case.name) + (flag == BuilderFlag::kFP16 ? " in fp16" : " in bf16");
+      check(what.c_str(), run(n, ref, shapes, inputs), run(n, dev, shapes, inputs), net_case.k,
+            flag == BuilderFlag::kFP16 ? DT::kHALF : DT::kBF16);
+    }
+  }
+  // Graph replay: runs at two shapes, alternating, each compared with the reference engine, and
+  // the second run at a shape must be a replay.
+  {
+    Network n;
+    Tensor* x = in(n, "x", DT::kFLOAT, {-1, 64});
+    Tensor* h = n.add_matrix_multiply(x, MatrixOperation::kNONE,
+                                      constant(n, DT::kFLOAT, {64, 48}, 11, -0.3f, 0.3f),
+                                      MatrixOperation::kNONE)
+                    ->output(0);
+    h = n.add_activation(h, ActivationType::kRELU)->output(0);
+    Tensor* shape = n.add_shape(h)->output(0);
+    n.mark_output(n.add_softmax(h, 1u << 1)->output(0));
+    n.mark_output(shape);
+    OptimizationProfile prof;
+    prof.set_dimensions("x", {1, 64}, {4, 64}, {8, 64});
+    BuilderConfig ref;
+    ref.reference_kernels_only = true;
+    ref.profiles.push_back(prof);
+    BuilderConfig dev = ref;
+    dev.reference_kernels_only = false;
+    dev.device = b.device();
+    dev.use_cuda_graph = true;
+    try {
+      auto re = Builder::build(n, ref);
+      auto de = Builder::build(n, dev);
+      auto rc = re->create_execution_context();
+      auto dc = de->create_execution_context();
+      const int64_t batches[] = {4, 4, 4, 2, 2, 4, 4, 8};
+      const bool replays[] = {false, true, true, false, true, false, true, false};
+      for (size_t r = 0; r < std::size(batches); ++r) {
+        const Dims d{batches[r], 64};
+        std::vector<uint8_t> xv = host_input(DT::kFLOAT, d);
+        for (auto* c : {rc.get(), dc.get()}) {
+          c->set_input_shape("x", d);
+          c->set_input("x", xv.data());
+          c->execute();
+        }
+        std::string problem;
+        for (int o = 0; o < 2 && problem.empty(); ++o)
+          problem = compare(rc->output(n.output(o)->name()), dc->output(n.output(o)->name()), 64);
+        if (problem.empty() && dc->last_run_times().cuda_graph != replays[r])
+          problem = "run " + std::to_string(r) + " at batch " + std::to_string(batches[r]) +
+                    (replays[r] ? " did not replay its graph" : " replayed a graph it should not");
+        if (!problem.empty()) {
+          std::printf("FAIL features [cuda graph run %zu]: %s\n", r, problem.c_str());
+          ++failed;
+        } else {
+          ++passed;
+        }
+      }
+    } catch (const Error& e) {
+      std::printf("FAIL features [cuda graph]: %s\n", e.what());
+      ++failed;
+    }
+  }
+  std::printf("features on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed,
+              failed);
+  return failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -747,7 +944,8 @@ int main(int argc, char** argv) {
         }
         std::vector<std::vector<uint8_t>> inputs;
         for (int i = 0; i < net.num_inputs(); ++i)
-          inputs.push_back(random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
+          inputs.push_back(
+              random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
         BuilderConfig ref;
         ref.optimization_level = 0;
         ref.reference_kernels_only = true;
@@ -785,7 +983,10 @@ int main(int argc, char** argv) {
           ++failed;
           std::printf("FAIL %s [%s] on %s%s: %s\n", c.kind.c_str(), c.label.c_str(),
                       std::string(b->name()).c_str(),
-                      points > 1 ? (p == 0 ? " (min)" : p == 1 ? " (opt)" : " (max)") : "",
+                      points > 1 ? (p == 0   ? " (min)"
+                                    : p == 1 ? " (opt)"
+                                             : " (max)")
+                                 : "",
                       problem.c_str());
         }
       }
@@ -801,6 +1002,12 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "errors")
     for (const Backend* b : others) {
       const int f = error_cases(*b);
+      failed += f;
+      if (f == 0) ++passed;
+    }
+  if (only.empty() || only == "features")
+    for (const Backend* b : others) {
+      const int f = feature_cases(*b);
       failed += f;
       if (f == 0) ++passed;
     }
