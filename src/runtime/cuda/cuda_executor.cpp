@@ -66,7 +66,7 @@ std::span<const KernelEntry> kernels(LayerKind kind) {
       const auto kind_k = static_cast<LayerKind>(k);
       auto& v = l[static_cast<size_t>(k)];
       for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
-                           &pointwise_kernels})
+                           &gather_kernels, &resize_kernels, &pointwise_kernels})
         for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
     }
     return l;
@@ -408,9 +408,20 @@ class CudaExecutor final : public Executor {
     std::vector<detail::ValueDesc> outs = infer(l);
     bool resolved = std::all_of(outs.begin(), outs.end(),
                                 [](const detail::ValueDesc& d) { return d.dims.is_static(); });
+    if (!resolved && l.kind() == LayerKind::kNON_ZERO && !options_.reference_kernels_only) {
+      // NonZero of a tensor on the device: the count is taken there and only it comes back
+      // (the one place such a run waits for the device); the input stays on the device.
+      Slot& x = slot(l.input(0));
+      if (x.dev_valid && !x.host_valid && x.dims.is_static() &&
+          counts_nonzero_on_device(x.type) && outs[0].dims.rank() == 2) {
+        outs[0].dims[1] = count_nonzero(x.dev, stream_, l.name());
+        resolved = true;
+      }
+    }
     if (!resolved) {
-      // A data-dependent shape (NonZero, or a shape input computed on the device): its inputs'
-      // values are needed on the host, the one place a run waits for the device.
+      // A data-dependent shape (NonZero on the host path, or a shape input computed on the
+      // device): its inputs' values are needed on the host, the one place a run waits for the
+      // device.
       for (const Tensor* t : l.inputs())
         if (t) to_host(slot(t), l.name());
       outs = infer(l);

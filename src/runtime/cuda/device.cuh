@@ -7,7 +7,9 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstring>
 
+#include "core/element.h"
 #include "layerkit/core/data_type.h"
 #include "layerkit/core/dims.h"
 #include "runtime/cuda/kernel.h"
@@ -261,6 +263,39 @@ void for_each(const LaunchCtx& ctx, int64_t n, F f) {
   if (n <= 0) return;
   for_each_kernel<<<grid_for(n), kBlock, 0, ctx.stream()>>>(n, f);
   LK_CUDA(cudaGetLastError(), ctx.layer_name());
+}
+
+// Copies element source(i) of `src` to element i of `dst` for i in [0, n), through a kernel typed
+// on the element size (so one instance serves every type of that size); source(i) < 0 leaves
+// `fill` (or zero bytes, the value 0 of every type, when no fill is given).
+template <typename T, typename F>
+void gather_elements(const LaunchCtx& ctx, int64_t n, const void* src, void* dst, F source,
+                     const void* fill) {
+  const T* s = static_cast<const T*>(src);
+  T* d = static_cast<T*>(dst);
+  T f{};
+  if (fill) std::memcpy(&f, fill, sizeof(T));
+  for_each(ctx, n, [=] __device__(int64_t i) {
+    const int64_t k = source(i);
+    d[i] = k >= 0 ? s[k] : f;
+  });
+}
+
+template <typename F>
+void gather_any(const LaunchCtx& ctx, DataType type, int64_t n, const void* src, void* dst,
+                F source, const void* fill = nullptr) {
+  switch (element_size(type)) {
+    case 1:
+      return gather_elements<uint8_t>(ctx, n, src, dst, source, fill);
+    case 2:
+      return gather_elements<uint16_t>(ctx, n, src, dst, source, fill);
+    case 4:
+      return gather_elements<uint32_t>(ctx, n, src, dst, source, fill);
+    case 8:
+      return gather_elements<uint64_t>(ctx, n, src, dst, source, fill);
+    default:
+      LK_FAIL(kINTERNAL, "layer '", ctx.layer_name(), "': element size ", element_size(type));
+  }
 }
 
 }  // namespace layerkit::cuda
