@@ -36,6 +36,8 @@ struct Case {
   // Integer inputs are drawn from [lo, hi]; floats from [flo, fhi].
   int lo = -4, hi = 4;
   float flo = -2.0f, fhi = 2.0f;
+  // Both engines must fail, with the same error (a bad index found at run time).
+  bool expect_error = false;
 };
 
 struct Tolerance {
@@ -86,24 +88,35 @@ RunResult run(const Network& net, const BuilderConfig& config,
               const std::map<std::string, Dims>& shapes,
               const std::vector<std::vector<uint8_t>>& inputs) {
   RunResult r;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ExecutionContext> ctx;
+  // Also after a failed run: the implementation of the layer that failed is the one it tried.
+  auto implementations = [&] {
+    if (!ctx) return;
+    const Network& en = engine->network();
+    for (int i = 0; i < en.num_layers(); ++i)
+      r.implementations.emplace_back(layer_kind_name(en.layer(i)->kind()),
+                                     ctx->layer_implementation(en.layer(i)->name()));
+  };
   try {
-    auto engine = Builder::build(net, config);
-    auto ctx = engine->create_execution_context();
+    engine = Builder::build(net, config);
+    ctx = engine->create_execution_context();
     for (int i = 0; i < net.num_inputs(); ++i) {
       const Tensor* t = net.input(i);
       ctx->set_input_shape(t->name(), shapes.at(t->name()));
       ctx->set_input(t->name(), inputs[static_cast<size_t>(i)].data());
     }
     ctx->execute();
-    const Network& en = engine->network();
     for (int i = 0; i < net.num_outputs(); ++i)
       r.outputs.push_back(ctx->output(net.output(i)->name()));
-    for (int i = 0; i < en.num_layers(); ++i)
-      r.implementations.emplace_back(layer_kind_name(en.layer(i)->kind()),
-                                     ctx->layer_implementation(en.layer(i)->name()));
   } catch (const Error& e) {
     r.ok = false;
     r.error = e.what();
+  }
+  try {
+    implementations();
+  } catch (const Error&) {
+    r.implementations.clear();
   }
   return r;
 }
@@ -165,6 +178,15 @@ Tensor* constant(Network& n, DT t, Dims d, uint32_t seed, float lo = -1, float h
 
 std::string name_of(DT t) {
   return std::string(data_type_name(t));
+}
+
+// An integer constant with the given values (indices that must hit a particular element).
+Tensor* int_constant(Network& n, DT t, Dims d, const std::vector<int64_t>& values) {
+  std::vector<uint8_t> host(values.size() * static_cast<size_t>(element_size(t)));
+  for (size_t i = 0; i < values.size(); ++i)
+    store_i(t, host.data(), static_cast<int64_t>(i), values[i]);
+  return n.add_constant(d, Weights::copy(t, host.data(), static_cast<int64_t>(values.size())))
+      ->output(0);
 }
 
 std::vector<Case> make_cases() {
@@ -316,25 +338,121 @@ std::vector<Case> make_cases() {
     add("Padding", name_of(t), [=](Network& n) {
       n.mark_output(n.add_padding_nd(in(n, "x", t, {1, 2, 4, 5}), {1, 2}, {2, 0})->output(0));
     });
-  for (int axis : {0, 1, 2})
-    for (DT it : {DT::kINT32, DT::kINT64}) {
-      Case* c = add("Gather", "DEFAULT axis " + std::to_string(axis) + " " + name_of(it),
-                    [=](Network& n) {
-                      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5, 6});
-                      Tensor* i = in(n, "i", it, {2, 3});
-                      n.mark_output(n.add_gather(d, i, axis)->output(0));
-                    });
-      c->lo = -4;
-      c->hi = 3;
-    }
-  {
-    Case* c = add("Gather", "ELEMENT", [](Network& n) {
-      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5});
-      Tensor* i = in(n, "i", DT::kINT32, {4, 3});
-      n.mark_output(n.add_gather(d, i, 1, GatherMode::kELEMENT)->output(0));
-    });
-    c->lo = 0;
+  // Gather: every mode, negative axes, batch axes, every data type (one element per byte for
+  // the sub-byte ones), ranks 1-5, empty tensors, a dynamic batch, and bad indices. Indices are
+  // drawn from [lo, hi], negative ones counting from the end.
+  const std::vector<DT> all_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,  DT::kINT8,
+                                     DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL,
+                                     DT::kFP8,   DT::kINT4,  DT::kFP4,   DT::kE8M0};
+  auto gather_case = [&](std::string label, DT t, Dims d, DT it, Dims i, int axis, GatherMode m,
+                         int nb, int lo, int hi) {
+    Case* c = add(
+        "Gather",
+        std::move(label) + " " + name_of(t) + " " + name_of(it) + " data" + d.to_string() +
+            " indices" + i.to_string(),
+        [=](Network& n) {
+          n.mark_output(n.add_gather(in(n, "d", t, d), in(n, "i", it, i), axis, m, nb)->output(0));
+        });
+    c->lo = lo;
+    c->hi = hi;
+    return c;
+  };
+  using GM = GatherMode;
+  for (int axis : {0, 1, 2, -1, -3})
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("DEFAULT axis " + std::to_string(axis), DT::kFLOAT, {4, 5, 6}, it, {2, 3}, axis,
+                  GM::kDEFAULT, 0, -4, 3);
+  for (DT t : all_types) {
+    gather_case("DEFAULT axis 1", t, {3, 5, 4}, DT::kINT64, {2, 2}, 1, GM::kDEFAULT, 0, -5, 4);
+    gather_case("DEFAULT batch axis", t, {3, 5, 4}, DT::kINT32, {3, 2}, 1, GM::kDEFAULT, 1, -5, 4);
+    gather_case("ELEMENT axis 1", t, {4, 5}, DT::kINT32, {4, 3}, 1, GM::kELEMENT, 0, -5, 4);
+    gather_case("ND m=2", t, {3, 4, 5}, DT::kINT64, {2, 2}, 0, GM::kND, 0, -3, 2);
   }
+  // DEFAULT: scalar indices, batch axis broadcast from either side, ranks 1 and 5, empty.
+  gather_case("DEFAULT scalar index", DT::kFLOAT, {4, 5}, DT::kINT32, {}, 1, GM::kDEFAULT, 0, -5,
+              4);
+  gather_case("DEFAULT rank 1", DT::kHALF, {7}, DT::kINT64, {3, 2}, 0, GM::kDEFAULT, 0, -7, 6);
+  gather_case("DEFAULT rank 5", DT::kFLOAT, {2, 3, 2, 4, 3}, DT::kINT32, {5}, 3, GM::kDEFAULT, 0,
+              -4, 3);
+  gather_case("DEFAULT indices rank 3", DT::kINT64, {4, 6}, DT::kINT32, {2, 1, 3}, -1, GM::kDEFAULT,
+              0, -6, 5);
+  gather_case("DEFAULT batch axis, data broadcast", DT::kFLOAT, {1, 5, 4}, DT::kINT32, {3, 2}, 1,
+              GM::kDEFAULT, 1, -5, 4);
+  gather_case("DEFAULT batch axis, indices broadcast", DT::kFLOAT, {3, 5, 4}, DT::kINT64, {1, 2}, 2,
+              GM::kDEFAULT, 1, -4, 3);
+  gather_case("DEFAULT batch axis 0-D rest", DT::kBF16, {3, 5}, DT::kINT32, {3}, 1, GM::kDEFAULT, 1,
+              -5, 4);
+  gather_case("DEFAULT empty indices", DT::kFLOAT, {4, 5}, DT::kINT32, {0}, 1, GM::kDEFAULT, 0, -5,
+              4);
+  gather_case("DEFAULT empty data", DT::kFLOAT, {0, 5}, DT::kINT32, {3}, 1, GM::kDEFAULT, 0, -5, 4);
+  // ELEMENT: every axis, a gather axis larger than the data's, indices smaller off the axis.
+  for (int axis : {0, 1, 2, -1})
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("ELEMENT axis " + std::to_string(axis), DT::kFLOAT, {3, 4, 5}, it, {3, 4, 5},
+                  axis, GM::kELEMENT, 0, -3, 2);
+  gather_case("ELEMENT larger gather axis", DT::kFLOAT, {4, 5}, DT::kINT32, {7, 3}, 0, GM::kELEMENT,
+              0, -4, 3);
+  gather_case("ELEMENT rank 1", DT::kINT32, {6}, DT::kINT64, {9}, 0, GM::kELEMENT, 0, -6, 5);
+  gather_case("ELEMENT rank 5", DT::kHALF, {2, 3, 2, 3, 4}, DT::kINT32, {2, 2, 2, 3, 3}, 3,
+              GM::kELEMENT, 0, -3, 2);
+  gather_case("ELEMENT empty", DT::kFLOAT, {4, 5}, DT::kINT32, {0, 5}, 0, GM::kELEMENT, 0, -4, 3);
+  // ND: index tuples of length 1..rank, batch axes, empty.
+  for (int m = 1; m <= 3; ++m)
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("ND m=" + std::to_string(m), DT::kFLOAT, {3, 4, 5}, it, {2, 3, m}, 0, GM::kND, 0,
+                  -3, 2);
+  gather_case("ND batch 1", DT::kFLOAT, {3, 4, 5}, DT::kINT32, {3, 2, 1}, 0, GM::kND, 1, -4, 3);
+  gather_case("ND batch 1 m=2", DT::kHALF, {3, 4, 5}, DT::kINT64, {3, 2}, 0, GM::kND, 1, -4, 3);
+  gather_case("ND batch 2", DT::kINT8, {2, 3, 4, 5}, DT::kINT32, {2, 3, 4, 1}, 0, GM::kND, 2, -4,
+              3);
+  gather_case("ND rank 5", DT::kFLOAT, {2, 3, 3, 2, 4}, DT::kINT32, {4, 2}, 0, GM::kND, 0, -2, 1);
+  gather_case("ND indices rank 1", DT::kFLOAT, {3, 4}, DT::kINT64, {2}, 0, GM::kND, 0, -3, 2);
+  gather_case("ND empty", DT::kFLOAT, {3, 4, 5}, DT::kINT32, {0, 2}, 0, GM::kND, 0, -3, 2);
+  {
+    Case* c = add("Gather", "DEFAULT dynamic batch", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {-1, 5, 6}), in(n, "i", DT::kINT32, {4}), 2)
+                        ->output(0));
+    });
+    c->profile["d"] = {{1, 5, 6}, {3, 5, 6}, {8, 5, 6}};
+    c->lo = -6;
+    c->hi = 5;
+  }
+  {
+    Case* c = add("Gather", "ELEMENT dynamic indices", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {4, 6}), in(n, "i", DT::kINT64, {-1, 6}), 0,
+                                 GatherMode::kELEMENT)
+                        ->output(0));
+    });
+    c->profile["i"] = {{1, 6}, {4, 6}, {9, 6}};
+    c->lo = -4;
+    c->hi = 3;
+  }
+  {
+    Case* c = add("Gather", "ND dynamic indices", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {3, 4, 5}), in(n, "i", DT::kINT32, {-1, 2}),
+                                 0, GatherMode::kND)
+                        ->output(0));
+    });
+    c->profile["i"] = {{1, 2}, {3, 2}, {7, 2}};
+    c->lo = -3;
+    c->hi = 2;
+  }
+  // Bad indices: both engines raise the same error, naming the same first bad index.
+  auto bad_gather = [&](std::string label, Dims d, Dims i, std::vector<int64_t> v, int axis,
+                        GatherMode m, int nb) {
+    Case* c = add("Gather", "out of range: " + std::move(label), [=](Network& n) {
+      n.mark_output(
+          n.add_gather(in(n, "d", DT::kFLOAT, d), int_constant(n, DT::kINT32, i, v), axis, m, nb)
+              ->output(0));
+    });
+    c->expect_error = true;
+  };
+  bad_gather("DEFAULT", {4, 3}, {4}, {1, -4, 4, 9}, 0, GM::kDEFAULT, 0);
+  bad_gather("DEFAULT below -n", {4, 3}, {3}, {0, -5, 1}, 1, GM::kDEFAULT, 0);
+  bad_gather("DEFAULT batch axis", {2, 3}, {2, 2}, {0, 1, 2, 3}, 1, GM::kDEFAULT, 1);
+  bad_gather("ELEMENT", {3, 4}, {3, 2}, {0, 1, 2, 4, -1, -5}, 1, GM::kELEMENT, 0);
+  bad_gather("ND", {3, 4}, {2, 2}, {0, 0, 3, 1}, 0, GM::kND, 0);
+  bad_gather("ND second of a tuple", {3, 4}, {2, 2}, {0, 4, 1, 1}, 0, GM::kND, 0);
   using R = ReduceOperation;
   for (R op : {R::kSUM, R::kPROD, R::kMAX, R::kMIN, R::kAVG})
     for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT32})
@@ -509,31 +627,270 @@ std::vector<Case> make_cases() {
     n.mark_output(
         n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)->output(0));
   }, 8);
-  add("Resize", "linear x2", [](Network& n) {
+  // Resize: every mode, rounding, coordinate transformation and single-pixel selector; cubic
+  // coefficients and exclude_outside; 1-3 spatial axes; output dims, scales (attribute or
+  // input) and a shape tensor; identity axes; empty outputs; a dynamic batch.
+  using CT = ResizeCoordinateTransformation;
+  using IM = InterpolationMode;
+  const std::vector<DT> nearest_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,
+                                         DT::kINT8,  DT::kINT32, DT::kINT64};
+  auto resize_attrs = [](IM mode, CT ct, Dims out) {
     ResizeAttrs a;
-    a.output_dims = Dims{1, 2, 8, 10};
-    a.resize_mode = InterpolationMode::kLINEAR;
-    a.coordinate_transformation = ResizeCoordinateTransformation::kHALF_PIXEL;
-    n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 5}), a)->output(0));
+    a.output_dims = out;
+    a.resize_mode = mode;
+    a.coordinate_transformation = ct;
+    return a;
+  };
+  auto resize_case = [&](std::string label, DT t, Dims x, ResizeAttrs a) {
+    return add("Resize", std::move(label) + " " + name_of(t) + " " + x.to_string(),
+               [=](Network& n) { n.mark_output(n.add_resize(in(n, "x", t, x), a)->output(0)); });
+  };
+  for (CT ct : {CT::kALIGN_CORNERS, CT::kASYMMETRIC, CT::kHALF_PIXEL})
+    for (ResizeRoundMode r : {ResizeRoundMode::kHALF_UP, ResizeRoundMode::kHALF_DOWN,
+                              ResizeRoundMode::kFLOOR, ResizeRoundMode::kCEIL})
+      for (DT t : nearest_types) {
+        // Up on H by a non-integer factor (ties on half-pixel grids), down on W.
+        ResizeAttrs a = resize_attrs(IM::kNEAREST, ct, {1, 2, 8, 4});
+        a.nearest_rounding = r;
+        resize_case("NEAREST " + std::string(enum_name(ct)) + " " + std::string(enum_name(r)), t,
+                    {1, 2, 5, 7}, a);
+      }
+  for (CT ct : {CT::kALIGN_CORNERS, CT::kASYMMETRIC, CT::kHALF_PIXEL})
+    for (DT t : kFloat) {
+      resize_case("LINEAR " + std::string(enum_name(ct)), t, {2, 3, 4, 5},
+                  resize_attrs(IM::kLINEAR, ct, {2, 3, 7, 3}));
+      resize_case("LINEAR 1-D " + std::string(enum_name(ct)), t, {2, 3, 7},
+                  resize_attrs(IM::kLINEAR, ct, {2, 3, 12}));
+      resize_case("LINEAR 3-D " + std::string(enum_name(ct)), t, {1, 2, 3, 4, 5},
+                  resize_attrs(IM::kLINEAR, ct, {1, 2, 5, 3, 8}));
+      for (bool exclude : {false, true})
+        for (float coeff : {-0.75f, -0.5f}) {
+          ResizeAttrs a = resize_attrs(IM::kCUBIC, ct, {1, 2, 9, 4});
+          a.exclude_outside = exclude;
+          a.cubic_coeff = coeff;
+          resize_case("CUBIC " + std::string(enum_name(ct)) + " A=" + std::to_string(coeff) +
+                          (exclude ? " exclude_outside" : ""),
+                      t, {1, 2, 5, 6}, a);
+        }
+      resize_case("CUBIC 1-D " + std::string(enum_name(ct)), t, {2, 9},
+                  resize_attrs(IM::kCUBIC, ct, {2, 13}));
+      resize_case("NEAREST 3-D " + std::string(enum_name(ct)), t, {1, 1, 3, 4, 5},
+                  resize_attrs(IM::kNEAREST, ct, {1, 1, 6, 2, 9}));
+    }
+  // One output pixel on an axis: the formula or kUPPER (the upper-left pixel).
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (ResizeSelector sel : {ResizeSelector::kFORMULA, ResizeSelector::kUPPER}) {
+      ResizeAttrs a = resize_attrs(mode, CT::kHALF_PIXEL, {1, 2, 1, 3});
+      a.selector_for_single_pixel = sel;
+      resize_case(std::string(enum_name(mode)) + " one pixel " + std::string(enum_name(sel)),
+                  DT::kFLOAT, {1, 2, 5, 7}, a);
+    }
+  // Scales instead of output dims: the coordinates use 1/scale, not in/out.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (CT ct : {CT::kASYMMETRIC, CT::kHALF_PIXEL})
+      for (DT t : {DT::kFLOAT, DT::kHALF}) {
+        ResizeAttrs a;
+        a.resize_mode = mode;
+        a.coordinate_transformation = ct;
+        a.scales = {1.0, 1.0, 1.7, 0.6};
+        resize_case(std::string(enum_name(mode)) + " scales " + std::string(enum_name(ct)), t,
+                    {2, 2, 5, 8}, a);
+      }
+  {
+    ResizeAttrs a;
+    a.scales = {1.0, 2.0, 3.0};
+    resize_case("NEAREST integer scales", DT::kINT32, {2, 3, 4}, a);
+    resize_case("NEAREST identity", DT::kINT64, {2, 3, 4},
+                resize_attrs(IM::kNEAREST, CT::kHALF_PIXEL, {2, 3, 4}));
+    resize_case("LINEAR identity", DT::kBF16, {2, 3, 4},
+                resize_attrs(IM::kLINEAR, CT::kALIGN_CORNERS, {2, 3, 4}));
+    resize_case("LINEAR rank 1", DT::kFLOAT, {6}, resize_attrs(IM::kLINEAR, CT::kHALF_PIXEL, {11}));
+    resize_case("LINEAR empty output", DT::kFLOAT, {2, 3, 4},
+                resize_attrs(IM::kLINEAR, CT::kHALF_PIXEL, {2, 0, 6}));
+    resize_case("NEAREST empty input", DT::kINT8, {0, 3, 4},
+                resize_attrs(IM::kNEAREST, CT::kASYMMETRIC, {0, 5, 2}));
+  }
+  // Scales as a constant input and as an engine input; output dims from a shape tensor.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR}) {
+    add("Resize", std::string(enum_name(mode)) + " scales input (constant)", [=](Network& n) {
+      ResizeAttrs a;
+      a.resize_mode = mode;
+      a.coordinate_transformation = CT::kHALF_PIXEL;
+      std::vector<float> sc{1.0f, 1.0f, 2.5f, 0.75f};
+      Tensor* s = n.add_constant({4}, Weights::copy(DT::kFLOAT, sc.data(), 4))->output(0);
+      n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 8}), a, s)->output(0));
+    });
+    Case* c = add(
+        "Resize", std::string(enum_name(mode)) + " scales input (engine input)", [=](Network& n) {
+          ResizeAttrs a;
+          a.resize_mode = mode;
+          a.coordinate_transformation = CT::kASYMMETRIC;
+          n.mark_output(
+              n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 8}), a, in(n, "s", DT::kFLOAT, {4}))
+                  ->output(0));
+        });
+    c->flo = 1.0f;
+    c->fhi = 2.5f;
+    Case* d = add("Resize", std::string(enum_name(mode)) + " output dims from a shape tensor",
+                  [=](Network& n) {
+                    ResizeAttrs a;
+                    a.resize_mode = mode;
+                    a.coordinate_transformation = CT::kALIGN_CORNERS;
+                    Tensor* like = in(n, "like", DT::kFLOAT, {1, 2, -1, -1});
+                    n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 5}), a,
+                                               n.add_shape(like)->output(0))
+                                      ->output(0));
+                  });
+    d->profile["like"] = {{1, 2, 1, 2}, {1, 2, 6, 9}, {1, 2, 11, 16}};
+  }
+  {
+    Case* c = add("Resize", "LINEAR scales, dynamic batch", [](Network& n) {
+      ResizeAttrs a;
+      a.resize_mode = IM::kLINEAR;
+      a.coordinate_transformation = CT::kHALF_PIXEL;
+      a.scales = {1.0, 1.0, 2.0, 2.0};
+      n.mark_output(n.add_resize(in(n, "x", DT::kHALF, {-1, 3, 4, 4}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 3, 4, 4}, {2, 3, 4, 4}, {5, 3, 4, 4}};
+  }
+  // GridSample: every interpolation and padding mode, both align_corners, the three float types;
+  // the grid reaches past [-1, 1] so every padding mode matters.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (SampleMode pad : {SampleMode::kFILL, SampleMode::kCLAMP, SampleMode::kREFLECT})
+      for (bool align : {false, true})
+        for (DT t : kFloat) {
+          Case* c = add("GridSample",
+                        std::string(enum_name(mode)) + " " + std::string(enum_name(pad)) +
+                            (align ? " align_corners " : " ") + name_of(t),
+                        [=](Network& n) {
+                          GridSampleAttrs a;
+                          a.interpolation_mode = mode;
+                          a.sample_mode = pad;
+                          a.align_corners = align;
+                          n.mark_output(n.add_grid_sample(in(n, "x", t, {2, 3, 5, 6}),
+                                                          in(n, "g", t, {2, 4, 7, 2}), a)
+                                            ->output(0));
+                        });
+          c->flo = -1.3f;
+          c->fhi = 1.3f;
+        }
+  for (SampleMode pad : {SampleMode::kCLAMP, SampleMode::kREFLECT}) {
+    Case* c =
+        add("GridSample", "LINEAR one-pixel image " + std::string(enum_name(pad)), [=](Network& n) {
+          GridSampleAttrs a;
+          a.sample_mode = pad;
+          n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 1, 1}),
+                                          in(n, "g", DT::kFLOAT, {1, 3, 3, 2}), a)
+                            ->output(0));
+        });
+    c->flo = -1.5f;
+    c->fhi = 1.5f;
+  }
+  add("GridSample", "empty grid", [](Network& n) {
+    n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 5, 5}),
+                                    in(n, "g", DT::kFLOAT, {1, 0, 4, 2}))
+                      ->output(0));
   });
   {
-    Case* c = add("GridSample", "bilinear", [](Network& n) {
-      n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 5, 5}),
-                                      in(n, "g", DT::kFLOAT, {1, 3, 4, 2}))
+    Case* c = add("GridSample", "LINEAR dynamic batch", [](Network& n) {
+      n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {-1, 2, 5, 5}),
+                                      in(n, "g", DT::kFLOAT, {-1, 3, 4, 2}))
                         ->output(0));
     });
-    c->flo = -1;
-    c->fhi = 1;
+    c->profile["x"] = {{1, 2, 5, 5}, {2, 2, 5, 5}, {4, 2, 5, 5}};
+    c->profile["g"] = {{1, 3, 4, 2}, {2, 3, 4, 2}, {4, 3, 4, 2}};
+    c->flo = -1.2f;
+    c->fhi = 1.2f;
+  }
+  // Scatter: ELEMENT on every axis and ND with tuples of every length, each reduction on the
+  // types it takes (kNONE on every type), with many duplicate targets (later updates win, or
+  // combine in row-major order), empty updates, a dynamic dim, and bad indices.
+  using SR = ScatterReduction;
+  auto scatter_case = [&](std::string label, DT t, Dims d, DT it, Dims i, Dims u, ScatterMode m,
+                          int axis, SR red, int lo, int hi) {
+    Case* c = add("Scatter",
+                  std::move(label) + " " + std::string(enum_name(red)) + " " + name_of(t) + " " +
+                      name_of(it) + " data" + d.to_string() + " indices" + i.to_string(),
+                  [=](Network& n) {
+                    n.mark_output(n.add_scatter(in(n, "d", t, d), in(n, "i", it, i),
+                                                in(n, "u", t, u), m, axis, red)
+                                      ->output(0));
+                  });
+    c->lo = lo;
+    c->hi = hi;
+    if (red == SR::kPROD) {
+      c->flo = 0.5f;
+      c->fhi = 1.5f;
+    }
+    return c;
+  };
+  using SM = ScatterMode;
+  const std::vector<DT> arith = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
+                                 DT::kUINT8, DT::kINT32, DT::kINT64};
+  for (SR red : {SR::kNONE, SR::kSUM, SR::kPROD, SR::kMAX, SR::kMIN}) {
+    std::vector<DT> types = red == SR::kNONE ? all_types : arith;
+    if (red == SR::kMAX || red == SR::kMIN) types.push_back(DT::kBOOL);
+    for (DT t : types) {
+      scatter_case("ELEMENT axis 0", t, {4, 3}, DT::kINT32, {6, 3}, {6, 3}, SM::kELEMENT, 0, red,
+                   -4, 3);
+      scatter_case("ND m=1", t, {4, 3, 2}, DT::kINT64, {5, 1}, {5, 3, 2}, SM::kND, 0, red, -4, 3);
+    }
+    for (DT it : {DT::kINT32, DT::kINT64}) {
+      for (int axis : {1, 2, -1}) {
+        Dims i{3, 4, 5};
+        i[axis < 0 ? axis + 3 : axis] += 2;  // only the scatter axis may exceed the data
+        scatter_case("ELEMENT axis " + std::to_string(axis), DT::kFLOAT, {3, 4, 5}, it, i, i,
+                     SM::kELEMENT, axis, red, -3, 2);
+      }
+      scatter_case("ND m=2", DT::kFLOAT, {3, 4, 5}, it, {2, 3, 2}, {2, 3, 5}, SM::kND, 0, red, -3,
+                   2);
+      scatter_case("ND m=3", DT::kHALF, {3, 4, 5}, it, {7, 3}, {7}, SM::kND, 0, red, -3, 2);
+    }
+  }
+  scatter_case("ELEMENT indices smaller", DT::kFLOAT, {4, 5}, DT::kINT32, {2, 3}, {2, 3},
+               SM::kELEMENT, 1, SR::kNONE, -5, 4);
+  scatter_case("ELEMENT rank 1", DT::kINT64, {6}, DT::kINT32, {9}, {9}, SM::kELEMENT, 0, SR::kSUM,
+               -6, 5);
+  scatter_case("ELEMENT rank 5", DT::kFLOAT, {2, 3, 2, 3, 4}, DT::kINT64, {2, 3, 2, 3, 6},
+               {2, 3, 2, 3, 6}, SM::kELEMENT, 4, SR::kMAX, -4, 3);
+  scatter_case("ND rank 5", DT::kBF16, {2, 3, 2, 3, 4}, DT::kINT32, {3, 2}, {3, 2, 3, 4}, SM::kND,
+               0, SR::kSUM, -2, 1);
+  scatter_case("ELEMENT empty updates", DT::kFLOAT, {4, 3}, DT::kINT32, {0, 3}, {0, 3},
+               SM::kELEMENT, 0, SR::kNONE, -4, 3);
+  scatter_case("ND empty updates", DT::kFLOAT, {4, 3}, DT::kINT32, {0, 1}, {0, 3}, SM::kND, 0,
+               SR::kSUM, -4, 3);
+  scatter_case("ELEMENT empty data", DT::kFLOAT, {0, 3}, DT::kINT32, {0, 3}, {0, 3}, SM::kELEMENT,
+               1, SR::kNONE, -3, 2);
+  {
+    // Every update on one element: a long chain in row-major order.
+    Case* c = scatter_case("ND all on one target", DT::kHALF, {3, 2}, DT::kINT32, {400, 2}, {400},
+                           SM::kND, 0, SR::kSUM, 1, 1);
+    (void)c;
   }
   {
-    Case* c = add("Scatter", "ELEMENT axis 0", [](Network& n) {
-      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, {4, 3}), in(n, "i", DT::kINT32, {2, 3}),
-                                  in(n, "u", DT::kFLOAT, {2, 3}), ScatterMode::kELEMENT, 0)
+    Case* c = add("Scatter", "ELEMENT dynamic updates", [](Network& n) {
+      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, {5, 4}), in(n, "i", DT::kINT32, {-1, 4}),
+                                  in(n, "u", DT::kFLOAT, {-1, 4}), ScatterMode::kELEMENT, 0,
+                                  ScatterReduction::kSUM)
                         ->output(0));
     });
-    c->lo = 0;
-    c->hi = 3;
+    c->profile["i"] = {{1, 4}, {6, 4}, {20, 4}};
+    c->profile["u"] = {{1, 4}, {6, 4}, {20, 4}};
+    c->lo = -5;
+    c->hi = 4;
   }
+  auto bad_scatter = [&](std::string label, Dims d, Dims i, std::vector<int64_t> v, Dims u,
+                         ScatterMode m, int axis, SR red) {
+    Case* c = add("Scatter", "out of range: " + std::move(label), [=](Network& n) {
+      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, d), int_constant(n, DT::kINT64, i, v),
+                                  in(n, "u", DT::kFLOAT, u), m, axis, red)
+                        ->output(0));
+    });
+    c->expect_error = true;
+  };
+  bad_scatter("ELEMENT", {4, 3}, {2, 3}, {0, 1, 2, 3, -5, 4}, {2, 3}, SM::kELEMENT, 0, SR::kNONE);
+  bad_scatter("ELEMENT axis 1", {4, 3}, {2, 2}, {0, -3, 3, 1}, {2, 2}, SM::kELEMENT, 1, SR::kSUM);
+  bad_scatter("ND", {4, 3}, {3, 2}, {0, 0, 1, 3, 9, 0}, {3}, SM::kND, 0, SR::kMAX);
   add("Fill", "linspace", [](Network& n) {
     FillAttrs a;
     a.dims = {3, 4};
@@ -569,9 +926,57 @@ std::vector<Case> make_cases() {
     n.mark_output(l->output(0));
     n.mark_output(l->output(1));
   });
-  add("NonZero", "data-dependent output", [](Network& n) {
-    n.mark_output(n.add_non_zero(in(n, "x", DT::kINT32, {3, 5}))->output(0));
-  });
+  // NonZero: every type it takes, ranks 1-5, all zeros, empty; counted by inference on a host
+  // input, or on the device for a tensor computed there (after a Cast, which also puts zeros
+  // into the float types).
+  const std::vector<DT> nz_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,  DT::kINT8,
+                                    DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL};
+  for (DT t : nz_types) {
+    Case* c = add("NonZero", "host input " + name_of(t), [=](Network& n) {
+      n.mark_output(n.add_non_zero(in(n, "x", t, {3, 5}))->output(0));
+    });
+    c->lo = -1;
+    c->hi = 1;
+    for (Dims d : {Dims{11}, Dims{3, 5}, Dims{2, 3, 4}, Dims{2, 1, 3, 4}, Dims{2, 2, 3, 1, 4}}) {
+      Case* e = add("NonZero", "device input " + name_of(t) + " " + d.to_string(), [=](Network& n) {
+        Tensor* x = n.add_cast(in(n, "x", DT::kINT32, d), t)->output(0);
+        n.mark_output(n.add_non_zero(x)->output(0));
+      });
+      e->lo = -1;
+      e->hi = 1;
+    }
+  }
+  {
+    Case* c = add("NonZero", "device input all zeros", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT32, {4, 6}), DT::kFLOAT)->output(0))
+              ->output(0));
+    });
+    c->lo = 0;
+    c->hi = 0;
+    add("NonZero", "device input empty", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT32, {3, 0, 2}), DT::kHALF)->output(0))
+              ->output(0));
+    });
+    Case* d = add("NonZero", "device input of a dynamic batch", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT64, {-1, 7}), DT::kINT32)->output(0))
+              ->output(0));
+    });
+    d->profile["x"] = {{1, 7}, {5, 7}, {33, 7}};
+    d->lo = -1;
+    d->hi = 1;
+    // The indices feed a device layer: NonZero's data-dependent dims propagate.
+    Case* e = add("NonZero", "feeding a Gather", [](Network& n) {
+      Tensor* x = in(n, "x", DT::kFLOAT, {6});
+      Tensor* nz =
+          n.add_non_zero(n.add_cast(in(n, "m", DT::kINT32, {6}), DT::kBOOL)->output(0))->output(0);
+      n.mark_output(n.add_gather(x, nz, 0)->output(0));
+    });
+    e->lo = 0;
+    e->hi = 1;
+  }
   add("Collective", "all_reduce world size 1", [](Network& n) {
     n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {4}), {})->output(0));
   });
@@ -660,7 +1065,8 @@ int error_cases(const Backend& b) {
     std::vector<int32_t> bad{1, 7}, good{1, -1};
     gc->set_input("d", data.data());
     gc->set_input("i", bad.data());
-    expect("gather index out of range", ErrorCode::kRUNTIME, "outside", [&] { gc->execute(); });
+    expect("gather index out of range", ErrorCode::kRUNTIME, "out of range",
+           [&] { gc->execute(); });
     gc->set_input("i", good.data());
     try {
       gc->execute();
@@ -701,11 +1107,60 @@ int main(int argc, char** argv) {
     }
     others.push_back(b);
   }
+  std::vector<Case> cases = make_cases();
+  if (only == "--reference-only") {
+    // Without a device: every case builds and runs (or fails as it expects) on the CPU
+    // reference engine, so new cases can be checked on any machine.
+    int bad = 0;
+    std::mt19937 rng(1234);
+    for (const Case& c : cases) {
+      Network net;
+      try {
+        c.build(net);
+      } catch (const Error& e) {
+        std::printf("FAIL %s [%s]: the case does not build: %s\n", c.kind.c_str(), c.label.c_str(),
+                    e.what());
+        ++bad;
+        continue;
+      }
+      for (int p = 0; p < (c.profile.empty() ? 1 : 3); ++p) {
+        std::map<std::string, Dims> shapes;
+        OptimizationProfile prof;
+        for (int i = 0; i < net.num_inputs(); ++i) {
+          const Tensor* t = net.input(i);
+          auto it = c.profile.find(t->name());
+          if (it == c.profile.end()) {
+            shapes[t->name()] = t->dims();
+          } else {
+            shapes[t->name()] = p == 0 ? it->second.min : p == 1 ? it->second.opt : it->second.max;
+            prof.set_dimensions(t->name(), it->second.min, it->second.opt, it->second.max);
+          }
+        }
+        std::vector<std::vector<uint8_t>> inputs;
+        for (int i = 0; i < net.num_inputs(); ++i)
+          inputs.push_back(
+              random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
+        BuilderConfig ref;
+        ref.optimization_level = 0;
+        ref.reference_kernels_only = true;
+        if (!c.profile.empty()) ref.profiles.push_back(prof);
+        const RunResult r = run(net, ref, shapes, inputs);
+        if (r.ok == c.expect_error) {
+          std::printf("FAIL %s [%s]: %s\n", c.kind.c_str(), c.label.c_str(),
+                      r.ok ? "runs without the expected error" : r.error.c_str());
+          ++bad;
+        } else if (c.expect_error) {
+          std::printf("ok %s [%s]: %s\n", c.kind.c_str(), c.label.c_str(), r.error.c_str());
+        }
+      }
+    }
+    std::printf("reference only: %zu cases, %d failed\n", cases.size(), bad);
+    return bad == 0 ? 0 : 1;
+  }
   if (others.empty()) {
     std::printf("backend conformance: no backend besides the CPU can run here; nothing compared\n");
     return kSkip;
   }
-  std::vector<Case> cases = make_cases();
   struct Count {
     int cases = 0, passed = 0, on_device = 0;
   };
@@ -758,7 +1213,13 @@ int main(int argc, char** argv) {
         const RunResult r = run(net, ref, shapes, inputs);
         const RunResult d = run(net, dev, shapes, inputs);
         std::string problem;
-        if (r.ok != d.ok) {
+        if (c.expect_error) {
+          if (r.ok || d.ok)
+            problem = std::string(r.ok ? "the reference" : std::string(b->name())) +
+                      " runs without the expected error";
+          else if (r.error != d.error)
+            problem = "error \"" + d.error + "\", reference \"" + r.error + "\"";
+        } else if (r.ok != d.ok) {
           problem = r.ok ? "fails on " + std::string(b->name()) + ": " + d.error
                          : "the reference fails (" + r.error + ") but " + std::string(b->name()) +
                                " does not";
@@ -769,7 +1230,7 @@ int main(int argc, char** argv) {
         Count& cnt = per_kind[c.kind];
         ++cnt.cases;
         // Whether every layer of the kind under test ran a device kernel (no host fallback).
-        bool device_kernel = d.ok;
+        bool device_kernel = d.ok || c.expect_error;
         bool seen = false;
         for (const auto& [kind, impl] : d.implementations) {
           if (kind != c.kind) continue;

@@ -442,9 +442,9 @@ class CudaExecutor final : public Executor {
     for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
     LayerChoice& c = choose(l, st);
     if (!c.kernel) {
+      st.last = "host reference (no CUDA kernel)";
       run_on_host(l, true);
       for (Tensor* t : l.outputs()) to_device(slot(t), l.name());
-      st.last = "host reference (no CUDA kernel)";
       return;
     }
     std::vector<const DeviceTensor*> ins;
@@ -473,8 +473,9 @@ class CudaExecutor final : public Executor {
                     to_host(s, l.name());
                     return s.host.data();
                   });
-    c.kernel->run(ctx);
+    // Named before it runs, so a run that fails (a bad index) still says which kernel failed.
     st.last = c.name;
+    c.kernel->run(ctx);
   }
 
   void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
