@@ -121,6 +121,36 @@ RunResult run(const Network& net, const BuilderConfig& config,
   return r;
 }
 
+// One run point of a case: the input shapes at profile point p (0 min, 1 opt, 2 max; static
+// shapes once), random inputs of those shapes, and the CPU reference engine's configuration.
+struct Point {
+  std::map<std::string, Dims> shapes;
+  std::vector<std::vector<uint8_t>> inputs;
+  BuilderConfig ref;
+};
+Point make_point(const Case& c, const Network& net, int p, std::mt19937& rng) {
+  Point pt;
+  OptimizationProfile prof;
+  for (int i = 0; i < net.num_inputs(); ++i) {
+    const Tensor* t = net.input(i);
+    auto it = c.profile.find(t->name());
+    if (it == c.profile.end()) {
+      pt.shapes[t->name()] = t->dims();
+    } else {
+      const ProfileDims& pd = it->second;
+      pt.shapes[t->name()] = p == 0 ? pd.min : p == 1 ? pd.opt : pd.max;
+      prof.set_dimensions(t->name(), pd.min, pd.opt, pd.max);
+    }
+  }
+  for (int i = 0; i < net.num_inputs(); ++i)
+    pt.inputs.push_back(
+        random_input(net.input(i)->type(), pt.shapes[net.input(i)->name()], c, rng));
+  pt.ref.optimization_level = 0;
+  pt.ref.reference_kernels_only = true;
+  if (!c.profile.empty()) pt.ref.profiles.push_back(prof);
+  return pt;
+}
+
 // Empty when equal within tolerance; else the first mismatch.
 std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
   if (ref.type != got.type || ref.dims != got.dims)
@@ -1124,27 +1154,8 @@ int main(int argc, char** argv) {
         continue;
       }
       for (int p = 0; p < (c.profile.empty() ? 1 : 3); ++p) {
-        std::map<std::string, Dims> shapes;
-        OptimizationProfile prof;
-        for (int i = 0; i < net.num_inputs(); ++i) {
-          const Tensor* t = net.input(i);
-          auto it = c.profile.find(t->name());
-          if (it == c.profile.end()) {
-            shapes[t->name()] = t->dims();
-          } else {
-            shapes[t->name()] = p == 0 ? it->second.min : p == 1 ? it->second.opt : it->second.max;
-            prof.set_dimensions(t->name(), it->second.min, it->second.opt, it->second.max);
-          }
-        }
-        std::vector<std::vector<uint8_t>> inputs;
-        for (int i = 0; i < net.num_inputs(); ++i)
-          inputs.push_back(
-              random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
-        BuilderConfig ref;
-        ref.optimization_level = 0;
-        ref.reference_kernels_only = true;
-        if (!c.profile.empty()) ref.profiles.push_back(prof);
-        const RunResult r = run(net, ref, shapes, inputs);
+        const Point pt = make_point(c, net, p, rng);
+        const RunResult r = run(net, pt.ref, pt.shapes, pt.inputs);
         if (r.ok == c.expect_error) {
           std::printf("FAIL %s [%s]: %s\n", c.kind.c_str(), c.label.c_str(),
                       r.ok ? "runs without the expected error" : r.error.c_str());
@@ -1187,31 +1198,12 @@ int main(int argc, char** argv) {
     const int points = c.profile.empty() ? 1 : 3;
     for (const Backend* b : others) {
       for (int p = 0; p < points; ++p) {
-        std::map<std::string, Dims> shapes;
-        OptimizationProfile prof;
-        for (int i = 0; i < net.num_inputs(); ++i) {
-          const Tensor* t = net.input(i);
-          auto it = c.profile.find(t->name());
-          if (it == c.profile.end()) {
-            shapes[t->name()] = t->dims();
-          } else {
-            const ProfileDims& pd = it->second;
-            shapes[t->name()] = p == 0 ? pd.min : p == 1 ? pd.opt : pd.max;
-            prof.set_dimensions(t->name(), pd.min, pd.opt, pd.max);
-          }
-        }
-        std::vector<std::vector<uint8_t>> inputs;
-        for (int i = 0; i < net.num_inputs(); ++i)
-          inputs.push_back(random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
-        BuilderConfig ref;
-        ref.optimization_level = 0;
-        ref.reference_kernels_only = true;
-        if (!c.profile.empty()) ref.profiles.push_back(prof);
-        BuilderConfig dev = ref;
+        const Point pt = make_point(c, net, p, rng);
+        BuilderConfig dev = pt.ref;
         dev.reference_kernels_only = false;
         dev.device = b->device();
-        const RunResult r = run(net, ref, shapes, inputs);
-        const RunResult d = run(net, dev, shapes, inputs);
+        const RunResult r = run(net, pt.ref, pt.shapes, pt.inputs);
+        const RunResult d = run(net, dev, pt.shapes, pt.inputs);
         std::string problem;
         if (c.expect_error) {
           if (r.ok || d.ok)
