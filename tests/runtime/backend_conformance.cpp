@@ -468,7 +468,7 @@ std::vector<Case> make_cases() {
       {{1, 2, 5, 6, 7}, {3, 3, 3}, 3, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, true},
       {{1, 64, 14, 14}, {3, 3}, 64, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true}};
   for (const Conv& cv : convs)
-    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
       int64_t k = cv.x[1] / cv.groups;
       for (int64_t s : cv.k) k *= s;
       add(
@@ -521,6 +521,207 @@ std::vector<Case> make_cases() {
       n.mark_output(n.add_pooling_nd(in(n, "x", DT::kFLOAT, {1, 2, 7, 7}), a)->output(0));
     });
     (void)c;
+  }
+  // Convolution geometry cuDNN's symmetric padding cannot say (explicit padding first): one
+  // side only, rounding up, the SAME modes with even kernels; 1-3 spatial axes, empty batch.
+  struct ConvX {
+    Dims x, k, stride, pre, post, dil;
+    PaddingMode mode;
+    int64_t groups;
+  };
+  using PM = PaddingMode;
+  const std::vector<ConvX> conv_x = {
+      {{2, 3, 8, 9}, {3, 3}, {1, 1}, {2, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 4, 9, 9}, {3, 2}, {2, 2}, {1, 0}, {1, 1}, {1, 2}, PM::kEXPLICIT_ROUND_UP, 2},
+      {{1, 3, 10, 7}, {4, 4}, {2, 3}, {}, {}, {1, 1}, PM::kSAME_UPPER, 1},
+      {{1, 3, 10, 7}, {2, 4}, {1, 2}, {}, {}, {1, 1}, PM::kSAME_LOWER, 1},
+      {{2, 2, 13}, {4}, {3}, {0}, {2}, {1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 2, 5, 6, 4},
+       {2, 3, 2},
+       {1, 2, 1},
+       {1, 0, 1},
+       {0, 2, 0},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       1},
+      {{0, 3, 6, 6}, {3, 3}, {1, 1}, {1, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const ConvX& cv : conv_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      int64_t k = cv.x[1] / cv.groups;
+      for (int64_t s : cv.k) k *= s;
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " " +
+              std::string(enum_name(cv.mode)) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
+          [=](Network& n) {
+            ConvolutionAttrs a;
+            a.num_output_maps = 4;
+            a.kernel_size = cv.k;
+            a.stride = cv.stride;
+            a.pre_padding = cv.pre;
+            a.post_padding = cv.post;
+            a.dilation = cv.dil;
+            a.padding_mode = cv.mode;
+            a.num_groups = cv.groups;
+            Dims kd{4, cv.x[1] / cv.groups};
+            for (int64_t s : cv.k) kd.push_back(s);
+            n.mark_output(n.add_convolution_nd(in(n, "x", t, cv.x), a, constant(n, t, kd, 21),
+                                               constant(n, t, {4}, 22))
+                              ->output(0));
+          },
+          static_cast<double>(k));
+    }
+  {
+    Case* c = add(
+        "Convolution", "float32 asymmetric padding, dynamic batch",
+        [](Network& n) {
+          ConvolutionAttrs a;
+          a.num_output_maps = 5;
+          a.kernel_size = {3, 3};
+          a.pre_padding = {0, 1};
+          a.post_padding = {2, 0};
+          n.mark_output(n.add_convolution_nd(in(n, "x", DT::kFLOAT, {-1, 2, 6, 6}), a,
+                                             constant(n, DT::kFLOAT, {5, 2, 3, 3}, 23))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 6, 6}, {2, 2, 6, 6}, {5, 2, 6, 6}};
+  }
+  // Pooling cuDNN cannot express runs the direct window kernel: asymmetric padding (max pads
+  // never win; averages count the padding or not), rounding up, SAME, dilation, the blend.
+  struct PoolX {
+    PoolingType type;
+    Dims x, window, stride, pre, post, dil;
+    PaddingMode mode;
+    bool exclude;
+    float blend;
+  };
+  const std::vector<PoolX> pool_x = {
+      {PoolingType::kMAX,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kAVERAGE,
+       {1, 2, 7, 7},
+       {2, 3},
+       {3, 2},
+       {1, 1},
+       {1, 1},
+       {},
+       PM::kEXPLICIT_ROUND_UP,
+       false,
+       0},
+      {PoolingType::kMAX, {1, 2, 7, 6}, {2, 2}, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, true, 0},
+      {PoolingType::kAVERAGE, {1, 2, 7, 6}, {4, 2}, {1, 1}, {}, {}, {}, PM::kSAME_LOWER, true, 0},
+      {PoolingType::kMAX,
+       {1, 2, 11, 11},
+       {3, 3},
+       {1, 2},
+       {1, 1},
+       {1, 1},
+       {2, 2},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kMAX_AVERAGE_BLEND,
+       {1, 3, 8, 8},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0.3f},
+      {PoolingType::kAVERAGE,
+       {2, 3, 11},
+       {4},
+       {2},
+       {2},
+       {0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kMAX,
+       {1, 2, 5, 6, 7},
+       {2, 3, 2},
+       {2, 1, 2},
+       {0, 1, 1},
+       {1, 0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {0, 3, 6, 6},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0}};
+  for (const PoolX& px : pool_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16})
+      add(
+          "Pooling",
+          std::string(enum_name(px.type)) + " " + name_of(t) + " x" + px.x.to_string() + " " +
+              std::string(enum_name(px.mode)) + " pre" + px.pre.to_string() + " post" +
+              px.post.to_string() + " dilation" + px.dil.to_string() +
+              (px.exclude ? "" : " count-pad"),
+          [=](Network& n) {
+            PoolingAttrs a;
+            a.type = px.type;
+            a.window = px.window;
+            a.stride = px.stride;
+            a.pre_padding = px.pre;
+            a.post_padding = px.post;
+            a.dilation = px.dil;
+            a.padding_mode = px.mode;
+            a.average_count_excludes_padding = px.exclude;
+            a.blend_factor = px.blend;
+            n.mark_output(n.add_pooling_nd(in(n, "x", t, px.x), a)->output(0));
+          },
+          12);
+  {
+    Case* c = add("Pooling", "MAX float16 asymmetric, dynamic batch", [](Network& n) {
+      PoolingAttrs a;
+      a.window = {3, 3};
+      a.stride = {1, 1};
+      a.pre_padding = {1, 0};
+      a.post_padding = {0, 2};
+      n.mark_output(n.add_pooling_nd(in(n, "x", DT::kHALF, {-1, 3, 8, 8}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 3, 8, 8}, {2, 3, 8, 8}, {4, 3, 8, 8}};
   }
   for (ScaleMode m : {ScaleMode::kUNIFORM, ScaleMode::kCHANNEL, ScaleMode::kELEMENTWISE})
     add("Scale", std::string(enum_name(m)), [=](Network& n) {
@@ -871,18 +1072,105 @@ std::vector<Case> make_cases() {
     });
     c->profile["x"] = {{1, 6}, {3, 6}, {12, 6}};
   }
+  // Deconvolution through cuDNN's backward data: 1-3 spatial axes, stride, dilation, groups,
+  // asymmetric padding (an output padding is a smaller post padding), the SAME modes, bias as
+  // weights or a tensor, the kernel as a computed tensor, empty batch, dynamic batch.
+  struct DeconvX {
+    Dims x, k;
+    int64_t maps, groups;
+    Dims stride, pre, post, dil;
+    PaddingMode mode;
+    int bias;  // 0: none, 1: weights, 2: a constant tensor
+  };
+  const std::vector<DeconvX> deconvs = {
+      {{1, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {}, {}, {}, PM::kEXPLICIT_ROUND_DOWN, 0},
+      {{2, 4, 5, 4}, {3, 3}, 6, 2, {2, 1}, {1, 1}, {1, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 3, 5, 5}, {4, 4}, 2, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 6, 5}, {3, 2}, 4, 1, {3, 2}, {2, 0}, {1, 1}, {2, 1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 4, 5, 6}, {3, 3}, 4, 4, {1, 1}, {1, 1}, {1, 1}, {2, 2}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 5, 5}, {4, 4}, 3, 1, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, 1},
+      {{1, 2, 5, 5}, {3, 5}, 3, 1, {2, 3}, {}, {}, {}, PM::kSAME_LOWER, 0},
+      {{2, 3, 9}, {4}, 2, 1, {3}, {2}, {1}, {1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 2, 3, 4, 3},
+       {3, 2, 3},
+       2,
+       1,
+       {2, 2, 1},
+       {1, 0, 1},
+       {0, 0, 1},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       2},
+      {{1, 16, 8, 8}, {3, 3}, 32, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{0, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {1, 0}, {0, 0}, {}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const DeconvX& dv : deconvs)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      // Each output gathers about C/groups * prod(kernel / stride) products.
+      double k = static_cast<double>(dv.x[1] / dv.groups);
+      for (int i = 0; i < dv.k.rank(); ++i)
+        k *= std::max(1.0, static_cast<double>(dv.k[i]) /
+                               static_cast<double>(dv.stride.rank() ? dv.stride[i] : 1));
+      add(
+          "Deconvolution",
+          name_of(t) + " x" + dv.x.to_string() + " k" + dv.k.to_string() + " g" +
+              std::to_string(dv.groups) + " s" + dv.stride.to_string() + " " +
+              std::string(enum_name(dv.mode)) + " pre" + dv.pre.to_string() + " post" +
+              dv.post.to_string() + " d" + dv.dil.to_string() + " bias " + std::to_string(dv.bias),
+          [=](Network& n) {
+            DeconvolutionAttrs a;
+            a.num_output_maps = dv.maps;
+            a.kernel_size = dv.k;
+            a.stride = dv.stride;
+            a.pre_padding = dv.pre;
+            a.post_padding = dv.post;
+            a.dilation = dv.dil;
+            a.padding_mode = dv.mode;
+            a.num_groups = dv.groups;
+            Dims kd{dv.x[1], dv.maps / dv.groups};
+            for (int64_t s : dv.k) kd.push_back(s);
+            std::vector<float> bias(static_cast<size_t>(dv.maps));
+            for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.25f * static_cast<float>(i) - 0.5f;
+            if (dv.bias == 1) a.bias = Weights::copy(DT::kFLOAT, bias.data(), dv.maps);
+            Tensor* b = dv.bias == 2 ? constant(n, t, {dv.maps}, 32) : nullptr;
+            n.mark_output(n.add_deconvolution_nd(in(n, "x", t, dv.x), a, constant(n, t, kd, 31), b)
+                              ->output(0));
+          },
+          k);
+    }
   add(
-      "Deconvolution", "2-D stride 2",
+      "Deconvolution", "float32 kernel and bias computed on the device",
       [](Network& n) {
         DeconvolutionAttrs a;
-        a.num_output_maps = 3;
-        a.kernel_size = {3, 3};
+        a.num_output_maps = 4;
+        a.kernel_size = {2, 2};
         a.stride = {2, 2};
-        Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
+        a.pre_padding = {1, 0};
+        Tensor* w = n.add_activation(in(n, "w", DT::kFLOAT, {3, 4, 2, 2}), ActivationType::kTANH)
+                        ->output(0);
+        Tensor* b = n.add_unary(in(n, "b", DT::kFLOAT, {4}), UnaryOperation::kNEG)->output(0);
         n.mark_output(
-            n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
+            n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {2, 3, 4, 5}), a, w, b)->output(0));
       },
-      18);
+      12);
+  for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    Case* c = add(
+        "Deconvolution", name_of(t) + " dynamic batch",
+        [=](Network& n) {
+          DeconvolutionAttrs a;
+          a.num_output_maps = 3;
+          a.kernel_size = {3, 3};
+          a.stride = {2, 2};
+          a.pre_padding = {1, 1};
+          a.post_padding = {0, 0};
+          std::vector<float> bias{0.5f, -1.0f, 0.25f};
+          a.bias = Weights::copy(DT::kFLOAT, bias.data(), 3);
+          n.mark_output(n.add_deconvolution_nd(in(n, "x", t, {-1, 2, 5, 5}), a,
+                                               constant(n, t, {2, 3, 3, 3}, 33))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 5, 5}, {3, 2, 5, 5}, {6, 2, 5, 5}};
+  }
   return cs;
 }
 
