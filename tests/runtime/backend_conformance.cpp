@@ -170,8 +170,8 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
       if (x == y) continue;
       if (std::fabs(x - y) <= (tol.atol + tol.rtol * std::fabs(x)) * scale) continue;
       char buf[160];
-      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g", static_cast<long long>(i),
-                    y, x);
+      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g",
+                    static_cast<long long>(i), y, x);
       return buf;
     }
     const int64_t x = load_i(ref.type, a.data(), i), y = load_i(got.type, b.data(), i);
@@ -257,12 +257,13 @@ std::vector<Case> make_cases() {
   for (const auto& [op, types] : ew)
     for (DT t : types)
       for (const auto& [a, b] : ew_shapes) {
-        Case* c = add("ElementWise",
-                      std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
-                      [=](Network& n) {
-                        Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
-                        n.mark_output(l->output(0));
-                      });
+        Case* c =
+            add("ElementWise",
+                std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
+                [=](Network& n) {
+                  Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
+                  n.mark_output(l->output(0));
+                });
         if (op == EW::kPOW) {
           c->lo = 0;
           c->hi = 3;
@@ -299,8 +300,8 @@ std::vector<Case> make_cases() {
         n.mark_output(n.add_activation(in(n, "x", t, {2, 5, 7}), at, 0.3f, 1.5f)->output(0));
       });
     }
-  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
-                                      DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
+  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8, DT::kUINT8,
+                                      DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
   for (DT from : cast_types)
     for (DT to : cast_types) {
       Case* c = add("Cast", name_of(from) + " to " + name_of(to), [=](Network& n) {
@@ -351,7 +352,8 @@ std::vector<Case> make_cases() {
       add("Slice", std::string(enum_name(m)) + " " + name_of(t), [=](Network& n) {
         // Strict: inside the input; the other modes read past its end on every axis.
         Dims start = strict ? Dims{1, 0, 3} : Dims{3, 1, 4};
-        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start, strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
+        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start,
+                                  strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
                                   strict ? Dims{1, 2, 2} : Dims{2, 1, 3}, m)
                           ->output(0));
       });
@@ -489,14 +491,14 @@ std::vector<Case> make_cases() {
       for (AxesMask axes : {AxesMask{1}, AxesMask{2}, AxesMask{5}, AxesMask{7}})
         for (bool keep : {false, true}) {
           if (op == R::kAVG && t == DT::kINT32) continue;  // kAVG takes floating types only
-          Case* c = add("Reduce",
-                        std::string(enum_name(op)) + " " + name_of(t) + " axes " +
-                            std::to_string(axes) + (keep ? " keep" : ""),
-                        [=](Network& n) {
-                          n.mark_output(
-                              n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
-                        },
-                        60);
+          Case* c = add(
+              "Reduce",
+              std::string(enum_name(op)) + " " + name_of(t) + " axes " + std::to_string(axes) +
+                  (keep ? " keep" : ""),
+              [=](Network& n) {
+                n.mark_output(n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
+              },
+              60);
           if (op == R::kPROD) {
             c->flo = 0.5f;
             c->fhi = 1.5f;
@@ -506,57 +508,98 @@ std::vector<Case> make_cases() {
         }
   for (AxesMask axes : {AxesMask{0}, AxesMask{1}, AxesMask{2}})
     for (DT t : kFloat)
-      add("SoftMax", "axes " + std::to_string(axes) + " " + name_of(t), [=](Network& n) {
-        n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
-      }, 33);
+      add(
+          "SoftMax", "axes " + std::to_string(axes) + " " + name_of(t),
+          [=](Network& n) {
+            n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
+          },
+          33);
   // Normalization: layer norm (last axis), instance norm (spatial axes), group norm.
   for (DT t : kFloat) {
-    add("Normalization", "layer norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 5, 64});
-      NormalizationAttrs a;
-      a.axes = 4;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
-                                        constant(n, t, {1, 1, 64}, 2), a)
-                        ->output(0));
-    }, 64);
-    add("Normalization", "instance norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 3, 6, 6});
-      NormalizationAttrs a;
-      a.axes = 12;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
-                                        constant(n, t, {1, 3, 1, 1}, 4), a)
-                        ->output(0));
-    }, 36);
-    add("Normalization", "group norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 6, 4, 4});
-      NormalizationAttrs a;
-      a.axes = 12;
-      a.num_groups = 3;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
-                                        constant(n, t, {1, 3, 1, 1}, 6), a)
-                        ->output(0));
-    }, 32);
+    add(
+        "Normalization", "layer norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 5, 64});
+          NormalizationAttrs a;
+          a.axes = 4;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
+                                            constant(n, t, {1, 1, 64}, 2), a)
+                            ->output(0));
+        },
+        64);
+    add(
+        "Normalization", "instance norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 3, 6, 6});
+          NormalizationAttrs a;
+          a.axes = 12;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
+                                            constant(n, t, {1, 3, 1, 1}, 4), a)
+                            ->output(0));
+        },
+        36);
+    add(
+        "Normalization", "group norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 6, 4, 4});
+          NormalizationAttrs a;
+          a.axes = 12;
+          a.num_groups = 3;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
+                                            constant(n, t, {1, 3, 1, 1}, 6), a)
+                            ->output(0));
+        },
+        32);
   }
   using M = MatrixOperation;
   struct MM {
     Dims a, b;
     M oa, ob;
   };
-  const std::vector<MM> mms = {
-      {{7, 33}, {33, 5}, M::kNONE, M::kNONE},        {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
-      {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},   {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
-      {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},  {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
-      {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE}, {{33}, {33, 5}, M::kVECTOR, M::kNONE},
-      {{7, 33}, {33}, M::kNONE, M::kVECTOR},          {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
-      {{64, 128}, {128, 96}, M::kNONE, M::kNONE}};
+  const std::vector<MM> mms = {{{7, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
+                               {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
+                               {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},
+                               {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE},
+                               {{33}, {33, 5}, M::kVECTOR, M::kNONE},
+                               {{7, 33}, {33}, M::kNONE, M::kVECTOR},
+                               {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{64, 128}, {128, 96}, M::kNONE, M::kNONE},
+                               // Mixed batch broadcasting (outer launches over strided batches).
+                               {{2, 1, 3, 4, 5}, {1, 2, 1, 5, 6}, M::kNONE, M::kNONE},
+                               {{3, 1, 6, 4}, {1, 2, 6, 5}, M::kTRANSPOSE, M::kNONE},
+                               {{2, 1, 7}, {1, 3, 4, 7}, M::kVECTOR, M::kTRANSPOSE},
+                               {{4, 1, 5, 8}, {4, 3, 8}, M::kNONE, M::kVECTOR},
+                               {{1, 3, 1, 2, 4}, {2, 1, 3, 4, 3}, M::kNONE, M::kNONE},
+                               // Empty contraction (zeros), empty batch, empty rows.
+                               {{3, 0}, {0, 4}, M::kNONE, M::kNONE},
+                               {{2, 3, 0}, {1, 0, 5}, M::kNONE, M::kNONE},
+                               {{0, 3, 4}, {1, 4, 5}, M::kNONE, M::kNONE},
+                               {{3, 4}, {4, 0}, M::kNONE, M::kNONE}};
   for (const MM& m : mms)
     for (DT t : kFloat)
-      add("MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
+      add(
+          "MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
           [=](Network& n) {
-            n.mark_output(
-                n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)->output(0));
+            n.mark_output(n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)
+                              ->output(0));
           },
           128);
+  // MatrixMultiply takes floating types only (integer operands are rejected when the layer is
+  // added). Dynamic batch, broadcast against a single matrix and against a mixed batch.
+  for (DT t : kFloat) {
+    Case* c = add(
+        "MatrixMultiply", name_of(t) + " dynamic batch",
+        [=](Network& n) {
+          n.mark_output(n.add_matrix_multiply(in(n, "a", t, {-1, 1, 5, 12}), M::kNONE,
+                                              in(n, "b", t, {1, 3, 12, 6}), M::kNONE)
+                            ->output(0));
+        },
+        12);
+    c->profile["a"] = {{1, 1, 5, 12}, {2, 1, 5, 12}, {6, 1, 5, 12}};
+  }
   // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
   struct Conv {
     Dims x, k;
@@ -573,12 +616,14 @@ std::vector<Case> make_cases() {
       {{1, 2, 5, 6, 7}, {3, 3, 3}, 3, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, true},
       {{1, 64, 14, 14}, {3, 3}, 64, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true}};
   for (const Conv& cv : convs)
-    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
       int64_t k = cv.x[1] / cv.groups;
       for (int64_t s : cv.k) k *= s;
-      add("Convolution", name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
-                             std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
-                             cv.post.to_string(),
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
+              std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
           [=](Network& n) {
             ConvolutionAttrs a;
             a.num_output_maps = cv.maps;
@@ -601,7 +646,8 @@ std::vector<Case> make_cases() {
       for (bool pad : {false, true})
         for (bool exclude : {true, false}) {
           if (pt == PoolingType::kMAX && !exclude) continue;
-          add("Pooling",
+          add(
+              "Pooling",
               std::string(enum_name(pt)) + " " + name_of(t) + (pad ? " padded" : "") +
                   (exclude ? "" : " count-pad"),
               [=](Network& n) {
@@ -623,6 +669,207 @@ std::vector<Case> make_cases() {
       n.mark_output(n.add_pooling_nd(in(n, "x", DT::kFLOAT, {1, 2, 7, 7}), a)->output(0));
     });
     (void)c;
+  }
+  // Convolution geometry cuDNN's symmetric padding cannot say (explicit padding first): one
+  // side only, rounding up, the SAME modes with even kernels; 1-3 spatial axes, empty batch.
+  struct ConvX {
+    Dims x, k, stride, pre, post, dil;
+    PaddingMode mode;
+    int64_t groups;
+  };
+  using PM = PaddingMode;
+  const std::vector<ConvX> conv_x = {
+      {{2, 3, 8, 9}, {3, 3}, {1, 1}, {2, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 4, 9, 9}, {3, 2}, {2, 2}, {1, 0}, {1, 1}, {1, 2}, PM::kEXPLICIT_ROUND_UP, 2},
+      {{1, 3, 10, 7}, {4, 4}, {2, 3}, {}, {}, {1, 1}, PM::kSAME_UPPER, 1},
+      {{1, 3, 10, 7}, {2, 4}, {1, 2}, {}, {}, {1, 1}, PM::kSAME_LOWER, 1},
+      {{2, 2, 13}, {4}, {3}, {0}, {2}, {1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 2, 5, 6, 4},
+       {2, 3, 2},
+       {1, 2, 1},
+       {1, 0, 1},
+       {0, 2, 0},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       1},
+      {{0, 3, 6, 6}, {3, 3}, {1, 1}, {1, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const ConvX& cv : conv_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      int64_t k = cv.x[1] / cv.groups;
+      for (int64_t s : cv.k) k *= s;
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " " +
+              std::string(enum_name(cv.mode)) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
+          [=](Network& n) {
+            ConvolutionAttrs a;
+            a.num_output_maps = 4;
+            a.kernel_size = cv.k;
+            a.stride = cv.stride;
+            a.pre_padding = cv.pre;
+            a.post_padding = cv.post;
+            a.dilation = cv.dil;
+            a.padding_mode = cv.mode;
+            a.num_groups = cv.groups;
+            Dims kd{4, cv.x[1] / cv.groups};
+            for (int64_t s : cv.k) kd.push_back(s);
+            n.mark_output(n.add_convolution_nd(in(n, "x", t, cv.x), a, constant(n, t, kd, 21),
+                                               constant(n, t, {4}, 22))
+                              ->output(0));
+          },
+          static_cast<double>(k));
+    }
+  {
+    Case* c = add(
+        "Convolution", "float32 asymmetric padding, dynamic batch",
+        [](Network& n) {
+          ConvolutionAttrs a;
+          a.num_output_maps = 5;
+          a.kernel_size = {3, 3};
+          a.pre_padding = {0, 1};
+          a.post_padding = {2, 0};
+          n.mark_output(n.add_convolution_nd(in(n, "x", DT::kFLOAT, {-1, 2, 6, 6}), a,
+                                             constant(n, DT::kFLOAT, {5, 2, 3, 3}, 23))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 6, 6}, {2, 2, 6, 6}, {5, 2, 6, 6}};
+  }
+  // Pooling cuDNN cannot express runs the direct window kernel: asymmetric padding (max pads
+  // never win; averages count the padding or not), rounding up, SAME, dilation, the blend.
+  struct PoolX {
+    PoolingType type;
+    Dims x, window, stride, pre, post, dil;
+    PaddingMode mode;
+    bool exclude;
+    float blend;
+  };
+  const std::vector<PoolX> pool_x = {
+      {PoolingType::kMAX,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kAVERAGE,
+       {1, 2, 7, 7},
+       {2, 3},
+       {3, 2},
+       {1, 1},
+       {1, 1},
+       {},
+       PM::kEXPLICIT_ROUND_UP,
+       false,
+       0},
+      {PoolingType::kMAX, {1, 2, 7, 6}, {2, 2}, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, true, 0},
+      {PoolingType::kAVERAGE, {1, 2, 7, 6}, {4, 2}, {1, 1}, {}, {}, {}, PM::kSAME_LOWER, true, 0},
+      {PoolingType::kMAX,
+       {1, 2, 11, 11},
+       {3, 3},
+       {1, 2},
+       {1, 1},
+       {1, 1},
+       {2, 2},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kMAX_AVERAGE_BLEND,
+       {1, 3, 8, 8},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0.3f},
+      {PoolingType::kAVERAGE,
+       {2, 3, 11},
+       {4},
+       {2},
+       {2},
+       {0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kMAX,
+       {1, 2, 5, 6, 7},
+       {2, 3, 2},
+       {2, 1, 2},
+       {0, 1, 1},
+       {1, 0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {0, 3, 6, 6},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0}};
+  for (const PoolX& px : pool_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16})
+      add(
+          "Pooling",
+          std::string(enum_name(px.type)) + " " + name_of(t) + " x" + px.x.to_string() + " " +
+              std::string(enum_name(px.mode)) + " pre" + px.pre.to_string() + " post" +
+              px.post.to_string() + " dilation" + px.dil.to_string() +
+              (px.exclude ? "" : " count-pad"),
+          [=](Network& n) {
+            PoolingAttrs a;
+            a.type = px.type;
+            a.window = px.window;
+            a.stride = px.stride;
+            a.pre_padding = px.pre;
+            a.post_padding = px.post;
+            a.dilation = px.dil;
+            a.padding_mode = px.mode;
+            a.average_count_excludes_padding = px.exclude;
+            a.blend_factor = px.blend;
+            n.mark_output(n.add_pooling_nd(in(n, "x", t, px.x), a)->output(0));
+          },
+          12);
+  {
+    Case* c = add("Pooling", "MAX float16 asymmetric, dynamic batch", [](Network& n) {
+      PoolingAttrs a;
+      a.window = {3, 3};
+      a.stride = {1, 1};
+      a.pre_padding = {1, 0};
+      a.post_padding = {0, 2};
+      n.mark_output(n.add_pooling_nd(in(n, "x", DT::kHALF, {-1, 3, 8, 8}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 3, 8, 8}, {2, 3, 8, 8}, {4, 3, 8, 8}};
   }
   for (ScaleMode m : {ScaleMode::kUNIFORM, ScaleMode::kCHANNEL, ScaleMode::kELEMENTWISE})
     add("Scale", std::string(enum_name(m)), [=](Network& n) {
@@ -648,15 +895,140 @@ std::vector<Case> make_cases() {
     n.mark_output(n.add_parametric_relu(x, constant(n, DT::kFLOAT, {1, 3, 1}, 7))->output(0));
   });
   // Kinds that run through the reference fallback for now: checked all the same.
-  add("TopK", "k=3 axis 1", [](Network& n) {
-    Layer* l = n.add_topk(in(n, "x", DT::kFLOAT, {2, 9}), TopKOperation::kMAX, 3, 2);
-    n.mark_output(l->output(0));
-    n.mark_output(l->output(1));
-  });
-  add("Cumulative", "sum axis 1", [](Network& n) {
-    n.mark_output(
-        n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)->output(0));
-  }, 8);
+  // TopK: both operations on every type it takes, each axis position, k from 1 to the axis
+  // length (3840, TensorRT's limit, on rows long enough for several segment passes), empty
+  // tensors, a k tensor, dynamic dims, and NaN / signed-zero orders.
+  {
+    const std::vector<DT> topk_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    struct TK {
+      Dims x;
+      AxesMask axes;
+      int64_t k;
+    };
+    const std::vector<TK> tks = {{{2, 9}, 2, 3},       {{2, 9}, 2, 9},          {{5, 7, 6}, 1, 2},
+                                 {{3, 4, 5, 6}, 4, 5}, {{2, 3, 2, 4, 5}, 8, 2}, {{7}, 1, 4},
+                                 {{0, 9}, 2, 3},       {{3, 20000}, 2, 3840},   {{2, 100000}, 2, 7},
+                                 {{50000, 3}, 1, 4},   {{2, 3840}, 2, 3840}};
+    int variant = 0;
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      for (DT t : topk_types)
+        for (const TK& tk : tks) {
+          const DT it = (variant++ % 2) ? DT::kINT64 : DT::kINT32;
+          add("TopK",
+              std::string(enum_name(op)) + " " + name_of(t) + " x" + tk.x.to_string() + " axes " +
+                  std::to_string(tk.axes) + " k " + std::to_string(tk.k) + " " + name_of(it),
+              [=](Network& n) {
+                Layer* l = n.add_topk(in(n, "x", t, tk.x), op, tk.k, tk.axes, it);
+                n.mark_output(l->output(0));
+                n.mark_output(l->output(1));
+              });
+        }
+    // NaN counts as the largest value; log of [-2, 2] gives NaNs, -inf at 0 and ties.
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      for (DT t : kFloat)
+        for (int64_t k : {int64_t{5}, int64_t{37}})
+          add("TopK",
+              std::string(enum_name(op)) + " " + name_of(t) + " with NaNs k " + std::to_string(k),
+              [=](Network& n) {
+                Tensor* x = n.add_unary(in(n, "x", t, {4, 37}), UnaryOperation::kLOG)->output(0);
+                Layer* l = n.add_topk(x, op, k, 2);
+                n.mark_output(l->output(0));
+                n.mark_output(l->output(1));
+              });
+    // Products with zero: +0 and -0 tie, so the lower index wins whatever the sign.
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      add("TopK", std::string(enum_name(op)) + " signed zeros tie", [=](Network& n) {
+        std::vector<float> zero{0.0f};
+        Tensor* z = n.add_constant({1, 1}, Weights::copy(DT::kFLOAT, zero.data(), 1))->output(0);
+        Tensor* x =
+            n.add_elementwise(in(n, "x", DT::kFLOAT, {3, 40}), z, ElementWiseOperation::kPROD)
+                ->output(0);
+        Layer* l = n.add_topk(x, op, 17, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+    add("TopK", "k from a tensor", [](Network& n) {
+      std::vector<int32_t> k{4};
+      Tensor* kt = n.add_constant({}, Weights::copy(DT::kINT32, k.data(), 1))->output(0);
+      Layer* l =
+          n.add_topk(in(n, "x", DT::kFLOAT, {3, 11}), TopKOperation::kMAX, 1, 2, DT::kINT64, kt);
+      n.mark_output(l->output(0));
+      n.mark_output(l->output(1));
+    });
+    {
+      Case* c = add("TopK", "dynamic batch", [](Network& n) {
+        Layer* l = n.add_topk(in(n, "x", DT::kHALF, {-1, 33}), TopKOperation::kMIN, 5, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+      c->profile["x"] = {{1, 33}, {4, 33}, {16, 33}};
+    }
+    {
+      Case* c = add("TopK", "dynamic axis length", [](Network& n) {
+        Layer* l = n.add_topk(in(n, "x", DT::kINT32, {4, -1}), TopKOperation::kMAX, 5, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+      c->profile["x"] = {{4, 5}, {4, 300}, {4, 9000}};
+      c->lo = -50;
+      c->hi = 50;
+    }
+  }
+  // Cumulative: every type, exclusive and reverse, each axis position (negative too), rank 1
+  // to 5, empty tensors, long lines (the per-block scan), integer wrap-around, dynamic dims.
+  {
+    const std::vector<DT> cum_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    const std::vector<std::pair<Dims, int>> cums = {
+        {{3, 8}, 1}, {{4, 5, 6}, 0}, {{4, 5, 6}, -1}, {{2, 3, 4, 5, 2}, -3},
+        {{17}, 0},   {{0, 5}, 1},    {{3, 5000}, 1},  {{5000, 2}, -2}};
+    for (DT t : cum_types)
+      for (const auto& [x, axis] : cums)
+        for (bool exclusive : {false, true})
+          for (bool reverse : {false, true}) {
+            const int rank = x.rank();
+            const int64_t len = x[axis < 0 ? axis + rank : axis];
+            add(
+                "Cumulative",
+                "SUM " + name_of(t) + " x" + x.to_string() + " axis " + std::to_string(axis) +
+                    (exclusive ? " exclusive" : "") + (reverse ? " reverse" : ""),
+                [=](Network& n) {
+                  n.mark_output(n.add_cumulative(in(n, "x", t, x), CumulativeOperation::kSUM, axis,
+                                                 exclusive, reverse)
+                                    ->output(0));
+                },
+                static_cast<double>(len));
+          }
+    for (DT t : {DT::kINT32, DT::kINT64}) {
+      Case* c = add("Cumulative", "SUM " + name_of(t) + " wraps", [=](Network& n) {
+        n.mark_output(
+            n.add_cumulative(in(n, "x", t, {2, 3000}), CumulativeOperation::kSUM, 1)->output(0));
+      });
+      c->lo = -2000000000;
+      c->hi = 2000000000;
+    }
+    {
+      Case* c = add(
+          "Cumulative", "SUM float32 dynamic lines",
+          [](Network& n) {
+            n.mark_output(n.add_cumulative(in(n, "x", DT::kFLOAT, {-1, 40}),
+                                           CumulativeOperation::kSUM, 1, true)
+                              ->output(0));
+          },
+          40);
+      c->profile["x"] = {{1, 40}, {8, 40}, {64, 40}};
+    }
+    {
+      Case* c = add(
+          "Cumulative", "SUM float32 dynamic axis",
+          [](Network& n) {
+            n.mark_output(n.add_cumulative(in(n, "x", DT::kFLOAT, {2, -1}),
+                                           CumulativeOperation::kSUM, -1, false, true)
+                              ->output(0));
+          },
+          3000);
+      c->profile["x"] = {{2, 1}, {2, 100}, {2, 3000}};
+    }
+  }
   // Resize: every mode, rounding, coordinate transformation and single-pixel selector; cubic
   // coefficients and exclude_outside; 1-3 spatial axes; output dims, scales (attribute or
   // input) and a shape tensor; identity axes; empty outputs; a dynamic batch.
@@ -921,16 +1293,109 @@ std::vector<Case> make_cases() {
   bad_scatter("ELEMENT", {4, 3}, {2, 3}, {0, 1, 2, 3, -5, 4}, {2, 3}, SM::kELEMENT, 0, SR::kNONE);
   bad_scatter("ELEMENT axis 1", {4, 3}, {2, 2}, {0, -3, 3, 1}, {2, 2}, SM::kELEMENT, 1, SR::kSUM);
   bad_scatter("ND", {4, 3}, {3, 2}, {0, 0, 1, 3, 9, 0}, {3}, SM::kND, 0, SR::kMAX);
-  add("Fill", "linspace", [](Network& n) {
-    FillAttrs a;
-    a.dims = {3, 4};
-    a.alpha = 1.5;
-    a.beta = {0.5, -0.25};
-    Layer* f = n.add_fill(a);
-    n.mark_output(n.add_elementwise(f->output(0), in(n, "x", DT::kFLOAT, {3, 4}),
-                                    ElementWiseOperation::kSUM)
-                      ->output(0));
-  });
+
+  // Fill: LINSPACE on every output type and the random fills on the floating ones (the same
+  // counter-based numbers as the reference), with attributes or tensors for alpha and beta and
+  // dims from a shape tensor. Integer ramps of at most 64 elements with no tensor inputs are
+  // the shape program's (host) work, so the integer cases are larger.
+  {
+    const std::vector<DT> ramp_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    const std::vector<Dims> fill_dims = {{100}, {10, 20}, {4, 5, 6}, {2, 3, 2, 3, 4}, {0, 5}};
+    for (DT t : ramp_types)
+      for (const Dims& d : fill_dims) {
+        const bool int_out = t == DT::kINT32 || t == DT::kINT64;
+        if (int_out && d.volume() <= 64) continue;
+        add("Fill", "LINSPACE " + name_of(t) + " " + d.to_string(), [=](Network& n) {
+          FillAttrs a;
+          a.op = FillOperation::kLINSPACE;
+          a.dims = d;
+          a.output_type = t;
+          a.alpha = int_out ? -7 : 1.5;
+          for (int i = 0; i < d.rank(); ++i)
+            a.beta.push_back(int_out ? 3 - 2 * i : 0.37 - 0.61 * i);
+          n.mark_output(n.add_fill(a)->output(0));
+        });
+      }
+    for (DT t : ramp_types)
+      add("Fill", "LINSPACE " + name_of(t) + " alpha and beta tensors", [=](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kLINSPACE;
+        a.dims = {6, 7};
+        a.output_type = t;
+        FillInputs fi;
+        fi.alpha = in(n, "alpha", t, {});
+        fi.beta = in(n, "beta", t, {2});
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+    {
+      Case* c = add("Fill", "LINSPACE float32 dims from a shape tensor", [](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kLINSPACE;
+        a.alpha = 0.25;
+        a.beta = {1.0, -0.5};
+        FillInputs fi;
+        fi.shape = n.add_shape(in(n, "x", DT::kFLOAT, {-1, 9}))->output(0);
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+      c->profile["x"] = {{1, 9}, {5, 9}, {40, 9}};
+    }
+    for (FillOperation op : {FillOperation::kRANDOM_UNIFORM, FillOperation::kRANDOM_NORMAL})
+      for (DT t : kFloat) {
+        for (const Dims& d : {Dims{1000}, Dims{30, 40}, Dims{2, 3, 4, 5, 6}, Dims{0, 4}})
+          add("Fill", std::string(enum_name(op)) + " " + name_of(t) + " " + d.to_string(),
+              [=](Network& n) {
+                FillAttrs a;
+                a.op = op;
+                a.dims = d;
+                a.output_type = t;
+                a.alpha = op == FillOperation::kRANDOM_UNIFORM ? -3.0 : 1.0;
+                a.beta = {op == FillOperation::kRANDOM_UNIFORM ? 5.0 : 2.5};
+                a.seed = 0x5eed + static_cast<uint64_t>(d.volume());
+                n.mark_output(n.add_fill(a)->output(0));
+              });
+        // Computed on the device: beta = |b| (a deviation) or alpha + |b| (a non-empty range).
+        add("Fill", std::string(enum_name(op)) + " " + name_of(t) + " alpha and beta tensors",
+            [=](Network& n) {
+              FillAttrs a;
+              a.op = op;
+              a.dims = {25, 40};
+              a.output_type = t;
+              a.seed = 99;
+              FillInputs fi;
+              fi.alpha = in(n, "alpha", t, {});
+              fi.beta = n.add_unary(in(n, "b", t, {}), UnaryOperation::kABS)->output(0);
+              if (op == FillOperation::kRANDOM_UNIFORM)
+                fi.beta =
+                    n.add_elementwise(fi.alpha, fi.beta, ElementWiseOperation::kSUM)->output(0);
+              n.mark_output(n.add_fill(a, fi)->output(0));
+            });
+      }
+    // Uniform draws right below the upper bound round to it in 16-bit types; the reference
+    // keeps them below.
+    for (DT t : {DT::kHALF, DT::kBF16})
+      add("Fill", "RANDOM_UNIFORM " + name_of(t) + " narrow range", [=](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kRANDOM_UNIFORM;
+        a.dims = {4096};
+        a.output_type = t;
+        a.alpha = 1.0;
+        a.beta = {1.001};
+        n.mark_output(n.add_fill(a)->output(0));
+      });
+    {
+      Case* c = add("Fill", "RANDOM_NORMAL float32 dims from a shape tensor", [](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kRANDOM_NORMAL;
+        a.alpha = -1.0;
+        a.beta = {0.5};
+        a.seed = 7;
+        FillInputs fi;
+        fi.shape = n.add_shape(in(n, "x", DT::kFLOAT, {3, -1}))->output(0);
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+      c->profile["x"] = {{3, 1}, {3, 50}, {3, 700}};
+    }
+  }
   add("Shape", "shape of a dynamic input", [](Network& n) {
     Tensor* x = in(n, "x", DT::kFLOAT, {2, 3});
     n.mark_output(n.add_shape(x)->output(0));
@@ -1007,17 +1472,142 @@ std::vector<Case> make_cases() {
     e->lo = 0;
     e->hi = 1;
   }
-  add("Collective", "all_reduce world size 1", [](Network& n) {
-    n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {4}), {})->output(0));
-  });
-  add("Deconvolution", "2-D stride 2", [](Network& n) {
-    DeconvolutionAttrs a;
-    a.num_output_maps = 3;
-    a.kernel_size = {3, 3};
-    a.stride = {2, 2};
-    Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
-    n.mark_output(n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
-  }, 18);
+
+  // Collective at world size 1: every operation (and reduction) is the identity on one rank.
+  {
+    using CO = CollectiveOperation;
+    const std::vector<DT> coll_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    struct CC {
+      CO op;
+      ReduceOperation rop;
+      int axis;
+    };
+    const std::vector<CC> ccs = {
+        {CO::kALL_REDUCE, R::kSUM, 0},     {CO::kALL_REDUCE, R::kPROD, 0},
+        {CO::kALL_REDUCE, R::kMAX, 0},     {CO::kALL_REDUCE, R::kMIN, 0},
+        {CO::kALL_REDUCE, R::kAVG, 0},     {CO::kALL_GATHER, R::kSUM, 0},
+        {CO::kALL_GATHER, R::kSUM, -1},    {CO::kREDUCE_SCATTER, R::kSUM, 1},
+        {CO::kREDUCE_SCATTER, R::kMAX, -2}};
+    for (const CC& cc : ccs)
+      for (DT t : coll_types)
+        for (const Dims& d : {Dims{4, 3}, Dims{2, 3, 4, 1, 5}, Dims{0, 3}}) {
+          add("Collective",
+              std::string(enum_name(cc.op)) + " " + std::string(enum_name(cc.rop)) + " axis " +
+                  std::to_string(cc.axis) + " " + name_of(t) + " " + d.to_string(),
+              [=](Network& n) {
+                CollectiveAttrs a;
+                a.op = cc.op;
+                a.reduce_op = cc.rop;
+                a.axis = cc.axis;
+                n.mark_output(n.add_collective(in(n, "x", t, d), a)->output(0));
+              });
+        }
+    Case* c = add("Collective", "ALL_GATHER dynamic batch", [](Network& n) {
+      CollectiveAttrs a;
+      a.op = CO::kALL_GATHER;
+      n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {-1, 6}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 6}, {3, 6}, {12, 6}};
+  }
+  // Deconvolution through cuDNN's backward data: 1-3 spatial axes, stride, dilation, groups,
+  // asymmetric padding (an output padding is a smaller post padding), the SAME modes, bias as
+  // weights or a tensor, the kernel as a computed tensor, empty batch, dynamic batch.
+  struct DeconvX {
+    Dims x, k;
+    int64_t maps, groups;
+    Dims stride, pre, post, dil;
+    PaddingMode mode;
+    int bias;  // 0: none, 1: weights, 2: a constant tensor
+  };
+  const std::vector<DeconvX> deconvs = {
+      {{1, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {}, {}, {}, PM::kEXPLICIT_ROUND_DOWN, 0},
+      {{2, 4, 5, 4}, {3, 3}, 6, 2, {2, 1}, {1, 1}, {1, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 3, 5, 5}, {4, 4}, 2, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 6, 5}, {3, 2}, 4, 1, {3, 2}, {2, 0}, {1, 1}, {2, 1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 4, 5, 6}, {3, 3}, 4, 4, {1, 1}, {1, 1}, {1, 1}, {2, 2}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 5, 5}, {4, 4}, 3, 1, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, 1},
+      {{1, 2, 5, 5}, {3, 5}, 3, 1, {2, 3}, {}, {}, {}, PM::kSAME_LOWER, 0},
+      {{2, 3, 9}, {4}, 2, 1, {3}, {2}, {1}, {1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 2, 3, 4, 3},
+       {3, 2, 3},
+       2,
+       1,
+       {2, 2, 1},
+       {1, 0, 1},
+       {0, 0, 1},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       2},
+      {{1, 16, 8, 8}, {3, 3}, 32, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{0, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {1, 0}, {0, 0}, {}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const DeconvX& dv : deconvs)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      // Each output gathers about C/groups * prod(kernel / stride) products.
+      double k = static_cast<double>(dv.x[1] / dv.groups);
+      for (int i = 0; i < dv.k.rank(); ++i)
+        k *= std::max(1.0, static_cast<double>(dv.k[i]) /
+                               static_cast<double>(dv.stride.rank() ? dv.stride[i] : 1));
+      add(
+          "Deconvolution",
+          name_of(t) + " x" + dv.x.to_string() + " k" + dv.k.to_string() + " g" +
+              std::to_string(dv.groups) + " s" + dv.stride.to_string() + " " +
+              std::string(enum_name(dv.mode)) + " pre" + dv.pre.to_string() + " post" +
+              dv.post.to_string() + " d" + dv.dil.to_string() + " bias " + std::to_string(dv.bias),
+          [=](Network& n) {
+            DeconvolutionAttrs a;
+            a.num_output_maps = dv.maps;
+            a.kernel_size = dv.k;
+            a.stride = dv.stride;
+            a.pre_padding = dv.pre;
+            a.post_padding = dv.post;
+            a.dilation = dv.dil;
+            a.padding_mode = dv.mode;
+            a.num_groups = dv.groups;
+            Dims kd{dv.x[1], dv.maps / dv.groups};
+            for (int64_t s : dv.k) kd.push_back(s);
+            std::vector<float> bias(static_cast<size_t>(dv.maps));
+            for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.25f * static_cast<float>(i) - 0.5f;
+            if (dv.bias == 1) a.bias = Weights::copy(DT::kFLOAT, bias.data(), dv.maps);
+            Tensor* b = dv.bias == 2 ? constant(n, t, {dv.maps}, 32) : nullptr;
+            n.mark_output(n.add_deconvolution_nd(in(n, "x", t, dv.x), a, constant(n, t, kd, 31), b)
+                              ->output(0));
+          },
+          k);
+    }
+  add(
+      "Deconvolution", "float32 kernel and bias computed on the device",
+      [](Network& n) {
+        DeconvolutionAttrs a;
+        a.num_output_maps = 4;
+        a.kernel_size = {2, 2};
+        a.stride = {2, 2};
+        a.pre_padding = {1, 0};
+        Tensor* w = n.add_activation(in(n, "w", DT::kFLOAT, {3, 4, 2, 2}), ActivationType::kTANH)
+                        ->output(0);
+        Tensor* b = n.add_unary(in(n, "b", DT::kFLOAT, {4}), UnaryOperation::kNEG)->output(0);
+        n.mark_output(
+            n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {2, 3, 4, 5}), a, w, b)->output(0));
+      },
+      12);
+  for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    Case* c = add(
+        "Deconvolution", name_of(t) + " dynamic batch",
+        [=](Network& n) {
+          DeconvolutionAttrs a;
+          a.num_output_maps = 3;
+          a.kernel_size = {3, 3};
+          a.stride = {2, 2};
+          a.pre_padding = {1, 1};
+          a.post_padding = {0, 0};
+          std::vector<float> bias{0.5f, -1.0f, 0.25f};
+          a.bias = Weights::copy(DT::kFLOAT, bias.data(), 3);
+          n.mark_output(n.add_deconvolution_nd(in(n, "x", t, {-1, 2, 5, 5}), a,
+                                               constant(n, t, {2, 3, 3, 3}, 33))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 5, 5}, {3, 2, 5, 5}, {6, 2, 5, 5}};
+  }
   return cs;
 }
 
@@ -1044,7 +1634,8 @@ int error_cases(const Backend& b) {
     BuilderConfig bad = config;
     bad.device_index = 99;
     Network n;
-    n.mark_output(n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
+    n.mark_output(
+        n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
     expect("no such GPU", ErrorCode::kUNSUPPORTED, "GPU 99", [&] { Builder::build(n, bad); });
   }
   Network n;
@@ -1057,7 +1648,9 @@ int error_cases(const Backend& b) {
   auto ctx = engine->create_execution_context();
   std::vector<float> host(32, 1.0f);
   expect("shape outside the profile", ErrorCode::kINVALID_ARGUMENT, "outside optimization profile",
-         [&] { ctx->set_input_shape("x", {5, 8}); });
+         [&] {
+           ctx->set_input_shape("x", {5, 8});
+         });
   ctx->set_input_shape("x", {2, 8});
   expect("host memory passed as device memory", ErrorCode::kINVALID_ARGUMENT, "not device memory",
          [&] {
@@ -1104,6 +1697,26 @@ int error_cases(const Backend& b) {
       std::printf("FAIL errors [gather after a bad index]: %s\n", e2.what());
       ++failed;
     }
+  }
+  {
+    // A uniform fill whose tensor bounds form an empty range fails at run time, as on the CPU.
+    Network f;
+    FillAttrs a;
+    a.op = FillOperation::kRANDOM_UNIFORM;
+    a.dims = {8};
+    FillInputs fi;
+    fi.alpha = f.add_input("alpha", DT::kFLOAT, {});
+    fi.beta = f.add_input("beta", DT::kFLOAT, {});
+    f.mark_output(f.add_fill(a, fi)->output(0));
+    BuilderConfig c;
+    c.device = b.device();
+    auto e = Builder::build(f, c);
+    auto fc = e->create_execution_context();
+    float lo = 2.0f, hi = 1.0f;
+    fc->set_input("alpha", &lo);
+    fc->set_input("beta", &hi);
+    expect("uniform fill with an empty range", ErrorCode::kRUNTIME, "is empty",
+           [&] { fc->execute(); });
   }
   {
     // 2^16 x 2^20 floats (256 GiB) is more than the device holds.
@@ -1238,7 +1851,10 @@ int main(int argc, char** argv) {
           ++failed;
           std::printf("FAIL %s [%s] on %s%s: %s\n", c.kind.c_str(), c.label.c_str(),
                       std::string(b->name()).c_str(),
-                      points > 1 ? (p == 0 ? " (min)" : p == 1 ? " (opt)" : " (max)") : "",
+                      points > 1 ? (p == 0   ? " (min)"
+                                    : p == 1 ? " (opt)"
+                                             : " (max)")
+                                 : "",
                       problem.c_str());
         }
       }
