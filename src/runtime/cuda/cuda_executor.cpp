@@ -66,7 +66,7 @@ std::span<const KernelEntry> kernels(LayerKind kind) {
       const auto kind_k = static_cast<LayerKind>(k);
       auto& v = l[static_cast<size_t>(k)];
       for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
-                           &pointwise_kernels})
+                           &pointwise_kernels, &quantize_kernels})
         for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
     }
     return l;

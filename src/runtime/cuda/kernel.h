@@ -126,6 +126,7 @@ std::vector<KernelEntry> copy_kernels(LayerKind kind);
 std::vector<KernelEntry> reduce_kernels(LayerKind kind);
 std::vector<KernelEntry> matmul_kernels(LayerKind kind);
 std::vector<KernelEntry> dnn_kernels(LayerKind kind);
+std::vector<KernelEntry> quantize_kernels(LayerKind kind);
 
 // Throws a layerkit::Error for a failed CUDA runtime call: kOUT_OF_MEMORY for allocation
 // failures (with `bytes` asked for and the device's free memory), else kRUNTIME; the message
