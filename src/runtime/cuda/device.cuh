@@ -157,8 +157,13 @@ __device__ inline float load_f(DataType t, const void* p, int64_t i) {
   switch (t) {
     case DataType::kFLOAT:
       return static_cast<const float*>(p)[i];
-    case DataType::kHALF:
-      return __half2float(static_cast<const __half*>(p)[i]);
+    case DataType::kHALF: {
+      // A NaN loads as the host's half_bits_to_float makes it: 0x7fc00000 with the sign.
+      const uint16_t h = static_cast<const uint16_t*>(p)[i];
+      if ((h & 0x7fffu) > 0x7c00u)
+        return __uint_as_float((static_cast<uint32_t>(h & 0x8000u) << 16) | 0x7fc00000u);
+      return __half2float(__ushort_as_half(h));
+    }
     case DataType::kBF16:
       return __bfloat162float(static_cast<const __nv_bfloat16*>(p)[i]);
     case DataType::kINT8:
