@@ -1,5 +1,6 @@
 // CUDA kernels for the Quantize, Dequantize and DynamicQuantize kinds, bit for bit as the CPU
-// reference kernels of src/runtime/cpu/quantize.cpp (rounding, saturation, NaN codes and scales).
+// reference kernels of src/runtime/cpu/quantize.cpp (rounding, saturation, NaN codes and scales;
+// divisions and products go through dev::host_div / host_mul, Note [NaN results]).
 #include <cmath>
 #include <memory>
 #include <vector>
