@@ -1,13 +1,16 @@
 // The backend-conformance program: builds every case for the CPU reference engine and for each
 // other backend of this build (CUDA) and compares their outputs with the per-dtype tolerances.
 // It links no libtorch, so it runs on a GPU host; without a device it says so and exits 77.
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/element.h"
@@ -38,6 +41,17 @@ struct Case {
   float flo = -2.0f, fhi = 2.0f;
   // Both engines must fail, with the same error (a bad index found at run time).
   bool expect_error = false;
+  // Nonzero: floats are drawn as multiples of `step` (so that exact ties of a rounding occur).
+  float step = 0;
+  // FP8 and FP4 inputs drawn as uniformly random codes (NaN codes included) instead of values.
+  bool all_codes = false;
+  // The leading elements of the input named "x" (NaN, infinities, zeros, ...), as floats.
+  std::vector<float> fixed;
+  // Per input name: a float range replacing [flo, fhi].
+  std::map<std::string, std::pair<float, float>> ranges;
+  // Outputs compared bit for bit (codes of quantized types, the bits of floats), not within the
+  // dtype's tolerance.
+  bool exact = false;
 };
 
 struct Tolerance {
@@ -58,19 +72,35 @@ Tolerance tolerance(DataType t) {
   }
 }
 
-std::vector<uint8_t> random_input(DataType t, const Dims& d, const Case& c, std::mt19937& rng) {
+std::vector<uint8_t> random_input(const std::string& name, DataType t, const Dims& d, const Case& c,
+                                  std::mt19937& rng) {
   const int64_t n = d.volume();
   std::vector<uint8_t> host(static_cast<size_t>(n * element_size(t)));
-  std::uniform_real_distribution<float> f(c.flo, c.fhi);
+  float flo = c.flo, fhi = c.fhi;
+  if (auto it = c.ranges.find(name); it != c.ranges.end()) std::tie(flo, fhi) = it->second;
+  std::uniform_real_distribution<float> f(flo, fhi);
   std::uniform_int_distribution<int> i(c.lo, c.hi);
+  std::uniform_int_distribution<int> code(0, t == DataType::kFP4 ? 15 : 255);
+  std::uniform_int_distribution<int64_t> grid(
+      c.step > 0 ? static_cast<int64_t>(std::ceil(flo / c.step)) : 0,
+      c.step > 0 ? static_cast<int64_t>(std::floor(fhi / c.step)) : 0);
   for (int64_t k = 0; k < n; ++k) {
     if (t == DataType::kBOOL)
       store_i(t, host.data(), k, i(rng) > 0);
+    else if (c.all_codes && (t == DataType::kFP8 || t == DataType::kFP4))
+      host[static_cast<size_t>(k)] = static_cast<uint8_t>(code(rng));
     else if (is_floating(t))
-      store_f(t, host.data(), k, f(rng));
+      store_f(t, host.data(), k,
+              flo == fhi   ? flo
+              : c.step > 0 ? static_cast<float>(grid(rng)) * c.step
+                           : f(rng));
     else
       store_i(t, host.data(), k, i(rng));
   }
+  if (name == "x")
+    for (size_t k = 0; k < c.fixed.size() && static_cast<int64_t>(k) < n; ++k) {
+      if (is_floating(t)) store_f(t, host.data(), static_cast<int64_t>(k), c.fixed[k]);
+    }
   std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(t, n)));
   pack(t, host.data(), packed.data(), n);
   return packed;
@@ -143,16 +173,16 @@ Point make_point(const Case& c, const Network& net, int p, std::mt19937& rng) {
     }
   }
   for (int i = 0; i < net.num_inputs(); ++i)
-    pt.inputs.push_back(
-        random_input(net.input(i)->type(), pt.shapes[net.input(i)->name()], c, rng));
+    pt.inputs.push_back(random_input(net.input(i)->name(), net.input(i)->type(),
+                                     pt.shapes[net.input(i)->name()], c, rng));
   pt.ref.optimization_level = 0;
   pt.ref.reference_kernels_only = true;
   if (!c.profile.empty()) pt.ref.profiles.push_back(prof);
   return pt;
 }
 
-// Empty when equal within tolerance; else the first mismatch.
-std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
+// Empty when equal within tolerance (bit for bit when `exact`); else the first mismatch.
+std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k, bool exact) {
   if (ref.type != got.type || ref.dims != got.dims)
     return "output " + std::string(data_type_name(got.type)) + got.dims.to_string() +
            ", reference " + std::string(data_type_name(ref.type)) + ref.dims.to_string();
@@ -163,6 +193,24 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
   unpack(got.type, got.data.data(), b.data(), n);
   const Tolerance tol = tolerance(ref.type);
   const double scale = std::sqrt(std::max(1.0, k));
+  const size_t es = static_cast<size_t>(element_size(ref.type));
+  for (int64_t i = 0; i < n && exact; ++i) {
+    const size_t at = static_cast<size_t>(i) * es;
+    if (std::memcmp(a.data() + at, b.data() + at, es) == 0) continue;
+    uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + at, es);
+    std::memcpy(&y, b.data() + at, es);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "element %lld: code 0x%llx (%.9g), reference 0x%llx (%.9g)",
+                  static_cast<long long>(i), static_cast<unsigned long long>(y),
+                  is_floating(ref.type) ? load_f(got.type, b.data(), i)
+                                        : static_cast<double>(load_i(got.type, b.data(), i)),
+                  static_cast<unsigned long long>(x),
+                  is_floating(ref.type) ? load_f(ref.type, a.data(), i)
+                                        : static_cast<double>(load_i(ref.type, a.data(), i)));
+    return buf;
+  }
+  if (exact) return {};
   for (int64_t i = 0; i < n; ++i) {
     if (is_floating(ref.type)) {
       const double x = load_f(ref.type, a.data(), i), y = load_f(got.type, b.data(), i);
@@ -217,6 +265,325 @@ Tensor* int_constant(Network& n, DT t, Dims d, const std::vector<int64_t>& value
     store_i(t, host.data(), static_cast<int64_t>(i), values[i]);
   return n.add_constant(d, Weights::copy(t, host.data(), static_cast<int64_t>(values.size())))
       ->output(0);
+}
+
+// Positive scales of type `t`: powers of two around `base` (so x / scale is exact and the ties of
+// an input grid survive it) or values in [0.6, 1.6) * base.
+Tensor* scale_tensor(Network& n, DT t, const Dims& d, float base, bool pow2, uint32_t seed) {
+  const int64_t count = d.volume();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> f(0.6f, 1.6f);
+  std::vector<uint8_t> host(static_cast<size_t>(count * element_size(t)));
+  for (int64_t i = 0; i < count; ++i)
+    store_f(t, host.data(), i,
+            pow2 ? std::ldexp(base, static_cast<int>(i % 3) - 1) : base * f(rng));
+  return n.add_constant(d, Weights::copy(t, host.data(), count))->output(0);
+}
+Tensor* zeros(Network& n, DT t, const Dims& d) {
+  return n.add_constant(d, Weights::zeros(t, d.volume()))->output(0);
+}
+
+// Quantize, Dequantize and DynamicQuantize: every format, input type and scale layout, compared
+// bit for bit. Float inputs lie on a grid (exact ties of the rounding), reach past the format's
+// range (saturation) and begin with NaN (quiet, negative, signaling), infinities, signed zeros,
+// huge and subnormal values; quantized inputs cover every code.
+template <typename Add>
+void add_quantize_cases(Add& add) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float snan = std::bit_cast<float>(0x7fa00001u);
+  const std::vector<float> specials = {nan,   -nan,  snan,   inf,    -inf,    0.0f,
+                                       -0.0f, 1e30f, -1e30f, 1e-40f, -1e-40f, 3e-39f};
+  const std::vector<DT> quantized = {DT::kINT8, DT::kFP8, DT::kINT4, DT::kFP4};
+  // x / scale spans past each format's largest value for inputs in [-8, 8].
+  auto base = [](DT q) { return q == DT::kINT8 ? 1.0f / 16 : q == DT::kFP8 ? 1.0f / 32 : 1.0f; };
+  struct Layout {
+    std::string label;
+    Dims x, s;
+    int32_t axis;
+  };
+  const std::vector<Layout> layouts = {
+      {"per tensor 0-D", {4, 3, 8}, {}, -1},
+      {"per tensor 1-element", {4, 3, 8}, {1}, 0},
+      {"per channel axis 0", {4, 3, 8}, {4}, 0},
+      {"per channel axis 1", {4, 3, 8}, {3}, 1},
+      {"per channel axis -1", {4, 3, 8}, {8}, -1},
+      {"blocks 2x1x4", {4, 3, 8}, {2, 1, 4}, -1},
+      {"blocks 1x3x2", {4, 3, 8}, {1, 3, 2}, -1},
+      {"rank 1 per channel", {6}, {6}, 0},
+      {"rank 2 blocks of 4 on the last axis", {3, 16}, {3, 4}, -1},
+      {"rank 4 per channel axis -3", {2, 5, 3, 4}, {5}, -3},
+      {"rank 5 blocks", {2, 2, 3, 2, 8}, {1, 2, 1, 1, 2}, -1},
+      {"empty, per channel", {0, 8}, {8}, 1},
+      {"empty, blocks", {0, 8}, {1, 2}, -1},
+  };
+  // Dynamic batch at min/opt/max: per channel, blocks spanning the batch, blocks along it.
+  struct Dynamic {
+    std::string label;
+    Dims x, s;
+    int32_t axis;
+    ProfileDims profile;
+  };
+  const std::vector<Dynamic> dynamics = {
+      {"dynamic batch, per channel", {-1, 3, 8}, {3}, 1, {{1, 3, 8}, {4, 3, 8}, {9, 3, 8}}},
+      {"dynamic batch, blocks over the batch",
+       {-1, 3, 8},
+       {1, 3, 2},
+       -1,
+       {{1, 3, 8}, {4, 3, 8}, {9, 3, 8}}},
+      {"dynamic batch, blocks along it", {-1, 8}, {2, 2}, -1, {{2, 8}, {6, 8}, {10, 8}}},
+  };
+  uint32_t seed = 100;
+  for (DT q : quantized) {
+    for (DT t : kFloat)
+      for (DT st : t == DT::kFLOAT ? std::vector<DT>{DT::kFLOAT} : std::vector<DT>{t, DT::kFLOAT})
+        for (size_t li = 0; li < layouts.size(); ++li) {
+          // fp32 scales on fp16/bf16 data: a third of the layouts.
+          if (st != t && li % 3 != 0) continue;
+          const Layout L = layouts[li];
+          const bool pow2 = li % 2 == 0;
+          const uint32_t sd = ++seed;
+          Case* c = add("Quantize",
+                        name_of(t) + " to " + name_of(q) + ", " + name_of(st) + " scale, " +
+                            L.label + (pow2 ? ", power-of-two scales" : ""),
+                        [=](Network& n) {
+                          QuantizeAttrs a;
+                          a.axis = L.axis;
+                          a.output_type = q;
+                          Tensor* s = scale_tensor(n, st, L.s, base(q), pow2, sd);
+                          n.mark_output(n.add_quantize(in(n, "x", t, L.x), s, a)->output(0));
+                        });
+          c->flo = -8;
+          c->fhi = 8;
+          c->step = 1.0f / 64;
+          c->fixed = specials;
+          c->exact = true;
+        }
+    for (DT to : kFloat)
+      for (DT st : to == DT::kFLOAT ? std::vector<DT>{DT::kFLOAT} : std::vector<DT>{to, DT::kFLOAT})
+        for (size_t li = 0; li < layouts.size(); ++li) {
+          if (st != to && li % 3 != 0) continue;
+          const Layout L = layouts[li];
+          const bool pow2 = li % 2 == 1;
+          const uint32_t sd = ++seed;
+          Case* c = add("Dequantize",
+                        name_of(q) + " to " + name_of(to) + ", " + name_of(st) + " scale, " +
+                            L.label + (pow2 ? ", power-of-two scales" : ""),
+                        [=](Network& n) {
+                          DequantizeAttrs a;
+                          a.axis = L.axis;
+                          a.to_type = to;
+                          Tensor* s = scale_tensor(n, st, L.s, 0.75f, pow2, sd);
+                          n.mark_output(n.add_dequantize(in(n, "x", q, L.x), s, a)->output(0));
+                        });
+          c->lo = q == DT::kINT8 ? -128 : -8;
+          c->hi = q == DT::kINT8 ? 127 : 7;
+          c->all_codes = true;
+          c->exact = true;
+        }
+    // Zero points (all zero, as inference requires), of the quantized type and of float32.
+    for (DT zt : {q, DT::kFLOAT})
+      for (bool channel : {false, true}) {
+        const Dims sdims = channel ? Dims{3} : Dims{};
+        const std::string label =
+            "zero point " + name_of(zt) + (channel ? ", per channel" : ", per tensor");
+        const uint32_t sd = ++seed;
+        Case* c = add("Quantize", "float32 to " + name_of(q) + ", " + label, [=](Network& n) {
+          QuantizeAttrs a;
+          a.axis = 1;
+          a.output_type = q;
+          Tensor* s = scale_tensor(n, DT::kFLOAT, sdims, base(q), false, sd);
+          n.mark_output(n.add_quantize(in(n, "x", DT::kFLOAT, {4, 3, 8}), s, a, zeros(n, zt, sdims))
+                            ->output(0));
+        });
+        c->flo = -8;
+        c->fhi = 8;
+        c->step = 1.0f / 64;
+        c->fixed = specials;
+        c->exact = true;
+        c = add("Dequantize", name_of(q) + " to float16, " + label, [=](Network& n) {
+          DequantizeAttrs a;
+          a.axis = 1;
+          a.to_type = DT::kHALF;
+          Tensor* s = scale_tensor(n, DT::kFLOAT, sdims, 0.75f, false, sd);
+          n.mark_output(
+              n.add_dequantize(in(n, "x", q, {4, 3, 8}), s, a, zeros(n, zt, sdims))->output(0));
+        });
+        c->lo = q == DT::kINT8 ? -128 : -8;
+        c->hi = q == DT::kINT8 ? 127 : 7;
+        c->all_codes = true;
+        c->exact = true;
+      }
+    for (const Dynamic& D : dynamics)
+      for (DT t : {DT::kFLOAT, DT::kBF16}) {
+        const uint32_t sd = ++seed;
+        Case* c =
+            add("Quantize", name_of(t) + " to " + name_of(q) + ", " + D.label, [=](Network& n) {
+              QuantizeAttrs a;
+              a.axis = D.axis;
+              a.output_type = q;
+              Tensor* s = scale_tensor(n, t, D.s, base(q), true, sd);
+              n.mark_output(n.add_quantize(in(n, "x", t, D.x), s, a)->output(0));
+            });
+        c->profile["x"] = D.profile;
+        c->flo = -8;
+        c->fhi = 8;
+        c->step = 1.0f / 64;
+        c->fixed = specials;
+        c->exact = true;
+        c = add("Dequantize", name_of(q) + " to " + name_of(t) + ", " + D.label, [=](Network& n) {
+          DequantizeAttrs a;
+          a.axis = D.axis;
+          a.to_type = t;
+          Tensor* s = scale_tensor(n, t, D.s, 0.75f, false, sd);
+          n.mark_output(n.add_dequantize(in(n, "x", q, D.x), s, a)->output(0));
+        });
+        c->profile["x"] = D.profile;
+        c->lo = q == DT::kINT8 ? -128 : -8;
+        c->hi = q == DT::kINT8 ? 127 : 7;
+        c->all_codes = true;
+        c->exact = true;
+      }
+    // A scale computed at run time (a network input), per channel.
+    {
+      Case* c = add(
+          "Quantize", "float16 to " + name_of(q) + ", run-time per-channel scale", [=](Network& n) {
+            QuantizeAttrs a;
+            a.axis = 1;
+            a.output_type = q;
+            n.mark_output(
+                n.add_quantize(in(n, "x", DT::kHALF, {4, 3, 8}), in(n, "s", DT::kHALF, {3}), a)
+                    ->output(0));
+          });
+      c->flo = -8;
+      c->fhi = 8;
+      c->step = 1.0f / 64;
+      c->ranges["s"] = {base(q) / 2, base(q) * 2};
+      c->fixed = specials;
+      c->exact = true;
+      c = add(
+          "Dequantize", name_of(q) + " to bfloat16, run-time per-channel scale", [=](Network& n) {
+            DequantizeAttrs a;
+            a.axis = 1;
+            a.to_type = DT::kBF16;
+            n.mark_output(n.add_dequantize(in(n, "x", q, {4, 3, 8}), in(n, "s", DT::kFLOAT, {3}), a)
+                              ->output(0));
+          });
+      c->lo = q == DT::kINT8 ? -128 : -8;
+      c->hi = q == DT::kINT8 ? 127 : 7;
+      c->all_codes = true;
+      c->ranges["s"] = {0.1f, 2.0f};
+      c->exact = true;
+    }
+  }
+
+  // DynamicQuantize: NVFP4, MXFP8 and FP8 with float scales; blocks along the last and the second
+  // to last axis of rank-2 and rank-3 data. The leading elements put an all-zero block, a block
+  // with NaNs (signaling first), one with infinities, one of subnormals and one of large values in
+  // front of random grid values.
+  std::vector<float> blocks(160);
+  for (int k = 0; k < 160; ++k) {
+    const float r = static_cast<float>(k % 9 - 4);
+    blocks[static_cast<size_t>(k)] = k < 32    ? 0.0f
+                                     : k < 64  ? 0.1f * r
+                                     : k < 96  ? 0.5f * r
+                                     : k < 128 ? 1e-39f * r
+                                               : 1000.0f * r;
+  }
+  blocks[32] = snan;
+  blocks[40] = -nan;
+  blocks[70] = inf;
+  blocks[75] = -inf;
+  struct Format {
+    std::string label;
+    DT out, scale;
+    int32_t block_size;
+    bool global;  // a global-scale input
+    float value;  // its value
+  };
+  const std::vector<Format> formats = {
+      {"NVFP4", DT::kFP4, DT::kFP8, 16, true, 1.0f},
+      {"NVFP4 global scale 1/64", DT::kFP4, DT::kFP8, 16, true, 1.0f / 64},
+      {"MXFP8", DT::kFP8, DT::kE8M0, 32, false, 1.0f},
+      {"MXFP8 global scale 1", DT::kFP8, DT::kE8M0, 32, true, 1.0f},
+      {"FP8 float scales, blocks of 8", DT::kFP8, DT::kFLOAT, 8, true, 1.0f},
+      {"FP8 float scales, blocks of 5, global scale 0.75", DT::kFP8, DT::kFLOAT, 5, true, 0.75f},
+      {"FP8 float scales, blocks of 1, global scale 2", DT::kFP8, DT::kFLOAT, 1, true, 2.0f},
+  };
+  struct Blocked {
+    Dims x;
+    int32_t axis;
+  };
+  const std::vector<Blocked> shapes = {
+      {{3, 160}, 1}, {{160, 3}, -2}, {{2, 3, 160}, -1}, {{2, 160, 3}, 1}};
+  auto dynamic_quantize = [](Network& n, Tensor* x, Tensor* g, const Format& f, int32_t axis) {
+    DynamicQuantizeAttrs a;
+    a.axis = axis;
+    a.block_size = f.block_size;
+    a.output_type = f.out;
+    a.scale_type = f.scale;
+    Layer* l = n.add_dynamic_quantize(x, g, a);
+    n.mark_output(l->output(0));
+    n.mark_output(l->output(1));
+  };
+  auto global = [](Network& n, DT t, float v) {
+    std::vector<uint8_t> host(static_cast<size_t>(element_size(t)));
+    store_f(t, host.data(), 0, v);
+    return n.add_constant({}, Weights::copy(t, host.data(), 1))->output(0);
+  };
+  for (size_t fi = 0; fi < formats.size(); ++fi)
+    for (DT t : kFloat)
+      for (const Blocked& b : shapes) {
+        const Format f = formats[fi];
+        // The global scale has the data's type for fp16/bf16 data in every other format.
+        const DT gt = fi % 2 == 1 ? t : DT::kFLOAT;
+        Case* c =
+            add("DynamicQuantize",
+                f.label + ", " + name_of(t) + " " + b.x.to_string() + " axis " +
+                    std::to_string(b.axis) + (f.global ? ", " + name_of(gt) + " global scale" : ""),
+                [=](Network& n) {
+                  Tensor* x = in(n, "x", t, b.x);
+                  dynamic_quantize(n, x, f.global ? global(n, gt, f.value) : nullptr, f, b.axis);
+                });
+        c->flo = -4;
+        c->fhi = 4;
+        c->step = 1.0f / 256;
+        c->fixed = blocks;
+        c->exact = true;
+      }
+  for (const Format& f : formats)
+    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+      const bool outer = t == DT::kHALF;  // rank 3, blocks on the second to last axis
+      Case* c =
+          add("DynamicQuantize",
+              f.label + ", " + name_of(t) + ", dynamic batch" + (outer ? ", rank 3, axis -2" : ""),
+              [=](Network& n) {
+                Tensor* x = in(n, "x", t, outer ? Dims{-1, 160, 3} : Dims{-1, 160});
+                dynamic_quantize(n, x, f.global ? global(n, DT::kFLOAT, f.value) : nullptr, f,
+                                 outer ? -2 : 1);
+              });
+      c->profile["x"] = outer ? ProfileDims{{1, 160, 3}, {2, 160, 3}, {5, 160, 3}}
+                              : ProfileDims{{1, 160}, {4, 160}, {7, 160}};
+      c->flo = -4;
+      c->fhi = 4;
+      c->step = 1.0f / 256;
+      c->fixed = blocks;
+      c->exact = true;
+    }
+  // A global scale computed at run time (for MXFP8 it must be 1; another value is an error
+  // case).
+  for (const Format& f : {formats[0], formats[3], formats[5]}) {
+    Case* c =
+        add("DynamicQuantize", f.label + ", bfloat16, run-time global scale", [=](Network& n) {
+          dynamic_quantize(n, in(n, "x", DT::kBF16, {4, 160}), in(n, "g", DT::kFLOAT, {}), f, -1);
+        });
+    c->flo = -4;
+    c->fhi = 4;
+    c->step = 1.0f / 256;
+    c->fixed = blocks;
+    c->ranges["g"] = f.scale == DT::kE8M0 ? std::pair{1.0f, 1.0f} : std::pair{0.25f, 2.0f};
+    c->exact = true;
+  }
 }
 
 std::vector<Case> make_cases() {
@@ -1400,27 +1767,7 @@ std::vector<Case> make_cases() {
     Tensor* x = in(n, "x", DT::kFLOAT, {2, 3});
     n.mark_output(n.add_shape(x)->output(0));
   });
-  add("Quantize", "int8 per tensor", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kFLOAT, {4, 6});
-    std::vector<float> s{0.05f};
-    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
-    n.mark_output(n.add_quantize(x, scale)->output(0));
-  });
-  add("Dequantize", "int8 per tensor", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kINT8, {4, 6});
-    std::vector<float> s{0.05f};
-    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
-    n.mark_output(n.add_dequantize(x, scale)->output(0));
-  });
-  add("DynamicQuantize", "FP4 blocks of 16", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kFLOAT, {2, 32});
-    std::vector<float> g{1.0f};
-    Tensor* gs = n.add_constant({}, Weights::copy(DT::kFLOAT, g.data(), 1))->output(0);
-    DynamicQuantizeAttrs a;
-    Layer* l = n.add_dynamic_quantize(x, gs, a);
-    n.mark_output(l->output(0));
-    n.mark_output(l->output(1));
-  });
+  add_quantize_cases(add);
   // NonZero: every type it takes, ranks 1-5, all zeros, empty; counted by inference on a host
   // input, or on the device for a tensor computed there (after a Cast, which also puts zeros
   // into the float types).
@@ -1719,6 +2066,34 @@ int error_cases(const Backend& b) {
            [&] { fc->execute(); });
   }
   {
+    // MXFP8 scales are plain powers of two: a global scale computed at run time must be 1.
+    Network q;
+    DynamicQuantizeAttrs a;
+    a.block_size = 32;
+    a.output_type = DT::kFP8;
+    a.scale_type = DT::kE8M0;
+    Layer* l = q.add_dynamic_quantize(q.add_input("x", DT::kFLOAT, {2, 32}),
+                                      q.add_input("g", DT::kFLOAT, {}), a);
+    q.mark_output(l->output(0));
+    q.mark_output(l->output(1));
+    BuilderConfig c;
+    c.device = b.device();
+    auto e = Builder::build(q, c);
+    auto qc = e->create_execution_context();
+    std::vector<float> data(64, 1.5f), two{2.0f}, one{1.0f};
+    qc->set_input("x", data.data());
+    qc->set_input("g", two.data());
+    expect("MXFP8 global scale not 1", ErrorCode::kRUNTIME, "global scale of 1, got 2",
+           [&] { qc->execute(); });
+    qc->set_input("g", one.data());
+    try {
+      qc->execute();
+    } catch (const Error& e2) {
+      std::printf("FAIL errors [MXFP8 after a bad global scale]: %s\n", e2.what());
+      ++failed;
+    }
+  }
+  {
     // 2^16 x 2^20 floats (256 GiB) is more than the device holds.
     Network big;
     Tensor* a = big.add_input("a", DT::kFLOAT, {65536, 1});
@@ -1830,7 +2205,7 @@ int main(int argc, char** argv) {
                                " does not";
         } else if (r.ok) {
           for (size_t o = 0; o < r.outputs.size() && problem.empty(); ++o)
-            problem = compare(r.outputs[o], d.outputs[o], c.accumulate);
+            problem = compare(r.outputs[o], d.outputs[o], c.accumulate, c.exact);
         }
         Count& cnt = per_kind[c.kind];
         ++cnt.cases;

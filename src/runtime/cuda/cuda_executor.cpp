@@ -67,7 +67,7 @@ std::span<const KernelEntry> kernels(LayerKind kind) {
       auto& v = l[static_cast<size_t>(k)];
       for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
                            &gather_kernels, &resize_kernels, &pointwise_kernels, &fill_kernels,
-                           &collective_kernels})
+                           &collective_kernels, &quantize_kernels})
         for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
     }
     return l;

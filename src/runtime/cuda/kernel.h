@@ -130,6 +130,7 @@ std::vector<KernelEntry> gather_kernels(LayerKind kind);
 std::vector<KernelEntry> resize_kernels(LayerKind kind);
 std::vector<KernelEntry> fill_kernels(LayerKind kind);
 std::vector<KernelEntry> collective_kernels(LayerKind kind);
+std::vector<KernelEntry> quantize_kernels(LayerKind kind);
 
 // NonZero's data-dependent output dims: whether the device counts elements of type `t`, and the
 // number of nonzero elements of `x`, counted on the device and copied back (the host waits for
