@@ -83,8 +83,9 @@ std::span<const KernelEntry> kernels(LayerKind kind) {
     for (int k = 0; k < kNumLayerKinds; ++k) {
       const auto kind_k = static_cast<LayerKind>(k);
       auto& v = l[static_cast<size_t>(k)];
-      for (auto* family :
-           {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels, &pointwise_kernels})
+      for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
+                           &gather_kernels, &resize_kernels, &pointwise_kernels, &fill_kernels,
+                           &collective_kernels, &quantize_kernels})
         for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
     }
     return l;
@@ -625,10 +626,22 @@ class CudaExecutor final : public Executor, private RunChecks {
     std::vector<detail::ValueDesc> outs = infer(l);
     bool resolved = std::all_of(outs.begin(), outs.end(),
                                 [](const detail::ValueDesc& d) { return d.dims.is_static(); });
+    if (!resolved && l.kind() == LayerKind::kNON_ZERO && !options_.reference_kernels_only) {
+      // NonZero of a tensor on the device: the count is taken there and only it comes back
+      // (the one place such a run waits for the device); the input stays on the device.
+      Slot& x = slot(l.input(0));
+      if (x.dev_valid && !x.host_valid && x.dims.is_static() && counts_nonzero_on_device(x.type) &&
+          outs[0].dims.rank() == 2) {
+        outs[0].dims[1] = count_nonzero(x.dev, stream_, l.name());
+        resolved = true;
+        graph_safe_ = false;  // the count's value decides the shapes: no graph replays it
+      }
+    }
     if (!resolved) {
       graph_safe_ = false;
-      // A data-dependent shape (NonZero, or a shape input computed on the device): its inputs'
-      // values are needed on the host, the one place a run waits for the device.
+      // A data-dependent shape (NonZero on the host path, or a shape input computed on the
+      // device): its inputs' values are needed on the host, the one place a run waits for the
+      // device.
       for (const Tensor* t : l.inputs())
         if (t) to_host(slot(t), l.name());
       outs = infer(l);
@@ -650,9 +663,9 @@ class CudaExecutor final : public Executor, private RunChecks {
     LayerChoice& c = choose(l, st);
     if (!c.kernel) {
       graph_safe_ = false;
+      st.last = "host reference (no CUDA kernel)";
       run_on_host(l, true);
       for (Tensor* t : l.outputs()) to_device(slot(t), l.name());
-      st.last = "host reference (no CUDA kernel)";
       return;
     }
     std::vector<const DeviceTensor*> ins;
@@ -684,8 +697,9 @@ class CudaExecutor final : public Executor, private RunChecks {
           return s.host.data();
         },
         this);
-    c.kernel->run(ctx);
+    // Named before it runs, so a run that fails (a bad index) still says which kernel failed.
     st.last = c.name;
+    c.kernel->run(ctx);
     if (recording_) {
       Launch launch{index, c.kernel.get(), {}, {}, {}};
       for (const DeviceTensor* t : ins) {

@@ -152,6 +152,18 @@ std::vector<KernelEntry> copy_kernels(LayerKind kind);
 std::vector<KernelEntry> reduce_kernels(LayerKind kind);
 std::vector<KernelEntry> matmul_kernels(LayerKind kind);
 std::vector<KernelEntry> dnn_kernels(LayerKind kind);
+std::vector<KernelEntry> gather_kernels(LayerKind kind);
+std::vector<KernelEntry> resize_kernels(LayerKind kind);
+std::vector<KernelEntry> fill_kernels(LayerKind kind);
+std::vector<KernelEntry> collective_kernels(LayerKind kind);
+std::vector<KernelEntry> quantize_kernels(LayerKind kind);
+
+// NonZero's data-dependent output dims: whether the device counts elements of type `t`, and the
+// number of nonzero elements of `x`, counted on the device and copied back (the host waits for
+// the stream: the count is the output's shape, needed before the layer and everything after it
+// can be set up).
+bool counts_nonzero_on_device(DataType t);
+int64_t count_nonzero(const DeviceTensor& x, cudaStream_t stream, std::string_view layer);
 
 // Throws a layerkit::Error for a failed CUDA runtime call: kOUT_OF_MEMORY for allocation
 // failures (with `bytes` asked for and the device's free memory), else kRUNTIME; the message
