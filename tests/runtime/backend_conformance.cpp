@@ -2273,6 +2273,52 @@ int feature_cases(const Backend& b) {
       ++failed;
     }
   }
+  // A bad index found by a graph replay: the run ends in the reference's error (found after the
+  // run, Note [Run-time checks]), and the context stays usable.
+  {
+    Network g;
+    Tensor* d = g.add_input("d", DT::kFLOAT, {4, 3});
+    Tensor* i = g.add_input("i", DT::kINT32, {2});
+    g.mark_output(g.add_gather(d, i, 0)->output(0));
+    BuilderConfig c;
+    c.device = b.device();
+    c.use_cuda_graph = true;
+    std::vector<float> data(12);
+    for (size_t k = 0; k < data.size(); ++k) data[k] = static_cast<float>(k);
+    std::vector<int32_t> good{3, -4}, bad{1, 4};
+    std::string problem;
+    try {
+      auto e = Builder::build(g, c);
+      auto gc = e->create_execution_context();
+      gc->set_input("d", data.data());
+      gc->set_input("i", good.data());
+      gc->execute();
+      gc->execute();
+      if (!gc->last_run_times().cuda_graph) problem = "the second run did not replay a graph";
+      gc->set_input("i", bad.data());
+      try {
+        gc->execute();
+        if (problem.empty()) problem = "a bad index in a replay raised no error";
+      } catch (const Error& err) {
+        if (err.code() != ErrorCode::kRUNTIME || std::string(err.what()).find("out of range") ==
+                                                     std::string::npos)
+          problem = std::string("unexpected error: ") + err.what();
+      }
+      gc->set_input("i", good.data());
+      gc->execute();
+      const float* y = reinterpret_cast<const float*>(gc->output(g.output(0)->name()).data.data());
+      if (problem.empty() && (y[0] != 9 || y[3] != 0))
+        problem = "wrong values after the bad run: " + std::to_string(y[0]);
+    } catch (const Error& err) {
+      problem = err.what();
+    }
+    if (problem.empty()) {
+      ++passed;
+    } else {
+      std::printf("FAIL features [bad index in a graph replay]: %s\n", problem.c_str());
+      ++failed;
+    }
+  }
   std::printf("features on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed,
               failed);
   return failed;

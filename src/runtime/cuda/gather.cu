@@ -39,22 +39,15 @@ __device__ inline int64_t resolve(int64_t v, int64_t n) {
   return v >= 0 && v < n ? v : -1;
 }
 
-// A device flag that kernels raise on an out-of-range index. Reading it back is the one place
-// these kernels wait for the device: the CPU reference raises an error for a bad index, so the
-// run must not go on as if the output were valid.
+// A device flag that kernels raise on an out-of-range index (Note [Run-time checks]): the CPU
+// reference raises an error for a bad index, so the run must not end as if the output were valid.
 class BadIndexFlag {
  public:
-  explicit BadIndexFlag(const LaunchCtx& ctx) : ctx_(ctx) {
-    flag_ = static_cast<int*>(ctx.scratch(sizeof(int)));
-    LK_CUDA(cudaMemsetAsync(flag_, 0, sizeof(int), ctx.stream()), ctx.layer_name());
-  }
+  explicit BadIndexFlag(const LaunchCtx& ctx) : ctx_(ctx), flag_(ctx.check_flag()) {}
   int* device() const { return flag_; }
-  bool raised() const {
-    int host = 0;
-    LK_CUDA(cudaMemcpyAsync(&host, flag_, sizeof(int), cudaMemcpyDeviceToHost, ctx_.stream()),
-            ctx_.layer_name());
-    LK_CUDA(cudaStreamSynchronize(ctx_.stream()), ctx_.layer_name());
-    return host != 0;
+  // `report` throws the layer's error; it runs when a kernel raised the flag.
+  void check(std::function<void(const LaunchCtx&)> report) const {
+    ctx_.check(flag_, std::move(report));
   }
 
  private:
@@ -113,7 +106,7 @@ class GatherDefaultKernel final : public Kernel {
       }
       return (o * axis_dim + k) * inner + in;
     });
-    if (bad.raised()) report(ctx, a_, axis);
+    bad.check([a = a_, axis](const LaunchCtx& c) { report(c, a, axis); });
   }
 
   // Re-derives the CPU reference's message for the first bad index (row-major over the output).
@@ -209,7 +202,8 @@ class GatherIndexMapKernel final : public Kernel {
     int* flag = bad.device();
     gather_any(ctx, data.type, y.numel(), data.data, y.data,
                [=] __device__(int64_t i) { return gather_source(g, i, it, ip, flag); });
-    if (bad.raised()) GatherDefaultKernel::report(ctx, a_, g.axis);
+    bad.check(
+        [a = a_, axis = g.axis](const LaunchCtx& c) { GatherDefaultKernel::report(c, a, axis); });
   }
 
  private:
@@ -353,15 +347,15 @@ class ScatterKernel final : public Kernel {
                                             order_sorted, n, 0, bits, ctx.stream()),
             ctx.layer_name());
     apply(ctx, n, sentinel, keys_sorted, order_sorted, upd, y);
-    if (bad.raised()) {
-      const std::vector<int64_t> v = download_indices(ctx, ind);
+    bad.check([a = a_, axis = s.axis](const LaunchCtx& c) {
+      const std::vector<int64_t> v = download_indices(c, c.input(1));
       detail::scatter_targets(
-          a_, s.axis, data.dims, ind.dims, upd.dims,
+          a, axis, c.input(0).dims, c.input(1).dims, c.input(2).dims,
           [&](int64_t i) { return v[static_cast<size_t>(i)]; },
-          [&](const std::string& msg) { fail_as_reference(ctx, msg); });
-      LK_FAIL(kINTERNAL, "Scatter layer '", ctx.layer_name(),
+          [&](const std::string& msg) { fail_as_reference(c, msg); });
+      LK_FAIL(kINTERNAL, "Scatter layer '", c.layer_name(),
               "': the device flagged an out-of-range index the host does not find");
-    }
+    });
   }
 
   // Applies the sorted updates (Note [Device scatter order]). (Public: nvcc does not allow an

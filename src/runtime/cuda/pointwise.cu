@@ -331,8 +331,7 @@ class ElementWiseKernel final : public Kernel {
       return;
     }
     // Integer division by zero is a run-time error on the CPU; here the flag reports it.
-    int* flag = static_cast<int*>(ctx.scratch(sizeof(int)));
-    LK_CUDA(cudaMemsetAsync(flag, 0, sizeof(int), ctx.stream()), ctx.layer_name());
+    int* flag = ctx.check_flag();  // Note [Run-time checks]
     for_each(ctx, y.numel(), [=] __device__(int64_t i) {
       int64_t off[2];
       m.offsets(i, off);
@@ -343,13 +342,10 @@ class ElementWiseKernel final : public Kernel {
       }
       dev::store_i(yt, yp, i, r);
     });
-    int host_flag = 0;
-    LK_CUDA(cudaMemcpyAsync(&host_flag, flag, sizeof(int), cudaMemcpyDeviceToHost, ctx.stream()),
-            ctx.layer_name());
-    LK_CUDA(cudaStreamSynchronize(ctx.stream()), ctx.layer_name());
-    if (host_flag)
-      LK_FAIL(kRUNTIME, "ElementWise layer '", ctx.layer_name(), "': integer division by zero in ",
+    ctx.check(flag, [op](const LaunchCtx& c) {
+      LK_FAIL(kRUNTIME, "ElementWise layer '", c.layer_name(), "': integer division by zero in ",
               enum_name(op));
+    });
   }
 
  private:
