@@ -67,8 +67,7 @@ __device__ inline float elementwise_float(ElementWiseOperation op, float a, floa
 }
 
 // false: integer division by zero.
-__device__ inline bool elementwise_int(ElementWiseOperation op, int64_t a, int64_t b,
-                                       int64_t& r) {
+__device__ inline bool elementwise_int(ElementWiseOperation op, int64_t a, int64_t b, int64_t& r) {
   using E = ElementWiseOperation;
   auto ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
   switch (op) {
@@ -283,13 +282,11 @@ class CastKernel final : public Kernel {
     const void* xp = x.data;
     void* yp = y.data;
     if (int_like(xt)) {
-      for_each(ctx, y.numel(), [=] __device__(int64_t i) {
-        dev::store_i(yt, yp, i, dev::load_i(xt, xp, i));
-      });
+      for_each(ctx, y.numel(),
+               [=] __device__(int64_t i) { dev::store_i(yt, yp, i, dev::load_i(xt, xp, i)); });
     } else {
-      for_each(ctx, y.numel(), [=] __device__(int64_t i) {
-        dev::store_f(yt, yp, i, dev::load_f(xt, xp, i));
-      });
+      for_each(ctx, y.numel(),
+               [=] __device__(int64_t i) { dev::store_f(yt, yp, i, dev::load_f(xt, xp, i)); });
     }
   }
 };
@@ -325,8 +322,9 @@ class ElementWiseKernel final : public Kernel {
       for_each(ctx, y.numel(), [=] __device__(int64_t i) {
         int64_t off[2];
         m.offsets(i, off);
-        dev::store_f(yt, yp, i,
-                     elementwise_float(op, dev::load_f(at, ap, off[0]), dev::load_f(at, bp, off[1])));
+        dev::store_f(
+            yt, yp, i,
+            elementwise_float(op, dev::load_f(at, ap, off[0]), dev::load_f(at, bp, off[1])));
       });
       return;
     }
@@ -426,7 +424,8 @@ class SelectKernel final : public Kernel {
     for_each(ctx, y.numel(), [=] __device__(int64_t i) {
       int64_t off[3];
       m.offsets(i, off);
-      const uint8_t* src = dev::load_i(ct, cp, off[0]) != 0 ? tp + off[1] * size : ep + off[2] * size;
+      const uint8_t* src =
+          dev::load_i(ct, cp, off[0]) != 0 ? tp + off[1] * size : ep + off[2] * size;
       for (int64_t b = 0; b < size; ++b) yp[i * size + b] = src[b];
     });
   }
@@ -586,4 +585,3 @@ std::vector<KernelEntry> pointwise_kernels(LayerKind kind) {
 }
 
 }  // namespace layerkit::cuda
-
