@@ -911,20 +911,20 @@ constexpr size_t kMaxVersionBytes = 64;
 }  // namespace
 
 std::vector<uint8_t> Engine::serialize() const {
-  Writer payload;
-  write_config(payload, config_);
-  write_network(payload, *network_);
-  write_report(payload, report_);
-  write_memory_plan(payload, memory_plan_);
-
-  Writer out;
-  out.bytes().assign(plan::kMagic.begin(), plan::kMagic.end());
-  out.u32(plan::kFormatVersion);
-  out.str(plan::library_version());
-  out.u64(payload.bytes().size());
-  std::vector<uint8_t> bytes = std::move(out.bytes());
-  bytes.reserve(bytes.size() + payload.bytes().size() + 8);
-  bytes.insert(bytes.end(), payload.bytes().begin(), payload.bytes().end());
+  // One buffer, header first: the payload length is patched in once the payload is written.
+  Writer w;
+  w.bytes().assign(plan::kMagic.begin(), plan::kMagic.end());
+  w.u32(plan::kFormatVersion);
+  w.str(plan::library_version());
+  const size_t length_at = w.bytes().size();
+  w.u64(0);
+  write_config(w, config_);
+  write_network(w, *network_);
+  write_report(w, report_);
+  write_memory_plan(w, memory_plan_);
+  std::vector<uint8_t> bytes = std::move(w.bytes());
+  const uint64_t payload = bytes.size() - length_at - 8;
+  for (size_t i = 0; i < 8; ++i) bytes[length_at + i] = static_cast<uint8_t>(payload >> (8 * i));
   const uint64_t sum = plan::checksum(bytes);
   for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(sum >> (8 * i)));
   return bytes;
