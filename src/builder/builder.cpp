@@ -133,13 +133,35 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
   }
   validate(network, config);
 
+  const bool fp16 = config.get_flag(BuilderFlag::kFP16);
+  const bool bf16 = config.get_flag(BuilderFlag::kBF16);
+  LK_CHECK(!(config.get_flag(BuilderFlag::kSTRONGLY_TYPED) && (fp16 || bf16)),
+           "build: kSTRONGLY_TYPED keeps the network's declared types; it cannot be combined with ",
+           fp16 ? "kFP16" : "kBF16");
+  LK_CHECK(config.flags >> 3 == 0, "build: flags ", config.flags,
+           " set bits that are not a BuilderFlag");
+
   std::unique_ptr<Network> net = network.clone();
   BuildReport report;
   report.optimization_level = config.optimization_level;
   passes::Pipeline pipeline = passes::make_pipeline(config.optimization_level);
-  pipeline.run(*net);
-  report.passes = pipeline.statistics();
-  report.records = pipeline.records();
+  // Precision comes after the other rewrites, which match fp32 patterns (batch norm into
+  // convolution weights, layer norm, GELU); it runs once, then unread layers go.
+  if (fp16 || bf16) {
+    pipeline.run(*net);
+    passes::Pipeline precision;
+    precision.add(passes::make_reduce_precision(fp16 ? DataType::kHALF : DataType::kBF16));
+    precision.add(passes::make_eliminate_dead_layers());
+    precision.run(*net, 1);
+    report.passes = pipeline.statistics();
+    report.records = pipeline.records();
+    for (const PassStatistics& st : precision.statistics()) report.passes.push_back(st);
+    for (const PassRecord& r : precision.records()) report.records.push_back(r);
+  } else {
+    pipeline.run(*net);
+    report.passes = pipeline.statistics();
+    report.records = pipeline.records();
+  }
   // The passes must keep the engine's interface and a network valid at every profile shape; a
   // failure here is a bug in a pass, reported with what it did.
   LK_ASSERT(

@@ -69,6 +69,13 @@ void Tensor::set_dynamic_range(float min, float max) {
 
 // ---- Layer ----
 
+void Layer::set_precision(DataType type) {
+  LK_CHECK(type == DataType::kFLOAT || type == DataType::kHALF || type == DataType::kBF16,
+           "layer '", name_, "': set_precision(", data_type_name(type),
+           "): a layer computes in float32, float16 or bfloat16");
+  precision_ = type;
+}
+
 void Layer::set_name(std::string_view name) {
   if (name == name_) return;
   LK_CHECK(!name.empty(), "layer '", name_, "': a layer name cannot be empty");
@@ -329,6 +336,7 @@ std::unique_ptr<Network> Network::clone() const {
   std::map<const Tensor*, Tensor*> map;
   for (const auto& l : layers_) {
     auto layer = std::unique_ptr<Layer>(new Layer(copy.get(), l->name_, l->attrs_, {}));
+    layer->precision_ = l->precision_;
     for (Tensor* in : l->inputs_) layer->inputs_.push_back(in ? map.at(in) : nullptr);
     for (Tensor* out : l->outputs_) {
       auto t = std::unique_ptr<Tensor>(new Tensor(*out));

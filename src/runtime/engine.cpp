@@ -38,6 +38,7 @@ ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine) {
   options.reference_kernels_only = engine.config().reference_kernels_only;
   options.communicator = engine.config().communicator;
   options.device_index = engine.config().device_index;
+  options.use_cuda_graph = engine.config().use_cuda_graph;
   executor_ = make_executor(engine.device(), engine.network(), options);
   const Network& net = engine.network();
   for (int i = 0; i < net.num_inputs(); ++i) {

@@ -1,13 +1,16 @@
 // The backend-conformance program: builds every case for the CPU reference engine and for each
 // other backend of this build (CUDA) and compares their outputs with the per-dtype tolerances.
 // It links no libtorch, so it runs on a GPU host; without a device it says so and exits 77.
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/element.h"
@@ -36,6 +39,19 @@ struct Case {
   // Integer inputs are drawn from [lo, hi]; floats from [flo, fhi].
   int lo = -4, hi = 4;
   float flo = -2.0f, fhi = 2.0f;
+  // Both engines must fail, with the same error (a bad index found at run time).
+  bool expect_error = false;
+  // Nonzero: floats are drawn as multiples of `step` (so that exact ties of a rounding occur).
+  float step = 0;
+  // FP8 and FP4 inputs drawn as uniformly random codes (NaN codes included) instead of values.
+  bool all_codes = false;
+  // The leading elements of the input named "x" (NaN, infinities, zeros, ...), as floats.
+  std::vector<float> fixed;
+  // Per input name: a float range replacing [flo, fhi].
+  std::map<std::string, std::pair<float, float>> ranges;
+  // Outputs compared bit for bit (codes of quantized types, the bits of floats), not within the
+  // dtype's tolerance.
+  bool exact = false;
 };
 
 struct Tolerance {
@@ -56,19 +72,35 @@ Tolerance tolerance(DataType t) {
   }
 }
 
-std::vector<uint8_t> random_input(DataType t, const Dims& d, const Case& c, std::mt19937& rng) {
+std::vector<uint8_t> random_input(const std::string& name, DataType t, const Dims& d, const Case& c,
+                                  std::mt19937& rng) {
   const int64_t n = d.volume();
   std::vector<uint8_t> host(static_cast<size_t>(n * element_size(t)));
-  std::uniform_real_distribution<float> f(c.flo, c.fhi);
+  float flo = c.flo, fhi = c.fhi;
+  if (auto it = c.ranges.find(name); it != c.ranges.end()) std::tie(flo, fhi) = it->second;
+  std::uniform_real_distribution<float> f(flo, fhi);
   std::uniform_int_distribution<int> i(c.lo, c.hi);
+  std::uniform_int_distribution<int> code(0, t == DataType::kFP4 ? 15 : 255);
+  std::uniform_int_distribution<int64_t> grid(
+      c.step > 0 ? static_cast<int64_t>(std::ceil(flo / c.step)) : 0,
+      c.step > 0 ? static_cast<int64_t>(std::floor(fhi / c.step)) : 0);
   for (int64_t k = 0; k < n; ++k) {
     if (t == DataType::kBOOL)
       store_i(t, host.data(), k, i(rng) > 0);
+    else if (c.all_codes && (t == DataType::kFP8 || t == DataType::kFP4))
+      host[static_cast<size_t>(k)] = static_cast<uint8_t>(code(rng));
     else if (is_floating(t))
-      store_f(t, host.data(), k, f(rng));
+      store_f(t, host.data(), k,
+              flo == fhi   ? flo
+              : c.step > 0 ? static_cast<float>(grid(rng)) * c.step
+                           : f(rng));
     else
       store_i(t, host.data(), k, i(rng));
   }
+  if (name == "x")
+    for (size_t k = 0; k < c.fixed.size() && static_cast<int64_t>(k) < n; ++k) {
+      if (is_floating(t)) store_f(t, host.data(), static_cast<int64_t>(k), c.fixed[k]);
+    }
   std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes(t, n)));
   pack(t, host.data(), packed.data(), n);
   return packed;
@@ -86,30 +118,72 @@ RunResult run(const Network& net, const BuilderConfig& config,
               const std::map<std::string, Dims>& shapes,
               const std::vector<std::vector<uint8_t>>& inputs) {
   RunResult r;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ExecutionContext> ctx;
+  // Also after a failed run: the implementation of the layer that failed is the one it tried.
+  auto implementations = [&] {
+    if (!ctx) return;
+    const Network& en = engine->network();
+    for (int i = 0; i < en.num_layers(); ++i)
+      r.implementations.emplace_back(layer_kind_name(en.layer(i)->kind()),
+                                     ctx->layer_implementation(en.layer(i)->name()));
+  };
   try {
-    auto engine = Builder::build(net, config);
-    auto ctx = engine->create_execution_context();
+    engine = Builder::build(net, config);
+    ctx = engine->create_execution_context();
     for (int i = 0; i < net.num_inputs(); ++i) {
       const Tensor* t = net.input(i);
       ctx->set_input_shape(t->name(), shapes.at(t->name()));
       ctx->set_input(t->name(), inputs[static_cast<size_t>(i)].data());
     }
     ctx->execute();
-    const Network& en = engine->network();
     for (int i = 0; i < net.num_outputs(); ++i)
       r.outputs.push_back(ctx->output(net.output(i)->name()));
-    for (int i = 0; i < en.num_layers(); ++i)
-      r.implementations.emplace_back(layer_kind_name(en.layer(i)->kind()),
-                                     ctx->layer_implementation(en.layer(i)->name()));
   } catch (const Error& e) {
     r.ok = false;
     r.error = e.what();
   }
+  try {
+    implementations();
+  } catch (const Error&) {
+    r.implementations.clear();
+  }
   return r;
 }
 
-// Empty when equal within tolerance; else the first mismatch.
-std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
+// One run point of a case: the input shapes at profile point p (0 min, 1 opt, 2 max; static
+// shapes once), random inputs of those shapes, and the CPU reference engine's configuration.
+struct Point {
+  std::map<std::string, Dims> shapes;
+  std::vector<std::vector<uint8_t>> inputs;
+  BuilderConfig ref;
+};
+Point make_point(const Case& c, const Network& net, int p, std::mt19937& rng) {
+  Point pt;
+  OptimizationProfile prof;
+  for (int i = 0; i < net.num_inputs(); ++i) {
+    const Tensor* t = net.input(i);
+    auto it = c.profile.find(t->name());
+    if (it == c.profile.end()) {
+      pt.shapes[t->name()] = t->dims();
+    } else {
+      const ProfileDims& pd = it->second;
+      pt.shapes[t->name()] = p == 0 ? pd.min : p == 1 ? pd.opt : pd.max;
+      prof.set_dimensions(t->name(), pd.min, pd.opt, pd.max);
+    }
+  }
+  for (int i = 0; i < net.num_inputs(); ++i)
+    pt.inputs.push_back(random_input(net.input(i)->name(), net.input(i)->type(),
+                                     pt.shapes[net.input(i)->name()], c, rng));
+  pt.ref.optimization_level = 0;
+  pt.ref.reference_kernels_only = true;
+  if (!c.profile.empty()) pt.ref.profiles.push_back(prof);
+  return pt;
+}
+
+// Empty when equal within tolerance (bit for bit when `exact`); else the first mismatch.
+std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k, bool exact,
+                    std::optional<DataType> tolerance_of = std::nullopt) {
   if (ref.type != got.type || ref.dims != got.dims)
     return "output " + std::string(data_type_name(got.type)) + got.dims.to_string() +
            ", reference " + std::string(data_type_name(ref.type)) + ref.dims.to_string();
@@ -118,8 +192,26 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
   std::vector<uint8_t> b(a.size());
   unpack(ref.type, ref.data.data(), a.data(), n);
   unpack(got.type, got.data.data(), b.data(), n);
-  const Tolerance tol = tolerance(ref.type);
+  const Tolerance tol = tolerance(tolerance_of.value_or(ref.type));
   const double scale = std::sqrt(std::max(1.0, k));
+  const size_t es = static_cast<size_t>(element_size(ref.type));
+  for (int64_t i = 0; i < n && exact; ++i) {
+    const size_t at = static_cast<size_t>(i) * es;
+    if (std::memcmp(a.data() + at, b.data() + at, es) == 0) continue;
+    uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + at, es);
+    std::memcpy(&y, b.data() + at, es);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "element %lld: code 0x%llx (%.9g), reference 0x%llx (%.9g)",
+                  static_cast<long long>(i), static_cast<unsigned long long>(y),
+                  is_floating(ref.type) ? load_f(got.type, b.data(), i)
+                                        : static_cast<double>(load_i(got.type, b.data(), i)),
+                  static_cast<unsigned long long>(x),
+                  is_floating(ref.type) ? load_f(ref.type, a.data(), i)
+                                        : static_cast<double>(load_i(ref.type, a.data(), i)));
+    return buf;
+  }
+  if (exact) return {};
   for (int64_t i = 0; i < n; ++i) {
     if (is_floating(ref.type)) {
       const double x = load_f(ref.type, a.data(), i), y = load_f(got.type, b.data(), i);
@@ -127,8 +219,8 @@ std::string compare(const OwnedTensor& ref, const OwnedTensor& got, double k) {
       if (x == y) continue;
       if (std::fabs(x - y) <= (tol.atol + tol.rtol * std::fabs(x)) * scale) continue;
       char buf[160];
-      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g", static_cast<long long>(i),
-                    y, x);
+      std::snprintf(buf, sizeof buf, "element %lld: %.9g, reference %.9g",
+                    static_cast<long long>(i), y, x);
       return buf;
     }
     const int64_t x = load_i(ref.type, a.data(), i), y = load_i(got.type, b.data(), i);
@@ -165,6 +257,334 @@ Tensor* constant(Network& n, DT t, Dims d, uint32_t seed, float lo = -1, float h
 
 std::string name_of(DT t) {
   return std::string(data_type_name(t));
+}
+
+// An integer constant with the given values (indices that must hit a particular element).
+Tensor* int_constant(Network& n, DT t, Dims d, const std::vector<int64_t>& values) {
+  std::vector<uint8_t> host(values.size() * static_cast<size_t>(element_size(t)));
+  for (size_t i = 0; i < values.size(); ++i)
+    store_i(t, host.data(), static_cast<int64_t>(i), values[i]);
+  return n.add_constant(d, Weights::copy(t, host.data(), static_cast<int64_t>(values.size())))
+      ->output(0);
+}
+
+// Positive scales of type `t`: powers of two around `base` (so x / scale is exact and the ties of
+// an input grid survive it) or values in [0.6, 1.6) * base.
+Tensor* scale_tensor(Network& n, DT t, const Dims& d, float base, bool pow2, uint32_t seed) {
+  const int64_t count = d.volume();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> f(0.6f, 1.6f);
+  std::vector<uint8_t> host(static_cast<size_t>(count * element_size(t)));
+  for (int64_t i = 0; i < count; ++i)
+    store_f(t, host.data(), i,
+            pow2 ? std::ldexp(base, static_cast<int>(i % 3) - 1) : base * f(rng));
+  return n.add_constant(d, Weights::copy(t, host.data(), count))->output(0);
+}
+Tensor* zeros(Network& n, DT t, const Dims& d) {
+  return n.add_constant(d, Weights::zeros(t, d.volume()))->output(0);
+}
+
+// Quantize, Dequantize and DynamicQuantize: every format, input type and scale layout, compared
+// bit for bit. Float inputs lie on a grid (exact ties of the rounding), reach past the format's
+// range (saturation) and begin with NaN (quiet, negative, signaling), infinities, signed zeros,
+// huge and subnormal values; quantized inputs cover every code.
+template <typename Add>
+void add_quantize_cases(Add& add) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float snan = std::bit_cast<float>(0x7fa00001u);
+  const std::vector<float> specials = {nan,   -nan,  snan,   inf,    -inf,    0.0f,
+                                       -0.0f, 1e30f, -1e30f, 1e-40f, -1e-40f, 3e-39f};
+  const std::vector<DT> quantized = {DT::kINT8, DT::kFP8, DT::kINT4, DT::kFP4};
+  // x / scale spans past each format's largest value for inputs in [-8, 8].
+  auto base = [](DT q) { return q == DT::kINT8 ? 1.0f / 16 : q == DT::kFP8 ? 1.0f / 32 : 1.0f; };
+  struct Layout {
+    std::string label;
+    Dims x, s;
+    int32_t axis;
+  };
+  const std::vector<Layout> layouts = {
+      {"per tensor 0-D", {4, 3, 8}, {}, -1},
+      {"per tensor 1-element", {4, 3, 8}, {1}, 0},
+      {"per channel axis 0", {4, 3, 8}, {4}, 0},
+      {"per channel axis 1", {4, 3, 8}, {3}, 1},
+      {"per channel axis -1", {4, 3, 8}, {8}, -1},
+      {"blocks 2x1x4", {4, 3, 8}, {2, 1, 4}, -1},
+      {"blocks 1x3x2", {4, 3, 8}, {1, 3, 2}, -1},
+      {"rank 1 per channel", {6}, {6}, 0},
+      {"rank 2 blocks of 4 on the last axis", {3, 16}, {3, 4}, -1},
+      {"rank 4 per channel axis -3", {2, 5, 3, 4}, {5}, -3},
+      {"rank 5 blocks", {2, 2, 3, 2, 8}, {1, 2, 1, 1, 2}, -1},
+      {"empty, per channel", {0, 8}, {8}, 1},
+      {"empty, blocks", {0, 8}, {1, 2}, -1},
+  };
+  // Dynamic batch at min/opt/max: per channel, blocks spanning the batch, blocks along it.
+  struct Dynamic {
+    std::string label;
+    Dims x, s;
+    int32_t axis;
+    ProfileDims profile;
+  };
+  const std::vector<Dynamic> dynamics = {
+      {"dynamic batch, per channel", {-1, 3, 8}, {3}, 1, {{1, 3, 8}, {4, 3, 8}, {9, 3, 8}}},
+      {"dynamic batch, blocks over the batch",
+       {-1, 3, 8},
+       {1, 3, 2},
+       -1,
+       {{1, 3, 8}, {4, 3, 8}, {9, 3, 8}}},
+      {"dynamic batch, blocks along it", {-1, 8}, {2, 2}, -1, {{2, 8}, {6, 8}, {10, 8}}},
+  };
+  uint32_t seed = 100;
+  for (DT q : quantized) {
+    for (DT t : kFloat)
+      for (DT st : t == DT::kFLOAT ? std::vector<DT>{DT::kFLOAT} : std::vector<DT>{t, DT::kFLOAT})
+        for (size_t li = 0; li < layouts.size(); ++li) {
+          // fp32 scales on fp16/bf16 data: a third of the layouts.
+          if (st != t && li % 3 != 0) continue;
+          const Layout L = layouts[li];
+          const bool pow2 = li % 2 == 0;
+          const uint32_t sd = ++seed;
+          Case* c = add("Quantize",
+                        name_of(t) + " to " + name_of(q) + ", " + name_of(st) + " scale, " +
+                            L.label + (pow2 ? ", power-of-two scales" : ""),
+                        [=](Network& n) {
+                          QuantizeAttrs a;
+                          a.axis = L.axis;
+                          a.output_type = q;
+                          Tensor* s = scale_tensor(n, st, L.s, base(q), pow2, sd);
+                          n.mark_output(n.add_quantize(in(n, "x", t, L.x), s, a)->output(0));
+                        });
+          c->flo = -8;
+          c->fhi = 8;
+          c->step = 1.0f / 64;
+          c->fixed = specials;
+          c->exact = true;
+        }
+    for (DT to : kFloat)
+      for (DT st : to == DT::kFLOAT ? std::vector<DT>{DT::kFLOAT} : std::vector<DT>{to, DT::kFLOAT})
+        for (size_t li = 0; li < layouts.size(); ++li) {
+          if (st != to && li % 3 != 0) continue;
+          const Layout L = layouts[li];
+          const bool pow2 = li % 2 == 1;
+          const uint32_t sd = ++seed;
+          Case* c = add("Dequantize",
+                        name_of(q) + " to " + name_of(to) + ", " + name_of(st) + " scale, " +
+                            L.label + (pow2 ? ", power-of-two scales" : ""),
+                        [=](Network& n) {
+                          DequantizeAttrs a;
+                          a.axis = L.axis;
+                          a.to_type = to;
+                          Tensor* s = scale_tensor(n, st, L.s, 0.75f, pow2, sd);
+                          n.mark_output(n.add_dequantize(in(n, "x", q, L.x), s, a)->output(0));
+                        });
+          c->lo = q == DT::kINT8 ? -128 : -8;
+          c->hi = q == DT::kINT8 ? 127 : 7;
+          c->all_codes = true;
+          c->exact = true;
+        }
+    // Zero points (all zero, as inference requires), of the quantized type and of float32.
+    for (DT zt : {q, DT::kFLOAT})
+      for (bool channel : {false, true}) {
+        const Dims sdims = channel ? Dims{3} : Dims{};
+        const std::string label =
+            "zero point " + name_of(zt) + (channel ? ", per channel" : ", per tensor");
+        const uint32_t sd = ++seed;
+        Case* c = add("Quantize", "float32 to " + name_of(q) + ", " + label, [=](Network& n) {
+          QuantizeAttrs a;
+          a.axis = 1;
+          a.output_type = q;
+          Tensor* s = scale_tensor(n, DT::kFLOAT, sdims, base(q), false, sd);
+          n.mark_output(n.add_quantize(in(n, "x", DT::kFLOAT, {4, 3, 8}), s, a, zeros(n, zt, sdims))
+                            ->output(0));
+        });
+        c->flo = -8;
+        c->fhi = 8;
+        c->step = 1.0f / 64;
+        c->fixed = specials;
+        c->exact = true;
+        c = add("Dequantize", name_of(q) + " to float16, " + label, [=](Network& n) {
+          DequantizeAttrs a;
+          a.axis = 1;
+          a.to_type = DT::kHALF;
+          Tensor* s = scale_tensor(n, DT::kFLOAT, sdims, 0.75f, false, sd);
+          n.mark_output(
+              n.add_dequantize(in(n, "x", q, {4, 3, 8}), s, a, zeros(n, zt, sdims))->output(0));
+        });
+        c->lo = q == DT::kINT8 ? -128 : -8;
+        c->hi = q == DT::kINT8 ? 127 : 7;
+        c->all_codes = true;
+        c->exact = true;
+      }
+    for (const Dynamic& D : dynamics)
+      for (DT t : {DT::kFLOAT, DT::kBF16}) {
+        const uint32_t sd = ++seed;
+        Case* c =
+            add("Quantize", name_of(t) + " to " + name_of(q) + ", " + D.label, [=](Network& n) {
+              QuantizeAttrs a;
+              a.axis = D.axis;
+              a.output_type = q;
+              Tensor* s = scale_tensor(n, t, D.s, base(q), true, sd);
+              n.mark_output(n.add_quantize(in(n, "x", t, D.x), s, a)->output(0));
+            });
+        c->profile["x"] = D.profile;
+        c->flo = -8;
+        c->fhi = 8;
+        c->step = 1.0f / 64;
+        c->fixed = specials;
+        c->exact = true;
+        c = add("Dequantize", name_of(q) + " to " + name_of(t) + ", " + D.label, [=](Network& n) {
+          DequantizeAttrs a;
+          a.axis = D.axis;
+          a.to_type = t;
+          Tensor* s = scale_tensor(n, t, D.s, 0.75f, false, sd);
+          n.mark_output(n.add_dequantize(in(n, "x", q, D.x), s, a)->output(0));
+        });
+        c->profile["x"] = D.profile;
+        c->lo = q == DT::kINT8 ? -128 : -8;
+        c->hi = q == DT::kINT8 ? 127 : 7;
+        c->all_codes = true;
+        c->exact = true;
+      }
+    // A scale computed at run time (a network input), per channel.
+    {
+      Case* c = add(
+          "Quantize", "float16 to " + name_of(q) + ", run-time per-channel scale", [=](Network& n) {
+            QuantizeAttrs a;
+            a.axis = 1;
+            a.output_type = q;
+            n.mark_output(
+                n.add_quantize(in(n, "x", DT::kHALF, {4, 3, 8}), in(n, "s", DT::kHALF, {3}), a)
+                    ->output(0));
+          });
+      c->flo = -8;
+      c->fhi = 8;
+      c->step = 1.0f / 64;
+      c->ranges["s"] = {base(q) / 2, base(q) * 2};
+      c->fixed = specials;
+      c->exact = true;
+      c = add(
+          "Dequantize", name_of(q) + " to bfloat16, run-time per-channel scale", [=](Network& n) {
+            DequantizeAttrs a;
+            a.axis = 1;
+            a.to_type = DT::kBF16;
+            n.mark_output(n.add_dequantize(in(n, "x", q, {4, 3, 8}), in(n, "s", DT::kFLOAT, {3}), a)
+                              ->output(0));
+          });
+      c->lo = q == DT::kINT8 ? -128 : -8;
+      c->hi = q == DT::kINT8 ? 127 : 7;
+      c->all_codes = true;
+      c->ranges["s"] = {0.1f, 2.0f};
+      c->exact = true;
+    }
+  }
+
+  // DynamicQuantize: NVFP4, MXFP8 and FP8 with float scales; blocks along the last and the second
+  // to last axis of rank-2 and rank-3 data. The leading elements put an all-zero block, a block
+  // with NaNs (signaling first), one with infinities, one of subnormals and one of large values in
+  // front of random grid values.
+  std::vector<float> blocks(160);
+  for (int k = 0; k < 160; ++k) {
+    const float r = static_cast<float>(k % 9 - 4);
+    blocks[static_cast<size_t>(k)] = k < 32    ? 0.0f
+                                     : k < 64  ? 0.1f * r
+                                     : k < 96  ? 0.5f * r
+                                     : k < 128 ? 1e-39f * r
+                                               : 1000.0f * r;
+  }
+  blocks[32] = snan;
+  blocks[40] = -nan;
+  blocks[70] = inf;
+  blocks[75] = -inf;
+  struct Format {
+    std::string label;
+    DT out, scale;
+    int32_t block_size;
+    bool global;  // a global-scale input
+    float value;  // its value
+  };
+  const std::vector<Format> formats = {
+      {"NVFP4", DT::kFP4, DT::kFP8, 16, true, 1.0f},
+      {"NVFP4 global scale 1/64", DT::kFP4, DT::kFP8, 16, true, 1.0f / 64},
+      {"MXFP8", DT::kFP8, DT::kE8M0, 32, false, 1.0f},
+      {"MXFP8 global scale 1", DT::kFP8, DT::kE8M0, 32, true, 1.0f},
+      {"FP8 float scales, blocks of 8", DT::kFP8, DT::kFLOAT, 8, true, 1.0f},
+      {"FP8 float scales, blocks of 5, global scale 0.75", DT::kFP8, DT::kFLOAT, 5, true, 0.75f},
+      {"FP8 float scales, blocks of 1, global scale 2", DT::kFP8, DT::kFLOAT, 1, true, 2.0f},
+  };
+  struct Blocked {
+    Dims x;
+    int32_t axis;
+  };
+  const std::vector<Blocked> shapes = {
+      {{3, 160}, 1}, {{160, 3}, -2}, {{2, 3, 160}, -1}, {{2, 160, 3}, 1}};
+  auto dynamic_quantize = [](Network& n, Tensor* x, Tensor* g, const Format& f, int32_t axis) {
+    DynamicQuantizeAttrs a;
+    a.axis = axis;
+    a.block_size = f.block_size;
+    a.output_type = f.out;
+    a.scale_type = f.scale;
+    Layer* l = n.add_dynamic_quantize(x, g, a);
+    n.mark_output(l->output(0));
+    n.mark_output(l->output(1));
+  };
+  auto global = [](Network& n, DT t, float v) {
+    std::vector<uint8_t> host(static_cast<size_t>(element_size(t)));
+    store_f(t, host.data(), 0, v);
+    return n.add_constant({}, Weights::copy(t, host.data(), 1))->output(0);
+  };
+  for (size_t fi = 0; fi < formats.size(); ++fi)
+    for (DT t : kFloat)
+      for (const Blocked& b : shapes) {
+        const Format f = formats[fi];
+        // The global scale has the data's type for fp16/bf16 data in every other format.
+        const DT gt = fi % 2 == 1 ? t : DT::kFLOAT;
+        Case* c =
+            add("DynamicQuantize",
+                f.label + ", " + name_of(t) + " " + b.x.to_string() + " axis " +
+                    std::to_string(b.axis) + (f.global ? ", " + name_of(gt) + " global scale" : ""),
+                [=](Network& n) {
+                  Tensor* x = in(n, "x", t, b.x);
+                  dynamic_quantize(n, x, f.global ? global(n, gt, f.value) : nullptr, f, b.axis);
+                });
+        c->flo = -4;
+        c->fhi = 4;
+        c->step = 1.0f / 256;
+        c->fixed = blocks;
+        c->exact = true;
+      }
+  for (const Format& f : formats)
+    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+      const bool outer = t == DT::kHALF;  // rank 3, blocks on the second to last axis
+      Case* c =
+          add("DynamicQuantize",
+              f.label + ", " + name_of(t) + ", dynamic batch" + (outer ? ", rank 3, axis -2" : ""),
+              [=](Network& n) {
+                Tensor* x = in(n, "x", t, outer ? Dims{-1, 160, 3} : Dims{-1, 160});
+                dynamic_quantize(n, x, f.global ? global(n, DT::kFLOAT, f.value) : nullptr, f,
+                                 outer ? -2 : 1);
+              });
+      c->profile["x"] = outer ? ProfileDims{{1, 160, 3}, {2, 160, 3}, {5, 160, 3}}
+                              : ProfileDims{{1, 160}, {4, 160}, {7, 160}};
+      c->flo = -4;
+      c->fhi = 4;
+      c->step = 1.0f / 256;
+      c->fixed = blocks;
+      c->exact = true;
+    }
+  // A global scale computed at run time (for MXFP8 it must be 1; another value is an error
+  // case).
+  for (const Format& f : {formats[0], formats[3], formats[5]}) {
+    Case* c =
+        add("DynamicQuantize", f.label + ", bfloat16, run-time global scale", [=](Network& n) {
+          dynamic_quantize(n, in(n, "x", DT::kBF16, {4, 160}), in(n, "g", DT::kFLOAT, {}), f, -1);
+        });
+    c->flo = -4;
+    c->fhi = 4;
+    c->step = 1.0f / 256;
+    c->fixed = blocks;
+    c->ranges["g"] = f.scale == DT::kE8M0 ? std::pair{1.0f, 1.0f} : std::pair{0.25f, 2.0f};
+    c->exact = true;
+  }
 }
 
 std::vector<Case> make_cases() {
@@ -205,12 +625,13 @@ std::vector<Case> make_cases() {
   for (const auto& [op, types] : ew)
     for (DT t : types)
       for (const auto& [a, b] : ew_shapes) {
-        Case* c = add("ElementWise",
-                      std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
-                      [=](Network& n) {
-                        Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
-                        n.mark_output(l->output(0));
-                      });
+        Case* c =
+            add("ElementWise",
+                std::string(enum_name(op)) + " " + name_of(t) + " " + a.to_string() + b.to_string(),
+                [=](Network& n) {
+                  Layer* l = n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op);
+                  n.mark_output(l->output(0));
+                });
         if (op == EW::kPOW) {
           c->lo = 0;
           c->hi = 3;
@@ -247,8 +668,8 @@ std::vector<Case> make_cases() {
         n.mark_output(n.add_activation(in(n, "x", t, {2, 5, 7}), at, 0.3f, 1.5f)->output(0));
       });
     }
-  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
-                                      DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
+  const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8, DT::kUINT8,
+                                      DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
   for (DT from : cast_types)
     for (DT to : cast_types) {
       Case* c = add("Cast", name_of(from) + " to " + name_of(to), [=](Network& n) {
@@ -299,7 +720,8 @@ std::vector<Case> make_cases() {
       add("Slice", std::string(enum_name(m)) + " " + name_of(t), [=](Network& n) {
         // Strict: inside the input; the other modes read past its end on every axis.
         Dims start = strict ? Dims{1, 0, 3} : Dims{3, 1, 4};
-        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start, strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
+        n.mark_output(n.add_slice(in(n, "x", t, {4, 5, 6}), start,
+                                  strict ? Dims{2, 3, 1} : Dims{4, 6, 5},
                                   strict ? Dims{1, 2, 2} : Dims{2, 1, 3}, m)
                           ->output(0));
       });
@@ -316,39 +738,135 @@ std::vector<Case> make_cases() {
     add("Padding", name_of(t), [=](Network& n) {
       n.mark_output(n.add_padding_nd(in(n, "x", t, {1, 2, 4, 5}), {1, 2}, {2, 0})->output(0));
     });
-  for (int axis : {0, 1, 2})
-    for (DT it : {DT::kINT32, DT::kINT64}) {
-      Case* c = add("Gather", "DEFAULT axis " + std::to_string(axis) + " " + name_of(it),
-                    [=](Network& n) {
-                      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5, 6});
-                      Tensor* i = in(n, "i", it, {2, 3});
-                      n.mark_output(n.add_gather(d, i, axis)->output(0));
-                    });
-      c->lo = -4;
-      c->hi = 3;
-    }
-  {
-    Case* c = add("Gather", "ELEMENT", [](Network& n) {
-      Tensor* d = in(n, "d", DT::kFLOAT, {4, 5});
-      Tensor* i = in(n, "i", DT::kINT32, {4, 3});
-      n.mark_output(n.add_gather(d, i, 1, GatherMode::kELEMENT)->output(0));
-    });
-    c->lo = 0;
+  // Gather: every mode, negative axes, batch axes, every data type (one element per byte for
+  // the sub-byte ones), ranks 1-5, empty tensors, a dynamic batch, and bad indices. Indices are
+  // drawn from [lo, hi], negative ones counting from the end.
+  const std::vector<DT> all_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,  DT::kINT8,
+                                     DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL,
+                                     DT::kFP8,   DT::kINT4,  DT::kFP4,   DT::kE8M0};
+  auto gather_case = [&](std::string label, DT t, Dims d, DT it, Dims i, int axis, GatherMode m,
+                         int nb, int lo, int hi) {
+    Case* c = add(
+        "Gather",
+        std::move(label) + " " + name_of(t) + " " + name_of(it) + " data" + d.to_string() +
+            " indices" + i.to_string(),
+        [=](Network& n) {
+          n.mark_output(n.add_gather(in(n, "d", t, d), in(n, "i", it, i), axis, m, nb)->output(0));
+        });
+    c->lo = lo;
+    c->hi = hi;
+    return c;
+  };
+  using GM = GatherMode;
+  for (int axis : {0, 1, 2, -1, -3})
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("DEFAULT axis " + std::to_string(axis), DT::kFLOAT, {4, 5, 6}, it, {2, 3}, axis,
+                  GM::kDEFAULT, 0, -4, 3);
+  for (DT t : all_types) {
+    gather_case("DEFAULT axis 1", t, {3, 5, 4}, DT::kINT64, {2, 2}, 1, GM::kDEFAULT, 0, -5, 4);
+    gather_case("DEFAULT batch axis", t, {3, 5, 4}, DT::kINT32, {3, 2}, 1, GM::kDEFAULT, 1, -5, 4);
+    gather_case("ELEMENT axis 1", t, {4, 5}, DT::kINT32, {4, 3}, 1, GM::kELEMENT, 0, -5, 4);
+    gather_case("ND m=2", t, {3, 4, 5}, DT::kINT64, {2, 2}, 0, GM::kND, 0, -3, 2);
   }
+  // DEFAULT: scalar indices, batch axis broadcast from either side, ranks 1 and 5, empty.
+  gather_case("DEFAULT scalar index", DT::kFLOAT, {4, 5}, DT::kINT32, {}, 1, GM::kDEFAULT, 0, -5,
+              4);
+  gather_case("DEFAULT rank 1", DT::kHALF, {7}, DT::kINT64, {3, 2}, 0, GM::kDEFAULT, 0, -7, 6);
+  gather_case("DEFAULT rank 5", DT::kFLOAT, {2, 3, 2, 4, 3}, DT::kINT32, {5}, 3, GM::kDEFAULT, 0,
+              -4, 3);
+  gather_case("DEFAULT indices rank 3", DT::kINT64, {4, 6}, DT::kINT32, {2, 1, 3}, -1, GM::kDEFAULT,
+              0, -6, 5);
+  gather_case("DEFAULT batch axis, data broadcast", DT::kFLOAT, {1, 5, 4}, DT::kINT32, {3, 2}, 1,
+              GM::kDEFAULT, 1, -5, 4);
+  gather_case("DEFAULT batch axis, indices broadcast", DT::kFLOAT, {3, 5, 4}, DT::kINT64, {1, 2}, 2,
+              GM::kDEFAULT, 1, -4, 3);
+  gather_case("DEFAULT batch axis 0-D rest", DT::kBF16, {3, 5}, DT::kINT32, {3}, 1, GM::kDEFAULT, 1,
+              -5, 4);
+  gather_case("DEFAULT empty indices", DT::kFLOAT, {4, 5}, DT::kINT32, {0}, 1, GM::kDEFAULT, 0, -5,
+              4);
+  gather_case("DEFAULT empty data", DT::kFLOAT, {0, 5}, DT::kINT32, {3}, 1, GM::kDEFAULT, 0, -5, 4);
+  // ELEMENT: every axis, a gather axis larger than the data's, indices smaller off the axis.
+  for (int axis : {0, 1, 2, -1})
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("ELEMENT axis " + std::to_string(axis), DT::kFLOAT, {3, 4, 5}, it, {3, 4, 5},
+                  axis, GM::kELEMENT, 0, -3, 2);
+  gather_case("ELEMENT larger gather axis", DT::kFLOAT, {4, 5}, DT::kINT32, {7, 3}, 0, GM::kELEMENT,
+              0, -4, 3);
+  gather_case("ELEMENT rank 1", DT::kINT32, {6}, DT::kINT64, {9}, 0, GM::kELEMENT, 0, -6, 5);
+  gather_case("ELEMENT rank 5", DT::kHALF, {2, 3, 2, 3, 4}, DT::kINT32, {2, 2, 2, 3, 3}, 3,
+              GM::kELEMENT, 0, -3, 2);
+  gather_case("ELEMENT empty", DT::kFLOAT, {4, 5}, DT::kINT32, {0, 5}, 0, GM::kELEMENT, 0, -4, 3);
+  // ND: index tuples of length 1..rank, batch axes, empty.
+  for (int m = 1; m <= 3; ++m)
+    for (DT it : {DT::kINT32, DT::kINT64})
+      gather_case("ND m=" + std::to_string(m), DT::kFLOAT, {3, 4, 5}, it, {2, 3, m}, 0, GM::kND, 0,
+                  -3, 2);
+  gather_case("ND batch 1", DT::kFLOAT, {3, 4, 5}, DT::kINT32, {3, 2, 1}, 0, GM::kND, 1, -4, 3);
+  gather_case("ND batch 1 m=2", DT::kHALF, {3, 4, 5}, DT::kINT64, {3, 2}, 0, GM::kND, 1, -4, 3);
+  gather_case("ND batch 2", DT::kINT8, {2, 3, 4, 5}, DT::kINT32, {2, 3, 4, 1}, 0, GM::kND, 2, -4,
+              3);
+  gather_case("ND rank 5", DT::kFLOAT, {2, 3, 3, 2, 4}, DT::kINT32, {4, 2}, 0, GM::kND, 0, -2, 1);
+  gather_case("ND indices rank 1", DT::kFLOAT, {3, 4}, DT::kINT64, {2}, 0, GM::kND, 0, -3, 2);
+  gather_case("ND empty", DT::kFLOAT, {3, 4, 5}, DT::kINT32, {0, 2}, 0, GM::kND, 0, -3, 2);
+  {
+    Case* c = add("Gather", "DEFAULT dynamic batch", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {-1, 5, 6}), in(n, "i", DT::kINT32, {4}), 2)
+                        ->output(0));
+    });
+    c->profile["d"] = {{1, 5, 6}, {3, 5, 6}, {8, 5, 6}};
+    c->lo = -6;
+    c->hi = 5;
+  }
+  {
+    Case* c = add("Gather", "ELEMENT dynamic indices", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {4, 6}), in(n, "i", DT::kINT64, {-1, 6}), 0,
+                                 GatherMode::kELEMENT)
+                        ->output(0));
+    });
+    c->profile["i"] = {{1, 6}, {4, 6}, {9, 6}};
+    c->lo = -4;
+    c->hi = 3;
+  }
+  {
+    Case* c = add("Gather", "ND dynamic indices", [](Network& n) {
+      n.mark_output(n.add_gather(in(n, "d", DT::kFLOAT, {3, 4, 5}), in(n, "i", DT::kINT32, {-1, 2}),
+                                 0, GatherMode::kND)
+                        ->output(0));
+    });
+    c->profile["i"] = {{1, 2}, {3, 2}, {7, 2}};
+    c->lo = -3;
+    c->hi = 2;
+  }
+  // Bad indices: both engines raise the same error, naming the same first bad index.
+  auto bad_gather = [&](std::string label, Dims d, Dims i, std::vector<int64_t> v, int axis,
+                        GatherMode m, int nb) {
+    Case* c = add("Gather", "out of range: " + std::move(label), [=](Network& n) {
+      n.mark_output(
+          n.add_gather(in(n, "d", DT::kFLOAT, d), int_constant(n, DT::kINT32, i, v), axis, m, nb)
+              ->output(0));
+    });
+    c->expect_error = true;
+  };
+  bad_gather("DEFAULT", {4, 3}, {4}, {1, -4, 4, 9}, 0, GM::kDEFAULT, 0);
+  bad_gather("DEFAULT below -n", {4, 3}, {3}, {0, -5, 1}, 1, GM::kDEFAULT, 0);
+  bad_gather("DEFAULT batch axis", {2, 3}, {2, 2}, {0, 1, 2, 3}, 1, GM::kDEFAULT, 1);
+  bad_gather("ELEMENT", {3, 4}, {3, 2}, {0, 1, 2, 4, -1, -5}, 1, GM::kELEMENT, 0);
+  bad_gather("ND", {3, 4}, {2, 2}, {0, 0, 3, 1}, 0, GM::kND, 0);
+  bad_gather("ND second of a tuple", {3, 4}, {2, 2}, {0, 4, 1, 1}, 0, GM::kND, 0);
   using R = ReduceOperation;
   for (R op : {R::kSUM, R::kPROD, R::kMAX, R::kMIN, R::kAVG})
     for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT32})
       for (AxesMask axes : {AxesMask{1}, AxesMask{2}, AxesMask{5}, AxesMask{7}})
         for (bool keep : {false, true}) {
           if (op == R::kAVG && t == DT::kINT32) continue;  // kAVG takes floating types only
-          Case* c = add("Reduce",
-                        std::string(enum_name(op)) + " " + name_of(t) + " axes " +
-                            std::to_string(axes) + (keep ? " keep" : ""),
-                        [=](Network& n) {
-                          n.mark_output(
-                              n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
-                        },
-                        60);
+          Case* c = add(
+              "Reduce",
+              std::string(enum_name(op)) + " " + name_of(t) + " axes " + std::to_string(axes) +
+                  (keep ? " keep" : ""),
+              [=](Network& n) {
+                n.mark_output(n.add_reduce(in(n, "x", t, {3, 4, 5}), op, axes, keep)->output(0));
+              },
+              60);
           if (op == R::kPROD) {
             c->flo = 0.5f;
             c->fhi = 1.5f;
@@ -358,57 +876,98 @@ std::vector<Case> make_cases() {
         }
   for (AxesMask axes : {AxesMask{0}, AxesMask{1}, AxesMask{2}})
     for (DT t : kFloat)
-      add("SoftMax", "axes " + std::to_string(axes) + " " + name_of(t), [=](Network& n) {
-        n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
-      }, 33);
+      add(
+          "SoftMax", "axes " + std::to_string(axes) + " " + name_of(t),
+          [=](Network& n) {
+            n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
+          },
+          33);
   // Normalization: layer norm (last axis), instance norm (spatial axes), group norm.
   for (DT t : kFloat) {
-    add("Normalization", "layer norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 5, 64});
-      NormalizationAttrs a;
-      a.axes = 4;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
-                                        constant(n, t, {1, 1, 64}, 2), a)
-                        ->output(0));
-    }, 64);
-    add("Normalization", "instance norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 3, 6, 6});
-      NormalizationAttrs a;
-      a.axes = 12;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
-                                        constant(n, t, {1, 3, 1, 1}, 4), a)
-                        ->output(0));
-    }, 36);
-    add("Normalization", "group norm " + name_of(t), [=](Network& n) {
-      Tensor* x = in(n, "x", t, {2, 6, 4, 4});
-      NormalizationAttrs a;
-      a.axes = 12;
-      a.num_groups = 3;
-      n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
-                                        constant(n, t, {1, 3, 1, 1}, 6), a)
-                        ->output(0));
-    }, 32);
+    add(
+        "Normalization", "layer norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 5, 64});
+          NormalizationAttrs a;
+          a.axes = 4;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 64}, 1),
+                                            constant(n, t, {1, 1, 64}, 2), a)
+                            ->output(0));
+        },
+        64);
+    add(
+        "Normalization", "instance norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 3, 6, 6});
+          NormalizationAttrs a;
+          a.axes = 12;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 3),
+                                            constant(n, t, {1, 3, 1, 1}, 4), a)
+                            ->output(0));
+        },
+        36);
+    add(
+        "Normalization", "group norm " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 6, 4, 4});
+          NormalizationAttrs a;
+          a.axes = 12;
+          a.num_groups = 3;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 3, 1, 1}, 5),
+                                            constant(n, t, {1, 3, 1, 1}, 6), a)
+                            ->output(0));
+        },
+        32);
   }
   using M = MatrixOperation;
   struct MM {
     Dims a, b;
     M oa, ob;
   };
-  const std::vector<MM> mms = {
-      {{7, 33}, {33, 5}, M::kNONE, M::kNONE},        {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
-      {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},   {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
-      {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},  {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
-      {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE}, {{33}, {33, 5}, M::kVECTOR, M::kNONE},
-      {{7, 33}, {33}, M::kNONE, M::kVECTOR},          {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
-      {{64, 128}, {128, 96}, M::kNONE, M::kNONE}};
+  const std::vector<MM> mms = {{{7, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{33, 7}, {33, 5}, M::kTRANSPOSE, M::kNONE},
+                               {{7, 33}, {5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{3, 7, 33}, {3, 33, 5}, M::kNONE, M::kNONE},
+                               {{3, 7, 33}, {1, 33, 5}, M::kNONE, M::kNONE},
+                               {{1, 7, 33}, {4, 5, 33}, M::kNONE, M::kTRANSPOSE},
+                               {{2, 1, 7, 9}, {1, 3, 9, 4}, M::kNONE, M::kNONE},
+                               {{33}, {33, 5}, M::kVECTOR, M::kNONE},
+                               {{7, 33}, {33}, M::kNONE, M::kVECTOR},
+                               {{0, 33}, {33, 5}, M::kNONE, M::kNONE},
+                               {{64, 128}, {128, 96}, M::kNONE, M::kNONE},
+                               // Mixed batch broadcasting (outer launches over strided batches).
+                               {{2, 1, 3, 4, 5}, {1, 2, 1, 5, 6}, M::kNONE, M::kNONE},
+                               {{3, 1, 6, 4}, {1, 2, 6, 5}, M::kTRANSPOSE, M::kNONE},
+                               {{2, 1, 7}, {1, 3, 4, 7}, M::kVECTOR, M::kTRANSPOSE},
+                               {{4, 1, 5, 8}, {4, 3, 8}, M::kNONE, M::kVECTOR},
+                               {{1, 3, 1, 2, 4}, {2, 1, 3, 4, 3}, M::kNONE, M::kNONE},
+                               // Empty contraction (zeros), empty batch, empty rows.
+                               {{3, 0}, {0, 4}, M::kNONE, M::kNONE},
+                               {{2, 3, 0}, {1, 0, 5}, M::kNONE, M::kNONE},
+                               {{0, 3, 4}, {1, 4, 5}, M::kNONE, M::kNONE},
+                               {{3, 4}, {4, 0}, M::kNONE, M::kNONE}};
   for (const MM& m : mms)
     for (DT t : kFloat)
-      add("MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
+      add(
+          "MatrixMultiply", name_of(t) + " " + m.a.to_string() + " x " + m.b.to_string(),
           [=](Network& n) {
-            n.mark_output(
-                n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)->output(0));
+            n.mark_output(n.add_matrix_multiply(in(n, "a", t, m.a), m.oa, in(n, "b", t, m.b), m.ob)
+                              ->output(0));
           },
           128);
+  // MatrixMultiply takes floating types only (integer operands are rejected when the layer is
+  // added). Dynamic batch, broadcast against a single matrix and against a mixed batch.
+  for (DT t : kFloat) {
+    Case* c = add(
+        "MatrixMultiply", name_of(t) + " dynamic batch",
+        [=](Network& n) {
+          n.mark_output(n.add_matrix_multiply(in(n, "a", t, {-1, 1, 5, 12}), M::kNONE,
+                                              in(n, "b", t, {1, 3, 12, 6}), M::kNONE)
+                            ->output(0));
+        },
+        12);
+    c->profile["a"] = {{1, 1, 5, 12}, {2, 1, 5, 12}, {6, 1, 5, 12}};
+  }
   // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
   struct Conv {
     Dims x, k;
@@ -425,12 +984,14 @@ std::vector<Case> make_cases() {
       {{1, 2, 5, 6, 7}, {3, 3, 3}, 3, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, true},
       {{1, 64, 14, 14}, {3, 3}, 64, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true}};
   for (const Conv& cv : convs)
-    for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
       int64_t k = cv.x[1] / cv.groups;
       for (int64_t s : cv.k) k *= s;
-      add("Convolution", name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
-                             std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
-                             cv.post.to_string(),
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " g" +
+              std::to_string(cv.groups) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
           [=](Network& n) {
             ConvolutionAttrs a;
             a.num_output_maps = cv.maps;
@@ -453,7 +1014,8 @@ std::vector<Case> make_cases() {
       for (bool pad : {false, true})
         for (bool exclude : {true, false}) {
           if (pt == PoolingType::kMAX && !exclude) continue;
-          add("Pooling",
+          add(
+              "Pooling",
               std::string(enum_name(pt)) + " " + name_of(t) + (pad ? " padded" : "") +
                   (exclude ? "" : " count-pad"),
               [=](Network& n) {
@@ -475,6 +1037,207 @@ std::vector<Case> make_cases() {
       n.mark_output(n.add_pooling_nd(in(n, "x", DT::kFLOAT, {1, 2, 7, 7}), a)->output(0));
     });
     (void)c;
+  }
+  // Convolution geometry cuDNN's symmetric padding cannot say (explicit padding first): one
+  // side only, rounding up, the SAME modes with even kernels; 1-3 spatial axes, empty batch.
+  struct ConvX {
+    Dims x, k, stride, pre, post, dil;
+    PaddingMode mode;
+    int64_t groups;
+  };
+  using PM = PaddingMode;
+  const std::vector<ConvX> conv_x = {
+      {{2, 3, 8, 9}, {3, 3}, {1, 1}, {2, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 4, 9, 9}, {3, 2}, {2, 2}, {1, 0}, {1, 1}, {1, 2}, PM::kEXPLICIT_ROUND_UP, 2},
+      {{1, 3, 10, 7}, {4, 4}, {2, 3}, {}, {}, {1, 1}, PM::kSAME_UPPER, 1},
+      {{1, 3, 10, 7}, {2, 4}, {1, 2}, {}, {}, {1, 1}, PM::kSAME_LOWER, 1},
+      {{2, 2, 13}, {4}, {3}, {0}, {2}, {1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 2, 5, 6, 4},
+       {2, 3, 2},
+       {1, 2, 1},
+       {1, 0, 1},
+       {0, 2, 0},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       1},
+      {{0, 3, 6, 6}, {3, 3}, {1, 1}, {1, 0}, {0, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const ConvX& cv : conv_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      int64_t k = cv.x[1] / cv.groups;
+      for (int64_t s : cv.k) k *= s;
+      add(
+          "Convolution",
+          name_of(t) + " x" + cv.x.to_string() + " k" + cv.k.to_string() + " " +
+              std::string(enum_name(cv.mode)) + " pre" + cv.pre.to_string() + " post" +
+              cv.post.to_string(),
+          [=](Network& n) {
+            ConvolutionAttrs a;
+            a.num_output_maps = 4;
+            a.kernel_size = cv.k;
+            a.stride = cv.stride;
+            a.pre_padding = cv.pre;
+            a.post_padding = cv.post;
+            a.dilation = cv.dil;
+            a.padding_mode = cv.mode;
+            a.num_groups = cv.groups;
+            Dims kd{4, cv.x[1] / cv.groups};
+            for (int64_t s : cv.k) kd.push_back(s);
+            n.mark_output(n.add_convolution_nd(in(n, "x", t, cv.x), a, constant(n, t, kd, 21),
+                                               constant(n, t, {4}, 22))
+                              ->output(0));
+          },
+          static_cast<double>(k));
+    }
+  {
+    Case* c = add(
+        "Convolution", "float32 asymmetric padding, dynamic batch",
+        [](Network& n) {
+          ConvolutionAttrs a;
+          a.num_output_maps = 5;
+          a.kernel_size = {3, 3};
+          a.pre_padding = {0, 1};
+          a.post_padding = {2, 0};
+          n.mark_output(n.add_convolution_nd(in(n, "x", DT::kFLOAT, {-1, 2, 6, 6}), a,
+                                             constant(n, DT::kFLOAT, {5, 2, 3, 3}, 23))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 6, 6}, {2, 2, 6, 6}, {5, 2, 6, 6}};
+  }
+  // Pooling cuDNN cannot express runs the direct window kernel: asymmetric padding (max pads
+  // never win; averages count the padding or not), rounding up, SAME, dilation, the blend.
+  struct PoolX {
+    PoolingType type;
+    Dims x, window, stride, pre, post, dil;
+    PaddingMode mode;
+    bool exclude;
+    float blend;
+  };
+  const std::vector<PoolX> pool_x = {
+      {PoolingType::kMAX,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {2, 3, 9, 8},
+       {3, 3},
+       {2, 2},
+       {2, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kAVERAGE,
+       {1, 2, 7, 7},
+       {2, 3},
+       {3, 2},
+       {1, 1},
+       {1, 1},
+       {},
+       PM::kEXPLICIT_ROUND_UP,
+       false,
+       0},
+      {PoolingType::kMAX, {1, 2, 7, 6}, {2, 2}, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, true, 0},
+      {PoolingType::kAVERAGE, {1, 2, 7, 6}, {4, 2}, {1, 1}, {}, {}, {}, PM::kSAME_LOWER, true, 0},
+      {PoolingType::kMAX,
+       {1, 2, 11, 11},
+       {3, 3},
+       {1, 2},
+       {1, 1},
+       {1, 1},
+       {2, 2},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kMAX_AVERAGE_BLEND,
+       {1, 3, 8, 8},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 1},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0.3f},
+      {PoolingType::kAVERAGE,
+       {2, 3, 11},
+       {4},
+       {2},
+       {2},
+       {0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       false,
+       0},
+      {PoolingType::kMAX,
+       {1, 2, 5, 6, 7},
+       {2, 3, 2},
+       {2, 1, 2},
+       {0, 1, 1},
+       {1, 0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0},
+      {PoolingType::kAVERAGE,
+       {0, 3, 6, 6},
+       {2, 2},
+       {2, 2},
+       {1, 0},
+       {0, 0},
+       {},
+       PM::kEXPLICIT_ROUND_DOWN,
+       true,
+       0}};
+  for (const PoolX& px : pool_x)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16})
+      add(
+          "Pooling",
+          std::string(enum_name(px.type)) + " " + name_of(t) + " x" + px.x.to_string() + " " +
+              std::string(enum_name(px.mode)) + " pre" + px.pre.to_string() + " post" +
+              px.post.to_string() + " dilation" + px.dil.to_string() +
+              (px.exclude ? "" : " count-pad"),
+          [=](Network& n) {
+            PoolingAttrs a;
+            a.type = px.type;
+            a.window = px.window;
+            a.stride = px.stride;
+            a.pre_padding = px.pre;
+            a.post_padding = px.post;
+            a.dilation = px.dil;
+            a.padding_mode = px.mode;
+            a.average_count_excludes_padding = px.exclude;
+            a.blend_factor = px.blend;
+            n.mark_output(n.add_pooling_nd(in(n, "x", t, px.x), a)->output(0));
+          },
+          12);
+  {
+    Case* c = add("Pooling", "MAX float16 asymmetric, dynamic batch", [](Network& n) {
+      PoolingAttrs a;
+      a.window = {3, 3};
+      a.stride = {1, 1};
+      a.pre_padding = {1, 0};
+      a.post_padding = {0, 2};
+      n.mark_output(n.add_pooling_nd(in(n, "x", DT::kHALF, {-1, 3, 8, 8}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 3, 8, 8}, {2, 3, 8, 8}, {4, 3, 8, 8}};
   }
   for (ScaleMode m : {ScaleMode::kUNIFORM, ScaleMode::kCHANNEL, ScaleMode::kELEMENTWISE})
     add("Scale", std::string(enum_name(m)), [=](Network& n) {
@@ -500,89 +1263,699 @@ std::vector<Case> make_cases() {
     n.mark_output(n.add_parametric_relu(x, constant(n, DT::kFLOAT, {1, 3, 1}, 7))->output(0));
   });
   // Kinds that run through the reference fallback for now: checked all the same.
-  add("TopK", "k=3 axis 1", [](Network& n) {
-    Layer* l = n.add_topk(in(n, "x", DT::kFLOAT, {2, 9}), TopKOperation::kMAX, 3, 2);
-    n.mark_output(l->output(0));
-    n.mark_output(l->output(1));
-  });
-  add("Cumulative", "sum axis 1", [](Network& n) {
-    n.mark_output(
-        n.add_cumulative(in(n, "x", DT::kFLOAT, {3, 8}), CumulativeOperation::kSUM, 1)->output(0));
-  }, 8);
-  add("Resize", "linear x2", [](Network& n) {
+  // TopK: both operations on every type it takes, each axis position, k from 1 to the axis
+  // length (3840, TensorRT's limit, on rows long enough for several segment passes), empty
+  // tensors, a k tensor, dynamic dims, and NaN / signed-zero orders.
+  {
+    const std::vector<DT> topk_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    struct TK {
+      Dims x;
+      AxesMask axes;
+      int64_t k;
+    };
+    const std::vector<TK> tks = {{{2, 9}, 2, 3},       {{2, 9}, 2, 9},          {{5, 7, 6}, 1, 2},
+                                 {{3, 4, 5, 6}, 4, 5}, {{2, 3, 2, 4, 5}, 8, 2}, {{7}, 1, 4},
+                                 {{0, 9}, 2, 3},       {{3, 20000}, 2, 3840},   {{2, 100000}, 2, 7},
+                                 {{50000, 3}, 1, 4},   {{2, 3840}, 2, 3840}};
+    int variant = 0;
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      for (DT t : topk_types)
+        for (const TK& tk : tks) {
+          const DT it = (variant++ % 2) ? DT::kINT64 : DT::kINT32;
+          add("TopK",
+              std::string(enum_name(op)) + " " + name_of(t) + " x" + tk.x.to_string() + " axes " +
+                  std::to_string(tk.axes) + " k " + std::to_string(tk.k) + " " + name_of(it),
+              [=](Network& n) {
+                Layer* l = n.add_topk(in(n, "x", t, tk.x), op, tk.k, tk.axes, it);
+                n.mark_output(l->output(0));
+                n.mark_output(l->output(1));
+              });
+        }
+    // NaN counts as the largest value; log of [-2, 2] gives NaNs, -inf at 0 and ties.
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      for (DT t : kFloat)
+        for (int64_t k : {int64_t{5}, int64_t{37}})
+          add("TopK",
+              std::string(enum_name(op)) + " " + name_of(t) + " with NaNs k " + std::to_string(k),
+              [=](Network& n) {
+                Tensor* x = n.add_unary(in(n, "x", t, {4, 37}), UnaryOperation::kLOG)->output(0);
+                Layer* l = n.add_topk(x, op, k, 2);
+                n.mark_output(l->output(0));
+                n.mark_output(l->output(1));
+              });
+    // Products with zero: +0 and -0 tie, so the lower index wins whatever the sign.
+    for (TopKOperation op : {TopKOperation::kMAX, TopKOperation::kMIN})
+      add("TopK", std::string(enum_name(op)) + " signed zeros tie", [=](Network& n) {
+        std::vector<float> zero{0.0f};
+        Tensor* z = n.add_constant({1, 1}, Weights::copy(DT::kFLOAT, zero.data(), 1))->output(0);
+        Tensor* x =
+            n.add_elementwise(in(n, "x", DT::kFLOAT, {3, 40}), z, ElementWiseOperation::kPROD)
+                ->output(0);
+        Layer* l = n.add_topk(x, op, 17, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+    add("TopK", "k from a tensor", [](Network& n) {
+      std::vector<int32_t> k{4};
+      Tensor* kt = n.add_constant({}, Weights::copy(DT::kINT32, k.data(), 1))->output(0);
+      Layer* l =
+          n.add_topk(in(n, "x", DT::kFLOAT, {3, 11}), TopKOperation::kMAX, 1, 2, DT::kINT64, kt);
+      n.mark_output(l->output(0));
+      n.mark_output(l->output(1));
+    });
+    {
+      Case* c = add("TopK", "dynamic batch", [](Network& n) {
+        Layer* l = n.add_topk(in(n, "x", DT::kHALF, {-1, 33}), TopKOperation::kMIN, 5, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+      c->profile["x"] = {{1, 33}, {4, 33}, {16, 33}};
+    }
+    {
+      Case* c = add("TopK", "dynamic axis length", [](Network& n) {
+        Layer* l = n.add_topk(in(n, "x", DT::kINT32, {4, -1}), TopKOperation::kMAX, 5, 2);
+        n.mark_output(l->output(0));
+        n.mark_output(l->output(1));
+      });
+      c->profile["x"] = {{4, 5}, {4, 300}, {4, 9000}};
+      c->lo = -50;
+      c->hi = 50;
+    }
+  }
+  // Cumulative: every type, exclusive and reverse, each axis position (negative too), rank 1
+  // to 5, empty tensors, long lines (the per-block scan), integer wrap-around, dynamic dims.
+  {
+    const std::vector<DT> cum_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    const std::vector<std::pair<Dims, int>> cums = {
+        {{3, 8}, 1}, {{4, 5, 6}, 0}, {{4, 5, 6}, -1}, {{2, 3, 4, 5, 2}, -3},
+        {{17}, 0},   {{0, 5}, 1},    {{3, 5000}, 1},  {{5000, 2}, -2}};
+    for (DT t : cum_types)
+      for (const auto& [x, axis] : cums)
+        for (bool exclusive : {false, true})
+          for (bool reverse : {false, true}) {
+            const int rank = x.rank();
+            const int64_t len = x[axis < 0 ? axis + rank : axis];
+            add(
+                "Cumulative",
+                "SUM " + name_of(t) + " x" + x.to_string() + " axis " + std::to_string(axis) +
+                    (exclusive ? " exclusive" : "") + (reverse ? " reverse" : ""),
+                [=](Network& n) {
+                  n.mark_output(n.add_cumulative(in(n, "x", t, x), CumulativeOperation::kSUM, axis,
+                                                 exclusive, reverse)
+                                    ->output(0));
+                },
+                static_cast<double>(len));
+          }
+    for (DT t : {DT::kINT32, DT::kINT64}) {
+      Case* c = add("Cumulative", "SUM " + name_of(t) + " wraps", [=](Network& n) {
+        n.mark_output(
+            n.add_cumulative(in(n, "x", t, {2, 3000}), CumulativeOperation::kSUM, 1)->output(0));
+      });
+      c->lo = -2000000000;
+      c->hi = 2000000000;
+    }
+    {
+      Case* c = add(
+          "Cumulative", "SUM float32 dynamic lines",
+          [](Network& n) {
+            n.mark_output(n.add_cumulative(in(n, "x", DT::kFLOAT, {-1, 40}),
+                                           CumulativeOperation::kSUM, 1, true)
+                              ->output(0));
+          },
+          40);
+      c->profile["x"] = {{1, 40}, {8, 40}, {64, 40}};
+    }
+    {
+      Case* c = add(
+          "Cumulative", "SUM float32 dynamic axis",
+          [](Network& n) {
+            n.mark_output(n.add_cumulative(in(n, "x", DT::kFLOAT, {2, -1}),
+                                           CumulativeOperation::kSUM, -1, false, true)
+                              ->output(0));
+          },
+          3000);
+      c->profile["x"] = {{2, 1}, {2, 100}, {2, 3000}};
+    }
+  }
+  // Resize: every mode, rounding, coordinate transformation and single-pixel selector; cubic
+  // coefficients and exclude_outside; 1-3 spatial axes; output dims, scales (attribute or
+  // input) and a shape tensor; identity axes; empty outputs; a dynamic batch.
+  using CT = ResizeCoordinateTransformation;
+  using IM = InterpolationMode;
+  const std::vector<DT> nearest_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,
+                                         DT::kINT8,  DT::kINT32, DT::kINT64};
+  auto resize_attrs = [](IM mode, CT ct, Dims out) {
     ResizeAttrs a;
-    a.output_dims = Dims{1, 2, 8, 10};
-    a.resize_mode = InterpolationMode::kLINEAR;
-    a.coordinate_transformation = ResizeCoordinateTransformation::kHALF_PIXEL;
-    n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 5}), a)->output(0));
-  });
+    a.output_dims = out;
+    a.resize_mode = mode;
+    a.coordinate_transformation = ct;
+    return a;
+  };
+  auto resize_case = [&](std::string label, DT t, Dims x, ResizeAttrs a) {
+    return add("Resize", std::move(label) + " " + name_of(t) + " " + x.to_string(),
+               [=](Network& n) { n.mark_output(n.add_resize(in(n, "x", t, x), a)->output(0)); });
+  };
+  for (CT ct : {CT::kALIGN_CORNERS, CT::kASYMMETRIC, CT::kHALF_PIXEL})
+    for (ResizeRoundMode r : {ResizeRoundMode::kHALF_UP, ResizeRoundMode::kHALF_DOWN,
+                              ResizeRoundMode::kFLOOR, ResizeRoundMode::kCEIL})
+      for (DT t : nearest_types) {
+        // Up on H by a non-integer factor (ties on half-pixel grids), down on W.
+        ResizeAttrs a = resize_attrs(IM::kNEAREST, ct, {1, 2, 8, 4});
+        a.nearest_rounding = r;
+        resize_case("NEAREST " + std::string(enum_name(ct)) + " " + std::string(enum_name(r)), t,
+                    {1, 2, 5, 7}, a);
+      }
+  for (CT ct : {CT::kALIGN_CORNERS, CT::kASYMMETRIC, CT::kHALF_PIXEL})
+    for (DT t : kFloat) {
+      resize_case("LINEAR " + std::string(enum_name(ct)), t, {2, 3, 4, 5},
+                  resize_attrs(IM::kLINEAR, ct, {2, 3, 7, 3}));
+      resize_case("LINEAR 1-D " + std::string(enum_name(ct)), t, {2, 3, 7},
+                  resize_attrs(IM::kLINEAR, ct, {2, 3, 12}));
+      resize_case("LINEAR 3-D " + std::string(enum_name(ct)), t, {1, 2, 3, 4, 5},
+                  resize_attrs(IM::kLINEAR, ct, {1, 2, 5, 3, 8}));
+      for (bool exclude : {false, true})
+        for (float coeff : {-0.75f, -0.5f}) {
+          ResizeAttrs a = resize_attrs(IM::kCUBIC, ct, {1, 2, 9, 4});
+          a.exclude_outside = exclude;
+          a.cubic_coeff = coeff;
+          resize_case("CUBIC " + std::string(enum_name(ct)) + " A=" + std::to_string(coeff) +
+                          (exclude ? " exclude_outside" : ""),
+                      t, {1, 2, 5, 6}, a);
+        }
+      resize_case("CUBIC 1-D " + std::string(enum_name(ct)), t, {2, 9},
+                  resize_attrs(IM::kCUBIC, ct, {2, 13}));
+      resize_case("NEAREST 3-D " + std::string(enum_name(ct)), t, {1, 1, 3, 4, 5},
+                  resize_attrs(IM::kNEAREST, ct, {1, 1, 6, 2, 9}));
+    }
+  // One output pixel on an axis: the formula or kUPPER (the upper-left pixel).
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (ResizeSelector sel : {ResizeSelector::kFORMULA, ResizeSelector::kUPPER}) {
+      ResizeAttrs a = resize_attrs(mode, CT::kHALF_PIXEL, {1, 2, 1, 3});
+      a.selector_for_single_pixel = sel;
+      resize_case(std::string(enum_name(mode)) + " one pixel " + std::string(enum_name(sel)),
+                  DT::kFLOAT, {1, 2, 5, 7}, a);
+    }
+  // Scales instead of output dims: the coordinates use 1/scale, not in/out.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (CT ct : {CT::kASYMMETRIC, CT::kHALF_PIXEL})
+      for (DT t : {DT::kFLOAT, DT::kHALF}) {
+        ResizeAttrs a;
+        a.resize_mode = mode;
+        a.coordinate_transformation = ct;
+        a.scales = {1.0, 1.0, 1.7, 0.6};
+        resize_case(std::string(enum_name(mode)) + " scales " + std::string(enum_name(ct)), t,
+                    {2, 2, 5, 8}, a);
+      }
   {
-    Case* c = add("GridSample", "bilinear", [](Network& n) {
-      n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 5, 5}),
-                                      in(n, "g", DT::kFLOAT, {1, 3, 4, 2}))
-                        ->output(0));
+    ResizeAttrs a;
+    a.scales = {1.0, 2.0, 3.0};
+    resize_case("NEAREST integer scales", DT::kINT32, {2, 3, 4}, a);
+    resize_case("NEAREST identity", DT::kINT64, {2, 3, 4},
+                resize_attrs(IM::kNEAREST, CT::kHALF_PIXEL, {2, 3, 4}));
+    resize_case("LINEAR identity", DT::kBF16, {2, 3, 4},
+                resize_attrs(IM::kLINEAR, CT::kALIGN_CORNERS, {2, 3, 4}));
+    resize_case("LINEAR rank 1", DT::kFLOAT, {6}, resize_attrs(IM::kLINEAR, CT::kHALF_PIXEL, {11}));
+    resize_case("LINEAR empty output", DT::kFLOAT, {2, 3, 4},
+                resize_attrs(IM::kLINEAR, CT::kHALF_PIXEL, {2, 0, 6}));
+    resize_case("NEAREST empty input", DT::kINT8, {0, 3, 4},
+                resize_attrs(IM::kNEAREST, CT::kASYMMETRIC, {0, 5, 2}));
+  }
+  // Scales as a constant input and as an engine input; output dims from a shape tensor.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR}) {
+    add("Resize", std::string(enum_name(mode)) + " scales input (constant)", [=](Network& n) {
+      ResizeAttrs a;
+      a.resize_mode = mode;
+      a.coordinate_transformation = CT::kHALF_PIXEL;
+      std::vector<float> sc{1.0f, 1.0f, 2.5f, 0.75f};
+      Tensor* s = n.add_constant({4}, Weights::copy(DT::kFLOAT, sc.data(), 4))->output(0);
+      n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 8}), a, s)->output(0));
     });
-    c->flo = -1;
-    c->fhi = 1;
+    Case* c = add(
+        "Resize", std::string(enum_name(mode)) + " scales input (engine input)", [=](Network& n) {
+          ResizeAttrs a;
+          a.resize_mode = mode;
+          a.coordinate_transformation = CT::kASYMMETRIC;
+          n.mark_output(
+              n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 8}), a, in(n, "s", DT::kFLOAT, {4}))
+                  ->output(0));
+        });
+    c->flo = 1.0f;
+    c->fhi = 2.5f;
+    Case* d = add("Resize", std::string(enum_name(mode)) + " output dims from a shape tensor",
+                  [=](Network& n) {
+                    ResizeAttrs a;
+                    a.resize_mode = mode;
+                    a.coordinate_transformation = CT::kALIGN_CORNERS;
+                    Tensor* like = in(n, "like", DT::kFLOAT, {1, 2, -1, -1});
+                    n.mark_output(n.add_resize(in(n, "x", DT::kFLOAT, {1, 2, 4, 5}), a,
+                                               n.add_shape(like)->output(0))
+                                      ->output(0));
+                  });
+    d->profile["like"] = {{1, 2, 1, 2}, {1, 2, 6, 9}, {1, 2, 11, 16}};
   }
   {
-    Case* c = add("Scatter", "ELEMENT axis 0", [](Network& n) {
-      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, {4, 3}), in(n, "i", DT::kINT32, {2, 3}),
-                                  in(n, "u", DT::kFLOAT, {2, 3}), ScatterMode::kELEMENT, 0)
-                        ->output(0));
+    Case* c = add("Resize", "LINEAR scales, dynamic batch", [](Network& n) {
+      ResizeAttrs a;
+      a.resize_mode = IM::kLINEAR;
+      a.coordinate_transformation = CT::kHALF_PIXEL;
+      a.scales = {1.0, 1.0, 2.0, 2.0};
+      n.mark_output(n.add_resize(in(n, "x", DT::kHALF, {-1, 3, 4, 4}), a)->output(0));
     });
-    c->lo = 0;
-    c->hi = 3;
+    c->profile["x"] = {{1, 3, 4, 4}, {2, 3, 4, 4}, {5, 3, 4, 4}};
   }
-  add("Fill", "linspace", [](Network& n) {
-    FillAttrs a;
-    a.dims = {3, 4};
-    a.alpha = 1.5;
-    a.beta = {0.5, -0.25};
-    Layer* f = n.add_fill(a);
-    n.mark_output(n.add_elementwise(f->output(0), in(n, "x", DT::kFLOAT, {3, 4}),
-                                    ElementWiseOperation::kSUM)
+  // GridSample: every interpolation and padding mode, both align_corners, the three float types;
+  // the grid reaches past [-1, 1] so every padding mode matters.
+  for (IM mode : {IM::kNEAREST, IM::kLINEAR, IM::kCUBIC})
+    for (SampleMode pad : {SampleMode::kFILL, SampleMode::kCLAMP, SampleMode::kREFLECT})
+      for (bool align : {false, true})
+        for (DT t : kFloat) {
+          Case* c = add("GridSample",
+                        std::string(enum_name(mode)) + " " + std::string(enum_name(pad)) +
+                            (align ? " align_corners " : " ") + name_of(t),
+                        [=](Network& n) {
+                          GridSampleAttrs a;
+                          a.interpolation_mode = mode;
+                          a.sample_mode = pad;
+                          a.align_corners = align;
+                          n.mark_output(n.add_grid_sample(in(n, "x", t, {2, 3, 5, 6}),
+                                                          in(n, "g", t, {2, 4, 7, 2}), a)
+                                            ->output(0));
+                        });
+          c->flo = -1.3f;
+          c->fhi = 1.3f;
+        }
+  for (SampleMode pad : {SampleMode::kCLAMP, SampleMode::kREFLECT}) {
+    Case* c =
+        add("GridSample", "LINEAR one-pixel image " + std::string(enum_name(pad)), [=](Network& n) {
+          GridSampleAttrs a;
+          a.sample_mode = pad;
+          n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 1, 1}),
+                                          in(n, "g", DT::kFLOAT, {1, 3, 3, 2}), a)
+                            ->output(0));
+        });
+    c->flo = -1.5f;
+    c->fhi = 1.5f;
+  }
+  add("GridSample", "empty grid", [](Network& n) {
+    n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {1, 2, 5, 5}),
+                                    in(n, "g", DT::kFLOAT, {1, 0, 4, 2}))
                       ->output(0));
   });
+  {
+    Case* c = add("GridSample", "LINEAR dynamic batch", [](Network& n) {
+      n.mark_output(n.add_grid_sample(in(n, "x", DT::kFLOAT, {-1, 2, 5, 5}),
+                                      in(n, "g", DT::kFLOAT, {-1, 3, 4, 2}))
+                        ->output(0));
+    });
+    c->profile["x"] = {{1, 2, 5, 5}, {2, 2, 5, 5}, {4, 2, 5, 5}};
+    c->profile["g"] = {{1, 3, 4, 2}, {2, 3, 4, 2}, {4, 3, 4, 2}};
+    c->flo = -1.2f;
+    c->fhi = 1.2f;
+  }
+  // Scatter: ELEMENT on every axis and ND with tuples of every length, each reduction on the
+  // types it takes (kNONE on every type), with many duplicate targets (later updates win, or
+  // combine in row-major order), empty updates, a dynamic dim, and bad indices.
+  using SR = ScatterReduction;
+  auto scatter_case = [&](std::string label, DT t, Dims d, DT it, Dims i, Dims u, ScatterMode m,
+                          int axis, SR red, int lo, int hi) {
+    Case* c = add("Scatter",
+                  std::move(label) + " " + std::string(enum_name(red)) + " " + name_of(t) + " " +
+                      name_of(it) + " data" + d.to_string() + " indices" + i.to_string(),
+                  [=](Network& n) {
+                    n.mark_output(n.add_scatter(in(n, "d", t, d), in(n, "i", it, i),
+                                                in(n, "u", t, u), m, axis, red)
+                                      ->output(0));
+                  });
+    c->lo = lo;
+    c->hi = hi;
+    if (red == SR::kPROD) {
+      c->flo = 0.5f;
+      c->fhi = 1.5f;
+    }
+    return c;
+  };
+  using SM = ScatterMode;
+  const std::vector<DT> arith = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8,
+                                 DT::kUINT8, DT::kINT32, DT::kINT64};
+  for (SR red : {SR::kNONE, SR::kSUM, SR::kPROD, SR::kMAX, SR::kMIN}) {
+    std::vector<DT> types = red == SR::kNONE ? all_types : arith;
+    if (red == SR::kMAX || red == SR::kMIN) types.push_back(DT::kBOOL);
+    for (DT t : types) {
+      scatter_case("ELEMENT axis 0", t, {4, 3}, DT::kINT32, {6, 3}, {6, 3}, SM::kELEMENT, 0, red,
+                   -4, 3);
+      scatter_case("ND m=1", t, {4, 3, 2}, DT::kINT64, {5, 1}, {5, 3, 2}, SM::kND, 0, red, -4, 3);
+    }
+    for (DT it : {DT::kINT32, DT::kINT64}) {
+      for (int axis : {1, 2, -1}) {
+        Dims i{3, 4, 5};
+        i[axis < 0 ? axis + 3 : axis] += 2;  // only the scatter axis may exceed the data
+        scatter_case("ELEMENT axis " + std::to_string(axis), DT::kFLOAT, {3, 4, 5}, it, i, i,
+                     SM::kELEMENT, axis, red, -3, 2);
+      }
+      scatter_case("ND m=2", DT::kFLOAT, {3, 4, 5}, it, {2, 3, 2}, {2, 3, 5}, SM::kND, 0, red, -3,
+                   2);
+      scatter_case("ND m=3", DT::kHALF, {3, 4, 5}, it, {7, 3}, {7}, SM::kND, 0, red, -3, 2);
+    }
+  }
+  scatter_case("ELEMENT indices smaller", DT::kFLOAT, {4, 5}, DT::kINT32, {2, 3}, {2, 3},
+               SM::kELEMENT, 1, SR::kNONE, -5, 4);
+  scatter_case("ELEMENT rank 1", DT::kINT64, {6}, DT::kINT32, {9}, {9}, SM::kELEMENT, 0, SR::kSUM,
+               -6, 5);
+  scatter_case("ELEMENT rank 5", DT::kFLOAT, {2, 3, 2, 3, 4}, DT::kINT64, {2, 3, 2, 3, 6},
+               {2, 3, 2, 3, 6}, SM::kELEMENT, 4, SR::kMAX, -4, 3);
+  scatter_case("ND rank 5", DT::kBF16, {2, 3, 2, 3, 4}, DT::kINT32, {3, 2}, {3, 2, 3, 4}, SM::kND,
+               0, SR::kSUM, -2, 1);
+  scatter_case("ELEMENT empty updates", DT::kFLOAT, {4, 3}, DT::kINT32, {0, 3}, {0, 3},
+               SM::kELEMENT, 0, SR::kNONE, -4, 3);
+  scatter_case("ND empty updates", DT::kFLOAT, {4, 3}, DT::kINT32, {0, 1}, {0, 3}, SM::kND, 0,
+               SR::kSUM, -4, 3);
+  scatter_case("ELEMENT empty data", DT::kFLOAT, {0, 3}, DT::kINT32, {0, 3}, {0, 3}, SM::kELEMENT,
+               1, SR::kNONE, -3, 2);
+  {
+    // Every update on one element: a long chain in row-major order.
+    Case* c = scatter_case("ND all on one target", DT::kHALF, {3, 2}, DT::kINT32, {400, 2}, {400},
+                           SM::kND, 0, SR::kSUM, 1, 1);
+    (void)c;
+  }
+  {
+    Case* c = add("Scatter", "ELEMENT dynamic updates", [](Network& n) {
+      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, {5, 4}), in(n, "i", DT::kINT32, {-1, 4}),
+                                  in(n, "u", DT::kFLOAT, {-1, 4}), ScatterMode::kELEMENT, 0,
+                                  ScatterReduction::kSUM)
+                        ->output(0));
+    });
+    c->profile["i"] = {{1, 4}, {6, 4}, {20, 4}};
+    c->profile["u"] = {{1, 4}, {6, 4}, {20, 4}};
+    c->lo = -5;
+    c->hi = 4;
+  }
+  auto bad_scatter = [&](std::string label, Dims d, Dims i, std::vector<int64_t> v, Dims u,
+                         ScatterMode m, int axis, SR red) {
+    Case* c = add("Scatter", "out of range: " + std::move(label), [=](Network& n) {
+      n.mark_output(n.add_scatter(in(n, "d", DT::kFLOAT, d), int_constant(n, DT::kINT64, i, v),
+                                  in(n, "u", DT::kFLOAT, u), m, axis, red)
+                        ->output(0));
+    });
+    c->expect_error = true;
+  };
+  bad_scatter("ELEMENT", {4, 3}, {2, 3}, {0, 1, 2, 3, -5, 4}, {2, 3}, SM::kELEMENT, 0, SR::kNONE);
+  bad_scatter("ELEMENT axis 1", {4, 3}, {2, 2}, {0, -3, 3, 1}, {2, 2}, SM::kELEMENT, 1, SR::kSUM);
+  bad_scatter("ND", {4, 3}, {3, 2}, {0, 0, 1, 3, 9, 0}, {3}, SM::kND, 0, SR::kMAX);
+
+  // Fill: LINSPACE on every output type and the random fills on the floating ones (the same
+  // counter-based numbers as the reference), with attributes or tensors for alpha and beta and
+  // dims from a shape tensor. Integer ramps of at most 64 elements with no tensor inputs are
+  // the shape program's (host) work, so the integer cases are larger.
+  {
+    const std::vector<DT> ramp_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    const std::vector<Dims> fill_dims = {{100}, {10, 20}, {4, 5, 6}, {2, 3, 2, 3, 4}, {0, 5}};
+    for (DT t : ramp_types)
+      for (const Dims& d : fill_dims) {
+        const bool int_out = t == DT::kINT32 || t == DT::kINT64;
+        if (int_out && d.volume() <= 64) continue;
+        add("Fill", "LINSPACE " + name_of(t) + " " + d.to_string(), [=](Network& n) {
+          FillAttrs a;
+          a.op = FillOperation::kLINSPACE;
+          a.dims = d;
+          a.output_type = t;
+          a.alpha = int_out ? -7 : 1.5;
+          for (int i = 0; i < d.rank(); ++i)
+            a.beta.push_back(int_out ? 3 - 2 * i : 0.37 - 0.61 * i);
+          n.mark_output(n.add_fill(a)->output(0));
+        });
+      }
+    for (DT t : ramp_types)
+      add("Fill", "LINSPACE " + name_of(t) + " alpha and beta tensors", [=](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kLINSPACE;
+        a.dims = {6, 7};
+        a.output_type = t;
+        FillInputs fi;
+        fi.alpha = in(n, "alpha", t, {});
+        fi.beta = in(n, "beta", t, {2});
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+    {
+      Case* c = add("Fill", "LINSPACE float32 dims from a shape tensor", [](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kLINSPACE;
+        a.alpha = 0.25;
+        a.beta = {1.0, -0.5};
+        FillInputs fi;
+        fi.shape = n.add_shape(in(n, "x", DT::kFLOAT, {-1, 9}))->output(0);
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+      c->profile["x"] = {{1, 9}, {5, 9}, {40, 9}};
+    }
+    for (FillOperation op : {FillOperation::kRANDOM_UNIFORM, FillOperation::kRANDOM_NORMAL})
+      for (DT t : kFloat) {
+        for (const Dims& d : {Dims{1000}, Dims{30, 40}, Dims{2, 3, 4, 5, 6}, Dims{0, 4}})
+          add("Fill", std::string(enum_name(op)) + " " + name_of(t) + " " + d.to_string(),
+              [=](Network& n) {
+                FillAttrs a;
+                a.op = op;
+                a.dims = d;
+                a.output_type = t;
+                a.alpha = op == FillOperation::kRANDOM_UNIFORM ? -3.0 : 1.0;
+                a.beta = {op == FillOperation::kRANDOM_UNIFORM ? 5.0 : 2.5};
+                a.seed = 0x5eed + static_cast<uint64_t>(d.volume());
+                n.mark_output(n.add_fill(a)->output(0));
+              });
+        // Computed on the device: beta = |b| (a deviation) or alpha + |b| (a non-empty range).
+        add("Fill", std::string(enum_name(op)) + " " + name_of(t) + " alpha and beta tensors",
+            [=](Network& n) {
+              FillAttrs a;
+              a.op = op;
+              a.dims = {25, 40};
+              a.output_type = t;
+              a.seed = 99;
+              FillInputs fi;
+              fi.alpha = in(n, "alpha", t, {});
+              fi.beta = n.add_unary(in(n, "b", t, {}), UnaryOperation::kABS)->output(0);
+              if (op == FillOperation::kRANDOM_UNIFORM)
+                fi.beta =
+                    n.add_elementwise(fi.alpha, fi.beta, ElementWiseOperation::kSUM)->output(0);
+              n.mark_output(n.add_fill(a, fi)->output(0));
+            });
+      }
+    // Uniform draws right below the upper bound round to it in 16-bit types; the reference
+    // keeps them below.
+    for (DT t : {DT::kHALF, DT::kBF16})
+      add("Fill", "RANDOM_UNIFORM " + name_of(t) + " narrow range", [=](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kRANDOM_UNIFORM;
+        a.dims = {4096};
+        a.output_type = t;
+        a.alpha = 1.0;
+        a.beta = {1.001};
+        n.mark_output(n.add_fill(a)->output(0));
+      });
+    {
+      Case* c = add("Fill", "RANDOM_NORMAL float32 dims from a shape tensor", [](Network& n) {
+        FillAttrs a;
+        a.op = FillOperation::kRANDOM_NORMAL;
+        a.alpha = -1.0;
+        a.beta = {0.5};
+        a.seed = 7;
+        FillInputs fi;
+        fi.shape = n.add_shape(in(n, "x", DT::kFLOAT, {3, -1}))->output(0);
+        n.mark_output(n.add_fill(a, fi)->output(0));
+      });
+      c->profile["x"] = {{3, 1}, {3, 50}, {3, 700}};
+    }
+  }
   add("Shape", "shape of a dynamic input", [](Network& n) {
     Tensor* x = in(n, "x", DT::kFLOAT, {2, 3});
     n.mark_output(n.add_shape(x)->output(0));
   });
-  add("Quantize", "int8 per tensor", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kFLOAT, {4, 6});
-    std::vector<float> s{0.05f};
-    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
-    n.mark_output(n.add_quantize(x, scale)->output(0));
-  });
-  add("Dequantize", "int8 per tensor", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kINT8, {4, 6});
-    std::vector<float> s{0.05f};
-    Tensor* scale = n.add_constant({}, Weights::copy(DT::kFLOAT, s.data(), 1))->output(0);
-    n.mark_output(n.add_dequantize(x, scale)->output(0));
-  });
-  add("DynamicQuantize", "FP4 blocks of 16", [](Network& n) {
-    Tensor* x = in(n, "x", DT::kFLOAT, {2, 32});
-    std::vector<float> g{1.0f};
-    Tensor* gs = n.add_constant({}, Weights::copy(DT::kFLOAT, g.data(), 1))->output(0);
-    DynamicQuantizeAttrs a;
-    Layer* l = n.add_dynamic_quantize(x, gs, a);
-    n.mark_output(l->output(0));
-    n.mark_output(l->output(1));
-  });
-  add("NonZero", "data-dependent output", [](Network& n) {
-    n.mark_output(n.add_non_zero(in(n, "x", DT::kINT32, {3, 5}))->output(0));
-  });
-  add("Collective", "all_reduce world size 1", [](Network& n) {
-    n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {4}), {})->output(0));
-  });
-  add("Deconvolution", "2-D stride 2", [](Network& n) {
-    DeconvolutionAttrs a;
-    a.num_output_maps = 3;
-    a.kernel_size = {3, 3};
-    a.stride = {2, 2};
-    Tensor* w = constant(n, DT::kFLOAT, {2, 3, 3, 3}, 13);
-    n.mark_output(n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {1, 2, 4, 4}), a, w)->output(0));
-  }, 18);
+  add_quantize_cases(add);
+  // NonZero: every type it takes, ranks 1-5, all zeros, empty; counted by inference on a host
+  // input, or on the device for a tensor computed there (after a Cast, which also puts zeros
+  // into the float types).
+  const std::vector<DT> nz_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16,  DT::kINT8,
+                                    DT::kUINT8, DT::kINT32, DT::kINT64, DT::kBOOL};
+  for (DT t : nz_types) {
+    Case* c = add("NonZero", "host input " + name_of(t), [=](Network& n) {
+      n.mark_output(n.add_non_zero(in(n, "x", t, {3, 5}))->output(0));
+    });
+    c->lo = -1;
+    c->hi = 1;
+    for (Dims d : {Dims{11}, Dims{3, 5}, Dims{2, 3, 4}, Dims{2, 1, 3, 4}, Dims{2, 2, 3, 1, 4}}) {
+      Case* e = add("NonZero", "device input " + name_of(t) + " " + d.to_string(), [=](Network& n) {
+        Tensor* x = n.add_cast(in(n, "x", DT::kINT32, d), t)->output(0);
+        n.mark_output(n.add_non_zero(x)->output(0));
+      });
+      e->lo = -1;
+      e->hi = 1;
+    }
+  }
+  {
+    Case* c = add("NonZero", "device input all zeros", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT32, {4, 6}), DT::kFLOAT)->output(0))
+              ->output(0));
+    });
+    c->lo = 0;
+    c->hi = 0;
+    add("NonZero", "device input empty", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT32, {3, 0, 2}), DT::kHALF)->output(0))
+              ->output(0));
+    });
+    Case* d = add("NonZero", "device input of a dynamic batch", [](Network& n) {
+      n.mark_output(
+          n.add_non_zero(n.add_cast(in(n, "x", DT::kINT64, {-1, 7}), DT::kINT32)->output(0))
+              ->output(0));
+    });
+    d->profile["x"] = {{1, 7}, {5, 7}, {33, 7}};
+    d->lo = -1;
+    d->hi = 1;
+    // The indices feed a device layer: NonZero's data-dependent dims propagate.
+    Case* e = add("NonZero", "feeding a Gather", [](Network& n) {
+      Tensor* x = in(n, "x", DT::kFLOAT, {6});
+      Tensor* nz =
+          n.add_non_zero(n.add_cast(in(n, "m", DT::kINT32, {6}), DT::kBOOL)->output(0))->output(0);
+      n.mark_output(n.add_gather(x, nz, 0)->output(0));
+    });
+    e->lo = 0;
+    e->hi = 1;
+  }
+
+  // Collective at world size 1: every operation (and reduction) is the identity on one rank.
+  {
+    using CO = CollectiveOperation;
+    const std::vector<DT> coll_types = {DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64};
+    struct CC {
+      CO op;
+      ReduceOperation rop;
+      int axis;
+    };
+    const std::vector<CC> ccs = {
+        {CO::kALL_REDUCE, R::kSUM, 0},     {CO::kALL_REDUCE, R::kPROD, 0},
+        {CO::kALL_REDUCE, R::kMAX, 0},     {CO::kALL_REDUCE, R::kMIN, 0},
+        {CO::kALL_REDUCE, R::kAVG, 0},     {CO::kALL_GATHER, R::kSUM, 0},
+        {CO::kALL_GATHER, R::kSUM, -1},    {CO::kREDUCE_SCATTER, R::kSUM, 1},
+        {CO::kREDUCE_SCATTER, R::kMAX, -2}};
+    for (const CC& cc : ccs)
+      for (DT t : coll_types)
+        for (const Dims& d : {Dims{4, 3}, Dims{2, 3, 4, 1, 5}, Dims{0, 3}}) {
+          add("Collective",
+              std::string(enum_name(cc.op)) + " " + std::string(enum_name(cc.rop)) + " axis " +
+                  std::to_string(cc.axis) + " " + name_of(t) + " " + d.to_string(),
+              [=](Network& n) {
+                CollectiveAttrs a;
+                a.op = cc.op;
+                a.reduce_op = cc.rop;
+                a.axis = cc.axis;
+                n.mark_output(n.add_collective(in(n, "x", t, d), a)->output(0));
+              });
+        }
+    Case* c = add("Collective", "ALL_GATHER dynamic batch", [](Network& n) {
+      CollectiveAttrs a;
+      a.op = CO::kALL_GATHER;
+      n.mark_output(n.add_collective(in(n, "x", DT::kFLOAT, {-1, 6}), a)->output(0));
+    });
+    c->profile["x"] = {{1, 6}, {3, 6}, {12, 6}};
+  }
+  // Deconvolution through cuDNN's backward data: 1-3 spatial axes, stride, dilation, groups,
+  // asymmetric padding (an output padding is a smaller post padding), the SAME modes, bias as
+  // weights or a tensor, the kernel as a computed tensor, empty batch, dynamic batch.
+  struct DeconvX {
+    Dims x, k;
+    int64_t maps, groups;
+    Dims stride, pre, post, dil;
+    PaddingMode mode;
+    int bias;  // 0: none, 1: weights, 2: a constant tensor
+  };
+  const std::vector<DeconvX> deconvs = {
+      {{1, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {}, {}, {}, PM::kEXPLICIT_ROUND_DOWN, 0},
+      {{2, 4, 5, 4}, {3, 3}, 6, 2, {2, 1}, {1, 1}, {1, 1}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 3, 5, 5}, {4, 4}, 2, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 6, 5}, {3, 2}, 4, 1, {3, 2}, {2, 0}, {1, 1}, {2, 1}, PM::kEXPLICIT_ROUND_UP, 1},
+      {{1, 4, 5, 6}, {3, 3}, 4, 4, {1, 1}, {1, 1}, {1, 1}, {2, 2}, PM::kEXPLICIT_ROUND_DOWN, 2},
+      {{1, 2, 5, 5}, {4, 4}, 3, 1, {2, 2}, {}, {}, {}, PM::kSAME_UPPER, 1},
+      {{1, 2, 5, 5}, {3, 5}, 3, 1, {2, 3}, {}, {}, {}, PM::kSAME_LOWER, 0},
+      {{2, 3, 9}, {4}, 2, 1, {3}, {2}, {1}, {1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{1, 2, 3, 4, 3},
+       {3, 2, 3},
+       2,
+       1,
+       {2, 2, 1},
+       {1, 0, 1},
+       {0, 0, 1},
+       {1, 1, 1},
+       PM::kEXPLICIT_ROUND_DOWN,
+       2},
+      {{1, 16, 8, 8}, {3, 3}, 32, 1, {2, 2}, {1, 1}, {0, 0}, {1, 1}, PM::kEXPLICIT_ROUND_DOWN, 1},
+      {{0, 2, 4, 4}, {3, 3}, 3, 1, {2, 2}, {1, 0}, {0, 0}, {}, PM::kEXPLICIT_ROUND_DOWN, 1}};
+  for (const DeconvX& dv : deconvs)
+    for (DT t : {DT::kFLOAT, DT::kHALF, DT::kBF16}) {
+      // Each output gathers about C/groups * prod(kernel / stride) products.
+      double k = static_cast<double>(dv.x[1] / dv.groups);
+      for (int i = 0; i < dv.k.rank(); ++i)
+        k *= std::max(1.0, static_cast<double>(dv.k[i]) /
+                               static_cast<double>(dv.stride.rank() ? dv.stride[i] : 1));
+      add(
+          "Deconvolution",
+          name_of(t) + " x" + dv.x.to_string() + " k" + dv.k.to_string() + " g" +
+              std::to_string(dv.groups) + " s" + dv.stride.to_string() + " " +
+              std::string(enum_name(dv.mode)) + " pre" + dv.pre.to_string() + " post" +
+              dv.post.to_string() + " d" + dv.dil.to_string() + " bias " + std::to_string(dv.bias),
+          [=](Network& n) {
+            DeconvolutionAttrs a;
+            a.num_output_maps = dv.maps;
+            a.kernel_size = dv.k;
+            a.stride = dv.stride;
+            a.pre_padding = dv.pre;
+            a.post_padding = dv.post;
+            a.dilation = dv.dil;
+            a.padding_mode = dv.mode;
+            a.num_groups = dv.groups;
+            Dims kd{dv.x[1], dv.maps / dv.groups};
+            for (int64_t s : dv.k) kd.push_back(s);
+            std::vector<float> bias(static_cast<size_t>(dv.maps));
+            for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.25f * static_cast<float>(i) - 0.5f;
+            if (dv.bias == 1) a.bias = Weights::copy(DT::kFLOAT, bias.data(), dv.maps);
+            Tensor* b = dv.bias == 2 ? constant(n, t, {dv.maps}, 32) : nullptr;
+            n.mark_output(n.add_deconvolution_nd(in(n, "x", t, dv.x), a, constant(n, t, kd, 31), b)
+                              ->output(0));
+          },
+          k);
+    }
+  add(
+      "Deconvolution", "float32 kernel and bias computed on the device",
+      [](Network& n) {
+        DeconvolutionAttrs a;
+        a.num_output_maps = 4;
+        a.kernel_size = {2, 2};
+        a.stride = {2, 2};
+        a.pre_padding = {1, 0};
+        Tensor* w = n.add_activation(in(n, "w", DT::kFLOAT, {3, 4, 2, 2}), ActivationType::kTANH)
+                        ->output(0);
+        Tensor* b = n.add_unary(in(n, "b", DT::kFLOAT, {4}), UnaryOperation::kNEG)->output(0);
+        n.mark_output(
+            n.add_deconvolution_nd(in(n, "x", DT::kFLOAT, {2, 3, 4, 5}), a, w, b)->output(0));
+      },
+      12);
+  for (DT t : {DT::kFLOAT, DT::kHALF}) {
+    Case* c = add(
+        "Deconvolution", name_of(t) + " dynamic batch",
+        [=](Network& n) {
+          DeconvolutionAttrs a;
+          a.num_output_maps = 3;
+          a.kernel_size = {3, 3};
+          a.stride = {2, 2};
+          a.pre_padding = {1, 1};
+          a.post_padding = {0, 0};
+          std::vector<float> bias{0.5f, -1.0f, 0.25f};
+          a.bias = Weights::copy(DT::kFLOAT, bias.data(), 3);
+          n.mark_output(n.add_deconvolution_nd(in(n, "x", t, {-1, 2, 5, 5}), a,
+                                               constant(n, t, {2, 3, 3, 3}, 33))
+                            ->output(0));
+        },
+        18);
+    c->profile["x"] = {{1, 2, 5, 5}, {3, 2, 5, 5}, {6, 2, 5, 5}};
+  }
   return cs;
 }
 
@@ -609,7 +1982,8 @@ int error_cases(const Backend& b) {
     BuilderConfig bad = config;
     bad.device_index = 99;
     Network n;
-    n.mark_output(n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
+    n.mark_output(
+        n.add_activation(n.add_input("x", DT::kFLOAT, {4}), ActivationType::kRELU)->output(0));
     expect("no such GPU", ErrorCode::kUNSUPPORTED, "GPU 99", [&] { Builder::build(n, bad); });
   }
   Network n;
@@ -622,7 +1996,9 @@ int error_cases(const Backend& b) {
   auto ctx = engine->create_execution_context();
   std::vector<float> host(32, 1.0f);
   expect("shape outside the profile", ErrorCode::kINVALID_ARGUMENT, "outside optimization profile",
-         [&] { ctx->set_input_shape("x", {5, 8}); });
+         [&] {
+           ctx->set_input_shape("x", {5, 8});
+         });
   ctx->set_input_shape("x", {2, 8});
   expect("host memory passed as device memory", ErrorCode::kINVALID_ARGUMENT, "not device memory",
          [&] {
@@ -660,12 +2036,61 @@ int error_cases(const Backend& b) {
     std::vector<int32_t> bad{1, 7}, good{1, -1};
     gc->set_input("d", data.data());
     gc->set_input("i", bad.data());
-    expect("gather index out of range", ErrorCode::kRUNTIME, "outside", [&] { gc->execute(); });
+    expect("gather index out of range", ErrorCode::kRUNTIME, "out of range",
+           [&] { gc->execute(); });
     gc->set_input("i", good.data());
     try {
       gc->execute();
     } catch (const Error& e2) {
       std::printf("FAIL errors [gather after a bad index]: %s\n", e2.what());
+      ++failed;
+    }
+  }
+  {
+    // A uniform fill whose tensor bounds form an empty range fails at run time, as on the CPU.
+    Network f;
+    FillAttrs a;
+    a.op = FillOperation::kRANDOM_UNIFORM;
+    a.dims = {8};
+    FillInputs fi;
+    fi.alpha = f.add_input("alpha", DT::kFLOAT, {});
+    fi.beta = f.add_input("beta", DT::kFLOAT, {});
+    f.mark_output(f.add_fill(a, fi)->output(0));
+    BuilderConfig c;
+    c.device = b.device();
+    auto e = Builder::build(f, c);
+    auto fc = e->create_execution_context();
+    float lo = 2.0f, hi = 1.0f;
+    fc->set_input("alpha", &lo);
+    fc->set_input("beta", &hi);
+    expect("uniform fill with an empty range", ErrorCode::kRUNTIME, "is empty",
+           [&] { fc->execute(); });
+  }
+  {
+    // MXFP8 scales are plain powers of two: a global scale computed at run time must be 1.
+    Network q;
+    DynamicQuantizeAttrs a;
+    a.block_size = 32;
+    a.output_type = DT::kFP8;
+    a.scale_type = DT::kE8M0;
+    Layer* l = q.add_dynamic_quantize(q.add_input("x", DT::kFLOAT, {2, 32}),
+                                      q.add_input("g", DT::kFLOAT, {}), a);
+    q.mark_output(l->output(0));
+    q.mark_output(l->output(1));
+    BuilderConfig c;
+    c.device = b.device();
+    auto e = Builder::build(q, c);
+    auto qc = e->create_execution_context();
+    std::vector<float> data(64, 1.5f), two{2.0f}, one{1.0f};
+    qc->set_input("x", data.data());
+    qc->set_input("g", two.data());
+    expect("MXFP8 global scale not 1", ErrorCode::kRUNTIME, "global scale of 1, got 2",
+           [&] { qc->execute(); });
+    qc->set_input("g", one.data());
+    try {
+      qc->execute();
+    } catch (const Error& e2) {
+      std::printf("FAIL errors [MXFP8 after a bad global scale]: %s\n", e2.what());
       ++failed;
     }
   }
@@ -688,6 +2113,171 @@ int error_cases(const Backend& b) {
   return failed;
 }
 
+// Reduced precision and CUDA graphs: networks built with the same flags for the reference
+// engine and the backend (so both run the same rewritten network) and compared with the
+// tolerance of the reduced type; graph replays compared run by run, across shape changes.
+int feature_cases(const Backend& b) {
+  int failed = 0, passed = 0;
+  std::mt19937 rng(77);
+  auto host_input = [&](DT t, const Dims& d) {
+    Case c;
+    return random_input("x", t, d, c, rng);
+  };
+  auto check = [&](const char* what, const RunResult& r, const RunResult& d, double k,
+                   std::optional<DT> tol) {
+    std::string problem = !r.ok ? "reference: " + r.error : !d.ok ? d.error : "";
+    for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
+      problem = compare(r.outputs[o], d.outputs[o], k, false, tol);
+    if (problem.empty()) {
+      ++passed;
+    } else {
+      std::printf("FAIL features [%s]: %s\n", what, problem.c_str());
+      ++failed;
+    }
+  };
+  // Three small networks of the kinds reduced precision rewrites most.
+  struct Net {
+    const char* name;
+    std::function<void(Network&)> build;
+    double k;  // accumulation length for the tolerance
+  };
+  const std::vector<Net> nets = {
+      {"mlp",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {8, 64});
+         Tensor* h = n.add_matrix_multiply(x, MatrixOperation::kNONE,
+                                           constant(n, DT::kFLOAT, {64, 32}, 5, -0.3f, 0.3f),
+                                           MatrixOperation::kNONE)
+                         ->output(0);
+         h = n.add_activation(h, ActivationType::kGELU_ERF)->output(0);
+         h = n.add_matrix_multiply(h, MatrixOperation::kNONE,
+                                   constant(n, DT::kFLOAT, {32, 16}, 6, -0.3f, 0.3f),
+                                   MatrixOperation::kNONE)
+                 ->output(0);
+         n.mark_output(n.add_softmax(h, 1u << 1)->output(0));
+       },
+       64},
+      {"conv block",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {2, 8, 12, 12});
+         ConvolutionAttrs a;
+         a.num_output_maps = 8;
+         a.kernel_size = Dims{3, 3};
+         a.pre_padding = a.post_padding = Dims{1, 1};
+         std::vector<float> w(8 * 8 * 9), bias(8);
+         std::mt19937 g(9);
+         std::uniform_real_distribution<float> u(-0.2f, 0.2f);
+         for (float& v : w) v = u(g);
+         for (float& v : bias) v = u(g);
+         a.kernel = Weights::copy(DT::kFLOAT, w.data(), static_cast<int64_t>(w.size()));
+         a.bias = Weights::copy(DT::kFLOAT, bias.data(), static_cast<int64_t>(bias.size()));
+         Tensor* c = n.add_convolution_nd(x, a)->output(0);
+         Tensor* r = n.add_elementwise(c, x, ElementWiseOperation::kSUM)->output(0);  // residual
+         r = n.add_activation(r, ActivationType::kRELU)->output(0);
+         PoolingAttrs p;
+         p.type = PoolingType::kMAX;
+         p.window = Dims{2, 2};
+         n.mark_output(n.add_pooling_nd(r, p)->output(0));
+       },
+       72},
+      {"layer norm + attention scores",
+       [](Network& n) {
+         Tensor* x = in(n, "x", DT::kFLOAT, {2, 16, 32});
+         Tensor* scale = constant(n, DT::kFLOAT, {1, 1, 32}, 7, 0.5f, 1.5f);
+         Tensor* bias = constant(n, DT::kFLOAT, {1, 1, 32}, 8);
+         NormalizationAttrs na;
+         na.axes = 1u << 2;
+         Tensor* h = n.add_normalization(x, scale, bias, na)->output(0);
+         Tensor* s =
+             n.add_matrix_multiply(h, MatrixOperation::kNONE, h, MatrixOperation::kTRANSPOSE)
+                 ->output(0);
+         n.mark_output(n.add_softmax(s, 1u << 2)->output(0));
+       },
+       32},
+  };
+  for (const Net& net_case : nets) {
+    for (BuilderFlag flag : {BuilderFlag::kFP16, BuilderFlag::kBF16}) {
+      Network n;
+      net_case.build(n);
+      std::map<std::string, Dims> shapes;
+      std::vector<std::vector<uint8_t>> inputs;
+      for (int i = 0; i < n.num_inputs(); ++i) {
+        shapes[n.input(i)->name()] = n.input(i)->dims();
+        inputs.push_back(host_input(n.input(i)->type(), n.input(i)->dims()));
+      }
+      BuilderConfig ref;
+      ref.reference_kernels_only = true;
+      ref.set_flag(flag);
+      BuilderConfig dev = ref;
+      dev.reference_kernels_only = false;
+      dev.device = b.device();
+      const std::string what =
+          std::string(net_case.name) + (flag == BuilderFlag::kFP16 ? " in fp16" : " in bf16");
+      check(what.c_str(), run(n, ref, shapes, inputs), run(n, dev, shapes, inputs), net_case.k,
+            flag == BuilderFlag::kFP16 ? DT::kHALF : DT::kBF16);
+    }
+  }
+  // Graph replay: runs at two shapes, alternating, each compared with the reference engine, and
+  // the second run at a shape must be a replay.
+  {
+    Network n;
+    Tensor* x = in(n, "x", DT::kFLOAT, {-1, 64});
+    Tensor* h = n.add_matrix_multiply(x, MatrixOperation::kNONE,
+                                      constant(n, DT::kFLOAT, {64, 48}, 11, -0.3f, 0.3f),
+                                      MatrixOperation::kNONE)
+                    ->output(0);
+    h = n.add_activation(h, ActivationType::kRELU)->output(0);
+    Tensor* shape = n.add_shape(h)->output(0);
+    n.mark_output(n.add_softmax(h, 1u << 1)->output(0));
+    n.mark_output(shape);
+    OptimizationProfile prof;
+    prof.set_dimensions("x", {1, 64}, {4, 64}, {8, 64});
+    BuilderConfig ref;
+    ref.reference_kernels_only = true;
+    ref.profiles.push_back(prof);
+    BuilderConfig dev = ref;
+    dev.reference_kernels_only = false;
+    dev.device = b.device();
+    dev.use_cuda_graph = true;
+    try {
+      auto re = Builder::build(n, ref);
+      auto de = Builder::build(n, dev);
+      auto rc = re->create_execution_context();
+      auto dc = de->create_execution_context();
+      const int64_t batches[] = {4, 4, 4, 2, 2, 4, 4, 8};
+      const bool replays[] = {false, true, true, false, true, false, true, false};
+      for (size_t r = 0; r < std::size(batches); ++r) {
+        const Dims d{batches[r], 64};
+        std::vector<uint8_t> xv = host_input(DT::kFLOAT, d);
+        for (auto* c : {rc.get(), dc.get()}) {
+          c->set_input_shape("x", d);
+          c->set_input("x", xv.data());
+          c->execute();
+        }
+        std::string problem;
+        for (int o = 0; o < 2 && problem.empty(); ++o)
+          problem =
+              compare(rc->output(n.output(o)->name()), dc->output(n.output(o)->name()), 64, false);
+        if (problem.empty() && dc->last_run_times().cuda_graph != replays[r])
+          problem = "run " + std::to_string(r) + " at batch " + std::to_string(batches[r]) +
+                    (replays[r] ? " did not replay its graph" : " replayed a graph it should not");
+        if (!problem.empty()) {
+          std::printf("FAIL features [cuda graph run %zu]: %s\n", r, problem.c_str());
+          ++failed;
+        } else {
+          ++passed;
+        }
+      }
+    } catch (const Error& e) {
+      std::printf("FAIL features [cuda graph]: %s\n", e.what());
+      ++failed;
+    }
+  }
+  std::printf("features on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed,
+              failed);
+  return failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -701,11 +2291,41 @@ int main(int argc, char** argv) {
     }
     others.push_back(b);
   }
+  std::vector<Case> cases = make_cases();
+  if (only == "--reference-only") {
+    // Without a device: every case builds and runs (or fails as it expects) on the CPU
+    // reference engine, so new cases can be checked on any machine.
+    int bad = 0;
+    std::mt19937 rng(1234);
+    for (const Case& c : cases) {
+      Network net;
+      try {
+        c.build(net);
+      } catch (const Error& e) {
+        std::printf("FAIL %s [%s]: the case does not build: %s\n", c.kind.c_str(), c.label.c_str(),
+                    e.what());
+        ++bad;
+        continue;
+      }
+      for (int p = 0; p < (c.profile.empty() ? 1 : 3); ++p) {
+        const Point pt = make_point(c, net, p, rng);
+        const RunResult r = run(net, pt.ref, pt.shapes, pt.inputs);
+        if (r.ok == c.expect_error) {
+          std::printf("FAIL %s [%s]: %s\n", c.kind.c_str(), c.label.c_str(),
+                      r.ok ? "runs without the expected error" : r.error.c_str());
+          ++bad;
+        } else if (c.expect_error) {
+          std::printf("ok %s [%s]: %s\n", c.kind.c_str(), c.label.c_str(), r.error.c_str());
+        }
+      }
+    }
+    std::printf("reference only: %zu cases, %d failed\n", cases.size(), bad);
+    return bad == 0 ? 0 : 1;
+  }
   if (others.empty()) {
     std::printf("backend conformance: no backend besides the CPU can run here; nothing compared\n");
     return kSkip;
   }
-  std::vector<Case> cases = make_cases();
   struct Count {
     int cases = 0, passed = 0, on_device = 0;
   };
@@ -732,44 +2352,31 @@ int main(int argc, char** argv) {
     const int points = c.profile.empty() ? 1 : 3;
     for (const Backend* b : others) {
       for (int p = 0; p < points; ++p) {
-        std::map<std::string, Dims> shapes;
-        OptimizationProfile prof;
-        for (int i = 0; i < net.num_inputs(); ++i) {
-          const Tensor* t = net.input(i);
-          auto it = c.profile.find(t->name());
-          if (it == c.profile.end()) {
-            shapes[t->name()] = t->dims();
-          } else {
-            const ProfileDims& pd = it->second;
-            shapes[t->name()] = p == 0 ? pd.min : p == 1 ? pd.opt : pd.max;
-            prof.set_dimensions(t->name(), pd.min, pd.opt, pd.max);
-          }
-        }
-        std::vector<std::vector<uint8_t>> inputs;
-        for (int i = 0; i < net.num_inputs(); ++i)
-          inputs.push_back(random_input(net.input(i)->type(), shapes[net.input(i)->name()], c, rng));
-        BuilderConfig ref;
-        ref.optimization_level = 0;
-        ref.reference_kernels_only = true;
-        if (!c.profile.empty()) ref.profiles.push_back(prof);
-        BuilderConfig dev = ref;
+        const Point pt = make_point(c, net, p, rng);
+        BuilderConfig dev = pt.ref;
         dev.reference_kernels_only = false;
         dev.device = b->device();
-        const RunResult r = run(net, ref, shapes, inputs);
-        const RunResult d = run(net, dev, shapes, inputs);
+        const RunResult r = run(net, pt.ref, pt.shapes, pt.inputs);
+        const RunResult d = run(net, dev, pt.shapes, pt.inputs);
         std::string problem;
-        if (r.ok != d.ok) {
+        if (c.expect_error) {
+          if (r.ok || d.ok)
+            problem = std::string(r.ok ? "the reference" : std::string(b->name())) +
+                      " runs without the expected error";
+          else if (r.error != d.error)
+            problem = "error \"" + d.error + "\", reference \"" + r.error + "\"";
+        } else if (r.ok != d.ok) {
           problem = r.ok ? "fails on " + std::string(b->name()) + ": " + d.error
                          : "the reference fails (" + r.error + ") but " + std::string(b->name()) +
                                " does not";
         } else if (r.ok) {
           for (size_t o = 0; o < r.outputs.size() && problem.empty(); ++o)
-            problem = compare(r.outputs[o], d.outputs[o], c.accumulate);
+            problem = compare(r.outputs[o], d.outputs[o], c.accumulate, c.exact);
         }
         Count& cnt = per_kind[c.kind];
         ++cnt.cases;
         // Whether every layer of the kind under test ran a device kernel (no host fallback).
-        bool device_kernel = d.ok;
+        bool device_kernel = d.ok || c.expect_error;
         bool seen = false;
         for (const auto& [kind, impl] : d.implementations) {
           if (kind != c.kind) continue;
@@ -785,7 +2392,10 @@ int main(int argc, char** argv) {
           ++failed;
           std::printf("FAIL %s [%s] on %s%s: %s\n", c.kind.c_str(), c.label.c_str(),
                       std::string(b->name()).c_str(),
-                      points > 1 ? (p == 0 ? " (min)" : p == 1 ? " (opt)" : " (max)") : "",
+                      points > 1 ? (p == 0   ? " (min)"
+                                    : p == 1 ? " (opt)"
+                                             : " (max)")
+                                 : "",
                       problem.c_str());
         }
       }
@@ -801,6 +2411,12 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "errors")
     for (const Backend* b : others) {
       const int f = error_cases(*b);
+      failed += f;
+      if (f == 0) ++passed;
+    }
+  if (only.empty() || only == "features")
+    for (const Backend* b : others) {
+      const int f = feature_cases(*b);
       failed += f;
       if (f == 0) ++passed;
     }

@@ -47,16 +47,22 @@ struct ModelArg {
 };
 ModelArg model_arg(const Args& args, const std::string& command);
 
-// --builderOptimizationLevel=N (0 or 1) and --referenceKernels into `config`.
+// --builderOptimizationLevel=N (0 or 1), --referenceKernels, --device, the precision flags and
+// --useCudaGraph / --noCudaGraph into `config`.
 void apply_engine_flags(const Args& args, BuilderConfig& config);
-// The two flags as parse_args lists them, and their help lines.
+// The flags as parse_args lists them, and their help lines.
 inline const std::vector<std::string> kEngineValueFlags = {"builderOptimizationLevel", "device"};
-inline const std::vector<std::string> kEngineBoolFlags = {"referenceKernels"};
+inline const std::vector<std::string> kEngineBoolFlags = {
+    "referenceKernels", "fp16", "bf16", "stronglyTyped", "useCudaGraph", "noCudaGraph"};
 inline constexpr const char* kEngineFlagsHelp =
     "  --builderOptimizationLevel=N  0: the network as imported; 1 (default): builder passes\n"
     "  --referenceKernels     only the reference kernel of each layer kind (no fast kernels,\n"
     "                         no fusion)\n"
-    "  --device=D             cpu (default), cuda or cuda:N (the N-th GPU)\n";
+    "  --device=D             cpu (default), cuda or cuda:N (the N-th GPU)\n"
+    "  --fp16, --bf16         weakly typed reduced precision: fp32 layers may run in fp16/bf16\n"
+    "  --stronglyTyped        every tensor keeps the type the model declares\n"
+    "  --useCudaGraph, --noCudaGraph  replay each input shape's run as a CUDA graph (default on\n"
+    "                         for --device=cuda)\n";
 int run_command(const Args& args);
 int conformance_command(const Args& args);
 

@@ -67,6 +67,15 @@ void apply_engine_flags(const Args& args, BuilderConfig& config) {
   if (level > 1) throw UsageError("--builderOptimizationLevel must be 0 or 1");
   config.optimization_level = static_cast<int>(level);
   if (args.get("referenceKernels")) config.reference_kernels_only = true;
+  if (args.get("fp16")) config.set_flag(BuilderFlag::kFP16);
+  if (args.get("bf16")) config.set_flag(BuilderFlag::kBF16);
+  if (args.get("stronglyTyped")) config.set_flag(BuilderFlag::kSTRONGLY_TYPED);
+  if (args.get("stronglyTyped") && (args.get("fp16") || args.get("bf16")))
+    throw UsageError(
+        "--stronglyTyped keeps the model's types; it cannot be combined with --fp16 "
+        "or --bf16");
+  if (args.get("useCudaGraph") && args.get("noCudaGraph"))
+    throw UsageError("--useCudaGraph and --noCudaGraph contradict each other");
   if (std::optional<std::string> d = args.get("device")) {
     // cpu, cuda or cuda:N
     if (*d == "cpu") {
@@ -84,6 +93,7 @@ void apply_engine_flags(const Args& args, BuilderConfig& config) {
       throw UsageError("--device must be cpu, cuda or cuda:N, not '" + *d + "'");
     }
   }
+  config.use_cuda_graph = config.device == DeviceType::kCUDA && !args.get("noCudaGraph");
 }
 
 ModelArg model_arg(const Args& args, const std::string& command) {

@@ -30,6 +30,14 @@ class OptimizationProfile {
   std::map<std::string, ProfileDims, std::less<>> dims_;
 };
 
+// Precision choices of a build, as TensorRT's BuilderFlag (see Note [Layer precision]).
+// kFP16 / kBF16: the network is weakly typed; the builder may run any fp32 layer in that type
+// (softmax, normalization statistics, reductions and matmul/convolution accumulation stay fp32
+// inside the kernels; sums and products over an axis keep fp32 outputs). With both, fp16 wins.
+// kSTRONGLY_TYPED: every tensor keeps the type the network declares; combined with kFP16/kBF16
+// it is an error, as in TensorRT.
+enum class BuilderFlag : int32_t { kFP16, kBF16, kSTRONGLY_TYPED };
+
 struct BuilderConfig {
   DeviceType device = DeviceType::kCPU;
   int device_index = 0;  // which GPU when device is kCUDA
@@ -41,6 +49,15 @@ struct BuilderConfig {
   // 0: the engine runs the network as given. 1 (default): the builder passes run on a copy of it
   // (src/builder/passes/: folding, elimination, merging, fusion, pattern recognition).
   int optimization_level = 1;
+  uint32_t flags = 0;  // bits of BuilderFlag
+  // CUDA: capture each context's run per input shape into a CUDA graph on its first run with that
+  // shape and replay the graph afterwards (networks that must wait for the device mid-run, e.g.
+  // for a data-dependent shape, run without one). Ignored on the CPU.
+  bool use_cuda_graph = false;
+
+  void set_flag(BuilderFlag f) { flags |= 1u << static_cast<int>(f); }
+  void clear_flag(BuilderFlag f) { flags &= ~(1u << static_cast<int>(f)); }
+  bool get_flag(BuilderFlag f) const { return (flags >> static_cast<int>(f)) & 1u; }
 };
 
 // What one builder pass did over a build: how often it ran and how many rewrites it made.

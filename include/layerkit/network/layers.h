@@ -408,6 +408,16 @@ class Layer {
 
   Network& network() const { return *network_; }
 
+  // Note [Layer precision]
+  // In a reduced-precision build (BuilderFlag::kFP16 / kBF16) the builder chooses per layer
+  // whether it computes in fp32 or the reduced type. set_precision overrides that choice (as
+  // TensorRT's ILayer::setPrecision): kFLOAT keeps the layer in fp32, kHALF / kBF16 run it in that
+  // type even when the flag for it is off. Builds without those flags, and strongly typed builds,
+  // run every layer in the types its inputs have, whatever is set here.
+  void set_precision(DataType type);
+  std::optional<DataType> precision() const { return precision_; }
+  void reset_precision() { precision_.reset(); }
+
  private:
   friend class Network;
   Layer(Network* net, std::string name, LayerAttrs attrs, std::vector<Tensor*> inputs)
@@ -421,6 +431,7 @@ class Layer {
   LayerAttrs attrs_;
   std::vector<Tensor*> inputs_;
   std::vector<Tensor*> outputs_;
+  std::optional<DataType> precision_;
 };
 
 }  // namespace layerkit

@@ -52,6 +52,7 @@ struct RunTimes {
   double h2d_ms = 0;
   double compute_ms = 0;
   double d2h_ms = 0;
+  bool cuda_graph = false;  // the compute phase replayed a captured CUDA graph
 };
 
 struct ExecutorOptions {
@@ -61,6 +62,7 @@ struct ExecutorOptions {
   bool reference_kernels_only = false;
   std::shared_ptr<Communicator> communicator;  // null: collectives need world_size 1
   int device_index = 0;                        // which GPU, for the CUDA backend
+  bool use_cuda_graph = false;                 // see BuilderConfig::use_cuda_graph
 };
 
 class Executor {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,12 @@ std::unique_ptr<Pass> make_fuse_conv_bias();
 // patterns.cpp: subgraphs that frontends expand, recognised and replaced by one layer:
 // layer norm -> Normalization, erf GELU -> Activation kGELU_ERF, exp(x - max) / sum -> SoftMax.
 std::unique_ptr<Pass> make_recognize_patterns();
+
+// precision.cpp: in a weakly typed reduced-precision build, every layer that may (see
+// may_reduce) and has fp32 inputs runs in `target` instead (or in its own set_precision type),
+// reading converted constants and Casts of its other inputs, with Casts back to fp32 where fp32
+// layers and the engine's outputs read it. Leaves unread layers for dead-layer elimination.
+std::unique_ptr<Pass> make_reduce_precision(std::optional<DataType> target);
 
 // memory_plan.cpp: activation buffers assigned to reusable slots by lifetime over the layer
 // order. `dims` gives each tensor's dims at the shapes planned for (missing: the network's dims).

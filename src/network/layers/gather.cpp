@@ -194,8 +194,9 @@ void infer(const NonZeroAttrs&, InferCtx& ctx) {
   // A 0-D input has no axis to index; TensorRT's shape [rank, count] would be degenerate.
   ctx.check(x.dims.rank() >= 1, "input must have rank >= 1, got ", x.dims.to_string());
   const int64_t rank = x.dims.rank();
-  // The count is data dependent: known at run time, or at build time for constant inputs.
-  if (!x.host_data || !x.dims.is_static()) {
+  // The count is data dependent: known at run time, or at build time for constant inputs; an
+  // empty input has none (and may have no host elements to point at).
+  if (!x.dims.is_static() || (!x.host_data && x.dims.volume() > 0)) {
     ctx.add_output(DataType::kINT64, Dims{rank, kDynamic});
     return;
   }

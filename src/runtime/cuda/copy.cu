@@ -1,6 +1,6 @@
 // CUDA kernels for the kinds that move elements without looking at them: Shuffle, Slice,
-// Concatenation, Padding, Gather. One byte-size-generic copy serves every type (sub-byte types
-// hold one element per byte, Note [Host element representation]).
+// Concatenation, Padding. One byte-size-generic copy serves every type (sub-byte types hold one
+// element per byte, Note [Host element representation]).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -44,38 +44,6 @@ struct PadMap {
     int rank;
     int64_t out_dims[kMaxDims], x_dims[kMaxDims], pre[kMaxDims];
 };
-
-// Calls copy(dst_index, src_index) through a kernel typed on the element size, where
-// `source(i)` gives the source index of output element i, or -1 for "leave the fill".
-template <typename T, typename F>
-void gather_elements(const LaunchCtx& ctx, int64_t n, const void* src, void* dst, F source,
-                     const void* fill) {
-  const T* s = static_cast<const T*>(src);
-  T* d = static_cast<T*>(dst);
-  T f{};
-  if (fill) std::memcpy(&f, fill, sizeof(T));
-  for_each(ctx, n, [=] __device__(int64_t i) {
-    const int64_t k = source(i);
-    d[i] = k >= 0 ? s[k] : f;
-  });
-}
-
-template <typename F>
-void gather_any(const LaunchCtx& ctx, DataType type, int64_t n, const void* src, void* dst,
-                F source, const void* fill = nullptr) {
-  switch (element_size(type)) {
-    case 1:
-      return gather_elements<uint8_t>(ctx, n, src, dst, source, fill);
-    case 2:
-      return gather_elements<uint16_t>(ctx, n, src, dst, source, fill);
-    case 4:
-      return gather_elements<uint32_t>(ctx, n, src, dst, source, fill);
-    case 8:
-      return gather_elements<uint64_t>(ctx, n, src, dst, source, fill);
-    default:
-      LK_FAIL(kINTERNAL, "layer '", ctx.layer_name(), "': element size ", element_size(type));
-  }
-}
 
 std::vector<int> permutation(const std::vector<int32_t>& perm, int rank) {
   std::vector<int> p;
@@ -303,48 +271,6 @@ class PaddingKernel final : public Kernel {
   PaddingAttrs a_;
 };
 
-// Gather kDEFAULT without batch axes: out = data[:axis] + indices + data[axis+1:].
-class GatherKernel final : public Kernel {
- public:
-  explicit GatherKernel(int axis) : axis_(axis) {}
-  void run(LaunchCtx& ctx) override {
-    const DeviceTensor& data = ctx.input(0);
-    const DeviceTensor& ind = ctx.input(1);
-    const DeviceTensor& y = ctx.output(0);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis_; ++d) outer *= data.dims[d];
-    for (int d = axis_ + 1; d < data.dims.rank(); ++d) inner *= data.dims[d];
-    const int64_t n_ind = ind.numel(), axis_dim = data.dims[axis_];
-    const DataType it = ind.type;
-    const void* ip = ind.data;
-    int* bad = static_cast<int*>(ctx.scratch(sizeof(int)));
-    LK_CUDA(cudaMemsetAsync(bad, 0, sizeof(int), ctx.stream()), ctx.layer_name());
-    gather_any(ctx, data.type, y.numel(), data.data, y.data, [=] __device__(int64_t i) {
-      const int64_t in = i % inner;
-      const int64_t j = (i / inner) % n_ind;
-      const int64_t o = i / (inner * n_ind);
-      int64_t k = dev::load_i(it, ip, j);
-      if (k < 0) k += axis_dim;
-      if (k < 0 || k >= axis_dim) {
-        *bad = 1;
-        return int64_t{-1};
-      }
-      return (o * axis_dim + k) * inner + in;
-    });
-    int host_bad = 0;
-    LK_CUDA(cudaMemcpyAsync(&host_bad, bad, sizeof(int), cudaMemcpyDeviceToHost, ctx.stream()),
-            ctx.layer_name());
-    LK_CUDA(cudaStreamSynchronize(ctx.stream()), ctx.layer_name());
-    if (host_bad)
-      LK_FAIL(kRUNTIME, "Gather layer '", ctx.layer_name(), "': an index is outside [-", axis_dim,
-              ", ", axis_dim, ") on axis ", axis_, " of data dims ", data.dims.to_string());
-    (void)outer;
-  }
-
- private:
-  int axis_;
-};
-
 }  // namespace
 
 std::vector<KernelEntry> copy_kernels(LayerKind kind) {
@@ -367,13 +293,6 @@ std::vector<KernelEntry> copy_kernels(LayerKind kind) {
       return {{"copy", [](const Problem& p) -> std::unique_ptr<Kernel> {
                  return std::make_unique<PaddingKernel>(p.as<PaddingAttrs>());
                }}};
-    case LayerKind::kGATHER:
-      return {{"copy", [](const Problem& p) -> std::unique_ptr<Kernel> {
-                 const GatherAttrs& a = p.as<GatherAttrs>();
-                 if (a.mode != GatherMode::kDEFAULT || a.num_elementwise_dims != 0) return nullptr;
-                 const int r = p.input(0).dims.rank();
-                 return std::make_unique<GatherKernel>(a.axis < 0 ? a.axis + r : a.axis);
-               }}};
     case LayerKind::kINPUT:
     case LayerKind::kCONSTANT:
     case LayerKind::kIDENTITY:
@@ -381,6 +300,7 @@ std::vector<KernelEntry> copy_kernels(LayerKind kind) {
     case LayerKind::kELEMENTWISE:
     case LayerKind::kUNARY:
     case LayerKind::kACTIVATION:
+    case LayerKind::kGATHER:
     case LayerKind::kSCATTER:
     case LayerKind::kFILL:
     case LayerKind::kSHAPE:

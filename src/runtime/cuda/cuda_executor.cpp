@@ -30,6 +30,24 @@ const DeviceTensor& LaunchCtx::output(int i) const {
   return *outputs_[static_cast<size_t>(i)];
 }
 
+int* LaunchCtx::check_flag() const {
+  if (checks_) return checks_->flag(*this);
+  auto* f = static_cast<int*>(scratch(sizeof(int)));
+  LK_CUDA(cudaMemsetAsync(f, 0, sizeof(int), stream_), name_);
+  return f;
+}
+
+void LaunchCtx::check(int* flag, std::function<void(const LaunchCtx&)> report) const {
+  if (checks_ && checks_->deferred()) {
+    checks_->defer(*this, flag, std::move(report));
+    return;
+  }
+  int raised = 0;
+  LK_CUDA(cudaMemcpyAsync(&raised, flag, sizeof(int), cudaMemcpyDeviceToHost, stream_), name_);
+  LK_CUDA(cudaStreamSynchronize(stream_), name_);
+  if (raised) report(*this);
+}
+
 void check_cuda(cudaError_t err, const char* call, std::string_view layer, size_t bytes) {
   if (err == cudaSuccess) return;
   cudaGetLastError();  // clears a non-sticky error so the context stays usable
@@ -66,7 +84,8 @@ std::span<const KernelEntry> kernels(LayerKind kind) {
       const auto kind_k = static_cast<LayerKind>(k);
       auto& v = l[static_cast<size_t>(k)];
       for (auto* family : {&dnn_kernels, &matmul_kernels, &reduce_kernels, &copy_kernels,
-                           &pointwise_kernels})
+                           &gather_kernels, &resize_kernels, &pointwise_kernels, &fill_kernels,
+                           &collective_kernels, &quantize_kernels})
         for (const KernelEntry& e : (*family)(kind_k)) v.push_back(e);
     }
     return l;
@@ -135,7 +154,7 @@ bool is_small_integer(const detail::ValueDesc& d) {
          d.dims.volume() <= detail::kMaxKnownValues;
 }
 
-class CudaExecutor final : public Executor {
+class CudaExecutor final : public Executor, private RunChecks {
  public:
   CudaExecutor(const Network& net, const ExecutorOptions& options)
       : net_(net), options_(options), states_(static_cast<size_t>(net.num_layers())) {
@@ -153,6 +172,9 @@ class CudaExecutor final : public Executor {
       for (Tensor* t : net.layer(i)->outputs()) index_[t] = static_cast<int>(index_.size());
     slots_.resize(index_.size());
     plan_lifetimes();
+    const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net.num_layers()));
+    check_cuda(cudaMalloc(reinterpret_cast<void**>(&check_flags_), flag_bytes), "cudaMalloc", "",
+               flag_bytes);
     for (int i = 0; i < net.num_layers(); ++i) {
       const Layer* l = net.layer(i);
       if (l->kind() != LayerKind::kCONSTANT) continue;
@@ -164,6 +186,8 @@ class CudaExecutor final : public Executor {
   ~CudaExecutor() override {
     cudaSetDevice(options_.device_index);
     cudaStreamSynchronize(stream_);
+    if (graph_) cudaGraphExecDestroy(graph_);
+    if (check_flags_) cudaFree(check_flags_);
     for (Slot& s : slots_)
       if (s.dev_owned && s.dev.data) cudaFree(s.dev.data);
     if (libs_.lt_workspace) cudaFree(libs_.lt_workspace);
@@ -224,9 +248,148 @@ class CudaExecutor final : public Executor {
  private:
   Slot& slot(const Tensor* t) { return slots_[static_cast<size_t>(index_.at(t))]; }
 
+  // Note [CUDA graphs]
+  // With use_cuda_graph, a run whose input dims (and device input addresses) match the previous
+  // run's replays that run's kernels as one CUDA graph. The first run with new dims runs layer by
+  // layer as usual, recording each kernel launch, and keeps every buffer it allocated (graph mode
+  // releases nothing, so the captured addresses stay valid); the launches are then captured. A
+  // run that had to wait for the device (a host fallback, a data-dependent shape, a kernel reading
+  // device values on the host) is not captured, and its dims are remembered so later runs with
+  // them skip recording. The shape program's values depend only on the input dims, so a replay
+  // needs none of its host work: the device copies it uploaded are still in place.
+  struct Signature {
+    std::vector<Dims> dims;
+    std::vector<const void*> device_inputs;  // null for inputs bound from host memory
+    bool operator==(const Signature&) const = default;
+  };
+  struct Launch {
+    int layer;
+    Kernel* kernel;
+    std::vector<DeviceTensor> ins, outs;
+    std::vector<bool> present;  // per input: false where the optional input is absent
+  };
+
+  Signature signature(std::span<const TensorView> inputs) const {
+    Signature sig;
+    for (const TensorView& v : inputs) {
+      sig.dims.push_back(v.dims);
+      sig.device_inputs.push_back(v.device == DeviceType::kCUDA ? v.data : nullptr);
+    }
+    return sig;
+  }
+
+  void drop_graph() {
+    if (graph_) cudaGraphExecDestroy(graph_);
+    graph_ = nullptr;
+    launches_.clear();
+    deferred_.clear();
+  }
+
+  // RunChecks (Note [Run-time checks]): one flag per layer in check_flags_.
+  int* flag(const LaunchCtx& ctx) override {
+    int* f = check_flags_ + current_layer_;
+    check_cuda(cudaMemsetAsync(f, 0, sizeof(int), stream_), "cudaMemsetAsync", ctx.layer_name());
+    return f;
+  }
+  bool deferred() const override { return keep_buffers_; }
+  void defer(const LaunchCtx& ctx, int* f, std::function<void(const LaunchCtx&)> report) override {
+    if (capturing_) return;  // the recording run registered it, with the same tensors
+    Deferred d;
+    d.layer = current_layer_;
+    d.flag = f;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      d.present.push_back(ctx.has_input(i));
+      d.ins.push_back(ctx.has_input(i) ? ctx.input(i) : DeviceTensor{});
+    }
+    for (int i = 0; i < ctx.num_outputs(); ++i) d.outs.push_back(ctx.output(i));
+    d.report = std::move(report);
+    deferred_.push_back(std::move(d));
+  }
+  // After a graph run has completed: the reports of the raised flags (the first one throws).
+  void run_deferred_checks() {
+    if (deferred_.empty()) return;
+    std::vector<int> raised(static_cast<size_t>(std::max(1, net_.num_layers())));
+    check_cuda(cudaMemcpy(raised.data(), check_flags_, raised.size() * sizeof(int),
+                          cudaMemcpyDeviceToHost),
+               "cudaMemcpy");
+    for (Deferred& d : deferred_) {
+      if (!raised[static_cast<size_t>(d.layer)]) continue;
+      const Layer& l = *net_.layer(d.layer);
+      std::vector<const DeviceTensor*> ins;
+      for (size_t k = 0; k < d.ins.size(); ++k) ins.push_back(d.present[k] ? &d.ins[k] : nullptr);
+      std::vector<DeviceTensor*> outs;
+      for (DeviceTensor& t : d.outs) outs.push_back(&t);
+      LaunchCtx ctx(l.name(), l.kind(), ins, outs, stream_, &libs_, nullptr);
+      d.report(ctx);
+    }
+  }
+
+  // Captures the launches recorded by the run that just ended; false when capture fails (the
+  // run's results are unaffected: capture executes nothing).
+  bool capture() {
+    cudaGraph_t g = nullptr;
+    check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
+               "cudaStreamBeginCapture");
+    capturing_ = true;
+    try {
+      for (Launch& launch : launches_) replay_launch(launch);
+      capturing_ = false;
+    } catch (const Error&) {
+      capturing_ = false;
+      cudaStreamEndCapture(stream_, &g);
+      if (g) cudaGraphDestroy(g);
+      cudaGetLastError();
+      return false;
+    }
+    if (cudaStreamEndCapture(stream_, &g) != cudaSuccess || !g) {
+      cudaGetLastError();
+      return false;
+    }
+    const cudaError_t err = cudaGraphInstantiate(&graph_, g, 0);
+    cudaGraphDestroy(g);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      graph_ = nullptr;
+      return false;
+    }
+    return true;
+  }
+
+  void replay_launch(Launch& launch) {
+    const Layer& l = *net_.layer(launch.layer);
+    std::vector<const DeviceTensor*> ins;
+    for (size_t k = 0; k < launch.ins.size(); ++k)
+      ins.push_back(launch.present[k] ? &launch.ins[k] : nullptr);
+    std::vector<DeviceTensor*> outs;
+    for (DeviceTensor& t : launch.outs) outs.push_back(&t);
+    StreamScratch scratch(stream_, l.name());
+    current_layer_ = launch.layer;
+    LaunchCtx ctx(
+        l.name(), l.kind(), ins, outs, stream_, &libs_, &scratch,
+        [&](int k) -> const void* {
+          const Tensor* t = l.input(k);
+          if (!t) return nullptr;
+          Slot& s = slot(t);
+          // Recorded runs only read host values the shape program made.
+          LK_ASSERT(s.host_valid, "layer '", l.name(), "': input ", k,
+                    " is not on the host in a graph replay");
+          return s.host.data();
+        },
+        this);
+    launch.kernel->run(ctx);
+  }
+
   std::vector<OwnedTensor> run(std::span<const TensorView> inputs) {
     LK_CHECK(static_cast<int>(inputs.size()) == net_.num_inputs(), "execute: expected ",
              net_.num_inputs(), " inputs, got ", inputs.size());
+    const bool graphs = options_.use_cuda_graph && !profiling_;
+    const Signature sig = graphs ? signature(inputs) : Signature{};
+    const bool replay = graphs && graph_ && sig == graph_sig_;
+    if (!replay) drop_graph();
+    recording_ = graphs && !replay && !(have_unsafe_ && sig == unsafe_sig_);
+    keep_buffers_ = replay || recording_;
+    if (recording_) deferred_.clear();
+    graph_safe_ = true;
     // Events split the run as trtexec does: host-to-device copies of the inputs, the layers
     // (GPU compute), and the device-to-host copies of the outputs.
     record(phase_[0]);
@@ -236,6 +399,7 @@ class CudaExecutor final : public Executor {
       to_device(s, net_.input(i)->name());
     }
     record(phase_[1]);
+    if (replay) return finish_replay();
     if (profiling_) layer_events_.resize(static_cast<size_t>(net_.num_layers()));
     std::vector<int> timed;
     for (int i = 0; i < net_.num_layers(); ++i) {
@@ -243,7 +407,9 @@ class CudaExecutor final : public Executor {
       if (l->kind() != LayerKind::kINPUT && l->kind() != LayerKind::kCONSTANT) {
         if (profiling_) record(layer_events_[static_cast<size_t>(i)].first);
         const auto start = std::chrono::steady_clock::now();
+        in_compute_ = true;
         run_layer(i);
+        in_compute_ = false;
         if (profiling_) {
           record(layer_events_[static_cast<size_t>(i)].second);
           host_ms_[static_cast<size_t>(i)] =
@@ -252,7 +418,8 @@ class CudaExecutor final : public Executor {
           timed.push_back(i);
         }
       }
-      for (int b : release_at_[static_cast<size_t>(i)]) release(slots_[static_cast<size_t>(b)]);
+      if (!keep_buffers_)
+        for (int b : release_at_[static_cast<size_t>(i)]) release(slots_[static_cast<size_t>(b)]);
     }
     record(phase_[2]);
     std::vector<OwnedTensor> outs;
@@ -271,7 +438,16 @@ class CudaExecutor final : public Executor {
     float ms[3] = {};
     for (int k = 0; k < 3; ++k)
       check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
-    times_ = {ms[0], ms[1], ms[2]};
+    times_ = {ms[0], ms[1], ms[2], false};
+    if (keep_buffers_) {
+      try {
+        run_deferred_checks();
+      } catch (const Error&) {
+        deferred_.clear();
+        recording_ = false;
+        throw;
+      }
+    }
     // Per-layer GPU time between its events; a layer that ran on the host (shape program or
     // fallback) has no GPU work between them, so its host time counts.
     for (int i : timed) {
@@ -280,13 +456,51 @@ class CudaExecutor final : public Executor {
       check_cuda(cudaEventElapsedTime(&t, a, b), "cudaEventElapsedTime");
       LayerProfile& rec = records_[static_cast<size_t>(i)];
       const std::string& impl = states_[static_cast<size_t>(i)].last;
-      rec.total_ms += impl.rfind("host", 0) == 0 ? std::max<double>(t, host_ms_[static_cast<size_t>(i)])
-                                                 : static_cast<double>(t);
+      rec.total_ms += impl.rfind("host", 0) == 0
+                          ? std::max<double>(t, host_ms_[static_cast<size_t>(i)])
+                          : static_cast<double>(t);
       ++rec.calls;
       rec.implementation = impl;
     }
     // Inputs bound by pointer are the caller's; forget them so nothing reads them later.
-    for (int i = 0; i < net_.num_inputs(); ++i) release(slot(net_.input(i)));
+    if (!keep_buffers_)
+      for (int i = 0; i < net_.num_inputs(); ++i) release(slot(net_.input(i)));
+    if (recording_) {
+      if (!graph_safe_ || !capture()) {
+        have_unsafe_ = true;
+        unsafe_sig_ = sig;
+        launches_.clear();
+      } else {
+        graph_sig_ = sig;
+      }
+    }
+    recording_ = false;
+    return outs;
+  }
+
+  // The compute phase of a run whose inputs were just uploaded: the captured graph.
+  std::vector<OwnedTensor> finish_replay() {
+    check_cuda(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
+    record(phase_[2]);
+    std::vector<OwnedTensor> outs;
+    for (int i = 0; i < net_.num_outputs(); ++i) {
+      Slot& s = slot(net_.output(i));
+      if (!s.program) s.host_valid = false;  // the graph wrote the device copy
+      to_host(s, "");
+      OwnedTensor o;
+      o.type = s.type;
+      o.dims = s.dims;
+      o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
+      pack(o.type, s.host.data(), o.data.data(), o.dims.volume());
+      outs.push_back(std::move(o));
+    }
+    record(phase_[3]);
+    check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
+    float ms[3] = {};
+    for (int k = 0; k < 3; ++k)
+      check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
+    times_ = {ms[0], ms[1], ms[2], true};
+    run_deferred_checks();
     return outs;
   }
 
@@ -297,21 +511,25 @@ class CudaExecutor final : public Executor {
     const int64_t n = v.dims.volume();
     LK_CHECK(v.data != nullptr || n == 0, "input '", t.name(), "' has no data");
     Slot& s = slot(&t);
-    release(s);
+    if (keep_buffers_ && s.dev_owned && s.type == v.type && s.dims == v.dims) {
+      s.dev_valid = false;  // the buffer stays where a captured graph reads it
+      s.host_valid = false;
+    } else {
+      release(s);
+    }
     s.type = v.type;
     s.dims = v.dims;
     if (v.device == DeviceType::kCUDA && !is_sub_byte(v.type)) {
       cudaPointerAttributes attr{};
       check_cuda(cudaPointerGetAttributes(&attr, v.data), "cudaPointerGetAttributes", t.name());
-      LK_CHECK(n == 0 || (attr.type == cudaMemoryTypeDevice &&
-                          attr.device == options_.device_index),
-               "input '", t.name(), "': the buffer at ", v.data,
-               " is not device memory of GPU ", options_.device_index,
-               " (bind host buffers with DeviceType::kCPU)");
-      LK_CHECK(reinterpret_cast<uintptr_t>(v.data) % static_cast<uintptr_t>(element_size(v.type)) ==
-                   0,
-               "input '", t.name(), "': device address ", v.data, " is not aligned to its ",
-               element_size(v.type), "-byte elements");
+      LK_CHECK(
+          n == 0 || (attr.type == cudaMemoryTypeDevice && attr.device == options_.device_index),
+          "input '", t.name(), "': the buffer at ", v.data, " is not device memory of GPU ",
+          options_.device_index, " (bind host buffers with DeviceType::kCPU)");
+      LK_CHECK(
+          reinterpret_cast<uintptr_t>(v.data) % static_cast<uintptr_t>(element_size(v.type)) == 0,
+          "input '", t.name(), "': device address ", v.data, " is not aligned to its ",
+          element_size(v.type), "-byte elements");
       s.dev = {v.type, v.dims, const_cast<void*>(v.data)};
       s.dev_valid = true;
       s.dev_owned = false;
@@ -347,8 +565,7 @@ class CudaExecutor final : public Executor {
     if (s.dev_owned && s.dev.data && s.dev.type == s.type && s.dev.dims == s.dims) return;
     free_device(s);
     void* p = nullptr;
-    if (bytes > 0)
-      check_cuda(cudaMallocAsync(&p, bytes, stream_), "cudaMallocAsync", layer, bytes);
+    if (bytes > 0) check_cuda(cudaMallocAsync(&p, bytes, stream_), "cudaMallocAsync", layer, bytes);
     s.dev = {s.type, s.dims, p};
     s.dev_owned = true;
   }
@@ -385,6 +602,7 @@ class CudaExecutor final : public Executor {
   void to_host(Slot& s, std::string_view layer) {
     if (s.host_valid) return;
     LK_ASSERT(s.dev_valid, "layer '", layer, "': a tensor is on neither the host nor the device");
+    if (in_compute_) graph_safe_ = false;  // the run waits for the device mid-way
     s.host.resize(static_cast<size_t>(s.dims.volume() * element_size(s.type)));
     if (!s.host.empty()) {
       check_cuda(cudaMemcpyAsync(s.host.data(), s.dev.data, s.host.size(), cudaMemcpyDeviceToHost,
@@ -408,9 +626,22 @@ class CudaExecutor final : public Executor {
     std::vector<detail::ValueDesc> outs = infer(l);
     bool resolved = std::all_of(outs.begin(), outs.end(),
                                 [](const detail::ValueDesc& d) { return d.dims.is_static(); });
+    if (!resolved && l.kind() == LayerKind::kNON_ZERO && !options_.reference_kernels_only) {
+      // NonZero of a tensor on the device: the count is taken there and only it comes back
+      // (the one place such a run waits for the device); the input stays on the device.
+      Slot& x = slot(l.input(0));
+      if (x.dev_valid && !x.host_valid && x.dims.is_static() && counts_nonzero_on_device(x.type) &&
+          outs[0].dims.rank() == 2) {
+        outs[0].dims[1] = count_nonzero(x.dev, stream_, l.name());
+        resolved = true;
+        graph_safe_ = false;  // the count's value decides the shapes: no graph replays it
+      }
+    }
     if (!resolved) {
-      // A data-dependent shape (NonZero, or a shape input computed on the device): its inputs'
-      // values are needed on the host, the one place a run waits for the device.
+      graph_safe_ = false;
+      // A data-dependent shape (NonZero on the host path, or a shape input computed on the
+      // device): its inputs' values are needed on the host, the one place a run waits for the
+      // device.
       for (const Tensor* t : l.inputs())
         if (t) to_host(slot(t), l.name());
       outs = infer(l);
@@ -431,9 +662,10 @@ class CudaExecutor final : public Executor {
     for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
     LayerChoice& c = choose(l, st);
     if (!c.kernel) {
+      graph_safe_ = false;
+      st.last = "host reference (no CUDA kernel)";
       run_on_host(l, true);
       for (Tensor* t : l.outputs()) to_device(slot(t), l.name());
-      st.last = "host reference (no CUDA kernel)";
       return;
     }
     std::vector<const DeviceTensor*> ins;
@@ -454,16 +686,29 @@ class CudaExecutor final : public Executor {
       out_tensors.push_back(&s.dev);
     }
     StreamScratch scratch(stream_, l.name());
-    LaunchCtx ctx(l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
-                  [&](int k) -> const void* {
-                    const Tensor* t = l.input(k);
-                    if (!t) return nullptr;
-                    Slot& s = slot(t);
-                    to_host(s, l.name());
-                    return s.host.data();
-                  });
-    c.kernel->run(ctx);
+    current_layer_ = index;
+    LaunchCtx ctx(
+        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
+        [&](int k) -> const void* {
+          const Tensor* t = l.input(k);
+          if (!t) return nullptr;
+          Slot& s = slot(t);
+          to_host(s, l.name());
+          return s.host.data();
+        },
+        this);
+    // Named before it runs, so a run that fails (a bad index) still says which kernel failed.
     st.last = c.name;
+    c.kernel->run(ctx);
+    if (recording_) {
+      Launch launch{index, c.kernel.get(), {}, {}, {}};
+      for (const DeviceTensor* t : ins) {
+        launch.ins.push_back(t ? *t : DeviceTensor{});
+        launch.present.push_back(t != nullptr);
+      }
+      for (const DeviceTensor* t : out_tensors) launch.outs.push_back(*t);
+      launches_.push_back(std::move(launch));
+    }
   }
 
   void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
@@ -606,7 +851,8 @@ class CudaExecutor final : public Executor {
     for (int i = 0; i < net_.num_inputs(); ++i)
       last_use[static_cast<size_t>(index_.at(net_.input(i)))] = -1;  // released after the run
     for (size_t b = 0; b < slots_.size(); ++b)
-      if (last_use[b] >= 0) release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
+      if (last_use[b] >= 0)
+        release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
   }
 
   const Network& net_;
@@ -636,6 +882,28 @@ class CudaExecutor final : public Executor {
   std::vector<std::pair<Event, Event>> layer_events_;
   std::vector<double> host_ms_ = std::vector<double>(static_cast<size_t>(net_.num_layers()));
   RunTimes times_;
+  // Note [CUDA graphs] state.
+  cudaGraphExec_t graph_ = nullptr;
+  Signature graph_sig_;
+  bool have_unsafe_ = false;
+  Signature unsafe_sig_;
+  std::vector<Launch> launches_;
+  bool keep_buffers_ = false;
+  bool recording_ = false;
+  bool graph_safe_ = true;
+  bool in_compute_ = false;
+  bool capturing_ = false;
+  // Note [Run-time checks] state.
+  struct Deferred {
+    int layer;
+    int* flag;
+    std::vector<DeviceTensor> ins, outs;
+    std::vector<bool> present;
+    std::function<void(const LaunchCtx&)> report;
+  };
+  int* check_flags_ = nullptr;
+  int current_layer_ = 0;
+  std::vector<Deferred> deferred_;
 };
 
 class CudaBackend final : public Backend {
@@ -656,7 +924,8 @@ class CudaBackend final : public Backend {
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, device_index) == cudaSuccess && prop.major < 9)
       return detail::cat("GPU ", device_index, " (", prop.name, ") has compute capability ",
-                         prop.major, ".", prop.minor, "; this build targets 9.0 (Hopper) and newer");
+                         prop.major, ".", prop.minor,
+                         "; this build targets 9.0 (Hopper) and newer");
     return {};
   }
   Support supports(LayerKind kind, std::span<const DataType>) const override {

@@ -3,11 +3,12 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
-#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstring>
 
+#include "core/element.h"
 #include "layerkit/core/data_type.h"
 #include "layerkit/core/dims.h"
 #include "runtime/cuda/kernel.h"
@@ -20,13 +21,46 @@ namespace layerkit::cuda {
 // arithmetic itself does.
 namespace dev {
 
-__device__ inline float fp8_to_float(uint8_t b) {
-  __nv_fp8_e4m3 v;
-  v.__x = b;
-  return static_cast<float>(v);
+// The host's round_to_code (core/data_type.cpp) on the device: rounds the finite non-negative
+// `a` to a binary format with `man_bits` mantissa bits, minimum normal exponent `emin` and `bias`,
+// ties to even, giving the code `(biased exponent << man_bits) | mantissa` (exponent 0:
+// subnormal). frexpf, ldexpf and nearbyintf are exact, so every code equals the host's.
+__device__ inline uint32_t round_to_code(float a, int man_bits, int emin, int bias) {
+  if (a == 0.0f) return 0;
+  int exp;
+  frexpf(a, &exp);
+  int e = exp - 1;
+  if (e < emin) e = emin;
+  uint32_t q = static_cast<uint32_t>(nearbyintf(ldexpf(a, man_bits - e)));
+  if (q == 0) return 0;
+  if (q >= (1u << (man_bits + 1))) {
+    q >>= 1;
+    e += 1;
+  }
+  if (q < (1u << man_bits)) return q;
+  return (static_cast<uint32_t>(e + bias) << man_bits) | (q & ((1u << man_bits) - 1));
 }
+
+// E4M3 as the host decodes it. NOTE: not through cuda_fp8.h, whose conversions return one
+// canonical NaN for both NaN codes; the host gives the quiet NaN 0x7fc00000 with the code's sign.
+__device__ inline float fp8_to_float(uint8_t b) {
+  const uint32_t sign = static_cast<uint32_t>(b & 0x80) << 24;
+  const uint32_t e = (b >> 3) & 0xfu, m = b & 0x7u;
+  if (e == 0xf && m == 0x7) return __uint_as_float(sign | 0x7fc00000u);
+  // Subnormals are m * 2^-9; normals (8 + m) * 2^(e - 10), i.e. float exponent e - 7 + 127.
+  const float a = e == 0 ? static_cast<float>(m) * 0.001953125f
+                         : __uint_as_float(((e + 120u) << 23) | (m << 20));
+  return __uint_as_float(__float_as_uint(a) | sign);
+}
+// Saturating E4M3 (Note [Scalar conversions]) as the host's float_to_fp8e4m3_bits: NaN keeps its
+// sign (0x7f / 0xff), where the hardware conversion gives 0x7f for both.
 __device__ inline uint8_t float_to_fp8(float f) {
-  return static_cast<uint8_t>(__nv_cvt_float_to_fp8(f, __NV_SATFINITE, __NV_E4M3));
+  const uint8_t sign = signbit(f) ? 0x80 : 0x00;
+  if (isnan(f)) return static_cast<uint8_t>(sign | 0x7f);
+  const float a = fabsf(f);
+  if (isinf(a)) return static_cast<uint8_t>(sign | 0x7e);
+  const uint32_t code = round_to_code(a, 3, -6, 7);
+  return static_cast<uint8_t>(sign | (code > 0x7e ? 0x7eu : code));
 }
 __device__ inline float fp4_to_float(uint8_t n) {
   float sign = (n & 0x8) ? -1.0f : 1.0f;
@@ -62,7 +96,8 @@ __device__ inline uint8_t float_to_fp4(float f) {
 }
 __device__ inline float e8m0_to_float(uint8_t b) {
   if (b == 0xff) return __int_as_float(0x7fc00000);
-  return ldexpf(1.0f, static_cast<int>(b) - 127);
+  // 2^(b - 127) built from its bits; code 0 is the subnormal 2^-127.
+  return b == 0 ? __uint_as_float(0x00400000u) : __uint_as_float(static_cast<uint32_t>(b) << 23);
 }
 __device__ inline uint8_t float_to_e8m0(float f) {
   if (isnan(f)) return 0xff;
@@ -78,6 +113,39 @@ __device__ inline uint8_t float_to_e8m0(float f) {
   return static_cast<uint8_t>(biased);
 }
 
+// fp16 and bf16 rounded to nearest even as the hardware does; a NaN becomes what the host's
+// float_to_half_bits / float_to_bf16_bits make of it (sign kept; bf16 also keeps the top payload
+// bits), where the hardware conversions give one canonical NaN.
+__device__ inline uint16_t float_to_half_bits(float v) {
+  if (isnan(v)) return static_cast<uint16_t>(((__float_as_uint(v) >> 16) & 0x8000u) | 0x7e00u);
+  return __half_as_ushort(__float2half_rn(v));
+}
+__device__ inline uint16_t float_to_bf16_bits(float v) {
+  if (isnan(v)) return static_cast<uint16_t>((__float_as_uint(v) >> 16) | 0x0040u);
+  return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
+// Note [NaN results]
+// IEEE-754 leaves open which NaN an operation returns. The host the CPU reference runs on
+// (x86-64 SSE/AVX) returns the first NaN operand, quieted, and for an invalid operation (0/0,
+// inf/inf, 0*inf) its default NaN 0xffc00000, sign set; GPU arithmetic returns one canonical NaN.
+// Kernels whose NaN results reach a stored sign or payload (FP8 codes, fp16/bf16/fp32 bits) divide
+// and multiply through these, so they store what the host stores. (The __f*_rn forms also keep
+// the compiler from fusing a product into an FMA, which the host never does.)
+__device__ inline float host_nan(float a, float b) {
+  if (isnan(a)) return __uint_as_float(__float_as_uint(a) | 0x00400000u);
+  if (isnan(b)) return __uint_as_float(__float_as_uint(b) | 0x00400000u);
+  return __uint_as_float(0xffc00000u);
+}
+__device__ inline float host_div(float a, float b) {
+  const float q = __fdiv_rn(a, b);
+  return isnan(q) ? host_nan(a, b) : q;
+}
+__device__ inline float host_mul(float a, float b) {
+  const float p = __fmul_rn(a, b);
+  return isnan(p) ? host_nan(a, b) : p;
+}
+
 // Float to integer: truncate toward zero, saturate, NaN -> 0.
 __device__ inline int64_t float_to_int(float v, int64_t lo, int64_t hi) {
   if (isnan(v)) return 0;
@@ -91,8 +159,13 @@ __device__ inline float load_f(DataType t, const void* p, int64_t i) {
   switch (t) {
     case DataType::kFLOAT:
       return static_cast<const float*>(p)[i];
-    case DataType::kHALF:
-      return __half2float(static_cast<const __half*>(p)[i]);
+    case DataType::kHALF: {
+      // A NaN loads as the host's half_bits_to_float makes it: 0x7fc00000 with the sign.
+      const uint16_t h = static_cast<const uint16_t*>(p)[i];
+      if ((h & 0x7fffu) > 0x7c00u)
+        return __uint_as_float((static_cast<uint32_t>(h & 0x8000u) << 16) | 0x7fc00000u);
+      return __half2float(__ushort_as_half(h));
+    }
     case DataType::kBF16:
       return __bfloat162float(static_cast<const __nv_bfloat16*>(p)[i]);
     case DataType::kINT8:
@@ -122,10 +195,10 @@ __device__ inline void store_f(DataType t, void* p, int64_t i, float v) {
       static_cast<float*>(p)[i] = v;
       return;
     case DataType::kHALF:
-      static_cast<__half*>(p)[i] = __float2half_rn(v);
+      static_cast<uint16_t*>(p)[i] = float_to_half_bits(v);
       return;
     case DataType::kBF16:
-      static_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16_rn(v);
+      static_cast<uint16_t*>(p)[i] = float_to_bf16_bits(v);
       return;
     case DataType::kINT8:
       static_cast<int8_t*>(p)[i] = static_cast<int8_t>(float_to_int(v, -128, 127));
@@ -261,6 +334,39 @@ void for_each(const LaunchCtx& ctx, int64_t n, F f) {
   if (n <= 0) return;
   for_each_kernel<<<grid_for(n), kBlock, 0, ctx.stream()>>>(n, f);
   LK_CUDA(cudaGetLastError(), ctx.layer_name());
+}
+
+// Copies element source(i) of `src` to element i of `dst` for i in [0, n), through a kernel typed
+// on the element size (so one instance serves every type of that size); source(i) < 0 leaves
+// `fill` (or zero bytes, the value 0 of every type, when no fill is given).
+template <typename T, typename F>
+void gather_elements(const LaunchCtx& ctx, int64_t n, const void* src, void* dst, F source,
+                     const void* fill) {
+  const T* s = static_cast<const T*>(src);
+  T* d = static_cast<T*>(dst);
+  T f{};
+  if (fill) std::memcpy(&f, fill, sizeof(T));
+  for_each(ctx, n, [=] __device__(int64_t i) {
+    const int64_t k = source(i);
+    d[i] = k >= 0 ? s[k] : f;
+  });
+}
+
+template <typename F>
+void gather_any(const LaunchCtx& ctx, DataType type, int64_t n, const void* src, void* dst,
+                F source, const void* fill = nullptr) {
+  switch (element_size(type)) {
+    case 1:
+      return gather_elements<uint8_t>(ctx, n, src, dst, source, fill);
+    case 2:
+      return gather_elements<uint16_t>(ctx, n, src, dst, source, fill);
+    case 4:
+      return gather_elements<uint32_t>(ctx, n, src, dst, source, fill);
+    case 8:
+      return gather_elements<uint64_t>(ctx, n, src, dst, source, fill);
+    default:
+      LK_FAIL(kINTERNAL, "layer '", ctx.layer_name(), "': element size ", element_size(type));
+  }
 }
 
 }  // namespace layerkit::cuda

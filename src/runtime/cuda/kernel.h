@@ -43,11 +43,32 @@ class Scratch {
   virtual void* allocate(size_t bytes) = 0;
 };
 
+class LaunchCtx;
+
+// Note [Run-time checks]
+// A kernel that finds bad data on the device (an out-of-range index, an integer division by
+// zero) raises a flag in device memory: ctx.check_flag() gives the launch a zeroed flag, and
+// ctx.check(flag, report) calls report when it was raised. Outside CUDA graphs check reads the
+// flag at once (the stream is waited for). While the executor records or replays a graph nothing
+// may wait mid-run, so the executor defers the check to the end of the run, where report is
+// called with a copy of the launch's context (its tensors are still in place: graph runs keep
+// every buffer). Either way the run ends in the error; only the moment differs. A report may read
+// inputs (downloading them) but not host_input or scratch.
+class RunChecks {
+ public:
+  virtual ~RunChecks() = default;
+  virtual int* flag(const LaunchCtx& ctx) = 0;  // zeroed on the stream
+  virtual bool deferred() const = 0;
+  virtual void defer(const LaunchCtx& ctx, int* flag,
+                     std::function<void(const LaunchCtx&)> report) = 0;
+};
+
 class LaunchCtx {
  public:
   LaunchCtx(std::string_view layer_name, LayerKind kind, std::span<const DeviceTensor* const> ins,
             std::span<DeviceTensor* const> outs, cudaStream_t stream, Libraries* libs,
-            Scratch* scratch, std::function<const void*(int)> host_input = {})
+            Scratch* scratch, std::function<const void*(int)> host_input = {},
+            RunChecks* checks = nullptr)
       : name_(layer_name),
         kind_(kind),
         inputs_(ins),
@@ -55,7 +76,11 @@ class LaunchCtx {
         stream_(stream),
         libs_(libs),
         scratch_(scratch),
-        host_input_(std::move(host_input)) {}
+        host_input_(std::move(host_input)),
+        checks_(checks) {}
+  // Note [Run-time checks]: a zeroed device flag for this launch, and the check of it.
+  int* check_flag() const;
+  void check(int* flag, std::function<void(const LaunchCtx&)> report) const;
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
   bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)]; }
   const DeviceTensor& input(int i) const;
@@ -79,6 +104,7 @@ class LaunchCtx {
   Libraries* libs_;
   Scratch* scratch_;
   std::function<const void*(int)> host_input_;
+  RunChecks* checks_;
 };
 
 // One layer's kernel, made for one set of resolved input/output dims and types.
@@ -126,6 +152,18 @@ std::vector<KernelEntry> copy_kernels(LayerKind kind);
 std::vector<KernelEntry> reduce_kernels(LayerKind kind);
 std::vector<KernelEntry> matmul_kernels(LayerKind kind);
 std::vector<KernelEntry> dnn_kernels(LayerKind kind);
+std::vector<KernelEntry> gather_kernels(LayerKind kind);
+std::vector<KernelEntry> resize_kernels(LayerKind kind);
+std::vector<KernelEntry> fill_kernels(LayerKind kind);
+std::vector<KernelEntry> collective_kernels(LayerKind kind);
+std::vector<KernelEntry> quantize_kernels(LayerKind kind);
+
+// NonZero's data-dependent output dims: whether the device counts elements of type `t`, and the
+// number of nonzero elements of `x`, counted on the device and copied back (the host waits for
+// the stream: the count is the output's shape, needed before the layer and everything after it
+// can be set up).
+bool counts_nonzero_on_device(DataType t);
+int64_t count_nonzero(const DeviceTensor& x, cudaStream_t stream, std::string_view layer);
 
 // Throws a layerkit::Error for a failed CUDA runtime call: kOUT_OF_MEMORY for allocation
 // failures (with `bytes` asked for and the device's free memory), else kRUNTIME; the message

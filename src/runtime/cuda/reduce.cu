@@ -1,5 +1,7 @@
-// CUDA kernels for the row-wise kinds: Reduce, SoftMax and Normalization, one thread block per
-// output row, accumulating in double (integers in int64) as the CPU reference does.
+// CUDA kernels for the row-wise kinds: Reduce, SoftMax and Normalization (one thread block per
+// output row, accumulating in double, integers in int64, as the CPU reference does), TopK (a
+// shared-memory sort per row segment) and Cumulative (a running sum per line).
+#include <algorithm>
 #include <cfloat>
 
 #include "runtime/cuda/device.cuh"
@@ -286,8 +288,7 @@ __global__ void normalize(NormMap m, float eps, DataType xt, const void* x, Data
     const int64_t off = m.offset(idx);
     const double g = dev::load_f(st, scale, m.affine(m.scale_dims, m.scale_rank, idx));
     const double b = dev::load_f(bt, bias, m.affine(m.bias_dims, m.bias_rank, idx));
-    dev::store_f(yt, y, off,
-                 static_cast<float>((dev::load_f(xt, x, off) - mean) * rstd * g + b));
+    dev::store_f(yt, y, off, static_cast<float>((dev::load_f(xt, x, off) - mean) * rstd * g + b));
   }
 }
 
@@ -332,6 +333,322 @@ class NormalizationKernel final : public Kernel {
   NormalizationAttrs a_;
 };
 
+// Note [TopK order]
+// The CPU reference sorts by a strict total order: NaN counts as the largest value, -0 equals +0,
+// and equal values go to the lower index. Each element becomes a (key, index) pair whose
+// lexicographic ascending order is exactly that order (for kMIN) or its value-reversed form (for
+// kMAX), so every pair is distinct and any correct sort picks the same k elements in the same
+// order as std::partial_sort does there. Values are read back from the input by index, so a
+// kept -0 or NaN payload is the input's own.
+constexpr uint64_t kSentinelKey = UINT64_MAX;
+constexpr uint32_t kSentinelIndex = UINT32_MAX;  // sorts after every real index (n < 2^32 - 1)
+
+__device__ uint64_t topk_key(DataType t, const void* x, int64_t off, bool largest) {
+  uint64_t ord;
+  if (dev::is_floating(t)) {
+    const float f = dev::load_f(t, x, off);
+    uint32_t o;
+    if (isnan(f)) {
+      o = 0xFFFFFFFFu;
+    } else {
+      const uint32_t b = f == 0.0f ? 0u : __float_as_uint(f);
+      o = (b & 0x80000000u) ? ~b : (b | 0x80000000u);  // monotone in the value
+    }
+    ord = o;
+  } else {
+    ord = static_cast<uint64_t>(dev::load_i(t, x, off)) ^ (uint64_t{1} << 63);
+  }
+  return largest ? ~ord : ord;
+}
+
+// One TopK pass: block b sorts segment b % segments of row b / segments. Row r is the line
+// (outer r / inner, inner r % inner) of the input along the axis; the source is the input itself
+// (first pass) or the candidates of the previous pass, [rows][len] pairs.
+struct TopKPass {
+  int64_t rows = 0, inner = 1, n = 0;  // the input's geometry (n: the axis length)
+  int64_t len = 0;                     // this pass's row length
+  int64_t segments = 1;
+  int p = 1;      // segment capacity, a power of 2
+  int64_t k = 1;  // pairs kept per segment
+  bool largest = true;
+  DataType xt = DataType::kFLOAT;
+  const void* x = nullptr;
+  const uint64_t* src_key = nullptr;  // null: read the input
+  const uint32_t* src_idx = nullptr;
+  uint64_t* dst_key = nullptr;  // null: the last pass writes the outputs
+  uint32_t* dst_idx = nullptr;
+  DataType vt = DataType::kFLOAT, it = DataType::kINT32;
+  void* values = nullptr;
+  void* indices = nullptr;
+};
+
+__global__ void topk_pass(TopKPass a) {
+  extern __shared__ uint64_t shared_keys[];
+  uint64_t* keys = shared_keys;
+  uint32_t* idxs = reinterpret_cast<uint32_t*>(keys + a.p);
+  const int64_t row = static_cast<int64_t>(blockIdx.x) / a.segments;
+  const int64_t seg = static_cast<int64_t>(blockIdx.x) % a.segments;
+  const int64_t outer = row / a.inner, in = row % a.inner;
+  const int64_t begin = seg * a.p;
+  for (int i = threadIdx.x; i < a.p; i += blockDim.x) {
+    const int64_t j = begin + i;
+    if (j >= a.len) {
+      keys[i] = kSentinelKey;
+      idxs[i] = kSentinelIndex;
+    } else if (a.src_key) {
+      keys[i] = a.src_key[row * a.len + j];
+      idxs[i] = a.src_idx[row * a.len + j];
+    } else {
+      keys[i] = topk_key(a.xt, a.x, (outer * a.n + j) * a.inner + in, a.largest);
+      idxs[i] = static_cast<uint32_t>(j);
+    }
+  }
+  __syncthreads();
+  // Bitonic sort of the p pairs, ascending.
+  for (int size = 2; size <= a.p; size <<= 1) {
+    for (int stride = size >> 1; stride > 0; stride >>= 1) {
+      for (int t = threadIdx.x; t < a.p / 2; t += blockDim.x) {
+        const int i = 2 * t - (t & (stride - 1));
+        const int j = i + stride;
+        const bool up = (i & size) == 0;
+        const bool j_first = keys[j] < keys[i] || (keys[j] == keys[i] && idxs[j] < idxs[i]);
+        if (j_first == up) {
+          const uint64_t kk = keys[i];
+          keys[i] = keys[j];
+          keys[j] = kk;
+          const uint32_t ii = idxs[i];
+          idxs[i] = idxs[j];
+          idxs[j] = ii;
+        }
+      }
+      __syncthreads();
+    }
+  }
+  for (int64_t j = threadIdx.x; j < a.k; j += blockDim.x) {
+    if (a.dst_key) {
+      const int64_t dst = (row * a.segments + seg) * a.k + j;
+      a.dst_key[dst] = keys[j];
+      a.dst_idx[dst] = idxs[j];
+    } else {
+      const int64_t pick = idxs[j];
+      const int64_t src = (outer * a.n + pick) * a.inner + in;
+      const int64_t dst = (outer * a.k + j) * a.inner + in;
+      if (dev::is_floating(a.xt))
+        dev::store_f(a.vt, a.values, dst, dev::load_f(a.xt, a.x, src));
+      else
+        dev::store_i(a.vt, a.values, dst, dev::load_i(a.xt, a.x, src));
+      dev::store_i(a.it, a.indices, dst, pick);
+    }
+  }
+}
+
+int pow2_at_least(int64_t n) {
+  int p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+class TopKKernel final : public Kernel {
+ public:
+  // A segment of up to 8192 pairs (96 KiB of shared memory) is sorted by one block; longer rows
+  // are cut into segments whose best k survive to the next pass.
+  static constexpr int kMaxSegment = 8192;
+
+  explicit TopKKernel(const TopKAttrs& a) : a_(a) {}
+
+  void run(LaunchCtx& ctx) override {
+    const DeviceTensor& x = ctx.input(0);
+    const DeviceTensor& values = ctx.output(0);
+    const DeviceTensor& indices = ctx.output(1);
+    if (values.numel() == 0) return;
+    int axis = 0;
+    while (!(a_.axes & (1u << axis))) ++axis;
+    TopKPass pass;
+    pass.n = x.dims[axis];
+    pass.k = values.dims[axis];
+    int64_t outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= x.dims[d];
+    for (int d = axis + 1; d < x.dims.rank(); ++d) pass.inner *= x.dims[d];
+    pass.rows = outer * pass.inner;
+    pass.largest = a_.op == TopKOperation::kMAX;
+    pass.xt = x.type;
+    pass.x = x.data;
+    pass.vt = values.type;
+    pass.it = indices.type;
+    pass.values = values.data;
+    pass.indices = indices.data;
+    pass.len = pass.n;
+    LK_CUDA(cudaFuncSetAttribute(topk_pass, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 kMaxSegment * 12),
+            ctx.layer_name());
+    // Segments of max(4096, 2k) keep at most half of each pass, so the passes shrink the rows
+    // geometrically until one segment holds a whole row.
+    const int seg = std::max(4096, pow2_at_least(2 * pass.k));
+    uint64_t* keys[2] = {nullptr, nullptr};
+    uint32_t* idxs[2] = {nullptr, nullptr};
+    int buf = 0;
+    while (pass.len > kMaxSegment) {
+      pass.p = seg;
+      pass.segments = (pass.len + seg - 1) / seg;
+      const int64_t pairs = pass.rows * pass.segments * pass.k;
+      if (!keys[buf]) {
+        keys[buf] = static_cast<uint64_t*>(ctx.scratch(static_cast<size_t>(pairs) * 8));
+        idxs[buf] = static_cast<uint32_t*>(ctx.scratch(static_cast<size_t>(pairs) * 4));
+      }
+      pass.dst_key = keys[buf];
+      pass.dst_idx = idxs[buf];
+      launch(ctx, pass);
+      pass.src_key = keys[buf];
+      pass.src_idx = idxs[buf];
+      pass.len = pass.segments * pass.k;
+      buf ^= 1;
+    }
+    pass.p = pow2_at_least(pass.len);
+    pass.segments = 1;
+    pass.dst_key = nullptr;
+    pass.dst_idx = nullptr;
+    launch(ctx, pass);
+  }
+
+ private:
+  static void launch(const LaunchCtx& ctx, const TopKPass& pass) {
+    const int64_t blocks = pass.rows * pass.segments;
+    LK_CHECK(blocks <= INT32_MAX, "TopK layer '", ctx.layer_name(), "': ", blocks, " blocks");
+    const int threads = std::clamp(pass.p / 2, 32, 1024);
+    topk_pass<<<static_cast<unsigned>(blocks), threads, static_cast<size_t>(pass.p) * 12,
+                ctx.stream()>>>(pass);
+    LK_CUDA(cudaGetLastError(), ctx.layer_name());
+  }
+
+  TopKAttrs a_;
+};
+
+// Cumulative: lines along the axis. One thread per line adds in the CPU reference's order and
+// accumulator type (double for float32, float for 16-bit floats, wrapping int64 for integers),
+// so the results are the reference's bit for bit. Few long lines instead take one block each,
+// scanning chunks of the block's width; that reassociates the sum, which is exact for integers
+// and for float32 differs from the sequential double sum only far below float32 rounding, so
+// 16-bit floats (accumulated in float) always take the sequential form.
+struct ScanLines {
+  int64_t lines = 0, inner = 1, n = 0;
+  bool exclusive = false, reverse = false;
+  DataType xt = DataType::kFLOAT, yt = DataType::kFLOAT;
+  const void* x = nullptr;
+  void* y = nullptr;
+  __device__ int64_t offset(int64_t line, int64_t k) const {
+    const int64_t pos = reverse ? n - 1 - k : k;
+    return ((line / inner) * n + pos) * inner + line % inner;
+  }
+};
+
+template <typename Acc>
+__device__ Acc scan_load(DataType t, const void* x, int64_t i) {
+  if constexpr (std::is_integral_v<Acc>)
+    return dev::load_i(t, x, i);
+  else
+    return static_cast<Acc>(dev::load_f(t, x, i));
+}
+template <typename Acc>
+__device__ void scan_store(DataType t, void* y, int64_t i, Acc v) {
+  if constexpr (std::is_integral_v<Acc>)
+    dev::store_i(t, y, i, v);
+  else
+    dev::store_f(t, y, i, static_cast<float>(v));
+}
+template <typename Acc>
+__device__ Acc scan_add(Acc a, Acc b) {
+  if constexpr (std::is_integral_v<Acc>)
+    return static_cast<Acc>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  else
+    return a + b;
+}
+
+template <typename Acc>
+__global__ void scan_per_thread(ScanLines s) {
+  const int64_t line = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (line >= s.lines) return;
+  Acc sum = 0;
+  for (int64_t k = 0; k < s.n; ++k) {
+    const int64_t off = s.offset(line, k);
+    const Acc v = scan_load<Acc>(s.xt, s.x, off);
+    if (!s.exclusive) sum = scan_add(sum, v);
+    scan_store<Acc>(s.yt, s.y, off, sum);
+    if (s.exclusive) sum = scan_add(sum, v);
+  }
+}
+
+template <typename Acc>
+__global__ void scan_per_block(ScanLines s) {
+  __shared__ Acc part[kThreads];
+  const int64_t line = blockIdx.x;
+  const int t = threadIdx.x;
+  Acc carry = 0;
+  for (int64_t base = 0; base < s.n; base += kThreads) {
+    const int64_t k = base + t;
+    const int64_t off = k < s.n ? s.offset(line, k) : 0;
+    const Acc v = k < s.n ? scan_load<Acc>(s.xt, s.x, off) : Acc(0);
+    part[t] = v;
+    __syncthreads();
+    // Inclusive Hillis-Steele scan of the chunk.
+    for (int d = 1; d < kThreads; d <<= 1) {
+      const Acc add = t >= d ? part[t - d] : Acc(0);
+      __syncthreads();
+      part[t] = scan_add(part[t], add);
+      __syncthreads();
+    }
+    if (k < s.n) {
+      const Acc before = s.exclusive ? (t > 0 ? part[t - 1] : Acc(0)) : part[t];
+      scan_store<Acc>(s.yt, s.y, off, s.exclusive && t == 0 ? carry : scan_add(carry, before));
+    }
+    carry = scan_add(carry, part[kThreads - 1]);
+    __syncthreads();
+  }
+}
+
+class CumulativeKernel final : public Kernel {
+ public:
+  explicit CumulativeKernel(const CumulativeAttrs& a) : a_(a) {}
+  void run(LaunchCtx& ctx) override {
+    const DeviceTensor& x = ctx.input(0);
+    const DeviceTensor& y = ctx.output(0);
+    if (x.numel() == 0) return;
+    const int rank = x.dims.rank();
+    const int axis = a_.axis < 0 ? a_.axis + rank : a_.axis;
+    ScanLines s;
+    s.n = x.dims[axis];
+    for (int d = axis + 1; d < rank; ++d) s.inner *= x.dims[d];
+    s.lines = x.numel() / s.n;
+    s.exclusive = a_.exclusive;
+    s.reverse = a_.reverse;
+    s.xt = x.type;
+    s.yt = y.type;
+    s.x = x.data;
+    s.y = y.data;
+    const bool sixteen = x.type == DataType::kHALF || x.type == DataType::kBF16;
+    // Per block when the lines are too few to fill the device and long enough to pay for it.
+    const bool per_block = !sixteen && s.lines < 2048 && s.n >= 4 * kThreads;
+    LK_CHECK(s.lines <= INT32_MAX, "Cumulative layer '", ctx.layer_name(), "': ", s.lines,
+             " lines");
+    const auto line_blocks = static_cast<unsigned>((s.lines + kThreads - 1) / kThreads);
+    if (x.type == DataType::kFLOAT) {
+      if (per_block)
+        scan_per_block<double><<<static_cast<unsigned>(s.lines), kThreads, 0, ctx.stream()>>>(s);
+      else
+        scan_per_thread<double><<<line_blocks, kThreads, 0, ctx.stream()>>>(s);
+    } else if (sixteen) {
+      scan_per_thread<float><<<line_blocks, kThreads, 0, ctx.stream()>>>(s);
+    } else if (per_block) {
+      scan_per_block<int64_t><<<static_cast<unsigned>(s.lines), kThreads, 0, ctx.stream()>>>(s);
+    } else {
+      scan_per_thread<int64_t><<<line_blocks, kThreads, 0, ctx.stream()>>>(s);
+    }
+    LK_CUDA(cudaGetLastError(), ctx.layer_name());
+  }
+
+ private:
+  CumulativeAttrs a_;
+};
+
 }  // namespace
 
 std::vector<KernelEntry> reduce_kernels(LayerKind kind) {
@@ -352,10 +669,24 @@ std::vector<KernelEntry> reduce_kernels(LayerKind kind) {
       return {{"row normalization", [](const Problem& p) -> std::unique_ptr<Kernel> {
                  const NormalizationAttrs& a = p.as<NormalizationAttrs>();
                  // With groups, the channel axis is split: only when it is not normalized whole.
-                 if (a.num_groups > 1 && (p.input(0).dims.rank() < 2 ||
-                                          p.input(0).dims[1] % a.num_groups != 0))
+                 if (a.num_groups > 1 &&
+                     (p.input(0).dims.rank() < 2 || p.input(0).dims[1] % a.num_groups != 0))
                    return nullptr;
                  return std::make_unique<NormalizationKernel>(a);
+               }}};
+    case LayerKind::kTOPK:
+      return {{"segment sort", [](const Problem& p) -> std::unique_ptr<Kernel> {
+                 const TopKAttrs& a = p.as<TopKAttrs>();
+                 int axis = 0;
+                 while (axis < p.input(0).dims.rank() && !(a.axes & (1u << axis))) ++axis;
+                 // Indices travel as 32-bit values (Note [TopK order]).
+                 if (axis == p.input(0).dims.rank() || p.input(0).dims[axis] >= kSentinelIndex)
+                   return nullptr;
+                 return std::make_unique<TopKKernel>(a);
+               }}};
+    case LayerKind::kCUMULATIVE:
+      return {{"line scan", [](const Problem& p) -> std::unique_ptr<Kernel> {
+                 return std::make_unique<CumulativeKernel>(p.as<CumulativeAttrs>());
                }}};
     case LayerKind::kINPUT:
     case LayerKind::kCONSTANT:
@@ -375,8 +706,6 @@ std::vector<KernelEntry> reduce_kernels(LayerKind kind) {
     case LayerKind::kCONVOLUTION:
     case LayerKind::kDECONVOLUTION:
     case LayerKind::kPOOLING:
-    case LayerKind::kTOPK:
-    case LayerKind::kCUMULATIVE:
     case LayerKind::kRESIZE:
     case LayerKind::kGRID_SAMPLE:
     case LayerKind::kPADDING:

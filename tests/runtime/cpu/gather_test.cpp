@@ -587,6 +587,20 @@ TEST(NonZero, AllZeroGivesEmptyOutput) {
   EXPECT_EQ(shape_of(out), (std::vector<int64_t>{2, 0}));
 }
 
+TEST(NonZero, EmptyInputHasNoneAtAddTime) {
+  // Nothing to count: the count 0 is known from the dims alone, also for a tensor computed at
+  // run time (whose empty host copy has no element to point at).
+  Network net;
+  Tensor* xi = net.add_input("x", DataType::kINT32, {3, 0, 2});
+  Layer* nz = net.add_non_zero(net.add_cast(xi, DataType::kHALF)->output(0));
+  EXPECT_EQ(nz->output(0)->dims(), (Dims{3, 0}));
+  net.mark_output(nz->output(0));
+  at::Tensor x = at::zeros({3, 0, 2}, at::kInt);
+  at::Tensor out = run1(net, {x});
+  EXPECT_EQ(shape_of(out), (std::vector<int64_t>{3, 0}));
+  expect_close(out, at::nonzero(x.to(at::kHalf)).t().contiguous());
+}
+
 TEST(NonZero, ConstantInputIsResolvedAtBuildTime) {
   Network net;
   at::Tensor c = at::tensor(std::vector<int32_t>{0, 5, 0, -2, 1, 0}, at::kInt).reshape({2, 3});
