@@ -121,6 +121,13 @@ void Builder::validate(const Network& network, const BuilderConfig& config) {
   LK_CHECK(config.optimization_level >= 0 && config.optimization_level <= 1,
            "build: optimization_level is ", config.optimization_level,
            "; use 0 (no passes) or 1 (all passes)");
+  const bool fp16 = config.get_flag(BuilderFlag::kFP16);
+  const bool bf16 = config.get_flag(BuilderFlag::kBF16);
+  LK_CHECK(!(config.get_flag(BuilderFlag::kSTRONGLY_TYPED) && (fp16 || bf16)),
+           "build: kSTRONGLY_TYPED keeps the network's declared types; it cannot be combined with ",
+           fp16 ? "kFP16" : "kBF16");
+  LK_CHECK(config.flags >> 3 == 0, "build: flags ", config.flags,
+           " set bits that are not a BuilderFlag");
 }
 
 std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConfig& config) {
@@ -135,11 +142,6 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
 
   const bool fp16 = config.get_flag(BuilderFlag::kFP16);
   const bool bf16 = config.get_flag(BuilderFlag::kBF16);
-  LK_CHECK(!(config.get_flag(BuilderFlag::kSTRONGLY_TYPED) && (fp16 || bf16)),
-           "build: kSTRONGLY_TYPED keeps the network's declared types; it cannot be combined with ",
-           fp16 ? "kFP16" : "kBF16");
-  LK_CHECK(config.flags >> 3 == 0, "build: flags ", config.flags,
-           " set bits that are not a BuilderFlag");
 
   std::unique_ptr<Network> net = network.clone();
   BuildReport report;

@@ -109,6 +109,10 @@ class Writer {
     u8(d ? 1 : 0);
     if (d) (*this)(*d, what);
   }
+  void operator()(const std::optional<DataType>& t, const char* what) {
+    u8(t ? 1 : 0);
+    if (t) (*this)(*t, what);
+  }
   void operator()(const std::vector<int32_t>& v, const char* what) {
     count(v.size(), what);
     for (int32_t x : v) i32(x);
@@ -246,6 +250,10 @@ class Reader {
   void operator()(std::optional<Dims>& d, const char* f) {
     d.reset();
     if (flag(f)) (*this)(d.emplace(), f);
+  }
+  void operator()(std::optional<DataType>& t, const char* f) {
+    t.reset();
+    if (flag(f)) (*this)(t.emplace(), f);
   }
   void operator()(std::vector<int32_t>& v, const char* f) {
     v.resize(count(4, f));
@@ -573,6 +581,8 @@ void write_config(Writer& w, const BuilderConfig& c) {
   w(c.reference_kernels_only, "reference_kernels_only");
   w(c.memory_budget_bytes, "memory_budget_bytes");
   w(c.optimization_level, "optimization_level");
+  w(c.flags, "flags");
+  w(c.use_cuda_graph, "use_cuda_graph");
   w.count(c.profiles.size(), "optimization profiles");
   for (const OptimizationProfile& p : c.profiles) {
     w.count(p.all().size(), "profile entries");
@@ -594,6 +604,8 @@ BuilderConfig read_config(Reader& r, const DeserializeOptions& options) {
   r(c.reference_kernels_only, "reference_kernels_only");
   r(c.memory_budget_bytes, "memory_budget_bytes");
   r(c.optimization_level, "optimization_level");
+  r(c.flags, "flags");
+  r(c.use_cuda_graph, "use_cuda_graph");
   c.communicator = options.communicator;
   const size_t n = r.count(4, "optimization profiles");
   for (size_t p = 0; p < n; ++p) {
@@ -672,6 +684,7 @@ void write_network(Writer& w, const Network& net) {
     body.str(l->name());
     body(l->kind(), "kind");
     write_attrs(body, l->attrs());
+    body(l->precision(), "precision");
     body.count(l->inputs().size(), "layer inputs");
     for (const Tensor* t : l->inputs()) {
       auto it = t ? index.find(t) : index.end();
@@ -717,6 +730,9 @@ void read_layer(Reader& r, Network& net, std::vector<Tensor*>& tensors, size_t i
   r(kind, "kind");
   r.set_where(detail::cat("layer ", i, " '", name, "' (", layer_kind_name(kind), ")"));
   LayerAttrs attrs = read_attrs(r, kind);
+  const size_t precision_at = r.offset();
+  std::optional<DataType> precision;
+  r(precision, "precision");
   std::vector<Tensor*> inputs(r.count(4, "layer inputs"));
   for (size_t k = 0; k < inputs.size(); ++k) {
     const size_t in_at = r.offset();
@@ -771,6 +787,11 @@ void read_layer(Reader& r, Network& net, std::vector<Tensor*>& tensors, size_t i
     layer->set_name(name);
   } catch (const Error& e) {
     r.fail_at(at, e.what());
+  }
+  try {
+    if (precision) layer->set_precision(*precision);
+  } catch (const Error& e) {
+    r.fail_at(precision_at, e.what());
   }
 }
 

@@ -265,6 +265,8 @@ void expect_same_engine(const Engine& a, const Engine& b) {
   EXPECT_EQ(ca.reference_kernels_only, cb.reference_kernels_only);
   EXPECT_EQ(ca.memory_budget_bytes, cb.memory_budget_bytes);
   EXPECT_EQ(ca.optimization_level, cb.optimization_level);
+  EXPECT_EQ(ca.flags, cb.flags);
+  EXPECT_EQ(ca.use_cuda_graph, cb.use_cuda_graph);
   ASSERT_EQ(ca.profiles.size(), cb.profiles.size());
   for (size_t p = 0; p < ca.profiles.size(); ++p) {
     ASSERT_EQ(ca.profiles[p].all().size(), cb.profiles[p].all().size());
@@ -276,6 +278,8 @@ void expect_same_engine(const Engine& a, const Engine& b) {
       EXPECT_EQ(pd.max, q->max);
     }
   }
+  for (int i = 0; i < a.network().num_layers(); ++i)
+    EXPECT_EQ(a.network().layer(i)->precision(), b.network().layer(i)->precision());
   for (int i = 0; i < a.network().num_layers(); ++i)
     for (int k = 0; k < a.network().layer(i)->num_outputs(); ++k) {
       const Tensor* ta = a.network().layer(i)->output(k);
@@ -466,7 +470,7 @@ TEST(EnginePlan, InconsistentContentIsRejectedWithItsOffset) {
   // count and index, output count and the output tensor.
   const size_t kind_at = after_string(plan, "relu");
   const size_t type_at = kind_at + 4;
-  const size_t input_at = type_at + 12 + 4;
+  const size_t input_at = type_at + 12 + 1 + 4;  // after the precision flag and input count
   auto edited = [&](auto edit) {
     std::vector<uint8_t> b = plan;
     edit(b);

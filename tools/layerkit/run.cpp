@@ -232,10 +232,13 @@ int run_command(const Args& args) {
     // The plan holds the built engine: what shaped the build cannot change when it runs.
     if (!args.positional.empty())
       throw UsageError("--loadEngine runs the engine in its file; give no MODEL");
-    for (const char* f : {"minShapes", "optShapes", "maxShapes", "inputValues", "threads",
-                          "builderOptimizationLevel", "referenceKernels", "device"})
+    std::vector<std::string> fixed = {"minShapes", "optShapes", "maxShapes", "inputValues",
+                                      "threads"};
+    fixed.insert(fixed.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
+    fixed.insert(fixed.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
+    for (const std::string& f : fixed)
       if (args.get(f))
-        throw UsageError(std::string("--") + f +
+        throw UsageError("--" + f +
                          " is fixed when the engine is built; it cannot be combined with "
                          "--loadEngine");
   }
