@@ -67,6 +67,18 @@ if(LAYERKIT_BUILD_TESTS)
     add_test(NAME onnx_conformance_reference
              COMMAND layerkit_cli conformance "${LAYERKIT_ONNX_NODE_TESTS}" --minPassPercent=85
                      --builderOptimizationLevel=0 --referenceKernels)
+    # Every engine serialized and deserialized before it runs: the same cases pass and fail.
+    add_test(NAME onnx_conformance_round_trip
+             COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:layerkit_cli>
+                     -DDIR=${LAYERKIT_ONNX_NODE_TESTS}
+                     -DOUT=${CMAKE_CURRENT_BINARY_DIR}/onnx_conformance_round_trip
+                     -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/conformance_round_trip.cmake)
+    add_test(NAME onnx_conformance_round_trip_reference
+             COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:layerkit_cli>
+                     -DDIR=${LAYERKIT_ONNX_NODE_TESTS}
+                     -DOUT=${CMAKE_CURRENT_BINARY_DIR}/onnx_conformance_round_trip_reference
+                     "-DEXTRA=--builderOptimizationLevel=0;--referenceKernels"
+                     -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/conformance_round_trip.cmake)
   else()
     message(WARNING "no ONNX node tests at ${LAYERKIT_ONNX_NODE_TESTS}: onnx_conformance is not run "
                     "(install libonnx-testdata)")

@@ -79,17 +79,10 @@ std::map<const Tensor*, Dims> profile_dims(const Network& net, const Optimizatio
 
 }  // namespace
 
-std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConfig& config) {
+void Builder::validate(const Network& network, const BuilderConfig& config) {
   LK_CHECK(network.num_outputs() > 0, "build: the network has no outputs; call mark_output");
   LK_CHECK(config.num_threads >= 1, "build: num_threads is ", config.num_threads,
            "; it must be at least 1");
-  // A device that cannot run (no driver, no GPU, a build without its backend) fails the build.
-  {
-    const Backend& b = backend(config.device);
-    if (std::string why = b.unavailable_reason(config.device_index); !why.empty())
-      LK_FAIL(kUNSUPPORTED, "build: cannot build for ", b.name(), ":", config.device_index, ": ",
-              why);
-  }
   std::vector<const Tensor*> dynamic;
   for (int i = 0; i < network.num_inputs(); ++i)
     if (!network.input(i)->dims().is_static()) dynamic.push_back(network.input(i));
@@ -128,7 +121,6 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
   LK_CHECK(config.optimization_level >= 0 && config.optimization_level <= 1,
            "build: optimization_level is ", config.optimization_level,
            "; use 0 (no passes) or 1 (all passes)");
-
   const bool fp16 = config.get_flag(BuilderFlag::kFP16);
   const bool bf16 = config.get_flag(BuilderFlag::kBF16);
   LK_CHECK(!(config.get_flag(BuilderFlag::kSTRONGLY_TYPED) && (fp16 || bf16)),
@@ -136,6 +128,20 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
            fp16 ? "kFP16" : "kBF16");
   LK_CHECK(config.flags >> 3 == 0, "build: flags ", config.flags,
            " set bits that are not a BuilderFlag");
+}
+
+std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConfig& config) {
+  // A device that cannot run (no driver, no GPU, a build without its backend) fails the build.
+  {
+    const Backend& b = backend(config.device);
+    if (std::string why = b.unavailable_reason(config.device_index); !why.empty())
+      LK_FAIL(kUNSUPPORTED, "build: cannot build for ", b.name(), ":", config.device_index, ": ",
+              why);
+  }
+  validate(network, config);
+
+  const bool fp16 = config.get_flag(BuilderFlag::kFP16);
+  const bool bf16 = config.get_flag(BuilderFlag::kBF16);
 
   std::unique_ptr<Network> net = network.clone();
   BuildReport report;

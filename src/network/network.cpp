@@ -294,6 +294,25 @@ void Network::sort_layers() {
   layers_ = std::move(sorted);
 }
 
+void Network::relax_tensor(Tensor* t, const Dims& dims, const KnownValues& known) {
+  LK_CHECK(owns(t), "relax_tensor: the tensor is null or belongs to another network");
+  const Dims& have = t->dims_;
+  bool ok = dims.rank() == have.rank();
+  for (int d = 0; ok && d < dims.rank(); ++d) ok = dims[d] == have[d] || dims[d] == kDynamic;
+  LK_CHECK(ok, "tensor '", t->name_, "': dims ", dims.to_string(), " are not ", have.to_string(),
+           " with some entries made dynamic");
+  if (!known.empty()) {
+    LK_CHECK(known.size() == t->known_.size(), "tensor '", t->name_, "': ", known.size(),
+             " known values for the ", t->known_.size(), " tracked");
+    for (size_t i = 0; i < known.size(); ++i)
+      LK_CHECK(!known[i] || known[i] == t->known_[i], "tensor '", t->name_, "': value ", i,
+               " is given as ", *known[i], " but inference ",
+               t->known_[i] ? detail::cat("knows it as ", *t->known_[i]) : "does not know it");
+  }
+  t->dims_ = dims;
+  t->known_ = known;
+}
+
 std::vector<Layer*> Network::consumers(const Tensor* t) const {
   std::vector<Layer*> r;
   for (const auto& l : layers_)

@@ -83,5 +83,31 @@ TEST(Network, MarkOutputRejectsForeignTensor) {
   expect_error([&] { a.mark_output(t); }, {"mark_output", "another network"});
 }
 
+TEST(Network, RelaxTensorOnlyForgets) {
+  Network n;
+  Tensor* x = n.add_input("x", DataType::kFLOAT, {2, 3});
+  Tensor* shape = n.add_shape(x)->output(0);
+  ASSERT_EQ(shape->known_values(), (KnownValues{2, 3}));
+  // Making a dim dynamic and forgetting a value are allowed ...
+  n.relax_tensor(shape, {-1}, KnownValues{std::nullopt, 3});
+  EXPECT_EQ(shape->dims(), Dims{-1});
+  EXPECT_EQ(shape->known_values(), (KnownValues{std::nullopt, 3}));
+  // ... knowing more or something else is not.
+  expect_error([&] { n.relax_tensor(shape, {2}, {}); }, {"'", "dims [2] are not [-1]"});
+  expect_error(
+      [&] {
+        n.relax_tensor(shape, {-1}, KnownValues{2, 3});
+      },
+      {"value 0 is given as 2 but inference does not know it"});
+  expect_error(
+      [&] {
+        n.relax_tensor(shape, {-1}, KnownValues{std::nullopt, 4});
+      },
+      {"value 1 is given as 4 but inference knows it as 3"});
+  expect_error([&] { n.relax_tensor(shape, {-1, -1}, {}); }, {"are not [-1]"});
+  n.relax_tensor(shape, {-1}, {});
+  EXPECT_TRUE(shape->known_values().empty());
+}
+
 }  // namespace
 }  // namespace lktest

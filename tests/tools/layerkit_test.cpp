@@ -219,6 +219,107 @@ TEST(LayerkitCli, ExportTimesWritesOneRecordPerTimedRun) {
   for (size_t i = 1; i < 3; ++i) EXPECT_GE(starts[i], ends[i - 1]) << times;
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+TEST(LayerkitCli, SaveEngineThenLoadEngineRunsTheSameEngine) {
+  // The reference kernels make the outputs deterministic (the fast convolution's layout is timed
+  // per context), so the loaded engine's JSON must equal the built engine's.
+  const fs::path plan = scratch() / "default.plan";
+  const fs::path built = scratch() / "built.json", loaded = scratch() / "loaded.json";
+  fs::remove(plan);
+  Result save =
+      sh("run --referenceKernels --minShapes=input:1x3x32x32 --optShapes=input:2x3x32x32 "
+         "--maxShapes=input:4x3x32x32 --iterations=1 --warmUp=0 --saveEngine=" +
+         plan.string() + " --exportOutput=" + built.string());
+  ASSERT_EQ(save.code, 0) << save.out;
+  ASSERT_TRUE(fs::exists(plan));
+  const std::string size = std::to_string(fs::file_size(plan));
+  EXPECT_NE(save.out.find("saved engine: " + plan.string() + " (" + size + " bytes"),
+            std::string::npos)
+      << save.out;
+  EXPECT_NE(save.out.find("build time: "), std::string::npos) << save.out;
+  EXPECT_EQ(read_file(plan).substr(0, 8), "LKENGINE");
+
+  Result load = sh("run --iterations=2 --warmUp=0 --dumpProfile --loadEngine=" + plan.string() +
+                   " --exportOutput=" + loaded.string());
+  ASSERT_EQ(load.code, 0) << load.out;
+  EXPECT_NE(load.out.find("engine: " + plan.string() + " (" + size + " bytes)\nload time: "),
+            std::string::npos)
+      << load.out;
+  EXPECT_EQ(load.out.find("build time"), std::string::npos) << load.out;
+  EXPECT_EQ(load.out.find("import time"), std::string::npos) << load.out;
+  EXPECT_NE(after(load.out, "=== Profile").find("reference"), std::string::npos) << load.out;
+  const std::string want = read_file(built);
+  EXPECT_NE(want.find("\"dimensions\" : \"2x10\""), std::string::npos) << want;
+  EXPECT_EQ(read_file(loaded), want);
+
+  // --shapes picks a run shape within the plan's profile; outside it is the usual error.
+  Result batch4 =
+      sh("run --iterations=1 --warmUp=0 --shapes=input:4x3x32x32 --checkAgainst=cpu "
+         "--loadEngine=" +
+         plan.string() + " --exportOutput=" + loaded.string());
+  ASSERT_EQ(batch4.code, 0) << batch4.out;
+  EXPECT_NE(read_file(loaded).find("\"dimensions\" : \"4x10\""), std::string::npos);
+  EXPECT_NE(batch4.out.find("check against cpu: output 'probabilities' [4,10]: cosine 1.0"),
+            std::string::npos)
+      << batch4.out;
+  Result outside = sh("run --warmUp=0 --shapes=input:5x3x32x32 --loadEngine=" + plan.string());
+  EXPECT_EQ(outside.code, 1) << outside.out;
+  EXPECT_NE(outside.out.find("outside optimization profile 0"), std::string::npos) << outside.out;
+
+  // A loaded engine saved again gives the same bytes.
+  const fs::path again = scratch() / "again.plan";
+  Result resave = sh("run --iterations=1 --warmUp=0 --loadEngine=" + plan.string() +
+                     " --saveEngine=" + again.string());
+  ASSERT_EQ(resave.code, 0) << resave.out;
+  EXPECT_TRUE(read_file(again) == read_file(plan));
+}
+
+TEST(LayerkitCli, BadEngineFilesGiveOneLineAndExitOne) {
+  const fs::path plan = scratch() / "small.plan";
+  const fs::path m = write_model("Relu");
+  ASSERT_EQ(sh("run " + m.string() +
+               " --shapes=x:3x4 --iterations=1 --warmUp=0 --saveEngine=" + plan.string())
+                .code,
+            0);
+  const std::string bytes = read_file(plan);
+  ASSERT_GT(bytes.size(), 64u);
+  auto write = [&](const std::string& name, const std::string& content) {
+    const fs::path p = scratch() / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  };
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x10);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {(scratch() / "missing.plan").string(), "cannot open"},
+      {write("truncated.plan", bytes.substr(0, bytes.size() - 3)), "truncated"},
+      {write("flipped.plan", flipped), "checksum mismatch"},
+      {m.string(), "bad magic"},
+      {scratch().string(), "is no file"}};
+  for (const auto& [file, message] : cases) {
+    Result r = sh("run --iterations=1 --warmUp=0 --loadEngine=" + file);
+    EXPECT_EQ(r.code, 1) << file << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << file << ": " << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << file << ": " << r.out;
+  }
+  // What shaped the build is fixed in the plan: usage errors, exit 2.
+  for (const std::string& extra :
+       {" " + m.string(), std::string(" --device=cpu"), std::string(" --threads=2"),
+        std::string(" --referenceKernels"), std::string(" --minShapes=x:1x4")}) {
+    Result r = sh("run --loadEngine=" + plan.string() + extra);
+    EXPECT_EQ(r.code, 2) << extra << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << extra << ": " << r.out;
+  }
+  Result unwritable = sh("run " + m.string() + " --shapes=x:3x4 --iterations=1 --warmUp=0 " +
+                         "--saveEngine=/nonexistent/dir/x.plan");
+  EXPECT_EQ(unwritable.code, 1) << unwritable.out;
+  EXPECT_NE(unwritable.out.find("--saveEngine: cannot write"), std::string::npos) << unwritable.out;
+}
+
 TEST(LayerkitCli, BadFlagsAndShapesExitTwoWithOneLine) {
   const fs::path m = write_model("Relu");
   const std::string model = m.string();
@@ -250,6 +351,10 @@ TEST(LayerkitCli, HelpPerSubcommandAndInspect) {
     EXPECT_EQ(r.code, 0) << c;
     EXPECT_NE(r.out.find("usage: layerkit"), std::string::npos) << c;
   }
+  const std::string run_help = sh("run --help").out;
+  EXPECT_NE(run_help.find("--saveEngine=FILE"), std::string::npos) << run_help;
+  EXPECT_NE(run_help.find("--loadEngine=FILE"), std::string::npos) << run_help;
+  EXPECT_NE(sh("conformance --help").out.find("--roundTrip"), std::string::npos);
   Result r =
       sh("inspect " + write_model("Abs").string() + " --dot " + (scratch() / "cli.dot").string());
   EXPECT_EQ(r.code, 0) << r.out;
@@ -292,6 +397,11 @@ TEST(LayerkitCli, ConformanceCountsSkipsAndExitCodes) {
   EXPECT_NE(r.out.find("1 failures are in cases whose ops all have converters"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("1 passed, 1 failed, 1 skipped\n"), std::string::npos) << r.out;
+  // Round-tripped engines pass and fail the same cases, with the same messages.
+  Result trip =
+      sh("conformance " + root.string() + " --skipList=" + skips.string() + " --roundTrip");
+  EXPECT_EQ(trip.code, r.code) << trip.out;
+  EXPECT_EQ(trip.out, r.out);
 
   // Without the wrong case, the unconverted op fails but does not fail the run ...
   fs::remove_all(root / "test_neg_wrong");

@@ -91,7 +91,7 @@ std::string compare(const std::string& name, const OwnedTensor& got, const Owned
 // Empty on success, else the reason. Graph inputs whose values an op needs at build time (axes,
 // shapes, k, ...) are bound from the data set, as trtexec binds shape-tensor inputs; `bound` is
 // set when that happened.
-std::string run_case(const fs::path& dir, const BuilderConfig& base, bool* bound,
+std::string run_case(const fs::path& dir, const BuilderConfig& base, bool round_trip, bool* bound,
                      bool* unconverted) {
   const std::string model = (dir / "model.onnx").string();
   const onnx::CheckReport pre = onnx::check_model(model);
@@ -159,6 +159,12 @@ std::string run_case(const fs::path& dir, const BuilderConfig& base, bool* bound
     }
     config.profiles.push_back(profile);
     auto engine = Builder::build(net, config);
+    if (round_trip) {
+      const std::vector<uint8_t> plan = engine->serialize();
+      engine = Engine::deserialize(plan);
+      if (engine->serialize() != plan)
+        return set.filename().string() + ": the deserialized engine serializes to other bytes";
+    }
     auto ctx = engine->create_execution_context();
     for (int i = 0; i < net.num_inputs(); ++i) {
       const std::string& name = net.input(i)->name();
@@ -187,6 +193,7 @@ int conformance_command(const Args& args) {
     throw UsageError("conformance: '" + root.string() + "' is no directory");
   const auto skips = load_skip_list(args.get("skipList").value_or(LAYERKIT_CONFORMANCE_SKIP_LIST));
   const bool verbose = args.get("verbose").has_value();
+  const bool round_trip = args.get("roundTrip").has_value();
   BuilderConfig base;
   apply_engine_flags(args, base);
   std::vector<fs::path> cases;
@@ -205,7 +212,7 @@ int conformance_command(const Args& args) {
     std::string why;
     bool bound = false, unconverted = false;
     try {
-      why = run_case(c, base, &bound, &unconverted);
+      why = run_case(c, base, round_trip, &bound, &unconverted);
     } catch (const std::exception& e) {
       why = e.what();
     }

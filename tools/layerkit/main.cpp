@@ -35,6 +35,12 @@ constexpr const char* kRunHelp =
     "  --checkAgainst=cpu     also run the CPU engine on the same inputs and print, per output,\n"
     "                         the cosine similarity and max |error| / max |reference|\n"
     "  --exportTimes=FILE     write each timed run's start, end and latency in ms as JSON\n"
+    "  --saveEngine=FILE      after building, write the engine plan to FILE and print its size\n"
+    "  --loadEngine=FILE      run the engine plan in FILE (from --saveEngine) instead of\n"
+    "                         importing and building a model, and print the load time; MODEL,\n"
+    "                         --min/opt/maxShapes, --inputValues, --threads and the engine\n"
+    "                         flags below are fixed in the plan; --shapes picks run shapes\n"
+    "                         within its profile (default: the opt shapes)\n"
     "  --iterations=N         timed runs (default 10)\n"
     "  --warmUp=MS            warm-up time in milliseconds (default 200; 0: no warm-up)\n"
     "  --threads=N            executor threads (default 1)\n"
@@ -90,14 +96,16 @@ std::string kernel_table(const Engine& engine, const BuilderConfig& config) {
 }
 
 constexpr const char* kConformanceHelp =
-    "usage: layerkit conformance DIR [--skipList FILE] [--verbose]\n"
+    "usage: layerkit conformance DIR [--skipList FILE] [--verbose] [--roundTrip]\n"
     "Runs every test case under DIR (model.onnx + test_data_set_*/input_N.pb, output_N.pb),\n"
     "compares with rtol 1e-3, atol 1e-7, prints each failure and ends with\n"
     "'N passed, M failed, K skipped'. Skips come only from the skip list (default: the\n"
     "checked-in tools/layerkit/conformance_skip.txt), one 'name: reason' per line.\n"
     "Graph inputs an op needs at build time (axes, shapes, k, ...) are bound from each data set.\n"
     "Exit 1 when a case fails whose ops all have converters, or when fewer than\n"
-    "--minPassPercent=P (default 0) percent of all cases pass; else 0.\n";
+    "--minPassPercent=P (default 0) percent of all cases pass; else 0.\n"
+    "--roundTrip serializes each built engine and runs the engine deserialized from those\n"
+    "bytes instead (a case also fails when serializing that engine gives other bytes).\n";
 
 int dispatch(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -108,7 +116,8 @@ int dispatch(int argc, char** argv) {
   if (cmd == "run") {
     std::vector<std::string> values = {"shapes",     "minShapes",   "optShapes",    "maxShapes",
                                        "loadInputs", "inputValues", "exportOutput", "exportTimes",
-                                       "iterations", "warmUp",      "threads",     "checkAgainst"};
+                                       "iterations", "warmUp",      "threads",      "checkAgainst",
+                                       "saveEngine", "loadEngine"};
     std::vector<std::string> bools = {"dumpLayerInfo", "dumpProfile"};
     values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
     bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
@@ -150,7 +159,7 @@ int dispatch(int argc, char** argv) {
   }
   if (cmd == "conformance") {
     std::vector<std::string> values = {"skipList", "minPassPercent"};
-    std::vector<std::string> bools = {"verbose"};
+    std::vector<std::string> bools = {"verbose", "roundTrip"};
     values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
     bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
     Args a = parse_args(argc, argv, 2, values, bools);

@@ -7,15 +7,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
 
 #include "cli.h"
+#include "core/element.h"
 #include "layerkit/onnx/importer.h"
 #include "layerkit/runtime/engine.h"
-#include "core/element.h"
 
 namespace layerkit::cli {
 namespace {
@@ -187,9 +188,60 @@ std::map<std::string, std::vector<int64_t>> parse_values(const std::string& spec
   return out;
 }
 
+// The engine plan in `path`, read back: kIO when the file cannot be read, the plan's own message
+// (naming the file) when its bytes are no valid plan.
+std::unique_ptr<Engine> load_engine(const std::string& path, double* load_ms, size_t* bytes) {
+  const auto t0 = Clock::now();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(ErrorCode::kIO, "--loadEngine: '" + path + "' is no file");
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) throw Error(ErrorCode::kIO, "--loadEngine: cannot open '" + path + "'");
+  const std::streamoff size = f.tellg();
+  std::vector<uint8_t> plan(static_cast<size_t>(std::max<std::streamoff>(size, 0)));
+  f.seekg(0);
+  if (size < 0 || !f.read(reinterpret_cast<char*>(plan.data()), size))
+    throw Error(ErrorCode::kIO, "--loadEngine: cannot read '" + path + "'");
+  try {
+    std::unique_ptr<Engine> engine = Engine::deserialize(plan);
+    *load_ms = ms_since(t0);
+    *bytes = plan.size();
+    return engine;
+  } catch (const Error& e) {
+    throw Error(e.code(), "--loadEngine '" + path + "': " + e.what());
+  }
+}
+
+void save_engine(const Engine& engine, const std::string& path, double* save_ms, size_t* bytes) {
+  const auto t0 = Clock::now();
+  const std::vector<uint8_t> plan = engine.serialize();
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorCode::kIO, "--saveEngine: cannot write '" + path + "'");
+  f.write(reinterpret_cast<const char*>(plan.data()), static_cast<std::streamsize>(plan.size()));
+  f.close();
+  if (!f) throw Error(ErrorCode::kIO, "--saveEngine: writing '" + path + "' failed");
+  *save_ms = ms_since(t0);
+  *bytes = plan.size();
+}
+
 }  // namespace
 
 int run_command(const Args& args) {
+  const std::optional<std::string> load_path = args.get("loadEngine");
+  if (load_path) {
+    // The plan holds the built engine: what shaped the build cannot change when it runs.
+    if (!args.positional.empty())
+      throw UsageError("--loadEngine runs the engine in its file; give no MODEL");
+    std::vector<std::string> fixed = {"minShapes", "optShapes", "maxShapes", "inputValues",
+                                      "threads"};
+    fixed.insert(fixed.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
+    fixed.insert(fixed.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());
+    for (const std::string& f : fixed)
+      if (args.get(f))
+        throw UsageError("--" + f +
+                         " is fixed when the engine is built; it cannot be combined with "
+                         "--loadEngine");
+  }
   const ModelArg model = model_arg(args, "run");
   const int64_t iterations = args.get_int("iterations", 10, 1);
   const int64_t warmup_ms = args.get_int("warmUp", 200, 0);
@@ -211,54 +263,74 @@ int run_command(const Args& args) {
     }
   }
 
-  // Graph inputs whose values an op needs at build time (axes, shapes, k, ...) are bound from
-  // --inputValues, as trtexec takes the values of shape-tensor inputs.
-  onnx::ImportOptions options;
-  std::map<std::string, std::vector<int64_t>> values;
-  if (auto s = args.get("inputValues")) values = parse_values(*s);
-  const onnx::CheckReport pre = model.check();
-  for (const auto& name : pre.build_time_inputs) {
-    auto it = values.find(name);
-    if (it == values.end())
-      throw UsageError("input '" + name +
-                       "' is needed when the network is built: give its values with "
-                       "--inputValues=" +
-                       name + ":v1xv2x...");
-    OwnedTensor t;
-    t.type = DataType::kINT64;
-    t.dims = Dims{static_cast<int64_t>(it->second.size())};
-    t.data.resize(it->second.size() * sizeof(int64_t));
-    std::memcpy(t.data.data(), it->second.data(), t.data.size());
-    options.input_values[name] = std::move(t);
-    values.erase(it);
-  }
-  if (!values.empty())
-    throw UsageError("--inputValues: '" + values.begin()->first +
-                     "' is no graph input whose value is needed at build time");
+  std::unique_ptr<onnx::ImportResult> imported;
+  std::unique_ptr<Engine> engine;
+  double import_ms = 0, build_ms = 0, load_ms = 0;
+  size_t loaded_bytes = 0;
+  if (load_path) {
+    progress("loading " + *load_path);
+    engine = load_engine(*load_path, &load_ms, &loaded_bytes);
+  } else {
+    // Graph inputs whose values an op needs at build time (axes, shapes, k, ...) are bound from
+    // --inputValues, as trtexec takes the values of shape-tensor inputs.
+    onnx::ImportOptions options;
+    std::map<std::string, std::vector<int64_t>> values;
+    if (auto s = args.get("inputValues")) values = parse_values(*s);
+    const onnx::CheckReport pre = model.check();
+    for (const auto& name : pre.build_time_inputs) {
+      auto it = values.find(name);
+      if (it == values.end())
+        throw UsageError("input '" + name +
+                         "' is needed when the network is built: give its values with "
+                         "--inputValues=" +
+                         name + ":v1xv2x...");
+      OwnedTensor t;
+      t.type = DataType::kINT64;
+      t.dims = Dims{static_cast<int64_t>(it->second.size())};
+      t.data.resize(it->second.size() * sizeof(int64_t));
+      std::memcpy(t.data.data(), it->second.data(), t.data.size());
+      options.input_values[name] = std::move(t);
+      values.erase(it);
+    }
+    if (!values.empty())
+      throw UsageError("--inputValues: '" + values.begin()->first +
+                       "' is no graph input whose value is needed at build time");
 
-  progress("importing " + model.label());
-  auto t0 = Clock::now();
-  onnx::ImportResult imported = model.import(options);
-  const double import_ms = ms_since(t0);
-  const Network& net = *imported.network;
-  // --shapes fixes min = opt = max; --min/opt/maxShapes set a range (all three per input).
-  for (const auto& [name, d] : shapes) imported.set_input_profile(name, d, d, d);
-  for (const auto& [name, d] : opt_s) {
-    if (!min_s.count(name) || !max_s.count(name))
-      throw UsageError("--optShapes for '" + name + "' needs --minShapes and --maxShapes too");
-    imported.set_input_profile(name, min_s[name], d, max_s[name]);
-  }
-  for (const auto& [name, d] : shapes)
-    if (!net.find_tensor(name) || !net.find_tensor(name)->is_network_input())
-      throw UsageError("--shapes: the model has no input '" + name + "'");
-  BuilderConfig config = imported.builder_config();
-  config.num_threads = static_cast<int>(threads);
-  apply_engine_flags(args, config);
+    progress("importing " + model.label());
+    auto t0 = Clock::now();
+    imported = std::make_unique<onnx::ImportResult>(model.import(options));
+    import_ms = ms_since(t0);
+    const Network& imported_net = *imported->network;
+    // --shapes fixes min = opt = max; --min/opt/maxShapes set a range (all three per input).
+    for (const auto& [name, d] : shapes) imported->set_input_profile(name, d, d, d);
+    for (const auto& [name, d] : opt_s) {
+      if (!min_s.count(name) || !max_s.count(name))
+        throw UsageError("--optShapes for '" + name + "' needs --minShapes and --maxShapes too");
+      imported->set_input_profile(name, min_s[name], d, max_s[name]);
+    }
+    for (const auto& [name, d] : shapes)
+      if (!imported_net.find_tensor(name) || !imported_net.find_tensor(name)->is_network_input())
+        throw UsageError("--shapes: the model has no input '" + name + "'");
+    BuilderConfig build_config = imported->builder_config();
+    build_config.num_threads = static_cast<int>(threads);
+    apply_engine_flags(args, build_config);
 
-  progress("building");
-  t0 = Clock::now();
-  auto engine = Builder::build(net, config);
-  const double build_ms = ms_since(t0);
+    progress("building");
+    t0 = Clock::now();
+    engine = Builder::build(imported_net, build_config);
+    build_ms = ms_since(t0);
+  }
+  // The imported network when there is one (--dumpLayerInfo prints it), else the engine's; both
+  // have the same inputs and outputs.
+  const Network& net = imported ? *imported->network : engine->network();
+  const BuilderConfig& config = engine->config();
+  if (load_path)
+    for (const auto& [name, d] : shapes)
+      if (!net.find_tensor(name) || !net.find_tensor(name)->is_network_input())
+        throw UsageError("--shapes: the engine has no input '" + name + "'");
+  double save_ms = 0;
+  size_t saved_bytes = 0;
+  if (auto out = args.get("saveEngine")) save_engine(*engine, *out, &save_ms, &saved_bytes);
   auto ctx = engine->create_execution_context();
 
   std::vector<std::vector<uint8_t>> buffers;
@@ -268,6 +340,8 @@ int run_command(const Args& args) {
     if (const ProfileDims* p =
             config.profiles.empty() ? nullptr : config.profiles[0].dimensions(in->name()))
       d = p->opt;
+    // A loaded engine runs at --shapes where given (within its profile).
+    if (auto it = shapes.find(in->name()); load_path && it != shapes.end()) d = it->second;
     ctx->set_input_shape(in->name(), d);
     int64_t n = 1;
     for (int64_t x : d) n *= x;
@@ -288,7 +362,7 @@ int run_command(const Args& args) {
   }
 
   progress("warming up");
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   // As in trtexec, --warmUp=0 means no warm-up run (a model whose run takes minutes on the
   // reference kernels is timed from its first run).
   while (ms_since(t0) < static_cast<double>(warmup_ms)) ctx->execute();
@@ -316,8 +390,15 @@ int run_command(const Args& args) {
   double mean = 0;
   for (double t : times) mean += t;
   mean /= static_cast<double>(times.size());
-  std::printf("model: %s\nimport time: %.3f ms\nbuild time: %.3f ms\n", model.label().c_str(),
-              import_ms, build_ms);
+  if (load_path)
+    std::printf("engine: %s (%zu bytes)\nload time: %.3f ms\n", load_path->c_str(), loaded_bytes,
+                load_ms);
+  else
+    std::printf("model: %s\nimport time: %.3f ms\nbuild time: %.3f ms\n", model.label().c_str(),
+                import_ms, build_ms);
+  if (auto out = args.get("saveEngine"))
+    std::printf("saved engine: %s (%zu bytes, %.3f MiB; serialized and written in %.3f ms)\n",
+                out->c_str(), saved_bytes, static_cast<double>(saved_bytes) / (1 << 20), save_ms);
   const MemoryPlan& plan = engine->memory_plan();
   std::printf(
       "activation memory: %.3f MiB planned (buffers reused by lifetime), %.3f MiB unplanned (one "

@@ -107,6 +107,10 @@ class Builder {
   // Validates the network against the config (every dynamic input has a profile entry with
   // min <= opt <= max, static dims agree, the network infers at min, opt and max) and builds it.
   static std::unique_ptr<Engine> build(const Network& network, const BuilderConfig& config);
+  // The checks build() makes before it optimizes (outputs, thread count, optimization level,
+  // flags, every profile against the inputs, inference at every profile's min, opt and max),
+  // without the device's availability. Engine::deserialize runs them on the network it read.
+  static void validate(const Network& network, const BuilderConfig& config);
 };
 
 }  // namespace layerkit

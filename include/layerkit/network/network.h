@@ -167,6 +167,13 @@ class Network {
   void sort_layers();
   // The layers reading `t` (in layer order, one entry per reading layer).
   std::vector<Layer*> consumers(const Tensor* t) const;
+  // Makes `t`'s dims and known values less specific: each dim equal to the current one or -1,
+  // each value equal or unknown (an empty list: none tracked). A tensor keeps what inference
+  // knew when its layer was added, and rewiring its inputs later (replace_uses) does not update
+  // it; a network read back from an engine plan (Engine::deserialize) is rebuilt layer by layer
+  // and restores each tensor as it was recorded. kINVALID_ARGUMENT when `dims` or `known` says
+  // more than, or contradicts, what `t` holds.
+  void relax_tensor(Tensor* t, const Dims& dims, const KnownValues& known);
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
   Layer* layer(int i) const { return layers_.at(static_cast<size_t>(i)).get(); }

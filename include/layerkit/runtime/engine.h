@@ -1,7 +1,9 @@
 // Engine (a built network) and ExecutionContext (per-run state: input shapes, buffers, outputs).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +15,12 @@
 namespace layerkit {
 
 class ExecutionContext;
+
+// What a plan does not hold: the communicator is a live object of the process that loads the
+// plan (the plan keeps only each Collective layer's rank and world size).
+struct DeserializeOptions {
+  std::shared_ptr<Communicator> communicator;  // becomes BuilderConfig::communicator
+};
 
 class Engine {
  public:
@@ -34,6 +42,16 @@ class Engine {
   bool is_input(std::string_view name) const;
 
   std::unique_ptr<ExecutionContext> create_execution_context() const;
+
+  // The engine as bytes (an engine plan, format in docs/design.md#engine-plans): the network
+  // with its weights, the config without the communicator, the build report and the memory plan.
+  std::vector<uint8_t> serialize() const;
+  // The engine serialize() wrote, without rebuilding: the network is rebuilt layer by layer
+  // (every layer validated and inferred again, as when it was added) and checked as build()
+  // checks it. A wrong magic or format version, truncated or altered bytes (checksum), or
+  // inconsistent content throws kINVALID_ARGUMENT naming the problem and its byte offset.
+  static std::unique_ptr<Engine> deserialize(std::span<const uint8_t> plan,
+                                             const DeserializeOptions& options = {});
 
  private:
   std::unique_ptr<Network> network_;

@@ -31,7 +31,8 @@ void run_reference(const CollectiveAttrs& a, KernelCtx& ctx) {
   Communicator* comm = ctx.communicator();
   if (!comm)
     ctx.fail("world_size is ", a.world_size,
-             " but the engine has no communicator (set BuilderConfig::communicator)");
+             " but the engine has no communicator (set BuilderConfig::communicator, or "
+             "DeserializeOptions::communicator for an engine read from a plan)");
   bool ok = comm->rank() == a.rank && comm->world_size() == a.world_size;
   if (!comm->all_ok(ok)) {
     if (!ok)
