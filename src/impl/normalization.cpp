@@ -554,4 +554,22 @@ NormOutputs native_group_norm(ConversionContext& ctx, const Target& target,
   return {r[0], r[1], r[2]};
 }
 
+Tensor* batch_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const BatchNormOptions& o) {
+  return batch_norm(ctx, target, source_ir, name, std::move(input), o.weight, o.bias,
+                    o.running_mean, o.running_var, o.training, o.momentum, o.eps);
+}
+
+Tensor* layer_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const LayerNormOptions& o) {
+  return layer_norm(ctx, target, source_ir, name, std::move(input), o.normalized_shape, o.weight,
+                    o.bias, o.eps);
+}
+
+Tensor* group_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const GroupNormOptions& o) {
+  return group_norm(ctx, target, source_ir, name, std::move(input), o.num_groups, o.weight, o.bias,
+                    o.eps);
+}
+
 }  // namespace layerkit::impl::normalization

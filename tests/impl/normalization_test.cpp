@@ -624,5 +624,68 @@ TEST(ImplNormalization, NativeGroupNormReturnsMeanAndRstd) {
       {"normalization::native_layer_norm", "normalized_shape"});
 }
 
+// Builds `positional` and `options` (each given fresh inputs shaped `dims`) into two networks and
+// expects the same text form: Note [Option structs] says the struct form forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options) {
+  std::string text[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net;
+    ConversionContext ctx(net);
+    std::vector<Tensor*> in;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      in.push_back(net.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+    net.mark_output(k == 0 ? positional(ctx, in) : options(ctx, in));
+    text[k] = net.to_string();
+  }
+  EXPECT_EQ(text[0], text[1]);
+}
+
+TEST(ImplNormalization, OptionStructsWithDesignatedInitializers) {
+  const Dims d{2, 6, 5};
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {6}}, {DataType::kFLOAT, {6}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::batch_norm(ctx, kTarget, SourceIR::kATEN, "bn", in[0], std::nullopt, in[1],
+                              in[1], in[2], false, 0.1, 1e-3);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::batch_norm(
+            ctx, kTarget, SourceIR::kATEN, "bn", in[0],
+            {.bias = in[1], .running_mean = in[1], .running_var = in[2], .eps = 1e-3});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {5}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0], {5}, in[1], std::nullopt,
+                              1e-6);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0],
+                              {.normalized_shape = {5}, .weight = in[1], .eps = 1e-6});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {6}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0], 3, std::nullopt, in[1]);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0],
+                              {.num_groups = 3, .bias = in[1]});
+      });
+  // Training batch norm is still rejected through the struct.
+  at::Tensor x = random(DataType::kFLOAT, {2, 6, 5}, 1),
+             s = random(DataType::kFLOAT, {6}, 2, 0.5, 1);
+  expect_block_error({x, s},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return nm::batch_norm(
+                           ctx, kTarget, SourceIR::kATEN, "bn", in[0],
+                           {.running_mean = in[1], .running_var = in[1], .training = true});
+                     },
+                     {"normalization::batch_norm", "training"});
+}
+
 }  // namespace
 }  // namespace lktest

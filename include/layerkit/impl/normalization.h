@@ -92,4 +92,35 @@ Tensor* log_softmax(ConversionContext& ctx, const Target& target, std::optional<
                     std::string_view name, Operand input, int64_t dim,
                     std::optional<DataType> dtype = std::nullopt);
 
+// Note [Option structs] (conv.h), in torch's parameter names.
+struct BatchNormOptions {
+  std::optional<Operand> weight = std::nullopt;
+  std::optional<Operand> bias = std::nullopt;
+  Operand running_mean;
+  Operand running_var;
+  bool training = false;
+  double momentum = 0.1;
+  double eps = 1e-5;
+};
+Tensor* batch_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const BatchNormOptions& options);
+
+struct LayerNormOptions {
+  std::vector<int64_t> normalized_shape;
+  std::optional<Operand> weight = std::nullopt;
+  std::optional<Operand> bias = std::nullopt;
+  double eps = 1e-5;
+};
+Tensor* layer_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const LayerNormOptions& options);
+
+struct GroupNormOptions {
+  int64_t num_groups;
+  std::optional<Operand> weight = std::nullopt;
+  std::optional<Operand> bias = std::nullopt;
+  double eps = 1e-5;
+};
+Tensor* group_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const GroupNormOptions& options);
+
 }  // namespace layerkit::impl::normalization
