@@ -6,6 +6,8 @@ file(GLOB_RECURSE LAYERKIT_ONNX_SOURCES CONFIGURE_DEPENDS
      ${CMAKE_CURRENT_SOURCE_DIR}/src/onnx/*.cpp)
 add_library(layerkit_onnx STATIC ${LAYERKIT_ONNX_SOURCES})
 target_include_directories(layerkit_onnx PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+# Installed as layerkit::onnx (cmake/install.cmake).
+set_target_properties(layerkit_onnx PROPERTIES EXPORT_NAME onnx)
 target_link_libraries(layerkit_onnx PUBLIC layerkit onnx_proto)
 target_compile_options(layerkit_onnx PRIVATE ${LAYERKIT_WARNINGS})
 

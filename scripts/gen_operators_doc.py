@@ -26,5 +26,54 @@ out = [
     "| module | function | oracle | dtypes | dynamic shapes |",
     "| --- | --- | --- | --- | --- |",
 ] + rows
+
+# Full signatures, read from the public headers: every declaration of a building block (the
+# leading ctx, target, source_ir, name included), the option structs, and the LK_UNARY macro's
+# functions of elementwise.h spelled out. namespace detail { ... } is internal and skipped.
+UNARY = ("Tensor* {fn}(ConversionContext& ctx, const Target& target, "
+         "std::optional<SourceIR> source_ir, std::string_view name, Operand input);")
+
+
+def declarations(header):
+    text = header.read_text()
+    text = re.sub(r"namespace detail \{.*?\}  // namespace detail", "", text, flags=re.S)
+    text = re.sub(r"#define LK_UNARY\(fn\).*?\n(?=\S)", "", text, flags=re.S)
+    code = re.sub(r"//[^\n]*", "", text)
+    found = []
+    for m in re.finditer(r"^LK_UNARY\((\w+)\)", code, flags=re.M):
+        found.append((m.start(), UNARY.format(fn=m.group(1))))
+    # Structs (option structs, multi-output results) with their fields.
+    for m in re.finditer(r"^struct (\w+) \{.*?^\};", code, flags=re.S | re.M):
+        body = " ".join(m.group(0).split())
+        found.append((m.start(), body))
+    for m in re.finditer(r"^(?:[A-Za-z_][\w:<>*, ]*?[\w>*])\s+\**(\w+)\(ConversionContext&.*?\);",
+                         code, flags=re.S | re.M):
+        found.append((m.start(), " ".join(m.group(0).split())))
+    return [d for _, d in sorted(found)]
+
+
+out += [
+    "",
+    "## Signatures",
+    "",
+    "Every function of each module as declared in `include/layerkit/impl/<module>.h` (namespace",
+    "`layerkit::impl::<module>`), with the leading `(ctx, target, source_ir, name)` every block",
+    "takes (docs/converters.md explains them), and the option and result structs.",
+]
+nsig = 0
+for header in sorted((root / "include" / "layerkit" / "impl").glob("*.h")):
+    if header.stem in ("context", "utils"):
+        continue
+    decls = declarations(header)
+    if not decls:
+        continue
+    nsig += len(decls)
+    out += ["", f"### {header.stem}", "", "```cpp"] + decls + ["```"]
+out += [
+    "",
+    "The shared types and helpers (`ConversionContext`, `Target`, `SourceIR`, `Operand`,",
+    "`HostConstant`; naming, `guarded`, promotion, `compute_type`, `cast_to`, `to_tensor`,",
+    "broadcasting) are declared in `include/layerkit/impl/context.h` and `utils.h`.",
+]
 (root / "docs" / "operators.md").write_text("\n".join(out) + "\n")
-print(f"{len(rows)} rows from {len(pages)} pages")
+print(f"{len(rows)} rows from {len(pages)} pages, {nsig} declarations")

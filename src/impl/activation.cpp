@@ -382,4 +382,87 @@ Tensor* tanhshrink(ConversionContext& ctx, const Target& target, std::optional<S
       [](double x) { return x - std::tanh(x); });
 }
 
+// Ranges (Note [Dynamic range]): silu has its minimum -0.27846 at x = -1.27846; mish its
+// minimum -0.30884 at x = -1.19201; hardtanh, relu6 and logit are monotone increasing.
+Tensor* silu(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input) {
+  RangeFn f = [](double x) { return x * sigmoid_d(x); };
+  return block(ctx, "activation::silu", target, source_ir, name, input, Ints::kREJECT, true, "prod",
+               [&](Builder& b, Tensor* x, const std::string& last) {
+                 Tensor* s = b.act(x, A::kSIGMOID, 0, 0, b.sub("sigmoid"));
+                 return b.ew(x, s, E::kPROD, last);
+               },
+               f, {continuous(f, -1.2784645427610738)});
+}
+
+Tensor* hardtanh(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Operand input, double min_val, double max_val) {
+  auto f = [=](double x) { return std::min(std::max(x, min_val), max_val); };
+  DataType t = input.is_tensor() && input.tensor() ? input.tensor()->type() : DataType::kFLOAT;
+  if (!input.is_tensor() || input.tensor() == nullptr || is_floating(t))
+    return single(ctx, "activation::hardtanh", target, source_ir, name, input, Ints::kREJECT,
+                  A::kCLIP, min_val, max_val, f);
+  // CLIP is float-only; integer tensors clamp in their own type.
+  return guarded(ctx, "activation::hardtanh", target, name, {&input}, [&]() -> Tensor* {
+    LK_CHECK(t != DataType::kBOOL, "activation::hardtanh does not take bool inputs (as in torch)");
+    // As torch: a bound outside the integer type's range is an error, not a wrapped value.
+    double lo = t == DataType::kUINT8   ? 0.0
+                : t == DataType::kINT8  ? -128.0
+                : t == DataType::kINT32 ? -2147483648.0
+                                        : -9.2e18;
+    double hi = t == DataType::kUINT8   ? 255.0
+                : t == DataType::kINT8  ? 127.0
+                : t == DataType::kINT32 ? 2147483647.0
+                                        : 9.2e18;
+    for (double v : {min_val, max_val})
+      LK_CHECK(std::isfinite(v) && std::trunc(v) >= lo && std::trunc(v) <= hi, "bound ", v,
+               " does not fit the input type ", data_type_name(t), " (as torch requires)");
+    Tensor* y = elementwise::clamp(ctx, target, source_ir, name, input,
+                                   Operand(static_cast<int64_t>(std::trunc(min_val))),
+                                   Operand(static_cast<int64_t>(std::trunc(max_val))));
+    propagate_range(input, y, f);
+    return y;
+  });
+}
+
+Tensor* relu6(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return hardtanh(ctx, target, source_ir, name, std::move(input), 0.0, 6.0);
+}
+
+Tensor* mish(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input) {
+  RangeFn f = [](double x) { return x * std::tanh(softplus_d(x)); };
+  return block(ctx, "activation::mish", target, source_ir, name, input, Ints::kREJECT, true, "prod",
+               [&](Builder& b, Tensor* x, const std::string& last) {
+                 Tensor* sp = b.act(x, A::kSOFTPLUS, 1.0, 1.0, b.sub("softplus"));
+                 Tensor* th = b.act(sp, A::kTANH, 0, 0, b.sub("tanh"));
+                 return b.ew(x, th, E::kPROD, last);
+               },
+               f, {continuous(f, -1.1920928955078125)});
+}
+
+Tensor* logit(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input, std::optional<double> eps) {
+  RangeFn f = [=](double x) {
+    double z = eps ? std::clamp(x, *eps, 1.0 - *eps) : x;
+    return std::log(z / (1.0 - z));
+  };
+  return block(
+      ctx, "activation::logit", target, source_ir, name, input, Ints::kPROMOTE, true, "log",
+      [&](Builder& b, Tensor* x, const std::string& last) {
+        DataType ct = x->type();
+        Tensor* z = x;
+        if (eps) {
+          Tensor* lo = b.ew(x, b.constant(*eps, ct, b.sub("eps")), E::kMAX, b.sub("clamp_min"));
+          z = b.ew(lo, b.constant(1.0 - *eps, ct, b.sub("one_minus_eps")), E::kMIN,
+                   b.sub("clamp_max"));
+        }
+        Tensor* d = b.ew(b.constant(1.0, ct, b.sub("one")), z, E::kSUB, b.sub("one_minus_z"));
+        Tensor* q = b.ew(z, d, E::kDIV, b.sub("odds"));
+        return b.unary(q, U::kLOG, last);
+      },
+      f);
+}
+
 }  // namespace layerkit::impl::activation

@@ -1,5 +1,7 @@
 // arange: a Constant computed as ATen computes it when every argument is known at build time;
-// otherwise a Fill (kLINSPACE) whose length is computed from the arguments as a shape tensor.
+// otherwise a Fill (kLINSPACE) whose length is computed from the arguments as a shape tensor
+// (with start and step in the Fill's attributes when they are known, Note [Run-time arange with
+// static start and step]).
 #include "layerkit/impl/arange.h"
 
 #include <cmath>
@@ -113,6 +115,65 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
   return l->output(0);
 }
 
+// Note [Run-time arange with static start and step]
+// The usual run-time arange has only `end` unknown (arange(n), arange(1, n, 2)). Then start and
+// step go into the Fill's attributes and the length needs only end: for integers
+// ceil((e - s) / t) = floor((e + c) / t) with c = t - sign(t) - s, exact in int64 (one add when
+// c != 0, one floor division when t != 1); for floats ceil((e - s) / t) in fp32, as the general
+// path computes it. The end is reshaped to [1] once, so the length is already the Fill's shape
+// input: arange(n) of an int64 [1] n is the Fill alone.
+Tensor* arange_static_start_step(ConversionContext& ctx, const Target& target,
+                                 std::optional<SourceIR> source_ir, std::string_view name,
+                                 DataType type, double start, double step,
+                                 std::optional<int64_t> istart, std::optional<int64_t> istep,
+                                 const Operand& end) {
+  DataType ct = is_floating(type) ? DataType::kFLOAT : DataType::kINT64;
+  auto sub = [&](std::string_view x) { return sub_name(name, x); };
+  Tensor* e1 = sm::reshape(ctx, to_tensor(ctx, end, ct, 1, target, source_ir, sub("end")), {1},
+                           target, source_ir, sub("end_vector"));
+  auto vec1 = [&](double v, std::string_view n) {
+    return scalar_constant(ctx, v, ct, Dims{1}, target, source_ir, sub(n));
+  };
+  FillAttrs a;
+  a.op = FillOperation::kLINSPACE;
+  a.output_type = ct;
+  Tensor* len = nullptr;
+  if (ct == DataType::kINT64) {
+    int64_t s = istart ? *istart : static_cast<int64_t>(start);
+    int64_t t = istep ? *istep : static_cast<int64_t>(step);
+    LK_CHECK(t != 0, "step must be nonzero");
+    int64_t c = t - (t > 0 ? 1 : -1) - s;
+    Tensor* x = c == 0 ? e1
+                       : sm::binary(ctx, e1, vec1(static_cast<double>(c), "offset"), E::kSUM,
+                                    target, source_ir, sub("shifted_end"));
+    len = t == 1 ? x
+                 : sm::binary(ctx, x, vec1(static_cast<double>(t), "step"), E::kFLOOR_DIV, target,
+                              source_ir, sub("length"));
+    a.alpha = static_cast<double>(s);
+    a.beta = {static_cast<double>(t)};
+  } else {
+    LK_CHECK(step != 0, "step must be nonzero");
+    LK_CHECK(std::isfinite(start) && std::isfinite(step), "unsupported range: start ", start,
+             ", step ", step);
+    Tensor* d = start == 0 ? e1
+                           : sm::binary(ctx, e1, vec1(start, "start"), E::kSUB, target, source_ir,
+                                        sub("span"));
+    Tensor* q = step == 1 ? d
+                          : sm::binary(ctx, d, vec1(step, "step"), E::kDIV, target, source_ir,
+                                       sub("quotient"));
+    Layer* c = ctx.net().add_unary(q, UnaryOperation::kCEIL);
+    set_layer_name(ctx, c, target, source_ir, sub("ceil"));
+    len = cast_to(ctx, c->output(0), DataType::kINT64, target, source_ir, sub("length"));
+    a.alpha = static_cast<double>(static_cast<float>(start));
+    a.beta = {static_cast<double>(static_cast<float>(step))};
+  }
+  FillInputs in;
+  in.shape = len;
+  Layer* l = ctx.net().add_fill(a, in);
+  set_layer_name(ctx, l, target, source_ir, ct == type ? std::string(name) : sub("fill"));
+  return cast_to(ctx, l->output(0), type, target, source_ir, name);
+}
+
 Tensor* arange_dynamic(ConversionContext& ctx, const Target& target,
                        std::optional<SourceIR> source_ir, std::string_view name, DataType type,
                        const Operand& start, const Operand& end, const Operand& step) {
@@ -169,6 +230,10 @@ Tensor* arange(ConversionContext& ctx, const Target& target, std::optional<Sourc
                           st = static_value(step, &ist);
     if (s && e && st)
       return arange_static(ctx, target, source_ir, name, type, *s, *e, *st, is, ie, ist);
+    // Fill attributes are doubles: integer start and step must be exact there.
+    auto exact = [](double v) { return std::fabs(v) < 9.0e15; };
+    if (s && st && exact(*s) && exact(*st))
+      return arange_static_start_step(ctx, target, source_ir, name, type, *s, *st, is, ist, end);
     return arange_dynamic(ctx, target, source_ir, name, type, start, end, step);
   });
 }

@@ -27,6 +27,31 @@ std::string_view source_ir_name(SourceIR ir) {
   return "?";
 }
 
+HostConstant HostConstant::of(const Dims& dims, const Weights& w) {
+  LK_CHECK(dims.volume() >= 0, "HostConstant: dims ", dims.to_string(), " must be static");
+  LK_CHECK(w.count() == dims.volume(), "HostConstant: dims ", dims.to_string(), " hold ",
+           dims.volume(), " elements but the weights have ", w.count());
+  return {dims, w, {}};
+}
+
+HostConstant HostConstant::of_doubles(const Dims& dims, std::vector<double> v) {
+  LK_CHECK(dims.volume() >= 0, "HostConstant: dims ", dims.to_string(), " must be static");
+  LK_CHECK(static_cast<int64_t>(v.size()) == dims.volume(), "HostConstant: dims ", dims.to_string(),
+           " hold ", dims.volume(), " elements but ", v.size(), " values were given");
+  return {dims, {}, std::move(v)};
+}
+
+void Operand::unsigned_overflow(uint64_t v) {
+  LK_FAIL(kINVALID_ARGUMENT, "Operand: the unsigned value ", v,
+          " does not fit an int64 scalar (max 9223372036854775807)");
+}
+
+Dims Operand::dims() const {
+  if (is_tensor()) return tensor() ? tensor()->dims() : Dims{};
+  if (is_host_constant()) return host_constant().dims;
+  return Dims{};
+}
+
 double Operand::as_double() const {
   if (is_int()) return static_cast<double>(int_value());
   if (is_float()) return float_value();

@@ -149,4 +149,21 @@ Tensor* convolution(ConversionContext& ctx, const Target& target, std::optional<
   });
 }
 
+Tensor* convolution(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* input, const ConvolutionOptions& o) {
+  if (!o.padding_mode.empty()) {
+    if (!o.padding.empty() || o.transposed || !o.output_padding.empty()) {
+      Operand x(input);
+      return guarded(ctx, "conv::convolution", target, name, {&x}, [&]() -> Tensor* {
+        LK_FAIL(kINVALID_ARGUMENT, "padding_mode '", o.padding_mode,
+                "' takes no padding, transposed or output_padding");
+      });
+    }
+    return convolution(ctx, target, source_ir, name, input, o.weight, o.bias, o.stride,
+                       o.padding_mode, o.dilation, o.groups);
+  }
+  return convolution(ctx, target, source_ir, name, input, o.weight, o.bias, o.stride, o.padding,
+                     o.dilation, o.transposed, o.output_padding, o.groups);
+}
+
 }  // namespace layerkit::impl::conv

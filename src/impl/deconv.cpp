@@ -108,4 +108,11 @@ Tensor* deconvolution(ConversionContext& ctx, const Target& target,
   });
 }
 
+Tensor* deconvolution(ConversionContext& ctx, const Target& target,
+                      std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                      const DeconvolutionOptions& o) {
+  return deconvolution(ctx, target, source_ir, name, input, o.weight, o.bias, o.stride, o.padding,
+                       o.dilation, o.output_padding, o.groups);
+}
+
 }  // namespace layerkit::impl::deconv

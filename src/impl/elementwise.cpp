@@ -5,6 +5,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <vector>
 
 #include "layerkit/impl/utils.h"
 
@@ -101,13 +107,48 @@ Tensor* compare(ConversionContext& ctx, const Target& target, std::optional<Sour
   return binary_layer(ctx, target, source_ir, name, lhs, rhs, op, t);
 }
 
-// a >= b as (a > b) or (a == b), which is false for NaN as torch's ge is.
+// Note [Two-layer ge and le]
+// a >= b (strict = kGREATER) and a <= b (strict = kLESS) in at most two layers, each operand
+// converted once:
+//   integers and bool (no NaN): not(a < b), not(a > b); with an integer scalar bound one layer,
+//     a >= c as a > c - 1 (and c >= a as c + 1 > a; likewise for <=), unless c -+ 1 leaves the
+//     compute type's range;
+//   floats: max(a, b) == a, min(a, b) == a. MAX/MIN propagate NaN and NaN equals nothing, so a
+//     NaN on either side gives false, as torch's ge/le; -0 and +0 compare equal either way.
 Tensor* compare_or_equal(ConversionContext& ctx, const Target& target,
                          std::optional<SourceIR> source_ir, std::string_view name,
                          const Operand& lhs, const Operand& rhs, E strict) {
-  Tensor* s = compare(ctx, target, source_ir, sub_name(name, "strict"), lhs, rhs, strict);
-  Tensor* e = compare(ctx, target, source_ir, sub_name(name, "equal"), lhs, rhs, E::kEQUAL);
-  return binary_layer(ctx, target, source_ir, name, s, e, E::kOR, DataType::kBOOL);
+  DataType t = result_type({&lhs, &rhs});
+  if (!is_floating(t)) {
+    DataType lt = layer_type(E::kEQUAL, t);
+    int64_t lo = lt == DataType::kINT32 ? INT32_MIN : INT64_MIN;
+    int64_t hi = lt == DataType::kINT32 ? INT32_MAX : INT64_MAX;
+    // The shifted scalar bound, when it stays inside the compute type.
+    auto shifted = [&](const Operand& c, int64_t delta) -> std::optional<Operand> {
+      if (!c.is_int()) return std::nullopt;
+      int64_t v = c.int_value();
+      if (v < lo || v > hi || (delta < 0 && v == lo) || (delta > 0 && v == hi)) return std::nullopt;
+      return Operand(v + delta);
+    };
+    int64_t d = strict == E::kGREATER ? 1 : -1;
+    if (std::optional<Operand> c = shifted(rhs, -d))
+      return compare(ctx, target, source_ir, name, lhs, *c, strict);
+    if (std::optional<Operand> c = shifted(lhs, d))
+      return compare(ctx, target, source_ir, name, *c, rhs, strict);
+    E opposite = strict == E::kGREATER ? E::kLESS : E::kGREATER;
+    Tensor* o = compare(ctx, target, source_ir, sub_name(name, "opposite"), lhs, rhs, opposite);
+    return unary_layer(ctx, target, source_ir, name, o, U::kNOT);
+  }
+  int rank = std::max(operand_rank(lhs), operand_rank(rhs));
+  Tensor* a = to_tensor(ctx, lhs, t, rank, target, source_ir, sub_name(name, "lhs"));
+  Tensor* b = to_tensor(ctx, rhs, t, rank, target, source_ir, sub_name(name, "rhs"));
+  std::array<Tensor*, 2> pair{a, b};
+  std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
+  Layer* m = ctx.net().add_elementwise(bc[0], bc[1], strict == E::kGREATER ? E::kMAX : E::kMIN);
+  set_layer_name(ctx, m, target, source_ir, sub_name(name, strict == E::kGREATER ? "max" : "min"));
+  Layer* eq = ctx.net().add_elementwise(m->output(0), bc[0], E::kEQUAL);
+  set_layer_name(ctx, eq, target, source_ir, name);
+  return eq->output(0);
 }
 
 bool is_one(const Operand& op) {
@@ -356,6 +397,223 @@ Tensor* not_(ConversionContext& ctx, const Target& target, std::optional<SourceI
     Tensor* x = input_tensor(ctx, input, DataType::kBOOL, target, source_ir, name);
     return unary_layer(ctx, target, source_ir, name, x, U::kNOT);
   });
+}
+
+// ---- trunc, reciprocal, log1p, expm1, log2, log10, isnan, isinf, isfinite, clamp ----
+
+namespace {
+
+// A floating unary composite: integer and bool inputs promote to fp32, 16-bit floats compute in
+// fp32 (Note [Precision policy]); `body` gets the input in the compute type and the name of its
+// last layer, and the result is cast back once.
+using FloatBody = std::function<Tensor*(Tensor* x, const std::string& last)>;
+Tensor* float_composite(ConversionContext& ctx, const Target& target,
+                        std::optional<SourceIR> source_ir, std::string_view name,
+                        const Operand& input, std::string_view block, const FloatBody& body) {
+  return guarded(ctx, block, target, name, {&input}, [&]() -> Tensor* {
+    DataType t = operand_type(input);
+    if (!is_floating(t)) t = DataType::kFLOAT;
+    LK_CHECK(t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16, block,
+             " takes float32, float16, bfloat16, integer or bool inputs; got ", data_type_name(t));
+    DataType ct = compute_type(t);
+    Tensor* x = input_tensor(ctx, input, ct, target, source_ir, name);
+    Tensor* y = body(x, ct == t ? std::string(name) : sub_name(name, "compute"));
+    return cast_to(ctx, y, t, target, source_ir, name);
+  });
+}
+
+// A constant of x's type shaped [1]*rank(x), broadcasting against x without a reshape.
+Tensor* like(ConversionContext& ctx, Tensor* x, double v, const Target& target,
+             std::optional<SourceIR> source_ir, std::string_view name) {
+  return scalar_constant(ctx, v, x->type(), Dims::of_rank(x->dims().rank(), 1), target, source_ir,
+                         name);
+}
+
+Tensor* ew_layer(ConversionContext& ctx, Tensor* a, Tensor* b, E op, const Target& target,
+                 std::optional<SourceIR> source_ir, std::string_view name) {
+  Layer* l = ctx.net().add_elementwise(a, b, op);
+  set_layer_name(ctx, l, target, source_ir, name);
+  return l->output(0);
+}
+
+Tensor* select_layer(ConversionContext& ctx, Tensor* c, Tensor* a, Tensor* b, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name) {
+  Layer* l = ctx.net().add_select(c, a, b);
+  set_layer_name(ctx, l, target, source_ir, name);
+  return l->output(0);
+}
+
+}  // namespace
+
+Tensor* trunc(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return guarded(ctx, "elementwise::trunc", target, name, {&input}, [&]() -> Tensor* {
+    DataType t = operand_type(input);
+    LK_CHECK(t != DataType::kBOOL, "trunc does not take bool tensors (as in torch)");
+    Tensor* x = input_tensor(ctx, input, t, target, source_ir, name);
+    if (!is_floating(t)) return x;  // integers are their own truncation
+    // sign(x) * floor(|x|) is exact in the input type, so no upcast is needed.
+    return trunc_float(ctx, target, source_ir, name, x);
+  });
+}
+
+Tensor* reciprocal(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input) {
+  return unary_block(ctx, target, source_ir, name, input, "elementwise::reciprocal", U::kRECIP,
+                     IntRule::kPROMOTE);
+}
+
+Tensor* log2(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input) {
+  return float_composite(
+      ctx, target, source_ir, name, input, "elementwise::log2",
+      [&](Tensor* x, const std::string& last) {
+        Tensor* l = unary_layer(ctx, target, source_ir, sub_name(name, "log"), x, U::kLOG);
+        Tensor* k =
+            like(ctx, x, 1.0 / std::numbers::ln2, target, source_ir, sub_name(name, "inv_ln2"));
+        return ew_layer(ctx, l, k, E::kPROD, target, source_ir, last);
+      });
+}
+
+Tensor* log10(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return float_composite(
+      ctx, target, source_ir, name, input, "elementwise::log10",
+      [&](Tensor* x, const std::string& last) {
+        Tensor* l = unary_layer(ctx, target, source_ir, sub_name(name, "log"), x, U::kLOG);
+        Tensor* k =
+            like(ctx, x, 1.0 / std::numbers::ln10, target, source_ir, sub_name(name, "inv_ln10"));
+        return ew_layer(ctx, l, k, E::kPROD, target, source_ir, last);
+      });
+}
+
+// Note [log1p and expm1]
+// log(1 + x) loses the digits of x below the rounding of 1 + x (x = 1e-4 keeps 3 of fp32's 7),
+// and exp(x) - 1 likewise. log1p uses Goldberg's correction: with u = 1 + x and d = u - 1 (both
+// rounded), log(u) * (x / d) is accurate to a few ulps; d == 0 means x is below the rounding of
+// 1 and the result is x; d == x (so also x = inf) needs no correction, which keeps inf / inf from
+// making a NaN. expm1 uses ELU, whose negative branch is expm1 itself: expm1(x) = elu(x) for
+// x <= 0, and for x > 0 expm1(x) = exp(x) * -expm1(-x) = -(exp(x) * elu(-x)), a product of two
+// accurate factors.
+Tensor* log1p(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return float_composite(
+      ctx, target, source_ir, name, input, "elementwise::log1p",
+      [&](Tensor* x, const std::string& last) {
+        auto sub = [&](std::string_view s) { return sub_name(name, s); };
+        Tensor* one = like(ctx, x, 1.0, target, source_ir, sub("one"));
+        Tensor* u = ew_layer(ctx, x, one, E::kSUM, target, source_ir, sub("u"));
+        Tensor* d = ew_layer(ctx, u, one, E::kSUB, target, source_ir, sub("d"));
+        Tensor* l = unary_layer(ctx, target, source_ir, sub("log"), u, U::kLOG);
+        Tensor* q = ew_layer(ctx, x, d, E::kDIV, target, source_ir, sub("x_over_d"));
+        Tensor* exact = ew_layer(ctx, d, x, E::kEQUAL, target, source_ir, sub("d_is_x"));
+        Tensor* f = select_layer(ctx, exact, one, q, target, source_ir, sub("factor"));
+        Tensor* r = ew_layer(ctx, l, f, E::kPROD, target, source_ir, sub("corrected"));
+        Tensor* zero = like(ctx, x, 0.0, target, source_ir, sub("zero"));
+        Tensor* tiny = ew_layer(ctx, d, zero, E::kEQUAL, target, source_ir, sub("tiny"));
+        return select_layer(ctx, tiny, x, r, target, source_ir, last);
+      });
+}
+
+Tensor* expm1(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return float_composite(
+      ctx, target, source_ir, name, input, "elementwise::expm1",
+      [&](Tensor* x, const std::string& last) {
+        auto sub = [&](std::string_view s) { return sub_name(name, s); };
+        auto elu = [&](Tensor* v, std::string_view n) {
+          Layer* l = ctx.net().add_activation(v, ActivationType::kELU, 1.0f, 0.0f);
+          set_layer_name(ctx, l, target, source_ir, n);
+          return l->output(0);
+        };
+        Tensor* neg_branch = elu(x, sub("elu"));
+        Tensor* nx = unary_layer(ctx, target, source_ir, sub("neg"), x, U::kNEG);
+        Tensor* em = elu(nx, sub("expm1_neg"));
+        Tensor* e = unary_layer(ctx, target, source_ir, sub("exp"), x, U::kEXP);
+        Tensor* p = ew_layer(ctx, e, em, E::kPROD, target, source_ir, sub("prod"));
+        Tensor* pos_branch = unary_layer(ctx, target, source_ir, sub("positive"), p, U::kNEG);
+        Tensor* zero = like(ctx, x, 0.0, target, source_ir, sub("zero"));
+        Tensor* pos = ew_layer(ctx, x, zero, E::kGREATER, target, source_ir, sub("is_positive"));
+        return select_layer(ctx, pos, pos_branch, neg_branch, target, source_ir, last);
+      });
+}
+
+namespace {
+// isnan / isinf of an integer or bool tensor: all false, as not(x == x).
+Tensor* never(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, const Operand& input) {
+  Tensor* e =
+      compare(ctx, target, source_ir, sub_name(name, "self_equal"), input, input, E::kEQUAL);
+  return unary_layer(ctx, target, source_ir, name, e, U::kNOT);
+}
+
+Tensor* float_class(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, const Operand& input, std::string_view block, U op) {
+  return guarded(ctx, block, target, name, {&input}, [&]() -> Tensor* {
+    DataType t = operand_type(input);
+    if (!is_floating(t)) return never(ctx, target, source_ir, name, input);
+    Tensor* x = input_tensor(ctx, input, t, target, source_ir, name);
+    return unary_layer(ctx, target, source_ir, name, x, op);
+  });
+}
+}  // namespace
+
+Tensor* isnan(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return float_class(ctx, target, source_ir, name, input, "elementwise::isnan", U::kISNAN);
+}
+
+Tensor* isinf(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input) {
+  return float_class(ctx, target, source_ir, name, input, "elementwise::isinf", U::kISINF);
+}
+
+// |x| < inf: false for infinities and (NaN comparing false) for NaN; integers: x == x.
+Tensor* isfinite(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Operand input) {
+  return guarded(ctx, "elementwise::isfinite", target, name, {&input}, [&]() -> Tensor* {
+    DataType t = operand_type(input);
+    if (!is_floating(t)) return compare(ctx, target, source_ir, name, input, input, E::kEQUAL);
+    Tensor* x = input_tensor(ctx, input, t, target, source_ir, name);
+    Tensor* a = unary_layer(ctx, target, source_ir, sub_name(name, "abs"), x, U::kABS);
+    Tensor* inf = like(ctx, x, std::numeric_limits<double>::infinity(), target, source_ir,
+                       sub_name(name, "inf"));
+    return ew_layer(ctx, a, inf, E::kLESS, target, source_ir, name);
+  });
+}
+
+namespace {
+Tensor* clamp_impl(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, const Operand& input, const std::optional<Operand>& lo,
+                   const std::optional<Operand>& hi, std::string_view block) {
+  std::vector<const Operand*> ops{&input};
+  if (lo) ops.push_back(&*lo);
+  if (hi) ops.push_back(&*hi);
+  auto body = [&]() -> Tensor* {
+    LK_CHECK(lo || hi, "at least one of min and max must be given (as torch requires)");
+    DataType t = result_type(ops);
+    LK_CHECK(t != DataType::kBOOL, "clamp does not take bool operands (as in torch)");
+    if (!lo) return arithmetic(ctx, target, source_ir, name, input, *hi, E::kMIN, t);
+    Tensor* r = arithmetic(ctx, target, source_ir, hi ? sub_name(name, "min") : std::string(name),
+                           input, *lo, E::kMAX, t);
+    return hi ? arithmetic(ctx, target, source_ir, name, r, *hi, E::kMIN, t) : r;
+  };
+  if (ops.size() == 3) return guarded(ctx, block, target, name, {ops[0], ops[1], ops[2]}, body);
+  if (ops.size() == 2) return guarded(ctx, block, target, name, {ops[0], ops[1]}, body);
+  return guarded(ctx, block, target, name, {ops[0]}, body);
+}
+}  // namespace
+
+Tensor* clamp(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input, std::optional<Operand> min,
+              std::optional<Operand> max) {
+  return clamp_impl(ctx, target, source_ir, name, input, min, max, "elementwise::clamp");
+}
+
+Tensor* clip(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input, std::optional<Operand> min,
+             std::optional<Operand> max) {
+  return clamp_impl(ctx, target, source_ir, name, input, min, max, "elementwise::clip");
 }
 
 }  // namespace layerkit::impl::elementwise

@@ -223,4 +223,11 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
       });
 }
 
+Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
+                      std::optional<SourceIR> source_ir, std::string_view name, Operand weight,
+                      Operand indices, const EmbeddingBagOptions& o) {
+  return embedding_bag(ctx, target, source_ir, name, std::move(weight), std::move(indices),
+                       o.offsets, o.mode, o.per_sample_weights, o.include_last_offset);
+}
+
 }  // namespace layerkit::impl::embedding

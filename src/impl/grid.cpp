@@ -53,4 +53,11 @@ Tensor* grid_sample(ConversionContext& ctx, const Target& target, std::optional<
   });
 }
 
+Tensor* grid_sample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* input, Tensor* grid,
+                    const GridSampleOptions& o) {
+  return grid_sample(ctx, target, source_ir, name, input, grid, o.mode, o.padding_mode,
+                     o.align_corners);
+}
+
 }  // namespace layerkit::impl::grid

@@ -134,6 +134,16 @@ Tensor* matrix_multiply(ConversionContext& ctx, const Target& target,
                         Operand b) {
   return guarded(ctx, "matmul::matrix_multiply", target, name, {&a, &b}, [&]() -> Tensor* {
     LK_CHECK(!a.is_scalar() && !b.is_scalar(), "matmul takes tensors, not scalars");
+    // Shapes are checked on the operands, before host constants become layers: an error then
+    // names the operands as the caller gave them, not a Constant layer the rollback removes.
+    const Dims da = a.dims(), db = b.dims();
+    LK_CHECK(da.rank() >= 1 && db.rank() >= 1,
+             "both operands of matmul need at least one dim, got ", a.describe(), " and ",
+             b.describe());
+    int64_t ka = da[da.rank() - 1], kb = db.rank() == 1 ? db[0] : db[db.rank() - 2];
+    LK_CHECK(ka == -1 || kb == -1 || ka == kb, "contraction dims differ: ", a.describe(), " has ",
+             ka, " columns but ", b.describe(), " has ", kb, " rows");
+    broadcast_shape(batch_dims(da), batch_dims(db));
     DataType t = result_type({&a, &b});
     Tensor* ta = to_tensor(ctx, a, t, operand_rank(a), target, source_ir, sub_name(name, "lhs"));
     Tensor* tb = to_tensor(ctx, b, t, operand_rank(b), target, source_ir, sub_name(name, "rhs"));

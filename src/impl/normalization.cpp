@@ -458,4 +458,118 @@ Tensor* log_softmax(ConversionContext& ctx, const Target& target, std::optional<
   });
 }
 
+namespace {
+
+// mean and rstd of `x` over `axes` (kept as size 1), computed in fp32 for 16-bit inputs: the
+// biased variance as the mean of squared deviations (two passes, as ATen's CPU kernels), and
+// 1 / sqrt(var + eps). Returned in x's type.
+std::pair<Tensor*, Tensor*> statistics(ConversionContext& ctx, const Target& target,
+                                       std::optional<SourceIR> source_ir, std::string_view name,
+                                       Tensor* x, AxesMask axes, double eps) {
+  LK_CHECK(std::isfinite(eps) && eps >= 0, "eps must be finite and >= 0, got ", eps);
+  DataType t = x->type(), ct = compute_type(t);
+  auto sub = [&](std::string_view s) { return sub_name(name, s); };
+  Tensor* xs = cast_to(ctx, x, ct, target, source_ir, sub("stats_input"));
+  auto reduce_avg = [&](Tensor* v, std::string_view n) {
+    Layer* l = ctx.net().add_reduce(v, ReduceOperation::kAVG, axes, true);
+    set_layer_name(ctx, l, target, source_ir, n);
+    return l->output(0);
+  };
+  Tensor* mean = reduce_avg(xs, sub(ct == t ? "mean" : "mean_compute"));
+  Tensor* diff = elementwise(ctx, target, source_ir, sub("deviation"), xs, mean, E::kSUB);
+  Tensor* sq = elementwise(ctx, target, source_ir, sub("squared"), diff, diff, E::kPROD);
+  Tensor* var = reduce_avg(sq, sub("var"));
+  Tensor* e = scalar_constant(ctx, eps, ct, Dims::of_rank(var->dims().rank(), 1), target, source_ir,
+                              sub("eps"));
+  Tensor* ve = elementwise(ctx, target, source_ir, sub("var_eps"), var, e, E::kSUM);
+  Tensor* sd = unary(ctx, target, source_ir, sub("std"), ve, UnaryOperation::kSQRT);
+  Tensor* rstd = unary(ctx, target, source_ir, sub(ct == t ? "rstd" : "rstd_compute"), sd,
+                       UnaryOperation::kRECIP);
+  return {cast_to(ctx, mean, t, target, source_ir, sub("mean")),
+          cast_to(ctx, rstd, t, target, source_ir, sub("rstd"))};
+}
+
+}  // namespace
+
+NormOutputs native_layer_norm(ConversionContext& ctx, const Target& target,
+                              std::optional<SourceIR> source_ir, std::string_view name,
+                              Operand input, const std::vector<int64_t>& normalized_shape,
+                              std::optional<Operand> weight, std::optional<Operand> bias,
+                              double eps) {
+  std::vector<Tensor*> r =
+      guarded_multi(ctx, "normalization::native_layer_norm", target, name, {&input}, [&] {
+        Tensor* x = float_input(input);
+        check_normalized_shape(x, normalized_shape, weight, bias);
+        AxesMask axes = trailing_axes(x->dims().rank(), static_cast<int>(normalized_shape.size()));
+        Tensor* y = normalize(ctx, target, source_ir, name, x, weight, bias, false, axes, 1, eps);
+        auto [mean, rstd] = statistics(ctx, target, source_ir, name, x, axes, eps);
+        return std::vector<Tensor*>{y, mean, rstd};
+      });
+  return {r[0], r[1], r[2]};
+}
+
+NormOutputs native_group_norm(ConversionContext& ctx, const Target& target,
+                              std::optional<SourceIR> source_ir, std::string_view name,
+                              Operand input, std::optional<Operand> weight,
+                              std::optional<Operand> bias, int64_t N, int64_t C, int64_t HxW,
+                              int64_t group, double eps) {
+  std::vector<Tensor*> r =
+      guarded_multi(ctx, "normalization::native_group_norm", target, name, {&input}, [&] {
+        Tensor* x = float_input(input);
+        const Dims& d = x->dims();
+        int64_t c = channels_of(x, "native_group_norm");
+        LK_CHECK(d[0] == -1 || d[0] == N, "N = ", N, " but the input is ", describe(*x));
+        LK_CHECK(c == -1 || c == C, "C = ", C, " but the input is ", describe(*x));
+        int64_t spatial = 1;
+        for (int i = 2; i < d.rank() && spatial >= 0; ++i) spatial = d[i] < 0 ? -1 : spatial * d[i];
+        LK_CHECK(spatial == -1 || spatial == HxW, "HxW = ", HxW,
+                 " but the spatial dims of the input hold ", spatial, " elements (", describe(*x),
+                 ")");
+        LK_CHECK(group >= 1 && C % group == 0, "group = ", group,
+                 " must be >= 1 and divide C = ", C);
+        int rank = d.rank();
+        AxesMask axes = trailing_axes(rank, group == 1 ? rank - 1 : rank - 2);
+        Tensor* y =
+            normalize(ctx, target, source_ir, name, x, weight, bias, true, axes, group, eps);
+        // Statistics per (sample, group): [N, group, C / group * HxW], over the last axis.
+        ShuffleAttrs s;
+        s.reshape_dims = Dims{0, group, -1};
+        s.zero_is_placeholder = true;
+        Layer* g = ctx.net().add_shuffle(x, s);
+        set_layer_name(ctx, g, target, source_ir, sub_name(name, "groups"));
+        auto [mean, rstd] =
+            statistics(ctx, target, source_ir, name, g->output(0), AxesMask{1} << 2, eps);
+        auto to_2d = [&](Tensor* v, std::string_view suffix) {
+          ShuffleAttrs r2;
+          r2.reshape_dims = Dims{0, group};
+          r2.zero_is_placeholder = true;  // keeps N, dynamic or not
+          Layer* l = ctx.net().add_shuffle(v, r2);
+          set_layer_name(ctx, l, target, source_ir, sub_name(name, suffix));
+          return l->output(0);
+        };
+        Tensor* m = to_2d(mean, "mean_2d");
+        Tensor* rs = to_2d(rstd, "rstd_2d");
+        return std::vector<Tensor*>{y, m, rs};
+      });
+  return {r[0], r[1], r[2]};
+}
+
+Tensor* batch_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const BatchNormOptions& o) {
+  return batch_norm(ctx, target, source_ir, name, std::move(input), o.weight, o.bias,
+                    o.running_mean, o.running_var, o.training, o.momentum, o.eps);
+}
+
+Tensor* layer_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const LayerNormOptions& o) {
+  return layer_norm(ctx, target, source_ir, name, std::move(input), o.normalized_shape, o.weight,
+                    o.bias, o.eps);
+}
+
+Tensor* group_norm(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                   std::string_view name, Operand input, const GroupNormOptions& o) {
+  return group_norm(ctx, target, source_ir, name, std::move(input), o.num_groups, o.weight, o.bias,
+                    o.eps);
+}
+
 }  // namespace layerkit::impl::normalization

@@ -416,4 +416,16 @@ Tensor* adaptive_max_pool(ConversionContext& ctx, const Target& target,
   });
 }
 
+Tensor* avg_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const AvgPoolOptions& o) {
+  return avg_pool(ctx, target, source_ir, name, input, o.kernel_size, o.stride, o.padding,
+                  o.ceil_mode, o.count_include_pad, o.divisor_override);
+}
+
+Tensor* max_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const MaxPoolOptions& o) {
+  return max_pool(ctx, target, source_ir, name, input, o.kernel_size, o.stride, o.padding,
+                  o.dilation, o.ceil_mode);
+}
+
 }  // namespace layerkit::impl::pool

@@ -135,4 +135,10 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
   });
 }
 
+Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const InterpolateOptions& o) {
+  return upsample(ctx, target, source_ir, name, input, o.mode, o.size, o.scale_factor,
+                  o.align_corners);
+}
+
 }  // namespace layerkit::impl::upsample

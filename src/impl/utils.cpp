@@ -12,8 +12,18 @@ std::string sub_name(std::string_view name, std::string_view suffix) {
   return detail::cat(name, "_", suffix);
 }
 
+void check_target_and_name(const Target& target, std::string_view name) {
+  LK_CHECK(!target.name.empty(),
+           "the target is empty; pass the converted op's name (e.g. \"add.Tensor\"), which every "
+           "layer name carries (Note [Layer naming])");
+  LK_CHECK(!name.empty(), "target ", target.name,
+           ": the name is empty; pass the converted node's name (e.g. \"layer1/add\"), from "
+           "which the layer names are made (Note [Layer naming])");
+}
+
 void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
                     std::optional<SourceIR> source_ir, std::string_view name) {
+  check_target_and_name(target, name);
   std::string base = detail::cat("[", layer_kind_upper_name(layer->kind()), "]-[",
                                  source_ir_name(source_ir.value_or(SourceIR::kUNKNOWN)), "_ops.",
                                  target.name, "]-[", name, "]");
@@ -33,13 +43,16 @@ void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
 }
 
 namespace {
-std::string describe_operands(std::span<const Operand* const> operands) {
+// A tensor of another network is marked as such: its name may equal one of this network's.
+std::string describe_operands(const Network& net, std::span<const Operand* const> operands) {
   std::string s = "(";
   bool first = true;
   for (const Operand* op : operands) {
     if (!first) s += ", ";
     first = false;
     s += op->describe();
+    if (op->is_tensor() && op->tensor() && !net.owns(op->tensor()))
+      s += " [a tensor of another network]";
   }
   return s + ")";
 }
@@ -48,6 +61,13 @@ std::vector<Tensor*> guarded_described(ConversionContext& ctx, std::string_view 
                                        const Target& target, std::string_view name,
                                        std::span<const Operand* const> operands,
                                        const std::function<std::vector<Tensor*>()>& body) {
+  if (target.name.empty() || name.empty()) {
+    try {
+      check_target_and_name(target, name);
+    } catch (const Error& e) {
+      throw Error(e.code(), detail::cat(block, ": ", e.what()));
+    }
+  }
   NetworkMark mark = ctx.net().mark();
   try {
     return body();
@@ -55,7 +75,7 @@ std::vector<Tensor*> guarded_described(ConversionContext& ctx, std::string_view 
     ctx.net().rollback(mark);
     throw Error(e.code(),
                 detail::cat(block, " (target ", target.name, ", name '", name, "', operands ",
-                            describe_operands(operands), "): ", e.what()));
+                            describe_operands(ctx.net(), operands), "): ", e.what()));
   }
 }
 }  // namespace

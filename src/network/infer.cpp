@@ -39,8 +39,10 @@ std::string InferCtx::describe_inputs() const {
 }
 
 void InferCtx::throw_with(const std::string& message) const {
-  throw Error(ErrorCode::kINVALID_ARGUMENT, cat(layer_kind_name(kind_), " layer '", name_,
-                                                "': ", message, "; inputs: ", describe_inputs()));
+  // At run time the network was valid when built: what fails is this run's shapes or values.
+  throw Error(runtime_ ? ErrorCode::kRUNTIME : ErrorCode::kINVALID_ARGUMENT,
+              cat(layer_kind_name(kind_), " layer '", name_, "': ", message,
+                  "; inputs: ", describe_inputs()));
 }
 
 void AttrPrinter::add(std::string_view key, const std::string& value) {

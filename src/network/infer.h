@@ -48,7 +48,8 @@ class InferCtx {
   void add_output(DataType type, const Dims& dims, KnownValues known = {});
   std::vector<ValueDesc>& outputs() { return outputs_; }
 
-  // Throws kINVALID_ARGUMENT: "<Kind> layer '<name>': <message>; inputs: (...)".
+  // Throws kINVALID_ARGUMENT (kRUNTIME while an engine executes): "<Kind> layer '<name>':
+  // <message>; inputs: (...)".
   template <typename... Args>
   [[noreturn]] void fail(const Args&... args) const {
     throw_with(::layerkit::detail::cat(args...));

@@ -131,11 +131,14 @@ void Network::unmark_output(Tensor* tensor) {
 Layer* Network::add_layer(LayerAttrs attrs, std::vector<Tensor*> inputs) {
   LK_ASSERT(!std::holds_alternative<std::monostate>(attrs));
   auto kind = static_cast<LayerKind>(attrs.index());
-  std::string name = fresh_name(detail::cat(layer_kind_name(kind), "_", next_id_), false);
+  // Checked before a name is made: the layer is not added, so no layer name would mean anything.
   for (size_t i = 0; i < inputs.size(); ++i) {
-    LK_CHECK(inputs[i] == nullptr || owns(inputs[i]), layer_kind_name(kind), " layer '", name,
-             "': input ", i, " belongs to another network");
+    LK_CHECK(inputs[i] == nullptr || owns(inputs[i]), "add ", layer_kind_name(kind),
+             " layer: input ", i, " ('", inputs[i]->name(),
+             "') is a tensor of another network; a layer's inputs must come from the network it "
+             "is added to");
   }
+  std::string name = fresh_name(detail::cat(layer_kind_name(kind), "_", next_id_), false);
   // Describe the inputs; constants expose their data so inference can read small values.
   std::vector<ValueDesc> descs(inputs.size());
   std::vector<const ValueDesc*> ptrs(inputs.size(), nullptr);

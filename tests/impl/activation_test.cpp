@@ -76,6 +76,15 @@ std::vector<Case> cases() {
       LK_CASE("softshrink", softshrink(ctx, kTarget, SourceIR::kATEN, "a", x), at::softshrink(x)),
       LK_CASE("softshrink 1.2", softshrink(ctx, kTarget, SourceIR::kATEN, "a", x, 1.2),
               at::softshrink(x, 1.2)),
+      LK_CASE("silu", silu(ctx, kTarget, SourceIR::kATEN, "a", x), at::silu(x)),
+      LK_CASE("hardtanh", hardtanh(ctx, kTarget, SourceIR::kATEN, "a", x), at::hardtanh(x)),
+      LK_CASE("hardtanh -0.5 2", hardtanh(ctx, kTarget, SourceIR::kATEN, "a", x, -0.5, 2.0),
+              at::hardtanh(x, -0.5, 2.0)),
+      LK_CASE("relu6", relu6(ctx, kTarget, SourceIR::kATEN, "a", x), at::relu6(x)),
+      LK_CASE("mish", mish(ctx, kTarget, SourceIR::kATEN, "a", x), at::mish(x)),
+      // Without eps logit is NaN outside (0, 1); see LogitInsideAndOutsideTheUnitInterval.
+      LK_CASE("logit eps 0.25", logit(ctx, kTarget, SourceIR::kATEN, "a", x, 0.25),
+              at::logit(x, 0.25)),
   };
   // No at::softsign / at::tanhshrink in ATen: torch.nn.functional's definitions.
   Case softsign = LK_CASE("softsign", softsign(ctx, kTarget, SourceIR::kATEN, "a", x),
@@ -85,6 +94,9 @@ std::vector<Case> cases() {
   // -0.00405); layerkit computes in fp32 and rounds once, so gelu's 16-bit reference does too.
   for (Case& c : v)
     if (c.name.rfind("gelu", 0) == 0) c.composite_reference = true;
+  // ATen 1.13 has no bf16 CPU kernel for mish: fp32, rounded once.
+  for (Case& c : v)
+    if (c.name == "mish") c.composite_reference = true;
   Case tanhshrink = LK_CASE("tanhshrink", tanhshrink(ctx, kTarget, SourceIR::kATEN, "a", x),
                             at::sub(x, at::tanh(x)));
   tanhshrink.composite_reference = true;
@@ -144,9 +156,10 @@ TEST(ImplActivation, EveryBlockAndTypeAgainstATen) {
       ++compared;
     }
   }
-  // relu keeps 4 integer types, sigmoid/tanh promote 5, softsign/tanhshrink 4; 25 cases * 3
-  // float types.
-  EXPECT_EQ(compared, 25 * 3 + 4 + 5 * 2 + 4 * 2);
+  // relu, hardtanh(-0.5, 2) and relu6 keep 4 integer types, hardtanh(-1, 1) 3 (uint8 cannot
+  // hold -1, as torch says), sigmoid/tanh and logit promote 5, softsign/tanhshrink 4; 31 cases *
+  // 3 float types.
+  EXPECT_EQ(compared, 31 * 3 + 4 * 3 + 3 + 5 * 3 + 4 * 2);
   EXPECT_GT(rejected, 0);
 }
 
@@ -335,6 +348,56 @@ TEST(ImplActivation, ErrorsLeaveTheNetworkUnchanged) {
                                         static_cast<Tensor*>(nullptr));
                      },
                      {"null tensor"});
+}
+
+TEST(ImplActivation, LogitInsideAndOutsideTheUnitInterval) {
+  at::Tensor x = at::tensor({0.001f, 0.1f, 0.25f, 0.5f, 0.75f, 0.999f, 0.0f, 1.0f, -0.5f, 1.5f});
+  for (at::ScalarType st : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    at::Tensor xi = x.to(st);
+    for (std::optional<double> eps : {std::optional<double>{}, std::optional<double>{1e-3}}) {
+      at::Tensor got = run_block({xi}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return act::logit(ctx, kTarget, SourceIR::kATEN, "l", in[0], eps);
+      });
+      // Half: computed in fp32 and rounded (no CPU kernel in ATen 1.13).
+      c10::optional<double> ae;
+      if (eps) ae = *eps;
+      at::Tensor want =
+          st == at::kHalf ? at::logit(xi.to(at::kFloat), ae).to(st) : at::logit(xi, ae);
+      expect_close(got, want, 1.0, std::string("logit ") + c10::toString(st));
+    }
+  }
+  // Dynamic shapes at min, opt and max.
+  auto set = [](int64_t n, uint64_t seed) {
+    return std::vector<at::Tensor>{random(DataType::kFLOAT, {n, 3}, seed, 0.01, 0.99)};
+  };
+  run_block_dynamic(
+      {set(1, 1), set(4, 2), set(9, 3)},
+      [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return act::logit(ctx, kTarget, SourceIR::kATEN, "l", in[0]);
+      },
+      [](const std::vector<at::Tensor>& in, const at::Tensor& out) {
+        expect_close(out, at::logit(in[0]), 1.0, "logit dynamic");
+      });
+}
+
+TEST(ImplActivation, HardtanhIsOneClipLayerAndRejectsBool) {
+  Network net;
+  ConversionContext ctx(net);
+  Tensor* x = net.add_input("x", DataType::kHALF, {2, 3});
+  Tensor* y = act::relu6(ctx, "relu6", SourceIR::kATEN, "r6", x);
+  EXPECT_EQ(y->producer()->name(), "[ACTIVATION]-[aten_ops.relu6]-[r6]");
+  EXPECT_EQ(y->producer()->attrs<ActivationAttrs>().type, ActivationType::kCLIP);
+  EXPECT_EQ(net.num_layers(), 2);
+  expect_block_error({random(DataType::kBOOL, {3}, 1)},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return act::hardtanh(ctx, kTarget, SourceIR::kATEN, "h", in[0]);
+                     },
+                     {"activation::hardtanh", "bool"});
+  expect_block_error({random(DataType::kINT32, {3}, 1)},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return act::mish(ctx, kTarget, SourceIR::kATEN, "m", in[0]);
+                     },
+                     {"activation::mish", "int32"});
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // steps, tensor arguments known at run time, errors and layer names.
 #include "layerkit/impl/arange.h"
 
+#include <tuple>
+
 #include "impl/impl_test_util.h"
 
 namespace lktest {
@@ -122,13 +124,18 @@ TEST(ImplArange, LayerNamesFollowTheConvention) {
   Tensor* e = net.add_input("e", DataType::kINT64, {});
   Tensor* b = ar::arange(ctx, "arange.start_step", std::nullopt, "r", 1, e, 2);
   EXPECT_EQ(b->producer()->name(), "[FILL]-[unknown_ops.arange.start_step]-[r]");
-  for (const char* n : {"[CONSTANT]-[unknown_ops.arange.start_step]-[r_start_scalar]",
-                        "[ELEMENTWISE]-[unknown_ops.arange.start_step]-[r_neg_span]",
-                        "[ELEMENTWISE]-[unknown_ops.arange.start_step]-[r_floor]",
-                        "[UNARY]-[unknown_ops.arange.start_step]-[r_length]",
-                        "[SHUFFLE]-[unknown_ops.arange.start_step]-[r_shape]",
-                        "[SHUFFLE]-[unknown_ops.arange.start_step]-[r_delta]"})
+  // Note [Run-time arange with static start and step]: length floor(e / 2), start and step as
+  // the Fill's attributes.
+  for (const char* n : {"[SHUFFLE]-[unknown_ops.arange.start_step]-[r_end_vector]",
+                        "[CONSTANT]-[unknown_ops.arange.start_step]-[r_step]",
+                        "[ELEMENTWISE]-[unknown_ops.arange.start_step]-[r_length]"})
     EXPECT_NE(net.find_layer(n), nullptr) << n << "\n" << net.to_string();
+  // All three run-time tensors: the general path.
+  Tensor* s = net.add_input("s", DataType::kINT64, {});
+  Tensor* st = net.add_input("st", DataType::kINT64, {});
+  Tensor* g = ar::arange(ctx, "arange.start_step", SourceIR::kATEN, "g", s, e, st);
+  EXPECT_EQ(g->producer()->name(), "[FILL]-[aten_ops.arange.start_step]-[g]");
+  EXPECT_NE(net.find_layer("[ELEMENTWISE]-[aten_ops.arange.start_step]-[g_neg_span]"), nullptr);
   Tensor* f = net.add_input("f", DataType::kFLOAT, {});
   Tensor* c = ar::arange(ctx, "arange", SourceIR::kATEN, "h", 0, f, 1, DataType::kHALF);
   EXPECT_EQ(c->producer()->name(), "[CAST]-[aten_ops.arange]-[h]");
@@ -154,6 +161,42 @@ TEST(ImplArange, ErrorsLeaveTheNetworkUnchanged) {
                        return ar::arange(ctx, kTarget, SourceIR::kATEN, "bad", 0, in[0], 1);
                      },
                      {"end tensor must hold one element", "[2]"});
+}
+
+// The layers of a run-time arange (besides the network inputs). Before the Fill took start and
+// step as attributes, arange(n) of a 0-D int64 n took 8 layers (two Constants, sub, floor
+// division, neg, two reshapes, Fill), and arange(0.0, x, 1.0) of a float x 9.
+TEST(ImplArange, RunTimeArangeLayerCounts) {
+  auto layers = [](DataType t, const Dims& d, Operand start, Operand step) {
+    Network net;
+    ConversionContext ctx(net);
+    Tensor* e = net.add_input("e", t, d);
+    ar::arange(ctx, kTarget, SourceIR::kATEN, "a", start, e, step);
+    return net.num_layers() - 1;
+  };
+  EXPECT_EQ(layers(DataType::kINT64, {1}, 0, 1), 1);     // the Fill alone
+  EXPECT_EQ(layers(DataType::kINT64, {}, 0, 1), 2);      // reshape to [1], Fill
+  EXPECT_EQ(layers(DataType::kINT64, {}, 1, 2), 4);      // + step constant, floor division
+  EXPECT_EQ(layers(DataType::kINT64, {}, 3, 2), 6);      // + offset constant, add
+  EXPECT_EQ(layers(DataType::kFLOAT, {}, 0.0, 1.0), 4);  // reshape, ceil, cast, Fill
+  // The values, at the run-time ends where the shortcuts apply (negative steps included).
+  for (auto [s, e, st] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {0, 7, 1}, {3, 11, 2}, {3, 12, 2}, {10, -3, -3}, {-4, 5, 4}, {5, 5, 1}, {2, 9, -1}}) {
+    if ((st > 0 && e < s) || (st < 0 && e > s)) continue;
+    at::Tensor got =
+        run_block({at::scalar_tensor(e, at::kLong)},
+                  [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                    return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", s, in[0], st);
+                  });
+    expect_close(
+        got, at::arange(s, e, st), 1.0,
+        "arange(" + std::to_string(s) + ", " + std::to_string(e) + ", " + std::to_string(st) + ")");
+  }
+  at::Tensor got = run_block(
+      {at::full({1}, 4.25f)}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", -1.5, in[0], 0.75, DataType::kBF16);
+      });
+  expect_close(got, at::arange(-1.5, 4.25, 0.75, at::kBFloat16), 1.0, "bf16 from a [1] float end");
 }
 
 }  // namespace

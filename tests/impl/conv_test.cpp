@@ -251,5 +251,71 @@ TEST(ImplConv, LayerNamesFollowTheConvention) {
             1u);
 }
 
+// Builds `positional` and `options` (each given fresh inputs shaped `dims`) into two networks and
+// expects the same text form: Note [Option structs] says the struct form forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options) {
+  std::string text[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net;
+    ConversionContext ctx(net);
+    std::vector<Tensor*> in;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      in.push_back(net.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+    net.mark_output(k == 0 ? positional(ctx, in) : options(ctx, in));
+    text[k] = net.to_string();
+  }
+  EXPECT_EQ(text[0], text[1]);
+}
+
+TEST(ImplConv, OptionStructWithDesignatedInitializers) {
+  at::Tensor x = random(DataType::kFLOAT, {2, 3, 9, 9}, 1),
+             w = random(DataType::kFLOAT, {4, 3, 3, 3}, 2);
+  at::Tensor b = random(DataType::kFLOAT, {4}, 3);
+  // The call: keywords in the seed's names, the rest defaulted.
+  at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+    return cv::convolution(
+        ctx, kTarget, SourceIR::kATEN, "c1", in[0],
+        {.weight = host(w), .bias = host(b), .stride = {2, 2}, .padding = {1, 1}});
+  });
+  expect_close(got, at::convolution(x, w, b, {2, 2}, {1, 1}, {1, 1}, false, {0, 0}, 1),
+               std::sqrt(27.0), "options form");
+  const Dims dx{2, 4, 9, 9}, dw{4, 2, 3, 3};
+  expect_same_network(
+      {{DataType::kFLOAT, dx}, {DataType::kFLOAT, dw}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return cv::convolution(ctx, kTarget, SourceIR::kATEN, "c", in[0], in[1], std::nullopt,
+                               {1, 2}, {0, 1}, {2, 1}, false, {}, 2);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return cv::convolution(ctx, kTarget, SourceIR::kATEN, "c", in[0],
+                               {.weight = in[1],
+                                .stride = {1, 2},
+                                .padding = {0, 1},
+                                .dilation = {2, 1},
+                                .groups = 2});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, dx}, {DataType::kFLOAT, dw}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return cv::convolution(ctx, kTarget, SourceIR::kATEN, "c", in[0], in[1], std::nullopt, {1},
+                               "same", {1}, 2);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return cv::convolution(ctx, kTarget, SourceIR::kATEN, "c", in[0],
+                               {.weight = in[1], .groups = 2, .padding_mode = "same"});
+      });
+  // padding_mode with explicit padding is contradictory.
+  expect_block_error({x},
+                     [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return cv::convolution(
+                           ctx, kTarget, SourceIR::kATEN, "c", in[0],
+                           {.weight = host(w), .padding = {1}, .padding_mode = "same"});
+                     },
+                     {"conv::convolution", "padding_mode 'same'"});
+}
+
 }  // namespace
 }  // namespace lktest

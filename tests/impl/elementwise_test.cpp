@@ -3,6 +3,10 @@
 
 #include <ATen/ScalarOps.h>
 
+#include <cmath>
+#include <limits>
+#include <tuple>
+
 #include "impl/impl_test_util.h"
 
 namespace lktest {
@@ -302,6 +306,20 @@ std::vector<UnaryCase> unary_cases() {
       {"erf", ew::erf, [](auto& x) { return at::erf(x); }, with_ints(ints), -3, 3},
       {"not_", ew::not_, [](auto& x) { return at::logical_not(x); },
        with_ints({DataType::kINT32, DataType::kINT64, DataType::kBOOL}), -2, 2},
+      {"trunc", ew::trunc, [](auto& x) { return at::trunc(x); },
+       with_ints({DataType::kINT32, DataType::kINT64, DataType::kINT8, DataType::kUINT8}), -5, 5},
+      {"reciprocal", ew::reciprocal, [](auto& x) { return at::reciprocal(x); },
+       with_ints({DataType::kINT32, DataType::kINT64, DataType::kBOOL}), 0.2, 5},
+      {"log1p", ew::log1p, [](auto& x) { return at::log1p(x); }, with_ints(ints), -0.9, 9},
+      {"expm1", ew::expm1, [](auto& x) { return at::expm1(x); }, with_ints(ints), -3, 3},
+      {"log2", ew::log2, [](auto& x) { return at::log2(x); }, with_ints(ints), 0.1, 9},
+      {"log10", ew::log10, [](auto& x) { return at::log10(x); }, with_ints(ints), 0.1, 9},
+      {"isnan", ew::isnan, [](auto& x) { return at::isnan(x); },
+       with_ints({DataType::kINT32, DataType::kINT64, DataType::kUINT8, DataType::kBOOL}), -3, 3},
+      {"isinf", ew::isinf, [](auto& x) { return at::isinf(x); },
+       with_ints({DataType::kINT32, DataType::kINT64, DataType::kUINT8, DataType::kBOOL}), -3, 3},
+      {"isfinite", ew::isfinite, [](auto& x) { return at::isfinite(x); },
+       with_ints({DataType::kINT32, DataType::kINT64, DataType::kUINT8, DataType::kBOOL}), -3, 3},
   };
 }
 
@@ -418,6 +436,228 @@ TEST(ImplElementwise, Float64ConstantsAreTruncatedOrRejectedPerSetting) {
   Tensor* x2 = net2.add_input("x", DataType::kFLOAT, {3});
   expect_error_unchanged(net2, [&] { ew::add(strict, kTarget, SourceIR::kATEN, "a", x2, c); },
                          {"float64", "rejects"});
+}
+
+// ---- trunc, reciprocal, log1p, expm1, log2, log10, isnan/isinf/isfinite, clamp, ge/le ----
+
+using UnaryFn = Tensor* (*)(ConversionContext&, const Target&, std::optional<SourceIR>,
+                            std::string_view, Operand);
+
+at::Tensor run_unary(UnaryFn fn, const at::Tensor& x) {
+  return run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+    return fn(ctx, kTarget, SourceIR::kATEN, "u", in[0]);
+  });
+}
+
+// Special values: NaN, infinities, signed zeros, and (for log1p/expm1) magnitudes far below the
+// rounding of 1, where log(1 + x) and exp(x) - 1 would return 0 or lose every digit.
+TEST(ImplElementwise, NewUnaryBlocksAtSpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  at::Tensor x =
+      at::tensor({0.0f, -0.0f, 1e-7f, -1e-7f, 3e-5f, -2e-4f, 1e-3f, -0.999f, -1.0f,  -2.0f,
+                  inf,  -inf,  nan,   2.5f,   -2.5f, 0.5f,   88.0f, -88.0f,  1e-30f, -7.3f});
+  for (auto [name, fn, aten] :
+       std::vector<std::tuple<std::string, UnaryFn, std::function<at::Tensor(const at::Tensor&)>>>{
+           {"trunc", ew::trunc, [](auto& v) { return at::trunc(v); }},
+           {"reciprocal", ew::reciprocal, [](auto& v) { return at::reciprocal(v); }},
+           {"log1p", ew::log1p, [](auto& v) { return at::log1p(v); }},
+           {"expm1", ew::expm1, [](auto& v) { return at::expm1(v); }},
+           {"log2", ew::log2, [](auto& v) { return at::log2(v); }},
+           {"log10", ew::log10, [](auto& v) { return at::log10(v); }},
+           {"isnan", ew::isnan, [](auto& v) { return at::isnan(v); }},
+           {"isinf", ew::isinf, [](auto& v) { return at::isinf(v); }},
+           {"isfinite", ew::isfinite, [](auto& v) { return at::isfinite(v); }}}) {
+    for (at::ScalarType st : {at::kFloat, at::kHalf, at::kBFloat16}) {
+      at::Tensor xi = x.to(st);
+      at::Tensor expected;
+      try {
+        expected = aten(xi);
+      } catch (const c10::Error&) {
+        expected = aten(xi.to(at::kFloat)).to(st);
+      }
+      expect_close(run_unary(fn, xi), expected, 1.0, name + " special " + c10::toString(st));
+    }
+  }
+  // Signed zero of trunc: -0.5 truncates to -0.
+  at::Tensor t = run_unary(ew::trunc, at::tensor({-0.5f}));
+  EXPECT_TRUE(std::signbit(t.item<float>()));
+}
+
+TEST(ImplElementwise, NewUnaryBlocksDynamicShapesAndErrors) {
+  auto set = [](int64_t n, int64_t m, uint64_t seed) {
+    return std::vector<at::Tensor>{random(DataType::kFLOAT, {n, m}, seed, 0.05, 3)};
+  };
+  for (auto [name, fn, aten] :
+       std::vector<std::tuple<std::string, UnaryFn, std::function<at::Tensor(const at::Tensor&)>>>{
+           {"log1p", ew::log1p, [](auto& v) { return at::log1p(v); }},
+           {"expm1", ew::expm1, [](auto& v) { return at::expm1(v); }},
+           {"isfinite", ew::isfinite, [](auto& v) { return at::isfinite(v); }},
+           {"trunc", ew::trunc, [](auto& v) { return at::trunc(v); }}}) {
+    run_block_dynamic(
+        {set(1, 1, 1), set(3, 4, 2), set(6, 9, 3)},
+        [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+          return fn(ctx, kTarget, SourceIR::kATEN, "u", in[0]);
+        },
+        [&](const std::vector<at::Tensor>& in, const at::Tensor& out) {
+          expect_close(out, aten(in[0]), 1.0, name + " dynamic");
+        });
+  }
+  at::Tensor b = random(DataType::kBOOL, {3}, 4);
+  expect_block_error({b},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return ew::trunc(ctx, kTarget, SourceIR::kATEN, "t", in[0]);
+                     },
+                     {"elementwise::trunc", "bool"});
+  Network net;
+  ConversionContext ctx(net);
+  Tensor* f8 = net.add_input("f8", DataType::kFP8, {2});
+  expect_error_unchanged(net, [&] { ew::log1p(ctx, kTarget, SourceIR::kATEN, "l", f8); },
+                         {"elementwise::log1p", "fp8"});
+}
+
+// clamp / clip against at::clamp: scalar and tensor bounds, one or both, promotion, broadcasting,
+// min > max, NaN inputs.
+TEST(ImplElementwise, ClampScalarAndTensorBounds) {
+  uint64_t seed = 3000;
+  for (DataType t : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16, DataType::kINT32,
+                     DataType::kINT64, DataType::kINT8, DataType::kUINT8}) {
+    at::Tensor x = random(t, {4, 5}, seed++, t == DataType::kUINT8 ? 0 : -6, 6);
+    std::string tn(data_type_name(t));
+    struct S {
+      c10::optional<at::Scalar> lo, hi;
+    };
+    for (S sc : {S{at::Scalar(int64_t{-2}), at::Scalar(int64_t{3})}, S{at::Scalar(int64_t{1}), {}},
+                 S{{}, at::Scalar(int64_t{2})}, S{at::Scalar(int64_t{4}), at::Scalar(int64_t{1})},
+                 S{at::Scalar(-1.5), at::Scalar(2.5)}}) {
+      // A negative bound does not convert to uint8 (ATen rejects it; here it would wrap).
+      if (t == DataType::kUINT8 && sc.lo && sc.lo->toDouble() < 0) continue;
+      auto op = [](const c10::optional<at::Scalar>& v) -> std::optional<Operand> {
+        if (!v) return std::nullopt;
+        return v->isFloatingPoint() ? Operand(v->toDouble()) : Operand(v->toLong());
+      };
+      at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], op(sc.lo), op(sc.hi));
+      });
+      at::Tensor expected;
+      try {
+        expected = at::clamp(x, sc.lo, sc.hi);
+      } catch (const c10::Error&) {
+        expected = at::clamp(x.to(at::kFloat), sc.lo, sc.hi).to(x.scalar_type());
+      }
+      expect_close(got, expected, 1.0, "clamp scalars " + tn);
+    }
+    // Tensor bounds of another shape (broadcast) and, for one, another type (promotion).
+    at::Tensor lo = random(t, {5}, seed++, t == DataType::kUINT8 ? 0 : -4, 0);
+    at::Tensor hi = random(DataType::kFLOAT, {4, 1}, seed++, 0, 4);
+    at::Tensor got =
+        run_block({x, lo, hi}, [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+          return ew::clip(ctx, kTarget, SourceIR::kATEN, "c", in[0], in[1], in[2]);
+        });
+    at::Tensor ex = x.scalar_type() == at::kHalf
+                        ? at::clamp(x.to(at::kFloat), lo.to(at::kFloat), hi)
+                        : at::clamp(x, lo, hi);
+    expect_close(got, ex, 1.0, "clip tensors " + tn);
+  }
+  // NaN stays NaN; min > max gives max.
+  const float nan = std::nanf("");
+  at::Tensor x = at::tensor({nan, -3.0f, 0.5f, 9.0f});
+  at::Tensor got = run_block({x}, [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+    return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], 0.0, 1.0);
+  });
+  expect_close(got, at::clamp(x, 0.0, 1.0), 1.0, "clamp NaN");
+  // Dynamic shapes with a tensor bound.
+  auto set = [](int64_t n, uint64_t s) {
+    return std::vector<at::Tensor>{random(DataType::kFLOAT, {n, 3}, s, -4, 4),
+                                   random(DataType::kFLOAT, {n, 1}, s + 1, -1, 1)};
+  };
+  run_block_dynamic(
+      {set(1, 1), set(4, 2), set(8, 3)},
+      [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], in[1], 2.0);
+      },
+      [](const std::vector<at::Tensor>& in, const at::Tensor& out) {
+        expect_close(out, at::clamp(in[0], in[1], at::full({1}, 2.0f)), 1.0, "clamp dynamic");
+      });
+  // Errors: no bound, bool input, incompatible shapes; the network is unchanged.
+  at::Tensor f = random(DataType::kFLOAT, {2, 3}, 9);
+  expect_block_error({f},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], std::nullopt,
+                                        std::nullopt);
+                     },
+                     {"elementwise::clamp", "at least one of min and max"});
+  expect_block_error({random(DataType::kBOOL, {3}, 1)},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], false, true);
+                     },
+                     {"elementwise::clamp", "bool"});
+  expect_block_error({f, random(DataType::kFLOAT, {4}, 2)},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return ew::clamp(ctx, kTarget, SourceIR::kATEN, "c", in[0], in[1]);
+                     },
+                     {"elementwise::clamp", "broadcast"});
+}
+
+// Note [Two-layer ge and le]: results against ATen (NaN and signed zeros included) and the
+// layer counts: at most two computing layers, one with an integer scalar bound.
+TEST(ImplElementwise, GeLeInAtMostTwoLayers) {
+  const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+  at::Tensor a = at::tensor({1.0f, 2.0f, nan, 3.0f, -0.0f, 0.0f, inf, -inf, nan});
+  at::Tensor b = at::tensor({1.0f, 3.0f, 1.0f, nan, 0.0f, -0.0f, inf, 5.0f, nan});
+  for (at::ScalarType st : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    at::Tensor x = a.to(st), y = b.to(st);
+    for (bool ge : {true, false}) {
+      at::Tensor got =
+          run_block({x, y}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+            return ge ? ew::ge(ctx, kTarget, SourceIR::kATEN, "g", in[0], in[1])
+                      : ew::le(ctx, kTarget, SourceIR::kATEN, "g", in[0], in[1]);
+          });
+      expect_close(got, ge ? at::ge(x, y) : at::le(x, y), 1.0, ge ? "ge" : "le");
+    }
+  }
+  // Integer scalar bounds on either side, at the edges of int32 (no shift past the range).
+  at::Tensor i = at::tensor({INT32_MIN, -2, 0, 3, INT32_MAX}, at::kInt);
+  for (int64_t c : {int64_t{-2}, int64_t{3}, int64_t{INT32_MAX}, int64_t{INT32_MIN}}) {
+    for (int k = 0; k < 4; ++k) {
+      at::Tensor got = run_block({i}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        switch (k) {
+          case 0:
+            return ew::ge(ctx, kTarget, SourceIR::kATEN, "g", in[0], c);
+          case 1:
+            return ew::ge(ctx, kTarget, SourceIR::kATEN, "g", c, in[0]);
+          case 2:
+            return ew::le(ctx, kTarget, SourceIR::kATEN, "g", in[0], c);
+          default:
+            return ew::le(ctx, kTarget, SourceIR::kATEN, "g", c, in[0]);
+        }
+      });
+      at::Tensor cs = at::scalar_tensor(c, at::kInt);
+      at::Tensor ex = k == 0   ? at::ge(i, cs)
+                      : k == 1 ? at::ge(cs, i)
+                      : k == 2 ? at::le(i, cs)
+                               : at::le(cs, i);
+      expect_close(got, ex, 1.0, "int scalar " + std::to_string(c) + " case " + std::to_string(k));
+    }
+  }
+  auto computing_layers = [](DataType t, bool scalar, bool ge) {
+    Network net;
+    ConversionContext ctx(net);
+    Tensor* x = net.add_input("x", t, {4, 5});
+    Operand rhs = scalar ? Operand(int64_t{2}) : Operand(net.add_input("y", t, {4, 5}));
+    ge ? ew::ge(ctx, kTarget, SourceIR::kATEN, "g", x, rhs)
+       : ew::le(ctx, kTarget, SourceIR::kATEN, "g", x, rhs);
+    int n = 0;
+    for (int k = 0; k < net.num_layers(); ++k)
+      if (net.layer(k)->kind() != LayerKind::kINPUT && net.layer(k)->kind() != LayerKind::kCONSTANT)
+        ++n;
+    return n;
+  };
+  for (bool ge : {true, false}) {
+    EXPECT_EQ(computing_layers(DataType::kFLOAT, false, ge), 2);  // was 3: gt, eq, or
+    EXPECT_EQ(computing_layers(DataType::kFLOAT, true, ge), 2);
+    EXPECT_EQ(computing_layers(DataType::kINT32, false, ge), 2);
+    EXPECT_EQ(computing_layers(DataType::kINT32, true, ge), 1);
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "layerkit/impl/normalization.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "impl/impl_test_util.h"
 
@@ -463,6 +464,227 @@ TEST(ImplNormalization, LayerNamesFollowTheConvention) {
   EXPECT_NE(net.find_layer("[ELEMENTWISE]-[unknown_ops._log_softmax]-[lsm_sub]"), nullptr);
   Tensor* s2 = nm::softmax(ctx, "_softmax", SourceIR::kATEN, "lsm", s, 1);
   EXPECT_EQ(s2->producer()->name(), "[SOFTMAX]-[aten_ops._softmax]-[lsm]");
+}
+
+// ---- native_layer_norm / native_group_norm: output, mean, rstd ----
+
+// Builds the block over network inputs shaped like `inputs` (dims -1 where `dynamic`), marks
+// its three outputs and runs them on each input set.
+using NativeFn = std::function<nm::NormOutputs(ConversionContext&, const std::vector<Tensor*>&)>;
+std::vector<std::vector<at::Tensor>> run_native(const std::vector<std::vector<at::Tensor>>& sets,
+                                                const NativeFn& fn, bool dynamic) {
+  Network net;
+  ConversionContext ctx(net);
+  std::vector<Tensor*> ins;
+  OptimizationProfile profile;
+  for (size_t i = 0; i < sets[0].size(); ++i) {
+    std::string n = "in" + std::to_string(i);
+    Dims d = dims_of(sets[0][i]);
+    if (dynamic && i == 0) {
+      d = Dims::of_rank(d.rank(), -1);
+      profile.set_dimensions(n, dims_of(sets[0][i]), dims_of(sets[sets.size() / 2][i]),
+                             dims_of(sets.back()[i]));
+    }
+    ins.push_back(net.add_input(n, from_aten(sets[0][i].scalar_type()), d));
+  }
+  nm::NormOutputs o = fn(ctx, ins);
+  for (Tensor* t : {o.output, o.mean, o.rstd}) net.mark_output(t);
+  BuilderConfig config;
+  if (dynamic) config.profiles.push_back(profile);
+  Runner runner(net, config);
+  std::vector<std::vector<at::Tensor>> outs;
+  for (const auto& in : sets) outs.push_back(runner.run(in));
+  return outs;
+}
+
+// ATen's three outputs, rounded to the input type `st` (16-bit references are computed in fp32).
+void expect_native(const std::vector<at::Tensor>& got,
+                   std::tuple<at::Tensor, at::Tensor, at::Tensor> want, at::ScalarType st, double k,
+                   const std::string& what) {
+  auto [y, mean, rstd] = want;
+  // Each statistic accumulates over k elements.
+  expect_close(got[0], y.to(st), std::sqrt(k), what + " output");
+  expect_close(got[1], mean.to(st), std::sqrt(k), what + " mean");
+  expect_close(got[2], rstd.to(st), std::sqrt(k), what + " rstd");
+}
+
+TEST(ImplNormalization, NativeLayerNormReturnsMeanAndRstd) {
+  uint64_t seed = 700;
+  for (DataType t : kFloatTypes) {
+    for (auto [shape, normalized] :
+         std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
+             {{2, 3, 7}, {7}}, {{2, 3, 7}, {3, 7}}, {{4, 16}, {16}}}) {
+      at::Tensor x = random(t, shape, seed++, -3, 3);
+      at::Tensor w = random(t, normalized, seed++, 0.5, 2), b = random(t, normalized, seed++);
+      for (bool affine : {true, false}) {
+        auto got = run_native(
+            {{x, w, b}},
+            [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+              std::optional<Operand> wo, bo;
+              if (affine) wo = in[1], bo = in[2];
+              return nm::native_layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0], normalized,
+                                           wo, bo, 1e-5);
+            },
+            false)[0];
+        // 16-bit: fp32 and rounded once (Note [Precision policy]), as `reference` above.
+        bool half = t != DataType::kFLOAT;
+        at::Tensor xr = half ? x.to(at::kFloat) : x;
+        c10::optional<at::Tensor> wr, br;
+        if (affine) wr = half ? w.to(at::kFloat) : w, br = half ? b.to(at::kFloat) : b;
+        int64_t k = 1;
+        for (int64_t d : normalized) k *= d;
+        expect_native(got, at::native_layer_norm(xr, normalized, wr, br, 1e-5), x.scalar_type(),
+                      static_cast<double>(k), "native_layer_norm " + tname(t));
+      }
+    }
+  }
+  // Dynamic batch and length at min, opt and max.
+  at::Tensor w = random(DataType::kFLOAT, {8}, 1, 0.5, 2), b = random(DataType::kFLOAT, {8}, 2);
+  std::vector<std::vector<at::Tensor>> sets;
+  for (auto s : {std::vector<int64_t>{1, 1, 8}, {2, 5, 8}, {4, 9, 8}})
+    sets.push_back({random(DataType::kFLOAT, s, seed++, -3, 3)});
+  auto outs = run_native(
+      sets,
+      [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return nm::native_layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0], {8}, host(w),
+                                     host(b), 1e-5);
+      },
+      true);
+  for (size_t i = 0; i < sets.size(); ++i)
+    expect_native(outs[i], at::native_layer_norm(sets[i][0], {8}, w, b, 1e-5), at::kFloat, 8,
+                  "native_layer_norm dynamic " + std::to_string(i));
+}
+
+TEST(ImplNormalization, NativeGroupNormReturnsMeanAndRstd) {
+  uint64_t seed = 800;
+  for (DataType t : kFloatTypes) {
+    for (std::vector<int64_t> shape : {std::vector<int64_t>{2, 6, 3, 5}, {3, 6, 4}}) {
+      for (int64_t g : {1, 2, 3}) {
+        at::Tensor x = random(t, shape, seed++, -3, 3);
+        at::Tensor w = random(t, {6}, seed++, 0.5, 2), b = random(t, {6}, seed++);
+        int64_t n = shape[0], hxw = x.numel() / n / 6;
+        auto got = run_native(
+            {{x, w, b}},
+            [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+              return nm::native_group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0], in[1], in[2],
+                                           n, 6, hxw, g, 1e-5);
+            },
+            false)[0];
+        bool half = t != DataType::kFLOAT;
+        auto up = [&](const at::Tensor& v) { return half ? v.to(at::kFloat) : v; };
+        expect_native(got, at::native_group_norm(up(x), up(w), up(b), n, 6, hxw, g, 1e-5),
+                      x.scalar_type(), static_cast<double>(6 / g * hxw),
+                      "native_group_norm G=" + std::to_string(g) + " " + tname(t));
+      }
+    }
+  }
+  // Dynamic batch and spatial size at min, opt and max (N and HxW as ATen passes them: the
+  // values of the run; the block checks only static dims).
+  std::vector<std::vector<at::Tensor>> sets;
+  for (auto s : {std::vector<int64_t>{1, 4, 1, 1}, {2, 4, 3, 5}, {3, 4, 6, 7}})
+    sets.push_back({random(DataType::kFLOAT, s, seed++, -3, 3)});
+  auto outs = run_native(
+      sets,
+      [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        return nm::native_group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0], std::nullopt,
+                                     std::nullopt, 2, 4, 15, 2, 1e-5);
+      },
+      true);
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const at::Tensor& x = sets[i][0];
+    int64_t n = x.size(0), hxw = x.size(2) * x.size(3);
+    expect_native(outs[i], at::native_group_norm(x, {}, {}, n, 4, hxw, 2, 1e-5), at::kFloat,
+                  static_cast<double>(2 * hxw), "native_group_norm dynamic " + std::to_string(i));
+  }
+  // Errors: N, C, HxW that disagree with the input; a group count that does not divide C.
+  Network net;
+  ConversionContext ctx(net);
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {2, 6, 3, 5});
+  expect_error_unchanged(net,
+                         [&] {
+                           nm::native_group_norm(ctx, kTarget, SourceIR::kATEN, "gn", x, {}, {}, 3,
+                                                 6, 15, 2, 1e-5);
+                         },
+                         {"normalization::native_group_norm", "N = 3"});
+  expect_error_unchanged(net,
+                         [&] {
+                           nm::native_group_norm(ctx, kTarget, SourceIR::kATEN, "gn", x, {}, {}, 2,
+                                                 6, 14, 2, 1e-5);
+                         },
+                         {"HxW = 14", "15"});
+  expect_error_unchanged(net,
+                         [&] {
+                           nm::native_group_norm(ctx, kTarget, SourceIR::kATEN, "gn", x, {}, {}, 2,
+                                                 6, 15, 4, 1e-5);
+                         },
+                         {"group = 4", "divide C = 6"});
+  expect_error_unchanged(
+      net,
+      [&] { nm::native_layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", x, {4}, {}, {}, 1e-5); },
+      {"normalization::native_layer_norm", "normalized_shape"});
+}
+
+// Builds `positional` and `options` (each given fresh inputs shaped `dims`) into two networks and
+// expects the same text form: Note [Option structs] says the struct form forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options) {
+  std::string text[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net;
+    ConversionContext ctx(net);
+    std::vector<Tensor*> in;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      in.push_back(net.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+    net.mark_output(k == 0 ? positional(ctx, in) : options(ctx, in));
+    text[k] = net.to_string();
+  }
+  EXPECT_EQ(text[0], text[1]);
+}
+
+TEST(ImplNormalization, OptionStructsWithDesignatedInitializers) {
+  const Dims d{2, 6, 5};
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {6}}, {DataType::kFLOAT, {6}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::batch_norm(ctx, kTarget, SourceIR::kATEN, "bn", in[0], std::nullopt, in[1],
+                              in[1], in[2], false, 0.1, 1e-3);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::batch_norm(
+            ctx, kTarget, SourceIR::kATEN, "bn", in[0],
+            {.bias = in[1], .running_mean = in[1], .running_var = in[2], .eps = 1e-3});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {5}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0], {5}, in[1], std::nullopt,
+                              1e-6);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::layer_norm(ctx, kTarget, SourceIR::kATEN, "ln", in[0],
+                              {.normalized_shape = {5}, .weight = in[1], .eps = 1e-6});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, d}, {DataType::kFLOAT, {6}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0], 3, std::nullopt, in[1]);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return nm::group_norm(ctx, kTarget, SourceIR::kATEN, "gn", in[0],
+                              {.num_groups = 3, .bias = in[1]});
+      });
+  // Training batch norm is still rejected through the struct.
+  at::Tensor x = random(DataType::kFLOAT, {2, 6, 5}, 1),
+             s = random(DataType::kFLOAT, {6}, 2, 0.5, 1);
+  expect_block_error({x, s},
+                     [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+                       return nm::batch_norm(
+                           ctx, kTarget, SourceIR::kATEN, "bn", in[0],
+                           {.running_mean = in[1], .running_var = in[1], .training = true});
+                     },
+                     {"normalization::batch_norm", "training"});
 }
 
 }  // namespace

@@ -292,5 +292,58 @@ TEST(ImplPool, LayerNamesFollowTheConvention) {
   EXPECT_EQ(z->producer()->name(), "[REDUCE]-[aten_ops.adaptive_max_pool2d]-[a_axis1]");
 }
 
+// Builds `positional` and `options` (each given fresh inputs shaped `dims`) into two networks and
+// expects the same text form: Note [Option structs] says the struct form forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options) {
+  std::string text[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net;
+    ConversionContext ctx(net);
+    std::vector<Tensor*> in;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      in.push_back(net.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+    net.mark_output(k == 0 ? positional(ctx, in) : options(ctx, in));
+    text[k] = net.to_string();
+  }
+  EXPECT_EQ(text[0], text[1]);
+}
+
+TEST(ImplPool, OptionStructsWithDesignatedInitializers) {
+  const Dims d{2, 3, 9, 8};
+  expect_same_network(
+      {{DataType::kFLOAT, d}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return pl::avg_pool(ctx, kTarget, SourceIR::kATEN, "p", in[0], {3, 3}, {2, 2}, {1, 1}, true,
+                            false, std::nullopt);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return pl::avg_pool(ctx, kTarget, SourceIR::kATEN, "p", in[0],
+                            {.kernel_size = {3, 3},
+                             .stride = {2, 2},
+                             .padding = {1, 1},
+                             .ceil_mode = true,
+                             .count_include_pad = false});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, d}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return pl::max_pool(ctx, kTarget, SourceIR::kATEN, "p", in[0], {2, 3}, {}, {0, 1}, {2, 1});
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return pl::max_pool(ctx, kTarget, SourceIR::kATEN, "p", in[0],
+                            {.kernel_size = {2, 3}, .padding = {0, 1}, .dilation = {2, 1}});
+      });
+  at::Tensor x = random(DataType::kFLOAT, {2, 3, 9, 8}, 5);
+  at::Tensor got = run_block({x}, [](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+    return pl::avg_pool(ctx, kTarget, SourceIR::kATEN, "p", in[0],
+                        {.kernel_size = {3, 3}, .stride = {2, 2}, .divisor_override = 4});
+  });
+  expect_close(got, at::avg_pool2d(x, {3, 3}, {2, 2}, {0, 0}, false, true, 4), 1.0,
+               "options avg_pool");
+}
+
 }  // namespace
 }  // namespace lktest

@@ -290,5 +290,48 @@ TEST(ImplUpsample, LayerNamesFollowTheConvention) {
     EXPECT_NE(net.find_layer(n), nullptr) << n << "\n" << net.to_string();
 }
 
+// Builds `positional` and `options` (each given fresh inputs shaped `dims`) into two networks and
+// expects the same text form: Note [Option structs] says the struct form forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options) {
+  std::string text[2];
+  for (int k = 0; k < 2; ++k) {
+    Network net;
+    ConversionContext ctx(net);
+    std::vector<Tensor*> in;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      in.push_back(net.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+    net.mark_output(k == 0 ? positional(ctx, in) : options(ctx, in));
+    text[k] = net.to_string();
+  }
+  EXPECT_EQ(text[0], text[1]);
+}
+
+TEST(ImplUpsample, OptionStructWithDesignatedInitializers) {
+  expect_same_network(
+      {{DataType::kFLOAT, {1, 2, 4, 5}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return us::upsample(ctx, kTarget, SourceIR::kATEN, "u", in[0], "bilinear", std::nullopt,
+                            std::vector<double>{2.0}, true);
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return us::upsample(
+            ctx, kTarget, SourceIR::kATEN, "u", in[0],
+            {.scale_factor = std::vector<double>{2.0}, .mode = "bilinear", .align_corners = true});
+      });
+  expect_same_network(
+      {{DataType::kFLOAT, {1, 2, 4, 5}}},
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return us::upsample(ctx, kTarget, SourceIR::kATEN, "u", in[0], "nearest",
+                            std::vector<int64_t>{7, 3});
+      },
+      [](ConversionContext& ctx, std::vector<Tensor*>& in) {
+        return us::upsample(ctx, kTarget, SourceIR::kATEN, "u", in[0],
+                            {.size = std::vector<int64_t>{7, 3}});
+      });
+}
+
 }  // namespace
 }  // namespace lktest

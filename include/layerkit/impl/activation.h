@@ -58,5 +58,23 @@ Tensor* softshrink(ConversionContext& ctx, const Target& target, std::optional<S
 // x - tanh(x)   (torch.nn.functional.tanhshrink)
 Tensor* tanhshrink(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                    std::string_view name, Operand input);
+// x * sigmoid(x)   (at::silu; integer and bool inputs rejected)
+Tensor* silu(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input);
+// clamp(x, min_val, max_val)   (at::hardtanh): one Activation layer (kCLIP) for floats; integer
+// tensors keep their type (bounds truncated toward zero, as storing ATen's clamp in an integer
+// result does; a bound outside the type's range is rejected, as torch does); bool rejected.
+Tensor* hardtanh(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Operand input, double min_val = -1.0, double max_val = 1.0);
+// hardtanh(x, 0, 6)   (at::relu6)
+Tensor* relu6(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input);
+// x * tanh(softplus(x))   (at::mish)
+Tensor* mish(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input);
+// log(z / (1 - z)) with z = clamp(x, eps, 1 - eps) when eps is given   (at::logit); integer and
+// bool inputs promote to fp32.
+Tensor* logit(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input, std::optional<double> eps = std::nullopt);
 
 }  // namespace layerkit::impl::activation

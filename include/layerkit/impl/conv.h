@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,5 +36,26 @@ Tensor* convolution(ConversionContext& ctx, const Target& target, std::optional<
                     std::string_view name, Tensor* input, Operand weight,
                     std::optional<Operand> bias, std::vector<int64_t> stride,
                     std::string_view padding_mode, std::vector<int64_t> dilation, int64_t groups);
+
+// Note [Option structs]
+// Blocks with long argument lists also take their arguments as one struct, in the seed's
+// parameter names, for designated initializers; omitted fields keep the defaults:
+//   conv::convolution(ctx, t, ir, "c1", x, {.weight = w, .bias = b, .stride = {2, 2},
+//                                          .padding = {1, 1}});
+// The struct form forwards to the positional form, so both build the same layers.
+struct ConvolutionOptions {
+  Operand weight;
+  std::optional<Operand> bias = std::nullopt;
+  std::vector<int64_t> stride = {};
+  std::vector<int64_t> padding = {};
+  std::vector<int64_t> dilation = {};
+  int64_t groups = 1;
+  bool transposed = false;
+  std::vector<int64_t> output_padding = {};
+  // torch's padding strings "same" / "valid"; when set, `padding` must be empty.
+  std::string padding_mode = {};
+};
+Tensor* convolution(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* input, const ConvolutionOptions& options);
 
 }  // namespace layerkit::impl::conv

@@ -20,4 +20,18 @@ Tensor* deconvolution(ConversionContext& ctx, const Target& target,
                       std::vector<int64_t> padding, std::vector<int64_t> dilation,
                       std::vector<int64_t> output_padding, int64_t groups);
 
+// Note [Option structs] (conv.h).
+struct DeconvolutionOptions {
+  Operand weight;
+  std::optional<Operand> bias = std::nullopt;
+  std::vector<int64_t> stride = {};
+  std::vector<int64_t> padding = {};
+  std::vector<int64_t> dilation = {};
+  std::vector<int64_t> output_padding = {};
+  int64_t groups = 1;
+};
+Tensor* deconvolution(ConversionContext& ctx, const Target& target,
+                      std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                      const DeconvolutionOptions& options);
+
 }  // namespace layerkit::impl::deconv

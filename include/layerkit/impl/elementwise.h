@@ -94,6 +94,32 @@ LK_UNARY(atanh)
 LK_UNARY(erf)
 LK_UNARY(sign)
 LK_UNARY(not_)
+// at::trunc (integers unchanged, bool rejected), at::reciprocal, at::log1p, at::expm1,
+// at::log2, at::log10 (integer and bool inputs promote to fp32). log1p and expm1 stay accurate
+// near 0, where log(1 + x) and exp(x) - 1 lose every digit (Note [Precision policy]: 16-bit
+// inputs compute in fp32).
+LK_UNARY(trunc)
+LK_UNARY(reciprocal)
+LK_UNARY(log1p)
+LK_UNARY(expm1)
+LK_UNARY(log2)
+LK_UNARY(log10)
+// at::isnan / at::isinf / at::isfinite: bool results; integer and bool inputs are never NaN or
+// infinite.
+LK_UNARY(isnan)
+LK_UNARY(isinf)
+LK_UNARY(isfinite)
 #undef LK_UNARY
+
+// at::clamp (alias clip): min(max(input, min), max) with scalar or tensor bounds (either may be
+// absent, not both); the result type promotes the input with the bounds (Note [Type promotion]),
+// tensors broadcast (Note [Broadcasting]). Where min > max every element is max, as in torch;
+// NaN inputs stay NaN.
+Tensor* clamp(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+              std::string_view name, Operand input, std::optional<Operand> min,
+              std::optional<Operand> max = std::nullopt);
+Tensor* clip(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+             std::string_view name, Operand input, std::optional<Operand> min,
+             std::optional<Operand> max = std::nullopt);
 
 }  // namespace layerkit::impl::elementwise

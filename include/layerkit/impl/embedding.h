@@ -26,4 +26,16 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
                       std::optional<Operand> per_sample_weights = std::nullopt,
                       bool include_last_offset = false);
 
+// Note [Option structs] (conv.h), in at::embedding_bag's parameter names (mode defaults to sum,
+// aten's mode 0).
+struct EmbeddingBagOptions {
+  std::optional<Operand> offsets = std::nullopt;
+  BagMode mode = BagMode::kSUM;
+  std::optional<Operand> per_sample_weights = std::nullopt;
+  bool include_last_offset = false;
+};
+Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
+                      std::optional<SourceIR> source_ir, std::string_view name, Operand weight,
+                      Operand indices, const EmbeddingBagOptions& options);
+
 }  // namespace layerkit::impl::embedding

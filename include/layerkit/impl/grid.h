@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "layerkit/impl/context.h"
@@ -15,5 +16,15 @@ Tensor* grid_sample(ConversionContext& ctx, const Target& target, std::optional<
                     std::string_view name, Tensor* input, Tensor* grid,
                     std::string_view mode = "bilinear", std::string_view padding_mode = "zeros",
                     bool align_corners = false);
+
+// Note [Option structs] (conv.h), in F.grid_sample's parameter names.
+struct GridSampleOptions {
+  std::string mode = "bilinear";
+  std::string padding_mode = "zeros";
+  bool align_corners = false;
+};
+Tensor* grid_sample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                    std::string_view name, Tensor* input, Tensor* grid,
+                    const GridSampleOptions& options);
 
 }  // namespace layerkit::impl::grid

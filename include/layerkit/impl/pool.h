@@ -39,4 +39,26 @@ Tensor* adaptive_max_pool(ConversionContext& ctx, const Target& target,
                           std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
                           std::vector<int64_t> output_size);
 
+// Note [Option structs] (conv.h), in torch's parameter names.
+struct AvgPoolOptions {
+  std::vector<int64_t> kernel_size;
+  std::vector<int64_t> stride = {};
+  std::vector<int64_t> padding = {};
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  std::optional<int64_t> divisor_override = std::nullopt;
+};
+Tensor* avg_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const AvgPoolOptions& options);
+
+struct MaxPoolOptions {
+  std::vector<int64_t> kernel_size;
+  std::vector<int64_t> stride = {};
+  std::vector<int64_t> padding = {};
+  std::vector<int64_t> dilation = {};
+  bool ceil_mode = false;
+};
+Tensor* max_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const MaxPoolOptions& options);
+
 }  // namespace layerkit::impl::pool

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,5 +21,15 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
                  std::optional<std::vector<int64_t>> size,
                  std::optional<std::vector<double>> scale_factor = std::nullopt,
                  std::optional<bool> align_corners = std::nullopt);
+
+// Note [Option structs] (conv.h), in F.interpolate's parameter names.
+struct InterpolateOptions {
+  std::optional<std::vector<int64_t>> size = std::nullopt;
+  std::optional<std::vector<double>> scale_factor = std::nullopt;
+  std::string mode = "nearest";
+  std::optional<bool> align_corners = std::nullopt;
+};
+Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                 std::string_view name, Tensor* input, const InterpolateOptions& options);
 
 }  // namespace layerkit::impl::upsample

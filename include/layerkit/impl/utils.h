@@ -21,7 +21,9 @@ namespace layerkit::impl {
 // when absent. The sub-layers of a composite use the name "{name}_{suffix}" (sub_name). When the
 // full name is taken, "_1", "_2", ... is appended, so names are unique and depend only on the
 // order of calls (deterministic across runs). Output tensors are named after their layer.
+// An empty target or name is rejected (kINVALID_ARGUMENT) by set_layer_name and by guarded.
 std::string sub_name(std::string_view name, std::string_view suffix);
+void check_target_and_name(const Target& target, std::string_view name);
 void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
                     std::optional<SourceIR> source_ir, std::string_view name);
 

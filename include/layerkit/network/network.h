@@ -188,11 +188,12 @@ class Network {
   std::string to_string() const;
   // Graphviz DOT.
   std::string to_dot() const;
+  // True when `t` is a tensor of this network (null is not).
+  bool owns(const Tensor* t) const;
 
  private:
   friend class Tensor;
   friend class Layer;
-  bool owns(const Tensor* t) const;
   std::string fresh_name(std::string_view base, bool for_tensor) const;
 
   std::vector<std::unique_ptr<Layer>> layers_;

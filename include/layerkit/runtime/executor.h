@@ -9,6 +9,7 @@
 
 #include "layerkit/core/data_type.h"
 #include "layerkit/core/dims.h"
+#include "layerkit/core/element_type.h"
 #include "layerkit/network/layers.h"
 
 namespace layerkit {
@@ -34,6 +35,26 @@ struct OwnedTensor {
   std::vector<uint8_t> data;
   DeviceType device = DeviceType::kCPU;
   TensorView view() const { return {type, dims, data.data(), device}; }
+
+  // The elements as a typed span over host memory: T must hold `type` (holds_bits_of in
+  // core/element_type.h: float for kFLOAT, int64_t for kINT64, uint16_t for the bits of kHALF and
+  // kBF16, ...); otherwise, or for device memory or sub-byte types, kINVALID_ARGUMENT.
+  template <typename T>
+  std::span<const T> as() const {
+    check_typed_view(cpp_type_name<T>(), holds_bits_of<T>(type));
+    return {reinterpret_cast<const T*>(data.data()), static_cast<size_t>(dims.volume())};
+  }
+  template <typename T>
+  std::span<T> as() {
+    check_typed_view(cpp_type_name<T>(), holds_bits_of<T>(type));
+    return {reinterpret_cast<T*>(data.data()), static_cast<size_t>(dims.volume())};
+  }
+  // Every element converted to float (any type but sub-byte integers are exact up to 2^24;
+  // 16-bit and 8-bit floats widen exactly), for reading outputs of any float type.
+  std::vector<float> to_floats() const;
+
+ private:
+  void check_typed_view(const char* element, bool holds) const;
 };
 
 // One layer's time over the runs made while profiling was on. `total_ms` covers the layer's whole
