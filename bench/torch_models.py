@@ -1,8 +1,8 @@
 """PyTorch modules computing what bench/gen_models.py's ONNX models compute, on their weights.
 
-ResNet-50, BERT-base and the GPT-2-style stack are written as a PyTorch user would write them
-(nn.Conv2d + nn.BatchNorm2d in eval mode, nn.Linear, nn.LayerNorm, F.scaled_dot_product_attention
-as Hugging Face's models call it), and `load_onnx(name, path)` fills them from the ONNX file's
+ResNet-50, BERT-base, the GPT-2-style stack and the MLP are written as a PyTorch user would write
+them (nn.Conv2d + nn.BatchNorm2d in eval mode, nn.Linear, nn.LayerNorm,
+F.scaled_dot_product_attention as Hugging Face's models call it), and `load_onnx(name, path)` fills them from the ONNX file's
 initializers by name. Loading fails on an initializer the module does not take, a parameter no
 initializer fills, a shape mismatch, or a constant of the graph (attention scale, GELU constants,
 causal mask, reshape targets, position ids) whose value differs from what the module assumes: then
@@ -282,7 +282,29 @@ class Gpt2Stack(nn.Module):
         return b
 
 
-MODULES = {"resnet50": ResNet50, "bert_base": BertBase, "gpt2_stack": Gpt2Stack}
+# --- MLP (a quick smoke model of the benchmark) --------------------------------------------------
+
+
+class Mlp(nn.Module):
+    """4 x (Linear 4096 -> 4096 + ReLU): input [N, 4096] -> output [N, 4096]."""
+
+    def __init__(self, hidden=4096, layers=4):
+        super().__init__()
+        self.fc = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
+
+    def forward(self, x):
+        for fc in self.fc:
+            x = F.relu(fc(x))
+        return x
+
+    def bindings(self):
+        b = Bindings()
+        for i, fc in enumerate(self.fc):
+            b.linear(f"fc{i}", fc, stored_in_out=False)  # Gemm with transB=1
+        return b
+
+
+MODULES = {"resnet50": ResNet50, "bert_base": BertBase, "gpt2_stack": Gpt2Stack, "mlp": Mlp}
 
 
 def read_initializers(path):
