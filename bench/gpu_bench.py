@@ -43,6 +43,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -129,7 +130,8 @@ def load_results(paths):
         with open(path) as f:
             r = json.load(f)
         merged["runs"].update(r.get("runs", {}))
-        merged["calls"] += r.get("calls", [])
+        # Files copied from one another repeat calls: each is listed once.
+        merged["calls"] += [c for c in r.get("calls", []) if c not in merged["calls"]]
         merged["references"].update(r.get("references", {}))
         merged["models"].update(r.get("models", {}))
         if r.get("peak"):
@@ -366,14 +368,15 @@ def reference(layerkit, model, model_path, spec, rows, work, args, results):
            f"--threads={args.ref_threads}", f"--exportOutput={out_json}"]
     log(f"{model}: fp32 CPU reference on {rows} row(s)")
     c = Child(cmd, os.path.join(work, "logs", f"{model}_ref{rows}"), args.ref_timeout_s)
-    results["references"][model] = {"rows": rows, "command": shlex.join(cmd),
-                                     "wall_s": round(c.wall_s, 1), "failure": c.failure()}
+    ref_key = f"{model}|{rows}"
+    results["references"][ref_key] = {"rows": rows, "command": shlex.join(cmd),
+                                      "wall_s": round(c.wall_s, 1), "failure": c.failure()}
     try:
         if c.failure():
             raise ValueError(c.failure())
         y = read_layerkit_output(out_json)
     except (OSError, ValueError, KeyError, IndexError) as e:
-        results["references"][model]["failure"] = str(e)
+        results["references"][ref_key]["failure"] = str(e)
         log(f"{model}: the CPU reference failed: {e}")
         return None
     np.save(npy, y)
@@ -414,6 +417,8 @@ def run_torch(model, batch, model_path, spec, input_path, shape, contenders, row
             why = c.failure() or "exited without a result"
             got[name] = {"ok": False, "failure": f"not measured: the torch child {why}"}
         got[name]["torch_env"] = load.get("env")
+        got[name]["torch_settings"] = {"cudnn_benchmark": load.get("cudnn_benchmark"),
+                                       "fresh_compile_cache": not args.keep_compile_cache}
         got[name]["command"] = shlex.join(cmd)
     return got
 
@@ -461,7 +466,8 @@ def run(args):
     # WORK/results.json gathers every call's measurements; --results gets a copy of it.
     cumulative = os.path.join(work, "results.json")
     results_path = [cumulative] + ([os.path.abspath(args.results)] if args.results else [])
-    results = load_results([cumulative] if os.path.exists(cumulative) else [])
+    # An earlier call's --results file (e.g. from a machine since given back) seeds this one.
+    results = load_results([p for p in results_path if os.path.exists(p)])
     # run_gpu_bench.sh names itself, so the report shows the command as it was typed.
     entry = os.environ.get("LAYERKIT_GPU_BENCH_ENTRY") or sys.argv[0]
     results["calls"].append({"date": now(), "command": shlex.join([entry] + sys.argv[1:]),
@@ -491,6 +497,7 @@ def run(args):
     # The child processes write inductor's and triton's caches into a fresh folder, so every
     # compile time is a first compilation (--keep-compile-cache reuses the usual folders).
     env = dict(os.environ)
+    cache = None
     if not args.keep_compile_cache:
         cache = tempfile.mkdtemp(prefix="inductor_", dir=work)
         env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(cache, "inductor")
@@ -564,6 +571,8 @@ def run(args):
         run_torch_group(model, batch, model_path, spec, input_path, shape, ["max-autotune"],
                         ref_rows, ref, flops, work, args, left() - 10, env, results,
                         results_path)
+    if cache:
+        shutil.rmtree(cache, ignore_errors=True)
     log(f"this call took {time.perf_counter() - start:.0f} s; results in "
         f"{', '.join(results_path)}")
     return results
@@ -719,13 +728,23 @@ def render(results):
                 "multiply-adds of Conv/MatMul/Gemm, both attention MatMuls in full) x batch / "
                 "median. Speedups are the peer's median / layerkit --fp16's median (the peers "
                 "run in fp16).")
-    refs = results.get("references", {})
-    for m, r in sorted(refs.items()):
-        text.append(f"- {m}: cosines against `layerkit run --device=cpu` (fp32) on the first "
-                    f"{r['rows']} row(s) of the same input"
-                    + (" (a larger batch is compared on those rows only)" if r["rows"] < max(
-                        ROWS.get(m, (1,))) else "")
-                    + (f"; the reference FAILED: {r['failure']}" if r.get("failure") else ""))
+    settings = {json.dumps(r["torch_settings"], sort_keys=True) for r in runs.values()
+                if r.get("torch_settings")}
+    for st in sorted(settings):
+        st = json.loads(st)
+        text.append("- PyTorch: the module `.half()` under torch.inference_mode, "
+                    f"torch.backends.cudnn.benchmark {'on' if st['cudnn_benchmark'] else 'off'}; "
+                    "torch.compile(mode=M, dynamic=False) after torch._dynamo.reset(), its "
+                    "compile time the first call's; inductor's and triton's caches "
+                    + ("fresh for every call (first compilations)" if st["fresh_compile_cache"]
+                       else "reused (compile times may be cache hits)") + ".")
+    text.append("- Cosines are against `layerkit run --device=cpu` (fp32) on the first rows of "
+                "the same input (row r of every batch is the same): a batch larger than "
+                "--ref-rows is compared on those rows only; each cell says on how many.")
+    for ref_key, r in sorted(results.get("references", {}).items()):
+        if r.get("failure"):
+            text.append(f"- {ref_key.split('|')[0]}: the fp32 CPU reference on {r['rows']} "
+                        f"row(s) FAILED: {r['failure']}")
     text += [f"- {n}" for n in notes]
     ge, gc_ = geomean(speed_eager), geomean(speed_compile)
     n_e = sum(1 for x in speed_eager if x)
