@@ -3,11 +3,11 @@
 ResNet-50, BERT-base, the GPT-2-style stack and the MLP are written as a PyTorch user would write
 them (nn.Conv2d + nn.BatchNorm2d in eval mode, nn.Linear, nn.LayerNorm,
 F.scaled_dot_product_attention as Hugging Face's models call it), and `load_onnx(name, path)`
-fills them from the ONNX file's initializers by name. Loading fails on an initializer the module does not take, a parameter no
-initializer fills, a shape mismatch, or a constant of the graph (attention scale, GELU constants,
-causal mask, reshape targets, position ids) whose value differs from what the module assumes: then
-the two sides would not compute the same function, and the benchmark's comparison would mean
-nothing.
+fills them from the ONNX file's initializers by name. Loading fails on an initializer the module
+does not take, a parameter no initializer fills, a shape mismatch, or a constant of the graph
+(attention scale, GELU constants, causal mask, reshape targets, position ids) whose value differs
+from what the module assumes: then the two sides would not compute the same function, and the
+benchmark's comparison would mean nothing.
 
 Needs torch and onnx (for reading the initializers); nothing here touches a GPU by itself.
 """
