@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the benchmark models (ResNet-50, BERT-base encoder, 4-layer MLP) as ONNX, fp32.
+"""Writes the benchmark models (ResNet-50, BERT-base, MLP, GPT-2-style stack) as ONNX, fp32.
 
 Every model has opset 17, a dynamic batch dimension named "batch" and weights drawn from a fixed
 seed, so rerunning the script rewrites the same files. Beside them goes models.json: per model its
@@ -16,6 +16,12 @@ activation_bytes()).
   12 encoder layers (hidden 768, 12 heads, FFN 3072, erf GELU written as x*0.5*(1+erf(x/sqrt2))),
   no attention mask -> "last_hidden_state" [batch, 128, 768].
 - mlp.onnx: "input" [batch, 4096] -> 4 x (Gemm 4096->4096, transB=1, + Relu) -> "output".
+- gpt2_stack.onnx: GPT-2-small's decoder blocks without the embeddings: "hidden" [batch, 512,
+  768] -> 12 pre-LayerNorm blocks (one fused q/k/v MatMul + Split, 12 heads, causal attention as
+  exporters write it: MatMul(Q, K^T) * 1/8 + a constant [512, 512] mask that is -inf above the
+  diagonal -> Softmax -> MatMul(V); FFN 3072 with tanh GELU written as
+  0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3)))) -> final LayerNorm -> "output" [batch, 512, 768].
+  Its FLOPs count both attention MatMuls in full (the masked half too), as the graph has them.
 
 Usage: bench/gen_models.py [--out DIR] [--models resnet50,bert_base,mlp] [--verify]
   --out     where the models go (default build/bench_models; not under version control)
@@ -34,7 +40,7 @@ OPSET = 17
 # IR version 8 is the oldest that carries opset 17 and is read by older onnx/protobuf releases.
 IR_VERSION = 8
 SEED = 20250101
-ALL_MODELS = ("resnet50", "bert_base", "mlp")
+ALL_MODELS = ("resnet50", "bert_base", "mlp", "gpt2_stack")
 
 
 class Graph:
@@ -102,12 +108,12 @@ class Graph:
         y = self.node("MatMul", [x, self.init(name + ".weight", w)], name + "/matmul")
         return self.node("Add", [y, self.init(name + ".bias", b)], name + "/bias")
 
-    def layer_norm(self, x, name, c):
+    def layer_norm(self, x, name, c, epsilon=1e-12):
         gamma = self.rng.uniform(0.8, 1.2, c)
         beta = self.rng.uniform(-0.1, 0.1, c)
         return self.node("LayerNormalization",
                          [x, self.init(name + ".weight", gamma), self.init(name + ".bias", beta)],
-                         name, axis=-1, epsilon=1e-12)
+                         name, axis=-1, epsilon=epsilon)
 
 
 def resnet50():
@@ -215,7 +221,70 @@ def mlp():
     return g, inputs, outputs
 
 
-BUILDERS = {"resnet50": resnet50, "bert_base": bert_base, "mlp": mlp}
+GPT2_SEQ, GPT2_HIDDEN, GPT2_HEADS, GPT2_FFN, GPT2_LAYERS = 512, 768, 12, 3072, 12
+
+
+def gpt2_stack():
+    g = Graph(SEED + 3)
+    s, h, nh, dh = GPT2_SEQ, GPT2_HIDDEN, GPT2_HEADS, GPT2_HIDDEN // GPT2_HEADS
+    heads_shape = g.init("shape.heads", [0, 0, nh, dh], np.int64)
+    hidden_shape = g.init("shape.hidden", [0, 0, h], np.int64)
+    qkv_split = g.init("shape.qkv_split", [h, h, h], np.int64)
+    scale = g.scalar("attention.scale", 1.0 / np.sqrt(dh))
+    # What torch.onnx writes for causal attention: 0 on and below the diagonal, -inf above,
+    # added to the scaled scores (broadcast over batch and heads).
+    mask = g.init("attention.causal_mask", np.triu(np.full((s, s), -np.inf, np.float32), k=1))
+    three = g.scalar("gelu.three", 3.0)
+    cubic = g.scalar("gelu.cubic", 0.044715)
+    sqrt_2_over_pi = g.scalar("gelu.sqrt_2_over_pi", np.sqrt(2.0 / np.pi))
+    half, one = g.scalar("gelu.half", 0.5), g.scalar("gelu.one", 1.0)
+    x = "hidden"
+    for i in range(GPT2_LAYERS):
+        p = f"h.{i}"
+        y = g.layer_norm(x, f"{p}/ln_1", h, epsilon=1e-5)
+        qkv = g.linear(y, f"{p}/attn/c_attn", h, 3 * h, s)  # [B, S, 3H]
+        parts = [f"{p}/attn/split_{n}" for n in "qkv"]
+        g.nodes.append(helper.make_node("Split", [qkv, qkv_split], parts, name=f"{p}/attn/split",
+                                        axis=-1))
+
+        def heads(t, name, perm):
+            t = g.node("Reshape", [t, heads_shape], f"{p}/attn/{name}/split_heads")
+            return g.node("Transpose", [t], f"{p}/attn/{name}/transpose", perm=perm)
+
+        q = heads(parts[0], "query", [0, 2, 1, 3])  # [B, nh, S, dh]
+        k = heads(parts[1], "key", [0, 2, 3, 1])  # [B, nh, dh, S]
+        v = heads(parts[2], "value", [0, 2, 1, 3])
+        scores = g.node("MatMul", [q, k], f"{p}/attn/scores")
+        g.flops += 2 * nh * s * s * dh
+        scores = g.node("Mul", [scores, scale], f"{p}/attn/scale")
+        scores = g.node("Add", [scores, mask], f"{p}/attn/causal_mask")
+        probs = g.node("Softmax", [scores], f"{p}/attn/softmax", axis=-1)
+        ctx = g.node("MatMul", [probs, v], f"{p}/attn/context")
+        g.flops += 2 * nh * s * s * dh
+        ctx = g.node("Transpose", [ctx], f"{p}/attn/context/transpose", perm=[0, 2, 1, 3])
+        ctx = g.node("Reshape", [ctx, hidden_shape], f"{p}/attn/context/merge_heads")
+        y = g.linear(ctx, f"{p}/attn/c_proj", h, h, s)
+        x = g.node("Add", [x, y], f"{p}/attn_residual")
+        y = g.layer_norm(x, f"{p}/ln_2", h, epsilon=1e-5)
+        y = g.linear(y, f"{p}/mlp/c_fc", h, GPT2_FFN, s)
+        cube = g.node("Pow", [y, three], f"{p}/mlp/gelu/pow")
+        inner = g.node("Add", [y, g.node("Mul", [cube, cubic], f"{p}/mlp/gelu/mul_cubic")],
+                       f"{p}/mlp/gelu/add")
+        inner = g.node("Mul", [inner, sqrt_2_over_pi], f"{p}/mlp/gelu/mul_scale")
+        gate = g.node("Add", [g.node("Tanh", [inner], f"{p}/mlp/gelu/tanh"), one],
+                      f"{p}/mlp/gelu/add_one")
+        y = g.node("Mul", [g.node("Mul", [y, half], f"{p}/mlp/gelu/half"), gate],
+                   f"{p}/mlp/gelu/mul")
+        y = g.linear(y, f"{p}/mlp/c_proj", GPT2_FFN, h, s)
+        x = g.node("Add", [x, y], f"{p}/mlp_residual")
+    x = g.layer_norm(x, "ln_f", h, epsilon=1e-5)
+    g.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
+    inputs = [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", s, h])]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", s, h])]
+    return g, inputs, outputs
+
+
+BUILDERS = {"resnet50": resnet50, "bert_base": bert_base, "mlp": mlp, "gpt2_stack": gpt2_stack}
 ELEM_BYTES = {TensorProto.FLOAT: 4, TensorProto.INT64: 8, TensorProto.INT32: 4,
               TensorProto.BOOL: 1}
 
