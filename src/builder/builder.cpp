@@ -2,9 +2,11 @@
 #include "layerkit/builder/builder.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "builder/passes/pass.h"
+#include "layerkit/core/size.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "layerkit/runtime/engine.h"
@@ -47,6 +49,9 @@ std::map<const Tensor*, Dims> infer_network(const Network& net,
       auto it = input_dims.find(t);
       descs[t] = detail::ValueDesc{
           t->type(), it == input_dims.end() ? t->dims() : it->second, {}, nullptr};
+      // Note [Size arithmetic]: a profile shape int64 cannot size fails by the input's name.
+      if (descs[t].dims.is_static())
+        tensor_bytes(t->type(), descs[t].dims, "input '" + t->name() + "'");
       continue;
     }
     std::vector<const detail::ValueDesc*> ins;
@@ -75,6 +80,64 @@ std::map<const Tensor*, Dims> profile_dims(const Network& net, const Optimizatio
     dims[t] = which == 0 ? pd->min : (which == 1 ? pd->opt : pd->max);
   }
   return dims;
+}
+
+// Bytes of every distinct weights buffer the layers hold (layers of a clone share buffers).
+int64_t weight_bytes(const Network& net) {
+  std::set<const void*> seen;
+  int64_t total = 0;
+  auto add = [&](const Weights& w) {
+    if (w.empty() || !seen.insert(w.data()).second) return;
+    total = checked_add(total, w.bytes(), "weight bytes of the network");
+  };
+  // The kinds whose attributes hold Weights (include/layerkit/network/layers.h).
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    if (l->kind() == LayerKind::kCONSTANT) add(l->attrs<ConstantAttrs>().weights);
+    if (l->kind() == LayerKind::kCONVOLUTION) {
+      add(l->attrs<ConvolutionAttrs>().kernel);
+      add(l->attrs<ConvolutionAttrs>().bias);
+    }
+    if (l->kind() == LayerKind::kDECONVOLUTION) {
+      add(l->attrs<DeconvolutionAttrs>().kernel);
+      add(l->attrs<DeconvolutionAttrs>().bias);
+    }
+    if (l->kind() == LayerKind::kSCALE) {
+      add(l->attrs<ScaleAttrs>().shift);
+      add(l->attrs<ScaleAttrs>().scale);
+      add(l->attrs<ScaleAttrs>().power);
+    }
+  }
+  return total;
+}
+
+// BuilderConfig::memory_budget_bytes: the arena at the largest shapes of any profile plus the
+// weights must fit, else the build fails with the figures.
+void check_memory_budget(const Network& net, const BuilderConfig& config) {
+  if (config.memory_budget_bytes == 0) return;
+  int64_t arena = 0;
+  int at_profile = -1;
+  if (config.profiles.empty()) {
+    arena = passes::plan_memory(net, infer_network(net, {})).peak_bytes_planned;
+  } else {
+    for (size_t p = 0; p < config.profiles.size(); ++p) {
+      const int64_t a =
+          passes::plan_memory(net, infer_network(net, profile_dims(net, config.profiles[p], 2)))
+              .peak_bytes_planned;
+      if (a > arena || at_profile < 0) {
+        arena = a;
+        at_profile = static_cast<int>(p);
+      }
+    }
+  }
+  const int64_t weights = weight_bytes(net);
+  const int64_t total = checked_add(arena, weights, "engine memory");
+  if (total > config.memory_budget_bytes)
+    LK_FAIL(kOUT_OF_MEMORY, "build: the engine needs ", total, " bytes (activation arena ", arena,
+            " bytes at the max shapes",
+            at_profile >= 0 ? detail::cat(" of profile ", at_profile) : std::string(),
+            " + weights ", weights, " bytes), more than memory_budget_bytes ",
+            config.memory_budget_bytes);
 }
 
 }  // namespace
@@ -118,6 +181,8 @@ void Builder::validate(const Network& network, const BuilderConfig& config) {
       }
     }
   }
+  LK_CHECK(config.memory_budget_bytes >= 0, "build: memory_budget_bytes is ",
+           config.memory_budget_bytes, "; use 0 (unlimited) or a positive byte count");
   LK_CHECK(config.optimization_level >= 0 && config.optimization_level <= 1,
            "build: optimization_level is ", config.optimization_level,
            "; use 0 (no passes) or 1 (all passes)");
@@ -184,6 +249,7 @@ std::unique_ptr<Engine> Builder::build(const Network& network, const BuilderConf
         }
       }
   }
+  check_memory_budget(*net, config);
   MemoryPlan plan = passes::plan_memory(
       *net, infer_network(*net, config.profiles.empty()
                                     ? std::map<const Tensor*, Dims>{}

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "layerkit/core/error.h"
+#include "layerkit/core/size.h"
 
 namespace layerkit {
 
@@ -78,7 +79,12 @@ int data_type_bits(DataType t) {
 }
 
 int64_t packed_bytes(DataType t, int64_t count) {
-  return (count * data_type_bits(t) + 7) / 8;
+  // Whole bytes first, so only a count whose bytes overflow fails (Note [Size arithmetic]).
+  const int64_t bits = data_type_bits(t);
+  LK_CHECK(count >= 0, "packed_bytes: negative element count ", count);
+  if (bits % 8 == 0)
+    return checked_mul(count, bits / 8, detail::cat("bytes of ", count, " ", data_type_name(t)));
+  return count / 8 * bits + (count % 8 * bits + 7) / 8;
 }
 
 bool is_floating(DataType t) {

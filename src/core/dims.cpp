@@ -2,6 +2,7 @@
 #include "layerkit/core/dims.h"
 
 #include "layerkit/core/error.h"
+#include "layerkit/core/size.h"
 
 namespace layerkit {
 
@@ -33,10 +34,13 @@ bool Dims::is_static() const {
 }
 
 int64_t Dims::volume() const {
+  // A dynamic entry makes the volume unknown even where the known entries overflow.
+  if (!is_static()) return -1;
   int64_t v = 1;
   for (int i = 0; i < rank_; ++i) {
-    if ((*this)[i] < 0) return -1;
-    v *= (*this)[i];
+    auto next = try_mul(v, (*this)[i]);
+    LK_CHECK(next, "dims ", to_string(), " have more elements than int64 counts (", INT64_MAX, ")");
+    v = *next;
   }
   return v;
 }
@@ -55,7 +59,8 @@ std::vector<int64_t> Dims::strides() const {
   int64_t acc = 1;
   for (int i = rank_ - 1; i >= 0; --i) {
     s[static_cast<size_t>(i)] = acc;
-    acc *= std::max<int64_t>((*this)[i], 1);
+    if (i > 0)
+      acc = checked_mul(acc, std::max<int64_t>((*this)[i], 1), "strides of " + to_string());
   }
   return s;
 }

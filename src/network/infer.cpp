@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "layerkit/core/size.h"
+
 namespace layerkit::detail {
 
 const ValueDesc& InferCtx::input(int i) const {
@@ -89,15 +91,30 @@ std::vector<ValueDesc> infer_layer(const LayerAttrs& attrs, std::string_view lay
                                    std::span<const ValueDesc* const> inputs, bool runtime) {
   auto kind = static_cast<LayerKind>(attrs.index());
   InferCtx ctx(layer_name, kind, inputs, runtime);
-  std::visit(
-      [&](const auto& a) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(a)>, std::monostate>) {
-          LK_ASSERT(false, "layer without attributes");
-        } else {
-          infer(a, ctx);
-        }
-      },
-      attrs);
+  try {
+    std::visit(
+        [&](const auto& a) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, std::monostate>) {
+            LK_ASSERT(false, "layer without attributes");
+          } else {
+            infer(a, ctx);
+          }
+        },
+        attrs);
+    // Note [Size arithmetic]: an output whose bytes int64 cannot count fails here, naming the
+    // layer, before any executor sizes a buffer from it.
+    for (size_t k = 0; k < ctx.outputs().size(); ++k) {
+      const ValueDesc& o = ctx.outputs()[k];
+      if (o.dims.is_static()) tensor_bytes(o.type, o.dims, cat("output ", k));
+    }
+  } catch (const Error& e) {
+    // Errors of shared helpers (checked sizes, Dims) get the layer and its inputs too.
+    const std::string prefix = cat(layer_kind_name(kind), " layer '", layer_name, "': ");
+    if (std::string_view(e.what()).starts_with(prefix)) throw;
+    throw Error(
+        e.code() == ErrorCode::kINVALID_ARGUMENT && runtime ? ErrorCode::kRUNTIME : e.code(),
+        cat(prefix, e.what(), "; inputs: ", ctx.describe_inputs()));
+  }
   return std::move(ctx.outputs());
 }
 

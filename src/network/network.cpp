@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "layerkit/core/size.h"
 #include "network/infer.h"
 
 namespace layerkit {
@@ -107,6 +108,9 @@ std::string Network::fresh_name(std::string_view base, bool for_tensor) const {
 Tensor* Network::add_input(std::string_view name, DataType type, const Dims& dims) {
   LK_CHECK(!name.empty(), "add_input: the input needs a name");
   LK_CHECK(!tensor_names_.contains(name), "add_input: a tensor named '", name, "' already exists");
+  // Note [Size arithmetic]: an input int64 cannot size is refused by its name (inference would
+  // name only the Input layer's default name).
+  if (dims.is_static()) tensor_bytes(type, dims, detail::cat("add_input: input '", name, "'"));
   Layer* layer = add_layer(InputAttrs{type, dims}, {});
   Tensor* t = layer->output(0);
   t->set_name(name);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "layerkit/core/error.h"
+#include "layerkit/core/size.h"
 #include "layerkit/impl/utils.h"
 #include "onnx/converter.h"
 
@@ -188,9 +189,9 @@ void Importer::collect_constants(std::vector<std::string>* warnings) {
     auto h = std::make_shared<HostTensor>();
     h->type = value.type;
     h->dims = value.dims;
-    int64_t count = 1;
-    for (int64_t d : value.dims) count *= d;
-    LK_CHECK(static_cast<int64_t>(value.data.size()) * 8 == count * data_type_bits(value.type),
+    const std::string what = "ImportOptions::input_values['" + name + "']";
+    const int64_t count = value.dims.volume();
+    LK_CHECK(static_cast<int64_t>(value.data.size()) == tensor_bytes(value.type, value.dims, what),
              "ImportOptions::input_values['", name, "'] holds ", value.data.size(),
              " bytes for dims ", value.dims.to_string());
     h->weights = Weights::copy(value.type, value.data.data(), count);

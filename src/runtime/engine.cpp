@@ -114,6 +114,15 @@ void ExecutionContext::set_input(std::string_view name, const void* data, Device
 }
 
 void ExecutionContext::execute() {
+  // A context holds one run's buffers: a second thread entering it would share them. It is
+  // refused instead of racing (the flag is released however execute leaves).
+  LK_CHECK(!in_use_.exchange(true, std::memory_order_acquire),
+           "execute: the execution context is already running on another thread; create one "
+           "context per thread (Engine::create_execution_context)");
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag.store(false, std::memory_order_release); }
+  } release{in_use_};
   const Network& net = engine_.network();
   std::vector<TensorView> views;
   for (int i = 0; i < net.num_inputs(); ++i) {
@@ -123,8 +132,8 @@ void ExecutionContext::execute() {
              t->dims().to_string(), "; call set_input_shape first");
     LK_CHECK(input_data_[static_cast<size_t>(i)] != nullptr || d.volume() == 0, "execute: input '",
              t->name(), "' has no buffer; call set_input first");
-    views.push_back({t->type(), d, input_data_[static_cast<size_t>(i)],
-                     input_device_[static_cast<size_t>(i)]});
+    views.push_back(
+        {t->type(), d, input_data_[static_cast<size_t>(i)], input_device_[static_cast<size_t>(i)]});
   }
   outputs_ = executor_->execute(views);
 }

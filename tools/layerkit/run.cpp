@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "core/element.h"
+#include "layerkit/core/size.h"
 #include "layerkit/onnx/importer.h"
 #include "layerkit/runtime/engine.h"
 
@@ -31,11 +32,14 @@ void progress(const std::string& step) {
 }
 
 // Deterministic inputs in [-1, 1] for floats, {0..3} for integers, {0,1} for bool.
-std::vector<uint8_t> random_input(DataType type, const Dims& dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+// Note [Size arithmetic]: the byte count is checked and the buffer allocated naming the input.
+std::vector<uint8_t> random_input(const std::string& name, DataType type, const Dims& dims) {
+  const std::string what =
+      "input '" + name + "' " + std::string(data_type_name(type)) + dims.to_string();
+  const int64_t n = dims.volume();
+  std::vector<uint8_t> out;
+  allocate_host(out, tensor_bytes(type, dims, what), what);
   std::mt19937 gen(42);
-  std::vector<uint8_t> out(static_cast<size_t>(packed_bytes(type, n)));
   for (int64_t i = 0; i < n; ++i) {
     const float f = std::uniform_real_distribution<float>(-1.f, 1.f)(gen);
     const int64_t k = static_cast<int64_t>(gen() % 4);
@@ -343,8 +347,7 @@ int run_command(const Args& args) {
     // A loaded engine runs at --shapes where given (within its profile).
     if (auto it = shapes.find(in->name()); load_path && it != shapes.end()) d = it->second;
     ctx->set_input_shape(in->name(), d);
-    int64_t n = 1;
-    for (int64_t x : d) n *= x;
+    const int64_t n = d.volume();
     if (auto it = load.find(in->name()); it != load.end()) {
       std::ifstream f(it->second, std::ios::binary);
       if (!f) throw Error(ErrorCode::kIO, "--loadInputs: cannot open '" + it->second + "'");
@@ -356,7 +359,7 @@ int run_command(const Args& args) {
                                         std::to_string(packed_bytes(in->type(), n)));
       buffers.push_back(std::move(bytes));
     } else {
-      buffers.push_back(random_input(in->type(), d));
+      buffers.push_back(random_input(in->name(), in->type(), d));
     }
     ctx->set_input(in->name(), buffers.back().data());
   }

@@ -44,7 +44,10 @@ struct BuilderConfig {
   std::vector<OptimizationProfile> profiles;
   int num_threads = 1;
   bool reference_kernels_only = false;  // see ExecutorOptions
-  int64_t memory_budget_bytes = 0;      // 0: unlimited
+  // 0: unlimited. Otherwise the build fails (kOUT_OF_MEMORY, with the figures) when the activation
+  // arena at the largest shapes of the profiles (MemoryPlan::peak_bytes_planned at each profile's
+  // max) plus the bytes of the weights exceeds it.
+  int64_t memory_budget_bytes = 0;
   std::shared_ptr<Communicator> communicator;
   // 0: the engine runs the network as given. 1 (default): the builder passes run on a copy of it
   // (src/builder/passes/: folding, elimination, merging, fusion, pattern recognition).

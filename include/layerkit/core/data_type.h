@@ -31,7 +31,8 @@ std::optional<DataType> parse_data_type(std::string_view name);
 
 // Bits per element in a packed buffer (4 for kINT4/kFP4, which store two values per byte).
 int data_type_bits(DataType t);
-// Bytes needed for `count` elements packed (4-bit types: ceil(count / 2)).
+// Bytes needed for `count` elements packed (4-bit types: ceil(count / 2)); throws
+// kINVALID_ARGUMENT when they overflow int64 (Note [Size arithmetic] in core/size.h).
 int64_t packed_bytes(DataType t, int64_t count);
 
 bool is_floating(DataType t);  // kFLOAT, kHALF, kBF16, kFP8, kFP4, kE8M0

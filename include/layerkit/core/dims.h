@@ -27,12 +27,14 @@ class Dims {
   const int64_t* end() const { return d_.data() + rank_; }
 
   bool is_static() const;  // no -1 entries
-  // Product of the entries; -1 when any entry is dynamic; 1 for rank 0.
+  // Product of the entries; -1 when any entry is dynamic; 1 for rank 0. Throws
+  // kINVALID_ARGUMENT naming the dims when the product overflows int64 (Note [Size arithmetic]
+  // in core/size.h).
   int64_t volume() const;
   std::vector<int64_t> to_vector() const { return {begin(), end()}; }
   // "[2,3,-1]"; rank 0 is "[]".
   std::string to_string() const;
-  // Row-major strides in elements (static dims only).
+  // Row-major strides in elements (static dims only); checked as volume() is.
   std::vector<int64_t> strides() const;
 
   void push_back(int64_t v);

@@ -1,6 +1,7 @@
 // Engine (a built network) and ExecutionContext (per-run state: input shapes, buffers, outputs).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -75,7 +76,9 @@ class ExecutionContext {
   // Binds an input buffer (packed for sub-byte types); it must stay valid until execute returns.
   void set_input(std::string_view name, const void* data, DeviceType device = DeviceType::kCPU);
   // Runs the engine. Throws an Error naming the problem (missing input, shape out of profile,
-  // run-time shape mismatch); the context stays usable.
+  // run-time shape mismatch); the context stays usable. A context runs one execute at a time:
+  // entering it while another thread is inside throws kINVALID_ARGUMENT (give each thread its own
+  // context; the engine is shared safely).
   void execute();
   // The output of the last execute; valid until the next one.
   const OwnedTensor& output(std::string_view name) const;
@@ -96,6 +99,7 @@ class ExecutionContext {
   std::vector<const void*> input_data_;
   std::vector<DeviceType> input_device_;
   std::vector<OwnedTensor> outputs_;
+  std::atomic<bool> in_use_{false};  // set while execute runs (see execute)
   int input_index(std::string_view name) const;
 };
 

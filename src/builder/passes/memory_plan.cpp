@@ -5,6 +5,7 @@
 
 #include "builder/passes/pass.h"
 #include "core/element.h"
+#include "layerkit/core/size.h"
 
 namespace layerkit::passes {
 
@@ -32,8 +33,12 @@ MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& 
       auto it = dims.find(t);
       const Dims& d = it == dims.end() ? t->dims() : it->second;
       // Data-dependent sizes (-1 at plan time) are left to the executor.
-      const int64_t bytes = d.is_static() ? d.volume() * element_size(t->type()) : 0;
-      plan.peak_bytes_unplanned += bytes;
+      // (Note [Size arithmetic]: inference checked each tensor's bytes; sums are checked here.)
+      const int64_t bytes = d.is_static() ? checked_mul(d.volume(), element_size(t->type()),
+                                                        "bytes of tensor '" + t->name() + "'")
+                                          : 0;
+      plan.peak_bytes_unplanned =
+          checked_add(plan.peak_bytes_unplanned, bytes, "activation bytes of the network");
       // Best fit among free slots; a slot too small grows (the arena only ever grows).
       size_t best = slots.size();
       for (size_t s = 0; s < slots.size(); ++s) {
@@ -63,7 +68,8 @@ MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& 
   std::vector<int64_t> offset(slots.size(), 0);
   for (size_t s = 0; s < slots.size(); ++s) {
     offset[s] = plan.peak_bytes_planned;
-    plan.peak_bytes_planned += slots[s].bytes;
+    plan.peak_bytes_planned =
+        checked_add(plan.peak_bytes_planned, slots[s].bytes, "activation arena size");
   }
   for (const auto& [t, bytes] : order) {
     size_t s = slot_of.at(t);

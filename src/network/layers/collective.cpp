@@ -1,4 +1,5 @@
 // Inference and printing for the Collective kind (all-gather, reduce-scatter, all-reduce).
+#include "layerkit/core/size.h"
 #include "network/infer.h"
 
 namespace layerkit::detail {
@@ -24,7 +25,7 @@ void infer(const CollectiveAttrs& a, InferCtx& ctx) {
     int axis = normalize_axis(ctx, a.axis, x.dims.rank());
     int64_t n = x.dims[axis];
     if (a.op == CollectiveOperation::kALL_GATHER) {
-      out[axis] = n < 0 ? -1 : n * a.world_size;
+      out[axis] = n < 0 ? -1 : checked_mul(n, a.world_size, "all-gathered extent");
     } else {
       ctx.check(n < 0 || n % a.world_size == 0, "kREDUCE_SCATTER: dim ", axis, " (size ", n,
                 ") is not divisible by world_size ", a.world_size);

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "core/element.h"
+#include "layerkit/core/size.h"
 #include "network/infer.h"
 
 namespace layerkit::detail {
@@ -150,7 +151,7 @@ void infer(const ShuffleAttrs& a, InferCtx& ctx) {
         continue;
       }
       r[i] = v;
-      known_product *= v;
+      known_product = checked_mul(known_product, v, "reshape dims");
     }
     int64_t rest_volume = 1;  // the input's volume without the copied dims
     for (int i = 0; i < t.rank(); ++i) {
@@ -159,7 +160,7 @@ void infer(const ShuffleAttrs& a, InferCtx& ctx) {
         rest_volume = -1;
         break;
       }
-      rest_volume *= t[i];
+      rest_volume = checked_mul(rest_volume, t[i], "input volume");
     }
     if (infer_at >= 0) {
       r[infer_at] = -1;
@@ -265,7 +266,7 @@ void infer(const ConcatenationAttrs& a, InferCtx& ctx) {
     for (int d = 0; d < rank; ++d) {
       int64_t v = xi.dims[d];
       if (d == a.axis) {
-        out[d] = (out[d] < 0 || v < 0) ? -1 : out[d] + v;
+        out[d] = (out[d] < 0 || v < 0) ? -1 : checked_add(out[d], v, "concatenated extent");
         continue;
       }
       if (out[d] < 0) {
@@ -316,7 +317,8 @@ void infer(const PaddingAttrs& a, InferCtx& ctx) {
   for (int k = 0; k < n; ++k) {
     int d = first + k;
     if (x.dims[d] < 0) continue;
-    int64_t v = x.dims[d] + a.pre_padding[k] + a.post_padding[k];
+    int64_t v = checked_add(checked_add(x.dims[d], a.pre_padding[k], "padded extent"),
+                            a.post_padding[k], "padded extent");
     ctx.check(v >= 0, "padding pre ", a.pre_padding.to_string(), " post ",
               a.post_padding.to_string(), " crops axis ", d, " of size ", x.dims[d], " to ", v,
               " (must stay >= 0)");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "layerkit/core/size.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
@@ -125,7 +126,7 @@ class CpuExecutor final : public Executor {
       LK_CHECK(v.dims.is_static(), "input '", t->name(), "' has unresolved dims ",
                v.dims.to_string());
       Buffer& b = buffers_[static_cast<size_t>(index_.at(t))];
-      allocate(b, v.type, v.dims);
+      allocate(b, v.type, v.dims, t);
       LK_CHECK(v.data != nullptr || v.dims.volume() == 0, "input '", t->name(), "' has no data");
       unpack(v.type, v.data, b.tensor.data, v.dims.volume());
       describe(b);
@@ -150,7 +151,8 @@ class CpuExecutor final : public Executor {
       OwnedTensor o;
       o.type = b.tensor.type;
       o.dims = b.tensor.dims;
-      o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
+      allocate_host(o.data, packed_bytes(o.type, o.dims.volume()),
+                    detail::cat("output '", net_.output(i)->name(), "'"));
       pack(o.type, b.tensor.data, o.data.data(), o.dims.volume());
       outs.push_back(std::move(o));
     }
@@ -204,7 +206,9 @@ class CpuExecutor final : public Executor {
     return outs;
   }
 
-  void allocate(Buffer& b, DataType type, const Dims& dims) {
+  // Storage for tensor `t` (Note [Size arithmetic]: inference checked that its bytes are
+  // representable; a request beyond the host's memory is kOUT_OF_MEMORY naming `t`).
+  void allocate(Buffer& b, DataType type, const Dims& dims, const Tensor* t) {
     b.tensor.type = type;
     b.tensor.dims = dims;
     const int64_t n = dims.volume();
@@ -214,7 +218,18 @@ class CpuExecutor final : public Executor {
       pool_.give(std::move(b.storage));
       b.storage = pool_.take(bytes);
     }
-    b.storage.assign(bytes, 0);
+    if (b.storage.capacity() < bytes) {
+      const std::string what =
+          detail::cat("tensor '", t->name(), "' ", data_type_name(type), dims.to_string());
+      check_host_allocation(static_cast<int64_t>(bytes), what);
+      try {
+        b.storage.assign(bytes, 0);
+      } catch (const std::bad_alloc&) {
+        throw_out_of_memory(static_cast<int64_t>(bytes), what);
+      }
+    } else {
+      b.storage.assign(bytes, 0);
+    }
     b.tensor.data = b.storage.data();
   }
 
@@ -247,7 +262,8 @@ class CpuExecutor final : public Executor {
     std::vector<HostTensor*> out_tensors;
     for (int k = 0; k < l.num_outputs(); ++k) {
       Buffer& b = buffers_[static_cast<size_t>(index_.at(l.output(k)))];
-      allocate(b, outs[static_cast<size_t>(k)].type, outs[static_cast<size_t>(k)].dims);
+      allocate(b, outs[static_cast<size_t>(k)].type, outs[static_cast<size_t>(k)].dims,
+               l.output(k));
       out_tensors.push_back(&b.tensor);
     }
     KernelCtx ctx(l.name(), l.kind(), ins, out_tensors, options_.num_threads,
@@ -396,8 +412,9 @@ class CpuExecutor final : public Executor {
       for (const FusedStep& s : g.steps) run_timed(s.layer);
       return;
     }
-    Buffer& out = buffer(net_.layer(g.steps.back().layer)->output(0));
-    allocate(out, DataType::kFLOAT, dims);
+    const Tensor* out_tensor = net_.layer(g.steps.back().layer)->output(0);
+    Buffer& out = buffer(out_tensor);
+    allocate(out, DataType::kFLOAT, dims, out_tensor);
     float* y = out.tensor.as<float>();
     const int64_t n = dims.volume();
     LayerChoices& lc = choices_[static_cast<size_t>(g.anchor)];
