@@ -28,11 +28,12 @@ int64_t tensor_bytes(DataType type, const Dims& dims, std::string_view what) {
               "int64 counts (", INT64_MAX, ")");
     count = *next;
   }
-  // packed_bytes multiplies by the bits per element; its own message names no tensor.
+  // Checked here too, since packed_bytes' own message names no tensor (sub-byte types take at
+  // most a byte per element and cannot overflow).
   const int64_t bits = data_type_bits(type);
-  if (!try_mul(count, bits))
+  if (bits % 8 == 0 && !try_mul(count, bits / 8))
     LK_FAIL(kINVALID_ARGUMENT, what, ": ", data_type_name(type), dims.to_string(), " is ", count,
-            " elements of ", bits / 8.0, " bytes, more bytes than int64 counts (", INT64_MAX, ")");
+            " elements of ", bits / 8, " bytes, more bytes than int64 counts (", INT64_MAX, ")");
   return packed_bytes(type, count);
 }
 

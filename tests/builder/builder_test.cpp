@@ -94,5 +94,56 @@ TEST(Builder, EngineCopiesTheNetwork) {
   EXPECT_TRUE(engine->is_input("y"));
 }
 
+TEST(Builder, ProfileShapesWhoseBytesOverflowFailByInputName) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {-1, int64_t{1} << 40});
+  net.mark_output(net.add_activation(x, ActivationType::kRELU)->output(0));
+  BuilderConfig c;
+  OptimizationProfile p;
+  p.set_dimensions("x", {1, int64_t{1} << 40}, {1, int64_t{1} << 40},
+                   {int64_t{1} << 22, int64_t{1} << 40});
+  c.profiles.push_back(p);
+  expect_error([&] { Builder::build(net, c); },
+               {"max shapes of profile 0", "input 'x'", "float32[4194304,1099511627776]"});
+}
+
+// A chain of two float [n, 256] activations and a 256x256 float weight (256 KiB).
+std::unique_ptr<Network> budget_network() {
+  auto net = std::make_unique<Network>();
+  Tensor* x = net->add_input("x", DataType::kFLOAT, {-1, 256});
+  Tensor* w = constant(*net, random(DataType::kFLOAT, {256, 256}, 7));
+  Tensor* h =
+      net->add_matrix_multiply(x, MatrixOperation::kNONE, w, MatrixOperation::kNONE)->output(0);
+  net->mark_output(net->add_activation(h, ActivationType::kRELU)->output(0));
+  return net;
+}
+
+TEST(Builder, MemoryBudgetCountsTheArenaAtMaxShapesAndTheWeights) {
+  auto net = budget_network();
+  BuilderConfig c;
+  OptimizationProfile p;
+  p.set_dimensions("x", {1, 256}, {2, 256}, {1024, 256});
+  c.profiles.push_back(p);
+  // At max: matmul output and relu output live together, 2 x 1024 x 256 x 4 = 2 MiB, plus
+  // 256 KiB of weights.
+  const int64_t arena = 2 * 1024 * 256 * 4, weights = 256 * 256 * 4;
+  c.memory_budget_bytes = arena + weights;
+  EXPECT_NO_THROW(Builder::build(*net, c));
+  c.memory_budget_bytes = arena + weights - 1;
+  expect_error([&] { Builder::build(*net, c); },
+               {"needs " + std::to_string(arena + weights) + " bytes",
+                "activation arena " + std::to_string(arena) + " bytes at the max shapes",
+                "weights " + std::to_string(weights) + " bytes",
+                "memory_budget_bytes " + std::to_string(arena + weights - 1)},
+               ErrorCode::kOUT_OF_MEMORY);
+  // The opt shapes alone would fit: the budget is about the largest run the engine accepts.
+  c.profiles[0] = OptimizationProfile{};
+  c.profiles[0].set_dimensions("x", {1, 256}, {2, 256}, {2, 256});
+  c.memory_budget_bytes = weights + 2 * 2 * 256 * 4;
+  EXPECT_NO_THROW(Builder::build(*net, c));
+  c.memory_budget_bytes = -1;
+  expect_error([&] { Builder::build(*net, c); }, {"memory_budget_bytes is -1"});
+}
+
 }  // namespace
 }  // namespace lktest

@@ -109,5 +109,49 @@ TEST(Network, RelaxTensorOnlyForgets) {
   EXPECT_TRUE(shape->known_values().empty());
 }
 
+// Note [Size arithmetic]: sizes int64 cannot count fail where the tensor is made, naming it.
+TEST(NetworkSizes, InputWhoseBytesOverflowIsRefusedByName) {
+  Network net;
+  expect_error_unchanged(
+      net, [&] { net.add_input("x", DataType::kFLOAT, {int64_t{1} << 62}); },
+      {"input 'x'", "float32[4611686018427387904]", "more bytes than int64 counts"});
+  expect_error_unchanged(
+      net,
+      [&] {
+        net.add_input("x", DataType::kINT8, {int64_t{1} << 32, int64_t{1} << 32});
+      },
+      {"input 'x'", "[4294967296,4294967296]", "more elements"});
+  // The largest float input int64 bytes can count is accepted; what a machine can hold is the
+  // executor's question (kOUT_OF_MEMORY), not the network's.
+  EXPECT_NO_THROW(net.add_input("ok", DataType::kFLOAT, {(int64_t{1} << 61) - 1}));
+}
+
+TEST(NetworkSizes, LayerOutputsWhoseBytesOverflowAreRefused) {
+  Network net;
+  // Each operand is 2^60 floats (2^62 bytes); the results are not representable.
+  Tensor* a = net.add_input("a", DataType::kFLOAT, {int64_t{1} << 60});
+  Tensor* b = net.add_input("b", DataType::kFLOAT, {int64_t{1} << 60});
+  Tensor* both[] = {a, b};
+  expect_error_unchanged(net, [&] { net.add_concatenation(both, 0); },
+                         {"Concatenation layer", "output 0", "float32[2305843009213693952]",
+                          "more bytes than int64 counts"});
+  // Concatenated extents that overflow int64 itself.
+  Tensor* c = net.add_input("c", DataType::kBOOL, {INT64_MAX - 1});
+  Tensor* cc[] = {c, c};
+  expect_error_unchanged(net, [&] { net.add_concatenation(cc, 0); },
+                         {"Concatenation layer", "concatenated extent", "overflows int64"});
+  // Gather: 2^30 indices of rows of 2^40 floats.
+  Tensor* data = net.add_input("data", DataType::kFLOAT, {1 << 20, int64_t{1} << 40});
+  Tensor* idx = net.add_input("idx", DataType::kINT64, {1 << 30});
+  expect_error_unchanged(net, [&] { net.add_gather(data, idx, 0); },
+                         {"Gather layer", "[1073741824,1099511627776]", "more elements"});
+  // Broadcasting [2^31,1] against [1,2^31] gives 2^62 floats.
+  Tensor* col = net.add_input("col", DataType::kFLOAT, {int64_t{1} << 31, 1});
+  Tensor* row = net.add_input("row", DataType::kFLOAT, {1, int64_t{1} << 31});
+  expect_error_unchanged(
+      net, [&] { net.add_elementwise(col, row, ElementWiseOperation::kSUM); },
+      {"ElementWise layer", "float32[2147483648,2147483648]", "more bytes than int64 counts"});
+}
+
 }  // namespace
 }  // namespace lktest

@@ -2,6 +2,8 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "layerkit/runtime/backend.h"
 
@@ -122,6 +124,116 @@ TEST(ExecutionContext, OutputShapeFollowsInputShape) {
     f.ctx->execute();
     EXPECT_EQ(f.ctx->get_tensor_shape("sum"), (Dims{n, 3}));
   }
+}
+
+// A small MLP (matmul against a constant, bias, ReLU, softmax): cheap to run thousands of times,
+// with fused and oneDNN kernels in it so shared state in any of them would show.
+struct SmallMlp {
+  Network net;
+  std::unique_ptr<Engine> engine;
+  SmallMlp() {
+    Tensor* x = net.add_input("x", DataType::kFLOAT, {4, 16});
+    Tensor* w = constant(net, random(DataType::kFLOAT, {16, 8}, 1));
+    Tensor* b = constant(net, random(DataType::kFLOAT, {1, 8}, 2));
+    Tensor* h =
+        net.add_matrix_multiply(x, MatrixOperation::kNONE, w, MatrixOperation::kNONE)->output(0);
+    h = net.add_elementwise(h, b, ElementWiseOperation::kSUM)->output(0);
+    h = net.add_activation(h, ActivationType::kRELU)->output(0);
+    Tensor* y = net.add_softmax(h, 1u << 1)->output(0);
+    y->set_name("y");
+    net.mark_output(y);
+    engine = Builder::build(net, {});
+  }
+};
+
+// The input of run `i` of thread `t`: every run sees different values.
+std::vector<float> mlp_input(int t, int i) {
+  at::Tensor a = random(DataType::kFLOAT, {4, 16}, static_cast<uint64_t>(t * 100003 + i));
+  return {a.data_ptr<float>(), a.data_ptr<float>() + a.numel()};
+}
+
+std::vector<float> run_mlp(ExecutionContext& ctx, const std::vector<float>& in) {
+  ctx.set_input("x", in.data());
+  ctx.execute();
+  std::span<const float> y = ctx.output("y").as<float>();
+  return {y.begin(), y.end()};
+}
+
+TEST(EngineConcurrency, ContextsOnEightThreadsMatchOneThread) {
+  SmallMlp m;
+  constexpr int kThreads = 8, kRuns = 1000;
+  // The expected outputs, from one context on this thread, bit for bit.
+  std::vector<std::vector<std::vector<float>>> expected(kThreads);
+  {
+    auto ctx = m.engine->create_execution_context();
+    for (int t = 0; t < kThreads; ++t)
+      for (int i = 0; i < kRuns; ++i) expected[t].push_back(run_mlp(*ctx, mlp_input(t, i)));
+  }
+  std::vector<std::vector<float>> inputs;
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kRuns; ++i) inputs.push_back(mlp_input(t, i));
+  std::atomic<int> mismatches{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        auto ctx = m.engine->create_execution_context();
+        for (int i = 0; i < kRuns; ++i)
+          if (run_mlp(*ctx, inputs[static_cast<size_t>(t * kRuns + i)]) != expected[t][i])
+            ++mismatches;
+      } catch (const std::exception&) {
+        ++errors;
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0) << "of " << kThreads * kRuns << " runs";
+}
+
+TEST(EngineConcurrency, OneContextOnTwoThreadsIsRefused) {
+  // Big enough that a run takes a while, so the two threads overlap often.
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {256, 1024});
+  Tensor* h = x;
+  for (int i = 0; i < 8; ++i) h = net.add_activation(h, ActivationType::kTANH)->output(0);
+  h->set_name("y");
+  net.mark_output(h);
+  auto engine = Builder::build(net, {});
+  auto ctx = engine->create_execution_context();
+  std::vector<float> in(256 * 1024, 0.5f);
+  ctx->set_input("x", in.data());
+  std::atomic<int> refused{0}, other{0}, ran{0};
+  std::atomic<bool> stop{false};
+  auto hammer = [&] {
+    while (!stop.load()) {
+      try {
+        ctx->execute();
+        ++ran;
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::kINVALID_ARGUMENT &&
+            std::string(e.what()).find("already running on another thread") != std::string::npos)
+          ++refused;
+        else
+          ++other;
+      }
+      if (refused.load() >= 20 && ran.load() >= 20) stop = true;
+    }
+  };
+  std::thread a(hammer), b(hammer);
+  // At most 20 s, far more than the overlaps need (the guard is checked on every call).
+  for (int i = 0; i < 2000 && !stop.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GE(refused.load(), 1);
+  EXPECT_GE(ran.load(), 1);
+  // The context is usable afterwards and computes the right thing.
+  ctx->execute();
+  float want = 0.5f;
+  for (int i = 0; i < 8; ++i) want = std::tanh(want);
+  EXPECT_NEAR(ctx->output("y").as<float>()[12345], want, 1e-6f);
 }
 
 }  // namespace

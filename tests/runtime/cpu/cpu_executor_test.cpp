@@ -1,6 +1,7 @@
 // CPU executor tests: per-layer profiling records, their counts and their on/off behaviour.
 #include <chrono>
 
+#include "layerkit/core/size.h"
 #include "test_util.h"
 
 namespace lktest {
@@ -96,6 +97,32 @@ TEST(CpuExecutorProfile, OutputsAreTheSameWithProfilingOn) {
   f.ctx->set_profiling(true);
   f.ctx->execute();
   EXPECT_EQ(f.ctx->output(f.engine->network().output(0)->name()).data, plain);
+}
+
+// Note [Size arithmetic]: a run whose tensors are representable but beyond the host's memory
+// fails with kOUT_OF_MEMORY naming the tensor and the bytes, before anything is written.
+TEST(CpuExecutorMemory, TensorBeyondAvailableMemoryIsOutOfMemory) {
+  const int64_t n = int64_t{1} << 19;  // the sum is n x n floats: 1 TiB
+  const std::optional<int64_t> avail = host_memory_available();
+  ASSERT_TRUE(avail.has_value());
+  if (*avail > n * n * 4) GTEST_SKIP() << "this host has more than 1 TiB available";
+  Network net;
+  Tensor* col = net.add_input("col", DataType::kFLOAT, {n, 1});
+  Tensor* row = net.add_input("row", DataType::kFLOAT, {1, n});
+  Tensor* sum = net.add_elementwise(col, row, ElementWiseOperation::kSUM)->output(0);
+  sum->set_name("outer_sum");
+  net.mark_output(sum);
+  auto engine = Builder::build(net, {});
+  auto ctx = engine->create_execution_context();
+  std::vector<float> a(static_cast<size_t>(n), 1.0f);
+  ctx->set_input("col", a.data());
+  ctx->set_input("row", a.data());
+  expect_error([&] { ctx->execute(); },
+               {"tensor 'outer_sum'", "float32[524288,524288]", "out of memory",
+                std::to_string(n * n * 4) + " bytes"},
+               ErrorCode::kOUT_OF_MEMORY);
+  // The context stays usable: a second attempt fails the same way, nothing was half-written.
+  expect_error([&] { ctx->execute(); }, {"tensor 'outer_sum'"}, ErrorCode::kOUT_OF_MEMORY);
 }
 
 }  // namespace
