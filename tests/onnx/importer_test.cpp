@@ -475,5 +475,60 @@ TEST(OnnxImporter, SliceReshapeAndSoftmaxFollowOnnxRules) {
                "softmax opset 11");
 }
 
+// Note [Size arithmetic]: models declaring tensors int64 bytes cannot count fail on import with
+// an Error naming the tensor (they used to write past a wrapped buffer size).
+TEST(OnnxImporter, ImpossibleSizesFailNamingTheTensor) {
+  const std::string p62 = std::to_string(int64_t{1} << 62), p60 = std::to_string(int64_t{1} << 60);
+  const std::string p31 = std::to_string(int64_t{1} << 31);
+  struct Case {
+    std::string what;
+    std::function<void(ModelBuilder&)> make;
+    std::vector<std::string> fragments;
+  };
+  const std::vector<Case> cases = {
+      {"Reciprocal on 2^62 floats",
+       [&](ModelBuilder& b) {
+         b.input("x", pb::TensorProto::FLOAT, {p62});
+         b.node("Reciprocal", {"x"}, {"y"}, "r");
+       },
+       {"input 'x'", "float32[" + p62 + "]", "more bytes than int64 counts"}},
+      {"Gather with 2^62 indices",
+       [&](ModelBuilder& b) {
+         b.input("x", pb::TensorProto::FLOAT, {"4"});
+         b.input("i", pb::TensorProto::INT64, {p62});
+         b.node("Gather", {"x", "i"}, {"y"}, "g");
+       },
+       {"input 'i'", "int64[" + p62 + "]"}},
+      {"Concat of two 2^60-float inputs",
+       [&](ModelBuilder& b) {
+         b.input("a", pb::TensorProto::FLOAT, {p60});
+         b.input("c", pb::TensorProto::FLOAT, {p60});
+         b.node("Concat", {"a", "c"}, {"y"}, "cat");
+         set_int(b.g()->mutable_node(0), "axis", 0);
+       },
+       {"Concatenation layer", "cat", "more bytes than int64 counts"}},
+      {"Mean broadcasting to 2^62 floats",
+       [&](ModelBuilder& b) {
+         b.input("a", pb::TensorProto::FLOAT, {p31, "1"});
+         b.input("c", pb::TensorProto::FLOAT, {"1", p31});
+         b.node("Mean", {"a", "c"}, {"y"}, "mean");
+       },
+       {"mean", "float32[" + p31 + "," + p31 + "]", "more bytes than int64 counts"}},
+      {"LRN on 2^62 floats",
+       [&](ModelBuilder& b) {
+         b.input("x", pb::TensorProto::FLOAT, {"1", p31, p31, "1"});
+         b.node("LRN", {"x"}, {"y"}, "lrn");
+         set_int(b.g()->mutable_node(0), "size", 3);
+       },
+       {"input 'x'", "more bytes than int64 counts"}},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    c.make(b);
+    b.output("y");
+    lktest::expect_error([&] { import_model_from_bytes(b.bytes()); }, c.fragments);
+  }
+}
+
 }  // namespace
 }  // namespace layerkit::onnx

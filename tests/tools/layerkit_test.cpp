@@ -81,6 +81,69 @@ int num_nodes(const fs::path& path) {
   return m.graph().node_size();
 }
 
+// One Reciprocal node on x: float[dims] (opset 13), written to the scratch folder.
+fs::path write_sized_model(const std::string& file, const std::vector<int64_t>& dims) {
+  ::onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(::onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* n = g->add_node();
+  n->set_op_type("Reciprocal");
+  n->add_input("x");
+  n->add_output("y");
+  g->add_output()->set_name("y");
+  const fs::path p = scratch() / file;
+  std::ofstream(p, std::ios::binary) << m.SerializeAsString();
+  return p;
+}
+
+// MemAvailable of /proc/meminfo in bytes (0 when unknown).
+int64_t mem_available() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  while (f >> key) {
+    if (key == "MemAvailable:") {
+      f >> kib;
+      return kib * 1024;
+    }
+    std::getline(f, key);
+  }
+  return 0;
+}
+
+// Note [Size arithmetic]: 2^62 floats are 2^64 bytes; the run used to die of SIGSEGV writing a
+// buffer sized by the wrapped byte count.
+TEST(LayerkitCli, InputWhoseBytesOverflowIsAnErrorNotACrash) {
+  const fs::path m = write_sized_model("huge.onnx", {int64_t{1} << 62});
+  const Result r = sh("run " + m.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("layerkit: error: add_input: input 'x': float32[4611686018427387904]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("more bytes than int64 counts"), std::string::npos) << r.out;
+}
+
+// 3 x 2^31 x 5 floats (120 GiB) fit int64 but not the machine: out of memory, naming the input
+// and the bytes (it used to be a bare std::bad_alloc).
+TEST(LayerkitCli, InputBeyondMemoryIsOutOfMemory) {
+  const int64_t bytes = int64_t{3} * (int64_t{1} << 31) * 5 * 4;
+  if (mem_available() > bytes) GTEST_SKIP() << "this host has more than 120 GiB available";
+  const fs::path m = write_sized_model("big.onnx", {3, int64_t{1} << 31, 5});
+  const Result r = sh("run " + m.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("layerkit: error: input 'x' float32[3,2147483648,5]: out of memory: "
+                       "allocating " +
+                       std::to_string(bytes) + " bytes"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(LayerkitCli, RunPrintsTimings) {
   const fs::path m = write_model("Relu");
   Result r = sh("run " + m.string() + " --shapes=x:3x4 --iterations=3 --warmUp=0");
