@@ -86,3 +86,19 @@ if(LAYERKIT_BUILD_TESTS)
                     "(install libonnx-testdata)")
   endif()
 endif()
+
+# Engines built and destroyed in a loop (bench/engine_rss.cpp): reports RSS before and after 10,000
+# builds of the default model and fails when it grows by a tenth of one engine per build.
+add_executable(engine_rss bench/engine_rss.cpp)
+target_link_libraries(engine_rss PRIVATE layerkit_onnx)
+target_compile_options(engine_rss PRIVATE ${LAYERKIT_WARNINGS})
+target_compile_definitions(engine_rss PRIVATE
+                           LAYERKIT_DEFAULT_MODEL_PATH="${LAYERKIT_DEFAULT_MODEL}")
+if(LAYERKIT_BUILD_TESTS)
+  add_test(NAME engine_rss_10000_builds COMMAND engine_rss --builds=10000)
+  set_tests_properties(engine_rss_10000_builds PROPERTIES TIMEOUT 600)
+  # The same check with every engine kept alive must fail.
+  add_test(NAME engine_rss_catches_leak COMMAND engine_rss --builds=1000 --leak)
+  set_tests_properties(engine_rss_catches_leak PROPERTIES PASS_REGULAR_EXPRESSION
+                       "FAIL: RSS grew by")
+endif()
