@@ -4,7 +4,8 @@
 #   address,undefined (default): ASan + UBSan in build-asan, the whole ctest suite (or the tests
 #   matching REGEX); thread: TSan in build-tsan, the concurrency tests only.
 # LAYERKIT_SANITIZE_BUILD_DIR overrides the folder; CUDA is off (the sanitizers instrument host
-# code only). Set LAYERKIT_SANITIZE_JOBS to bound the build's and ctest's parallelism.
+# code only). Set LAYERKIT_SANITIZE_JOBS to bound the build's and ctest's parallelism, and
+# LAYERKIT_SANITIZE_TARGETS (space-separated) to build only those targets (with -R, for a subset).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kind=${1:-address,undefined}
@@ -38,7 +39,9 @@ if [ "$kind" = thread ]; then
   cd "$build"
   ctest --output-on-failure -j"$jobs" -R '^runtime_engine_test$' "$@"
 else
-  cmake --build "$build" -j"$jobs"
+  targets=()
+  for t in ${LAYERKIT_SANITIZE_TARGETS:-}; do targets+=(--target "$t"); done
+  cmake --build "$build" -j"$jobs" "${targets[@]}"
   cd "$build"
   ctest --output-on-failure -j"$jobs" "$@"
 fi
