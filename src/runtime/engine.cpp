@@ -132,8 +132,8 @@ void ExecutionContext::execute() {
              t->dims().to_string(), "; call set_input_shape first");
     LK_CHECK(input_data_[static_cast<size_t>(i)] != nullptr || d.volume() == 0, "execute: input '",
              t->name(), "' has no buffer; call set_input first");
-    views.push_back(
-        {t->type(), d, input_data_[static_cast<size_t>(i)], input_device_[static_cast<size_t>(i)]});
+    views.push_back({t->type(), d, input_data_[static_cast<size_t>(i)],
+                     input_device_[static_cast<size_t>(i)]});
   }
   outputs_ = executor_->execute(views);
 }
