@@ -33,10 +33,8 @@ const ProfileDims* OptimizationProfile::dimensions(std::string_view input) const
   return it == dims_.end() ? nullptr : &it->second;
 }
 
-namespace {
+namespace passes {
 
-// Runs inference over the whole network with concrete input dims; throws the first failure.
-// Returns every tensor's dims.
 std::map<const Tensor*, Dims> infer_network(const Network& net,
                                             const std::map<const Tensor*, Dims>& input_dims) {
   std::map<const Tensor*, detail::ValueDesc> descs;
@@ -77,7 +75,10 @@ std::map<const Tensor*, Dims> profile_dims(const Network& net, const Optimizatio
   return dims;
 }
 
-}  // namespace
+}  // namespace passes
+
+using passes::infer_network;
+using passes::profile_dims;
 
 void Builder::validate(const Network& network, const BuilderConfig& config) {
   LK_CHECK(network.num_outputs() > 0, "build: the network has no outputs; call mark_output");
