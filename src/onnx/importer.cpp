@@ -468,7 +468,9 @@ Tensor* Importer::tensor(const NodeView& where, const std::string& name) {
   Network& net = ctx->net();
   Layer* layer = net.add_constant(c->second->dims, c->second->weights);
   impl::set_layer_name(*ctx, layer, "initializer", impl::SourceIR::kONNX, name);
-  ctx->register_weights(name, c->second->weights);
+  // A constant read by a folded node was registered already (folding removes its layer, not its
+  // registration).
+  if (!ctx->weight_map().count(name)) ctx->register_weights(name, c->second->weights);
   Tensor* t = layer->output(0);
   bind(name, t);
   return t;
