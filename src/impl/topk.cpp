@@ -124,11 +124,11 @@ ValuesIndices topk(ConversionContext& ctx, const Target& target, std::optional<S
   return {r[0], r[1]};
 }
 
-ValuesIndices topk(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
-                   std::string_view name, Tensor* input, Tensor* k, int64_t dim, bool largest,
-                   bool /*sorted*/) {
+ValuesIndices topk_k_tensor(ConversionContext& ctx, const Target& target,
+                            std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                            Tensor* k, int64_t dim, bool largest, bool /*sorted*/) {
   Operand in(input), kk(k);
-  std::vector<Tensor*> r = guarded_multi(ctx, "topk::topk", target, name, {&in, &kk}, [&] {
+  std::vector<Tensor*> r = guarded_multi(ctx, "topk::topk_k_tensor", target, name, {&in, &kk}, [&] {
     check_input(input, "topk", false);
     const int rank = input->dims().rank();
     LK_CHECK(rank >= 1, "topk with a run-time k needs an input of rank >= 1, got ",

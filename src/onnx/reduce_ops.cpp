@@ -141,8 +141,8 @@ void topk_op(NodeContext& n) {
   const bool largest = n.attr_int("largest", 1) != 0, sorted = n.attr_int("sorted", 1) != 0;
   // K computed from a dynamic dim is the TopK layer's run-time k input.
   auto r = n.opset() >= 10 && !n.constant_input(1)
-               ? impl::topk::topk(n.ctx(), n.op_type(), kONNX, n.name(), x, n.input(1), axis,
-                                  largest, sorted)
+               ? impl::topk::topk_k_tensor(n.ctx(), n.op_type(), kONNX, n.name(), x, n.input(1),
+                                           axis, largest, sorted)
                : impl::topk::topk(n.ctx(), n.op_type(), kONNX, n.name(), x,
                                   n.opset() < 10 ? n.attr_int("k", 1) : n.ints_input(1, "K").at(0),
                                   axis, largest, sorted);
