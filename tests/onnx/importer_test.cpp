@@ -167,8 +167,9 @@ TEST(OnnxImporter, CheckListsEveryUnsupportedNode) {
   b.input("x", pb::TensorProto::FLOAT, {"4"});
   b.node("Frobnicate", {"x"}, {"a"}, "f1");
   b.node("Abs", {"a"}, {"b"});
-  // Slice's starts must be known at build time; 'b' is computed.
-  b.node("Slice", {"b", "b", "b"}, {"c"}, "slice");
+  // Squeeze with the axes as a graph input: listed too (it needs --inputValues).
+  b.input("axes", pb::TensorProto::INT64, {"1"});
+  b.node("Squeeze", {"b", "axes"}, {"c"}, "squeeze");
   b.node("Wibble", {"c"}, {"y"});
   b.output("y");
   CheckReport rep = check_model_from_bytes(b.bytes());
@@ -476,4 +477,162 @@ TEST(OnnxImporter, SliceReshapeAndSoftmaxFollowOnnxRules) {
 }
 
 }  // namespace
+// ---- models with the subgraphs PyTorch's exporter writes ---------------------------------------
+// tests/onnx/data/gen_exported_models.py writes them with onnxruntime's outputs for data sets 0, 1
+// and 2: the min, opt and max shapes of one profile.
+
+namespace fs = std::filesystem;
+
+fs::path exported(const std::string& name) {
+  return fs::path(LAYERKIT_ONNX_TEST_DATA) / "exported" / name;
+}
+
+at::Tensor to_aten(const OwnedTensor& t) {
+  std::vector<int64_t> shape(t.dims.begin(), t.dims.end());
+  return at::from_blob(const_cast<uint8_t*>(t.data.data()), shape,
+                       at::TensorOptions().dtype(lktest::to_aten(t.type)))
+      .clone();
+}
+
+std::vector<OwnedTensor> read_set(const fs::path& set, const std::string& kind) {
+  std::vector<OwnedTensor> r;
+  for (int i = 0; fs::exists(set / (kind + "_" + std::to_string(i) + ".pb")); ++i)
+    r.push_back(read_tensor_proto((set / (kind + "_" + std::to_string(i) + ".pb")).string()));
+  return r;
+}
+
+class ExportedModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ExportedModel, MatchesOnnxruntimeAtMinOptAndMaxOfOneProfile) {
+  const fs::path dir = exported(GetParam());
+  ImportResult r = import_model((dir / "model.onnx").string());
+  std::vector<std::vector<OwnedTensor>> ins, outs;
+  for (int k = 0; k < 3; ++k) {
+    const fs::path set = dir / ("test_data_set_" + std::to_string(k));
+    ins.push_back(read_set(set, "input"));
+    outs.push_back(read_set(set, "output"));
+  }
+  const Network& net = *r.network;
+  ASSERT_EQ(static_cast<size_t>(net.num_inputs()), ins[0].size());
+  for (int i = 0; i < net.num_inputs(); ++i)
+    if (!net.input(i)->dims().is_static())
+      r.set_input_profile(net.input(i)->name(), ins[0][i].dims, ins[1][i].dims, ins[2][i].dims);
+  lktest::Runner runner(net, r.builder_config());
+  for (int k = 0; k < 3; ++k) {
+    std::vector<at::Tensor> in;
+    for (const auto& t : ins[k]) in.push_back(to_aten(t));
+    std::vector<at::Tensor> got = runner.run(in);
+    ASSERT_EQ(got.size(), outs[k].size());
+    for (size_t o = 0; o < got.size(); ++o)
+      expect_close(got[o], to_aten(outs[k][o]), 1.0,
+                   GetParam() + " set " + std::to_string(k) + " output " + std::to_string(o));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OnnxImporter, ExportedModel,
+                         ::testing::Values("flatten_reshape", "embeddings_static",
+                                           "embeddings_dynamic", "pad_constant", "pad_to_multiple",
+                                           "pad_to_multiple_reflect", "interpolate_size",
+                                           "interpolate_double", "topk_half", "bitwise"));
+
+const BuildTimeValue* find_value(const CheckReport& rep, const std::string& node, int input) {
+  for (const auto& b : rep.build_time_values)
+    if (b.node_name == node && b.input == input) return &b;
+  return nullptr;
+}
+
+TEST(OnnxImporter, ExporterSubgraphsOfStaticDimsFoldAway) {
+  const std::string path = (exported("embeddings_static") / "model.onnx").string();
+  CheckReport rep = check_model(path);
+  ASSERT_TRUE(rep.ok()) << rep.to_string();
+  const BuildTimeValue* end = find_value(rep, "/m/embeddings/Slice", 2);
+  ASSERT_NE(end, nullptr) << rep.to_string();
+  EXPECT_EQ(end->source, BuildTimeSource::kFOLDED);
+  EXPECT_EQ(end->tensor, "/m/embeddings/Unsqueeze_output_0");
+  EXPECT_NE(rep.to_string().find("input 2 ('/m/embeddings/Unsqueeze_output_0'): folded"),
+            std::string::npos)
+      << rep.to_string();
+  // Shape -> Gather -> Unsqueeze -> Slice of a constant left no layer behind: the sliced
+  // position ids are one Constant.
+  ImportResult r = import_model(path);
+  for (int i = 0; i < r.network->num_layers(); ++i) {
+    const LayerKind k = r.network->layer(i)->kind();
+    EXPECT_TRUE(k != LayerKind::kSHAPE && k != LayerKind::kSLICE) << r.network->to_string();
+  }
+  // The pads of F.pad (ConstantOfShape -> ... -> Cast over constants) fold whatever the dims.
+  rep = check_model((exported("pad_constant") / "model.onnx").string());
+  ASSERT_NE(find_value(rep, "/Pad", 1), nullptr) << rep.to_string();
+  EXPECT_EQ(find_value(rep, "/Pad", 1)->source, BuildTimeSource::kFOLDED);
+}
+
+TEST(OnnxImporter, ValuesOfDynamicDimsBecomeShapeTensors) {
+  struct Case {
+    const char* model;
+    const char* node;
+    int input;
+  };
+  for (const Case& c : {Case{"embeddings_dynamic", "/m/embeddings/Slice", 2},
+                        Case{"pad_to_multiple", "/Pad", 1}, Case{"interpolate_size", "/Resize", 3},
+                        Case{"interpolate_double", "/Resize", 3}, Case{"topk_half", "/TopK", 1}}) {
+    CheckReport rep = check_model((exported(c.model) / "model.onnx").string());
+    ASSERT_TRUE(rep.ok()) << c.model << ": " << rep.to_string();
+    const BuildTimeValue* v = find_value(rep, c.node, c.input);
+    ASSERT_NE(v, nullptr) << c.model << ": " << rep.to_string();
+    EXPECT_EQ(v->source, BuildTimeSource::kSHAPE_TENSOR) << c.model;
+    EXPECT_NE(rep.to_string().find("shape tensor (depends on a dynamic dim"), std::string::npos);
+  }
+}
+
+TEST(OnnxImporter, ValuesNoLayerTakesAtRunTimeAreRefusedWithTheReason) {
+  // Unsqueeze's axes from the Shape of a dynamic input: they decide the output's rank.
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"n"});
+  b.node("Shape", {"x"}, {"s"});
+  b.node("Unsqueeze", {"x", "s"}, {"y"}, "unsq");
+  b.output("y");
+  CheckReport rep = check_model_from_bytes(b.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 1u) << rep.to_string();
+  EXPECT_EQ(rep.unsupported[0].index, 1);
+  EXPECT_EQ(rep.unsupported[0].name, "unsq");
+  EXPECT_NE(rep.unsupported[0].reason.find("depends on a graph input or a dynamic dim: the axes "
+                                           "decide the output's rank"),
+            std::string::npos)
+      << rep.unsupported[0].reason;
+  lktest::expect_error([&] { import_model_from_bytes(b.bytes()); },
+                       {"node 1 'unsq' (Unsqueeze)", "input 1 (axes)", "output's rank"},
+                       ErrorCode::kUNSUPPORTED);
+  // With a static dim the same graph folds and converts.
+  ModelBuilder s;
+  s.input("x", pb::TensorProto::FLOAT, {"3"});
+  s.node("Shape", {"x"}, {"one"});
+  s.node("Size", {"one"}, {"len"});
+  s.node("Unsqueeze", {"x", "len"}, {"y"}, "unsq");
+  s.output("y");
+  ImportResult r = import_model_from_bytes(s.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {3}, 5);
+  expect_close(run_model(r, {x})[0], x.unsqueeze(1));
+}
+
+TEST(OnnxImporter, FoldedValuesKeepKernelErrorsForRunTime) {
+  // Gather of an out-of-range index over constants is not folded (its kernel fails): the layer
+  // stays and fails when it runs, as it would without folding.
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"2"});
+  b.init("table", {3}, {1.f, 2.f, 3.f});
+  auto* idx = b.g()->add_initializer();
+  idx->set_name("i");
+  idx->set_data_type(pb::TensorProto::INT64);
+  idx->add_dims(2);
+  idx->add_int64_data(0);
+  idx->add_int64_data(7);
+  b.node("Gather", {"table", "i"}, {"g"});
+  b.node("Add", {"x", "g"}, {"y"});
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  bool has_gather = false;
+  for (int i = 0; i < r.network->num_layers(); ++i)
+    has_gather = has_gather || r.network->layer(i)->kind() == LayerKind::kGATHER;
+  EXPECT_TRUE(has_gather) << r.network->to_string();
+}
+
 }  // namespace layerkit::onnx

@@ -55,7 +55,7 @@ Pipeline make_pipeline(int optimization_level);
 // ---- the passes (one file each in src/builder/passes/) ----
 
 // fold.cpp: layers whose inputs are all constants (and Shape of a static tensor) become Constant
-// layers holding their outputs, evaluated once by the CPU reference kernels.
+// layers holding their outputs, evaluated once by the CPU executor (layerkit/builder/evaluate.h).
 // The default bound (32M elements) admits weight transposes of large fully connected layers
 // (ResNet-50's 2048x1000 Gemm), which otherwise run on every inference.
 std::unique_ptr<Pass> make_fold_constants(int64_t max_elements = int64_t{1} << 25);
