@@ -177,7 +177,7 @@ void mutate_shape(onnx::TensorShapeProto& s, std::mt19937& rng) {
 }
 
 void mutate_tensor(onnx::TensorProto& t, std::mt19937& rng) {
-  switch (rng() % 6) {
+  switch (rng() % 7) {
     case 0:
       if (t.dims_size() > 0 && rng() % 2)
         t.set_dims(static_cast<int>(rng() % t.dims_size()), interesting_int(rng));
@@ -206,6 +206,17 @@ void mutate_tensor(onnx::TensorProto& t, std::mt19937& rng) {
     case 4:
       t.add_int32_data(static_cast<int32_t>(interesting_int(rng)));
       break;
+    case 5: {
+      // External data: the entries a model file may hold, well-formed or not.
+      static const char* const kKeys[] = {"location", "offset", "length", "checksum"};
+      static const char* const kValues[] = {"weights.bin",          "0",    "-1",  "abc", "",
+                                            "99999999999999999999", "../x", "4096"};
+      t.set_data_location(onnx::TensorProto::EXTERNAL);
+      onnx::StringStringEntryProto* e = t.add_external_data();
+      e->set_key(kKeys[rng() % 4]);
+      e->set_value(kValues[rng() % 8]);
+      break;
+    }
     default:
       t.clear_raw_data();
       break;

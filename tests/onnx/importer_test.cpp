@@ -281,6 +281,59 @@ TEST(OnnxImporter, ExternalDataAndMissingFile) {
   std::filesystem::remove_all(dir);
 }
 
+// External data entries are text of the model file: a malformed count, or an offset and length
+// whose sum overflows int64, is a kINVALID_ARGUMENT / kIO error naming the initializer (found by
+// fuzz_onnx_import: the first escaped as std::invalid_argument, the second as std::bad_alloc).
+TEST(OnnxImporter, ExternalDataMalformedEntries) {
+  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_bad_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.bin", std::ios::binary) << std::string(16, '\0');
+  struct Case {
+    std::vector<std::pair<const char*, std::string>> entries;
+    ErrorCode code;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {{{"offset", "abc"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is 'abc'"},
+      {{{"offset", "-8"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is '-8'"},
+      {{{"length", "99999999999999999999"}}, ErrorCode::kINVALID_ARGUMENT, "not a byte count"},
+      {{{"length", "16x"}}, ErrorCode::kINVALID_ARGUMENT, "'length' is '16x'"},
+      {{{"offset", "9223372036854775000"}, {"length", "9223372036854775000"}},
+       ErrorCode::kIO,
+       "reaches beyond it"},
+      {{{"offset", "8"}, {"length", "16"}}, ErrorCode::kIO, "reaches beyond it"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"4"});
+    auto* t = b.g()->add_initializer();
+    t->set_name("w");
+    t->set_data_type(pb::TensorProto::FLOAT);
+    t->add_dims(4);
+    t->set_data_location(pb::TensorProto::EXTERNAL);
+    auto* loc = t->add_external_data();
+    loc->set_key("location");
+    loc->set_value("w.bin");
+    for (const auto& [k, v] : c.entries) {
+      auto* e = t->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    }
+    b.node("Mul", {"x", "w"}, {"y"});
+    b.output("y");
+    std::ofstream(dir / "model.onnx", std::ios::binary) << b.bytes();
+    try {
+      import_model((dir / "model.onnx").string());
+      ADD_FAILURE() << c.says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), c.code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("'w'"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});
