@@ -198,6 +198,11 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
     if (typed != count) fail_count(typed);
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(count * data_type_bits(h.type) / 8));
+  // An empty tensor copies nothing: memcpy with the null data of an empty buffer (or of an empty
+  // repeated field) is undefined even for zero bytes.
+  auto copy_in = [&](const void* src, size_t n) {
+    if (n) std::memcpy(bytes.data(), src, n);
+  };
   if (have_raw) {
     if (is_double) {
       for (int64_t i = 0; i < count; ++i) {
@@ -207,13 +212,13 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
         std::memcpy(bytes.data() + i * 4, &f, 4);
       }
     } else {
-      std::memcpy(bytes.data(), raw.data(), raw.size());
+      copy_in(raw.data(), raw.size());
     }
   } else {
     switch (t.data_type()) {
       case pb::TensorProto::FLOAT:
         if (t.float_data_size() != count) fail_count(t.float_data_size());
-        std::memcpy(bytes.data(), t.float_data().data(), bytes.size());
+        copy_in(t.float_data().data(), bytes.size());
         break;
       case pb::TensorProto::DOUBLE:
         if (t.double_data_size() != count) fail_count(t.double_data_size());
@@ -224,11 +229,11 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
         break;
       case pb::TensorProto::INT64:
         if (t.int64_data_size() != count) fail_count(t.int64_data_size());
-        std::memcpy(bytes.data(), t.int64_data().data(), bytes.size());
+        copy_in(t.int64_data().data(), bytes.size());
         break;
       case pb::TensorProto::INT32:
         if (t.int32_data_size() != count) fail_count(t.int32_data_size());
-        std::memcpy(bytes.data(), t.int32_data().data(), bytes.size());
+        copy_in(t.int32_data().data(), bytes.size());
         break;
       case pb::TensorProto::FLOAT16:
       case pb::TensorProto::BFLOAT16:  // bit patterns in int32_data

@@ -925,8 +925,7 @@ std::string hex(uint64_t v) {
 }
 
 // Byte layout of the header: magic, format version, version string (length-prefixed), payload
-// length. The fixed part is the 12 bytes before the version string.
-constexpr size_t kFixedHeader = plan::kMagic.size() + 4;
+// length.
 constexpr size_t kMaxVersionBytes = 64;
 
 }  // namespace

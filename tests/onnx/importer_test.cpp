@@ -334,6 +334,24 @@ TEST(OnnxImporter, ExternalDataMalformedEntries) {
   std::filesystem::remove_all(dir);
 }
 
+// Empty initializers (no values, typed or raw) decode to empty tensors; they once copied from
+// the null data of an empty field, which UBSan flags (fuzz_onnx_import, on a node test model).
+TEST(OnnxImporter, EmptyInitializers) {
+  for (const bool raw : {false, true}) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    pb::TensorProto* e = b.init("empty", {0, 3}, {});
+    if (raw) e->set_raw_data("");
+    b.node("Concat", {"x", "empty"}, {"y"});
+    set_int(b.g()->mutable_node(0), "axis", 0);
+    b.output("y");
+    ImportResult r = import_model_from_bytes(b.bytes());
+    ASSERT_EQ(r.weights.at("empty").count(), 0);
+    at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 4);
+    expect_close(run_model(r, {x})[0], x);
+  }
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});
