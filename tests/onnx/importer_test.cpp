@@ -352,6 +352,23 @@ TEST(OnnxImporter, EmptyInitializers) {
   }
 }
 
+// A node that lists fewer outputs than its op makes keeps the ones it lists (fuzz_onnx_import:
+// DynamicQuantizeLinear with only y once failed an internal assertion).
+TEST(OnnxImporter, OmittedTrailingOutputs) {
+  auto model = [](std::vector<std::string> outputs) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    b.node("DynamicQuantizeLinear", {"x"}, outputs);
+    b.output("y");
+    return import_model_from_bytes(b.bytes());
+  };
+  ImportResult all = model({"y", "y_scale", "y_zero_point"});
+  ImportResult only_y = model({"y"});
+  ASSERT_EQ(only_y.network->num_outputs(), 1);
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 5);
+  EXPECT_TRUE(at::equal(run_model(only_y, {x})[0], run_model(all, {x})[0]));
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});
