@@ -369,6 +369,32 @@ TEST(OnnxImporter, OmittedTrailingOutputs) {
   EXPECT_TRUE(at::equal(run_model(only_y, {x})[0], run_model(all, {x})[0]));
 }
 
+// A per-channel scale whose axis the operand's rank does not have is an error naming the node
+// (fuzz_onnx_import: QLinearConv / QLinearMatMul on a rank-1 operand wrote past a shape vector).
+TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
+  ModelBuilder b;
+  b.input("a", pb::TensorProto::UINT8, {"3"});
+  b.input("bq", pb::TensorProto::UINT8, {"3", "2"});
+  b.init("a_scale", {3}, {0.5f, 0.25f, 1.f});
+  b.init("s", {}, {0.5f});
+  auto* zp = b.g()->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(pb::TensorProto::UINT8);
+  zp->add_int32_data(0);
+  b.node("QLinearMatMul", {"a", "a_scale", "zp", "bq", "s", "zp", "s", "zp"}, {"y"}, "qmm");
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("'qmm'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-channel scale"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});
