@@ -14,6 +14,7 @@ namespace layerkit::fuzz {
 // Inputs larger than this are not run: a fuzzed model may legitimately ask for a huge tensor,
 // and the point is to reach the kernels, not to measure the allocator.
 inline constexpr int64_t kMaxRunElements = 1 << 14;
+inline constexpr int64_t kMaxLayerElements = 1 << 22;
 
 // `count` elements of value one in `type` (packed for sub-byte types): a valid index, shape
 // entry, divisor and float wherever a kernel reads it.
@@ -67,6 +68,11 @@ inline void run_small(const Engine& engine) {
     dims.push_back(d);
   }
   if (total > kMaxRunElements) return;
+  // Nor when a layer's known output is large (a padding or an upsampling to millions of values
+  // from a small input): a run of that size is legitimate but takes the fuzzer's time.
+  for (int l = 0; l < net.num_layers(); ++l)
+    for (const Tensor* t : net.layer(l)->outputs())
+      if (t->dims().is_static() && t->dims().volume() > kMaxLayerElements) return;
   std::unique_ptr<ExecutionContext> ctx = engine.create_execution_context();
   std::vector<std::vector<uint8_t>> buffers;
   for (int i = 0; i < net.num_inputs(); ++i) {
