@@ -924,8 +924,8 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// Byte layout of the header: magic, format version, version string (length-prefixed), payload
-// length.
+// The header is the magic, the format version, the version string (length-prefixed, at most this
+// many bytes) and the payload length.
 constexpr size_t kMaxVersionBytes = 64;
 
 }  // namespace
