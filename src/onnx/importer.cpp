@@ -601,9 +601,10 @@ Tensor* NodeContext::input(int i) const {
   return importer_.tensor(*this, node().input(i));
 }
 
+// Outputs the node does not list (ONNX lets a node omit trailing outputs) or lists with an empty
+// name are not wanted: the converter's tensor for them is dropped, as for constant outputs.
 void NodeContext::set_output(int i, Tensor* t) const {
-  LK_ASSERT(i < node().output_size());
-  if (!node().output(i).empty()) importer_.bind(node().output(i), t);
+  if (i < node().output_size() && !node().output(i).empty()) importer_.bind(node().output(i), t);
 }
 
 void NodeContext::set_constant_output(int i, std::shared_ptr<HostTensor> value) const {

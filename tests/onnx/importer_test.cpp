@@ -282,6 +282,120 @@ TEST(OnnxImporter, ExternalDataAndMissingFile) {
   std::filesystem::remove_all(dir);
 }
 
+// External data entries are text of the model file: a malformed count, or an offset and length
+// whose sum overflows int64, is a kINVALID_ARGUMENT / kIO error naming the initializer (found by
+// fuzz_onnx_import: the first escaped as std::invalid_argument, the second as std::bad_alloc).
+TEST(OnnxImporter, ExternalDataMalformedEntries) {
+  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_bad_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.bin", std::ios::binary) << std::string(16, '\0');
+  struct Case {
+    std::vector<std::pair<const char*, std::string>> entries;
+    ErrorCode code;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {{{"offset", "abc"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is 'abc'"},
+      {{{"offset", "-8"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is '-8'"},
+      {{{"length", "99999999999999999999"}}, ErrorCode::kINVALID_ARGUMENT, "not a byte count"},
+      {{{"length", "16x"}}, ErrorCode::kINVALID_ARGUMENT, "'length' is '16x'"},
+      {{{"offset", "9223372036854775000"}, {"length", "9223372036854775000"}},
+       ErrorCode::kIO,
+       "reaches beyond it"},
+      {{{"offset", "8"}, {"length", "16"}}, ErrorCode::kIO, "reaches beyond it"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"4"});
+    auto* t = b.g()->add_initializer();
+    t->set_name("w");
+    t->set_data_type(pb::TensorProto::FLOAT);
+    t->add_dims(4);
+    t->set_data_location(pb::TensorProto::EXTERNAL);
+    auto* loc = t->add_external_data();
+    loc->set_key("location");
+    loc->set_value("w.bin");
+    for (const auto& [k, v] : c.entries) {
+      auto* e = t->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    }
+    b.node("Mul", {"x", "w"}, {"y"});
+    b.output("y");
+    std::ofstream(dir / "model.onnx", std::ios::binary) << b.bytes();
+    try {
+      import_model((dir / "model.onnx").string());
+      ADD_FAILURE() << c.says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), c.code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("'w'"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Empty initializers (no values, typed or raw) decode to empty tensors; they once copied from
+// the null data of an empty field, which UBSan flags (fuzz_onnx_import, on a node test model).
+TEST(OnnxImporter, EmptyInitializers) {
+  for (const bool raw : {false, true}) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    pb::TensorProto* e = b.init("empty", {0, 3}, {});
+    if (raw) e->set_raw_data("");
+    b.node("Concat", {"x", "empty"}, {"y"});
+    set_int(b.g()->mutable_node(0), "axis", 0);
+    b.output("y");
+    ImportResult r = import_model_from_bytes(b.bytes());
+    ASSERT_EQ(r.weights.at("empty").count(), 0);
+    at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 4);
+    expect_close(run_model(r, {x})[0], x);
+  }
+}
+
+// A node that lists fewer outputs than its op makes keeps the ones it lists (fuzz_onnx_import:
+// DynamicQuantizeLinear with only y once failed an internal assertion).
+TEST(OnnxImporter, OmittedTrailingOutputs) {
+  auto model = [](std::vector<std::string> outputs) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    b.node("DynamicQuantizeLinear", {"x"}, outputs);
+    b.output("y");
+    return import_model_from_bytes(b.bytes());
+  };
+  ImportResult all = model({"y", "y_scale", "y_zero_point"});
+  ImportResult only_y = model({"y"});
+  ASSERT_EQ(only_y.network->num_outputs(), 1);
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 5);
+  EXPECT_TRUE(at::equal(run_model(only_y, {x})[0], run_model(all, {x})[0]));
+}
+
+// A per-channel scale whose axis the operand's rank does not have is an error naming the node
+// (fuzz_onnx_import: QLinearConv / QLinearMatMul on a rank-1 operand wrote past a shape vector).
+TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
+  ModelBuilder b;
+  b.input("a", pb::TensorProto::UINT8, {"3"});
+  b.input("bq", pb::TensorProto::UINT8, {"3", "2"});
+  b.init("a_scale", {3}, {0.5f, 0.25f, 1.f});
+  b.init("s", {}, {0.5f});
+  auto* zp = b.g()->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(pb::TensorProto::UINT8);
+  zp->add_int32_data(0);
+  b.node("QLinearMatMul", {"a", "a_scale", "zp", "bq", "s", "zp", "s", "zp"}, {"y"}, "qmm");
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("'qmm'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-channel scale"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});

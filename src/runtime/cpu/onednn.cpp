@@ -180,12 +180,22 @@ std::optional<memory::dims> side_dims(const PostOp& op, const memory::dims& dst)
 DnnlPostOps dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst, bool binary) {
   dnnl::post_ops po;
   DnnlPostOps out;
+  std::vector<std::pair<dnnl::algorithm, float>> eltwise;  // those appended so far
   for (size_t k = 0; k < ops.size(); ++k, ++out.count) {
     const PostOp& op = ops[k];
     if (op.kind == PostOp::Kind::kACTIVATION) {
       float alpha = 0.0f;
       const std::optional<dnnl::algorithm> alg = eltwise_algorithm(op.activation, &alpha);
       if (!alg) break;
+      // Debian's oneDNN 2.x convolutions apply a second eltwise post-op of one algorithm with
+      // the first one's alpha (leaky ReLU then ReLU gave negative values; random_networks found
+      // it, Fusion.ConvolutionWithLeakyReluThenRelu pins it): such an op ends the prefix and the
+      // vectorized chain applies it.
+      const bool clash = std::any_of(eltwise.begin(), eltwise.end(), [&](const auto& e) {
+        return e.first == *alg && e.second != alpha;
+      });
+      if (clash) break;
+      eltwise.emplace_back(*alg, alpha);
       po.append_eltwise(1.0f, *alg, alpha, 0.0f);
       continue;
     }
