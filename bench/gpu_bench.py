@@ -55,10 +55,11 @@ ROOT = os.path.dirname(HERE)
 ROWS = {"resnet50": (1, 64), "bert_base": (1, 32), "gpt2_stack": (1, 8), "mlp": (1, 8)}
 # The benchmark's models; the MLP is a quick smoke test of the whole run (--models mlp).
 DEFAULT_MODELS = ("resnet50", "bert_base", "gpt2_stack")
-LAYERKIT = ("lk-fp16", "lk-bf16")
+LAYERKIT = ("lk-fp16", "lk-bf16", "lk-fp32")
 COMPILE = ("default", "reduce-overhead", "max-autotune")
 CONTENDERS = LAYERKIT + ("eager",) + COMPILE
-LABELS = {"lk-fp16": "layerkit --fp16", "lk-bf16": "layerkit --bf16", "eager": "torch eager",
+LABELS = {"lk-fp16": "layerkit --fp16", "lk-bf16": "layerkit --bf16",
+          "lk-fp32": "layerkit fp32 (CUDA vs CPU check)", "eager": "torch eager",
           "default": "torch.compile default", "reduce-overhead": "torch.compile reduce-overhead",
           "max-autotune": "torch.compile max-autotune", "fp32": "torch fp32 (equivalence check)"}
 # H200's dense fp16/bf16 tensor-core peak (NVIDIA's datasheet figure without sparsity).
@@ -319,7 +320,8 @@ def run_layerkit_cuda(layerkit, model_path, spec_shapes, inputs, flag, tag, work
     for p in (times_json, out_json):
         if os.path.exists(p):
             os.remove(p)
-    cmd = [layerkit, "run", model_path, "--device=cuda", flag, f"--shapes={spec_shapes}",
+    cmd = [layerkit, "run", model_path, "--device=cuda"] + ([flag] if flag else []) + [
+           f"--shapes={spec_shapes}",
            "--loadInputs=" + inputs, f"--iterations={args.iterations}",
            f"--warmUp={args.layerkit_warmup_ms}", f"--exportTimes={times_json}",
            f"--exportOutput={out_json}"] + args.layerkit_arg
@@ -532,13 +534,15 @@ def run(args):
             input_path = os.path.join(work, "inputs", f"{model}_{spec['name']}_b{batch}.bin")
             shape = make_input(spec, batch, input_path)
             shapes = f"{spec['name']}:{'x'.join(map(str, shape))}"
-            for c, flag in (("lk-fp16", "--fp16"), ("lk-bf16", "--bf16")):
+            # lk-fp32 is no contender of the speed comparison: its cosine against the CPU
+            # engine checks the CUDA engine in fp32 on the benchmark's models.
+            for c, flag in (("lk-fp16", "--fp16"), ("lk-bf16", "--bf16"), ("lk-fp32", None)):
                 if c not in contenders or not todo(model, batch, c):
                     continue
                 if left() < 30:
                     log(f"{model} b{batch} {c}: not run, the call's --deadline-s is spent")
                     continue
-                log(f"{model} b{batch}: layerkit {flag}")
+                log(f"{model} b{batch}: layerkit {flag or 'fp32'}")
                 rec, y = run_layerkit_cuda(layerkit, model_path, shapes,
                                            f"{spec['name']}:{input_path}", flag,
                                            f"{model}_b{batch}_{c}", work, args,
@@ -668,7 +672,8 @@ def render(results):
                 out.append("| " + " | ".join(cells) + " |")
                 continue
             t = r.get("tflops")
-            measured = peak.get("bf16_tflops" if c == "lk-bf16" else "fp16_tflops")
+            measured = None if c == "lk-fp32" else peak.get("bf16_tflops" if c == "lk-bf16"
+                                                            else "fp16_tflops")
             speed = (r["median_ms"] / lk_ms) if lk_ms and c != "lk-fp16" else None
             built = r.get("build_s") if c in LAYERKIT else r.get("compile_s")
             out.append(" | ".join([

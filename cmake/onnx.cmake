@@ -47,6 +47,9 @@ if(LAYERKIT_BUILD_TESTS)
     string(REPLACE "/" "_" test_name ${rel})
     string(REPLACE ".cpp" "" test_name ${test_name})
     target_link_libraries(${test_name} PRIVATE layerkit_onnx)
+    # Committed models with reference outputs (tests/onnx/data/gen_exported_models.py).
+    target_compile_definitions(${test_name} PRIVATE
+      LAYERKIT_ONNX_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/tests/onnx/data")
     if(rel MATCHES "^tools/")
       add_dependencies(${test_name} layerkit_cli)
       target_compile_definitions(${test_name} PRIVATE

@@ -35,10 +35,8 @@ const ProfileDims* OptimizationProfile::dimensions(std::string_view input) const
   return it == dims_.end() ? nullptr : &it->second;
 }
 
-namespace {
+namespace passes {
 
-// Runs inference over the whole network with concrete input dims; throws the first failure.
-// Returns every tensor's dims.
 std::map<const Tensor*, Dims> infer_network(const Network& net,
                                             const std::map<const Tensor*, Dims>& input_dims) {
   std::map<const Tensor*, detail::ValueDesc> descs;
@@ -81,6 +79,13 @@ std::map<const Tensor*, Dims> profile_dims(const Network& net, const Optimizatio
   }
   return dims;
 }
+
+}  // namespace passes
+
+using passes::infer_network;
+using passes::profile_dims;
+
+namespace {
 
 // Bytes of every distinct weights buffer the layers hold (layers of a clone share buffers).
 int64_t weight_bytes(const Network& net) {

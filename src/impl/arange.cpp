@@ -62,6 +62,18 @@ Tensor* as_tensor(ConversionContext& ctx, const Operand& op, DataType type, cons
   return sm::reshape(ctx, t, {}, target, source_ir, sub_name(name, "reshape"));
 }
 
+Tensor* arange_static_start_step(ConversionContext& ctx, const Target& target,
+                                 std::optional<SourceIR> source_ir, std::string_view name,
+                                 DataType type, double start, double step,
+                                 std::optional<int64_t> istart, std::optional<int64_t> istep,
+                                 const Operand& end);
+
+// Above this length a static arange becomes a run-time Fill (Note [Run-time arange with static
+// start and step]) instead of a host constant: a claimed length of 2^40 (a malformed model's
+// dim) must not make the build fill terabytes on the host. Constant folding evaluates the Fill
+// only when it is small enough to fold.
+constexpr int64_t kMaxConstantArange = int64_t{1} << 24;
+
 Tensor* arange_static(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, DataType type,
                       double start, double end, double step, std::optional<int64_t> istart,
@@ -89,6 +101,9 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
                         ? std::ceil(static_cast<double>(e - s) / static_cast<double>(st))
                         : std::ceil((end - start) / step);
     len = static_cast<int64_t>(size_d);
+    if (len > kMaxConstantArange)
+      return arange_static_start_step(ctx, target, source_ir, name, type, start, step, s, st,
+                                      Operand(e));
     for (int64_t i = 0; i < len; ++i) ivals.push_back(s + st * i);
   } else {
     LK_CHECK(step != 0, "step must be nonzero");
@@ -100,6 +115,9 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
     LK_CHECK(size_d >= 0 && size_d <= static_cast<double>(1LL << 40),
              "invalid size, possible overflow? (", size_d, " elements)");
     len = static_cast<int64_t>(size_d);
+    if (len > kMaxConstantArange)
+      return arange_static_start_step(ctx, target, source_ir, name, type, start, step, istart,
+                                      istep, Operand(end));
     for (int64_t i = 0; i < len; ++i) fvals.push_back(start + step * static_cast<double>(i));
   }
   Weights w = Weights::zeros(type, len);

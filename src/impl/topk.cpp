@@ -124,6 +124,28 @@ ValuesIndices topk(ConversionContext& ctx, const Target& target, std::optional<S
   return {r[0], r[1]};
 }
 
+ValuesIndices topk_k_tensor(ConversionContext& ctx, const Target& target,
+                            std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                            Tensor* k, int64_t dim, bool largest, bool /*sorted*/) {
+  Operand in(input), kk(k);
+  std::vector<Tensor*> r = guarded_multi(ctx, "topk::topk_k_tensor", target, name, {&in, &kk}, [&] {
+    check_input(input, "topk", false);
+    const int rank = input->dims().rank();
+    LK_CHECK(rank >= 1, "topk with a run-time k needs an input of rank >= 1, got ",
+             describe(*input));
+    LK_CHECK(
+        k->dims().volume() == 1 && (k->type() == DataType::kINT32 || k->type() == DataType::kINT64),
+        "k must be one int32/int64 element, got ", describe(*k));
+    const int axis = get_positive_dim(dim, rank);
+    // The TopK layer reads k as a 0-D tensor and checks its range when it runs.
+    Tensor* k0 = reshape(ctx, target, source_ir, sub_name(name, "k"), k, Dims{});
+    ValuesIndices v = topk_layer(ctx, target, source_ir, name, input, axis,
+                                 largest ? TopKOperation::kMAX : TopKOperation::kMIN, 1, k0);
+    return std::vector<Tensor*>{v.values, v.indices};
+  });
+  return {r[0], r[1]};
+}
+
 Tensor* argmax(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                std::string_view name, Tensor* input, std::optional<int64_t> dim, bool keepdim) {
   Operand in(input);

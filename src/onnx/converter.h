@@ -52,11 +52,12 @@ class NodeView {
   bool has_input(int i) const { return i < node_.input_size() && !node_.input(i).empty(); }
   // The input's value when known at import time, else null.
   const HostTensor* constant_input(int i) const;
-  // A constant integer input (e.g. opset-18 ReduceX axes); throws naming the node if it is not.
-  std::vector<int64_t> ints_input(int i, std::string_view what) const;
+  // A constant integer input (e.g. opset-18 ReduceX axes); throws naming the node if it is not,
+  // with `why` no layer can take the value at run time when given.
+  std::vector<int64_t> ints_input(int i, std::string_view what, std::string_view why = {}) const;
 
   // A constant floating input as doubles; throws naming the node if it is not constant.
-  std::vector<double> doubles_input(int i, std::string_view what) const;
+  std::vector<double> doubles_input(int i, std::string_view what, std::string_view why = {}) const;
 
   const pb::AttributeProto* attr(std::string_view name) const;
   int64_t attr_int(std::string_view name, int64_t fallback) const;
@@ -66,7 +67,8 @@ class NodeView {
   // An int list from the attribute before `input_since` and from input `input_index` from then
   // on (ReduceX axes, Split sizes, Pad axes, ...); nullopt when absent.
   std::optional<std::vector<int64_t>> attr_or_input_ints(std::string_view name, int input_index,
-                                                         int64_t input_since) const;
+                                                         int64_t input_since,
+                                                         std::string_view why = {}) const;
 
   // The attribute `name` (default `fallback`) as an axis of a rank-`rank` tensor, negative
   // values counting from the end; fails naming the node when out of range.
@@ -141,9 +143,10 @@ using ConvertFn = std::function<void(NodeContext&)>;
 struct OpConverter {
   ConvertFn convert;
   CheckFn check;  // optional
-  // Inputs whose values the converter needs when the network is built (axes, shapes, k, pads,
-  // ...): each must be an initializer, a Constant output or a graph input bound through
-  // ImportOptions::input_values.
+  // Inputs whose values the converter may need when the network is built (axes, shapes, k, pads,
+  // ...): an initializer, a Constant output, a value folded while importing (Note [Import-time
+  // folding]) or a graph input bound through ImportOptions::input_values; where the layers can
+  // take it at run time, a shape tensor computed in the graph.
   std::vector<int> build_time_inputs = {};
 };
 

@@ -114,6 +114,20 @@ void register_elementwise_ops(Registry& r) {
                      n.set_output(0, impl::cast::cast(c, t, kONNX, n.name(), r, DataType::kUINT8));
                    },
                    nullptr};
+  r["BitwiseAnd"] = binary(ew::bitwise_and);
+  r["BitwiseOr"] = binary(ew::bitwise_or);
+  r["BitwiseXor"] = binary(ew::bitwise_xor);
+  r["BitwiseNot"] = {[](NodeContext& n) {
+                       Tensor* x = n.input(0);
+                       if (!is_integer(x->type()))
+                         n.fail(ErrorCode::kINVALID_ARGUMENT,
+                                "input 0 must be an integer tensor, got " + describe(*x));
+                       // ~x is x ^ all-ones: -1 in the signed types, 255 in uint8.
+                       const int64_t ones = x->type() == DataType::kUINT8 ? 255 : -1;
+                       n.set_output(0, ew::bitwise_xor(n.ctx(), n.op_type(), kONNX, n.name(), x,
+                                                       impl::Operand(ones)));
+                     },
+                     nullptr};
   r["And"] = binary(ew::logical_and);
   r["Or"] = binary(ew::logical_or);
   r["Xor"] = binary(ew::logical_xor);

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "layerkit/builder/evaluate.h"
 #include "layerkit/core/error.h"
 #include "layerkit/core/size.h"
 #include "layerkit/impl/utils.h"
@@ -38,11 +39,21 @@ const HostTensor* NodeView::constant_input(int i) const {
   return it == constants_->end() ? nullptr : it->second.get();
 }
 
-std::vector<int64_t> NodeView::ints_input(int i, std::string_view what) const {
+namespace {
+std::string not_constant(int i, std::string_view what, std::string_view why) {
+  std::string m = "input " + std::to_string(i) + " (" + std::string(what) +
+                  ") must be known when the network is built (an initializer, a Constant output, "
+                  "or computed from them and static dims), but it depends on a graph input or a "
+                  "dynamic dim";
+  if (!why.empty()) m += ": " + std::string(why);
+  return m;
+}
+}  // namespace
+
+std::vector<int64_t> NodeView::ints_input(int i, std::string_view what,
+                                          std::string_view why) const {
   const HostTensor* h = constant_input(i);
-  if (!h)
-    fail(ErrorCode::kUNSUPPORTED, "input " + std::to_string(i) + " (" + std::string(what) +
-                                      ") must be a constant (an initializer or Constant output)");
+  if (!h) fail(ErrorCode::kUNSUPPORTED, not_constant(i, what, why));
   if (!is_integer(h->type))
     fail(ErrorCode::kINVALID_ARGUMENT, "input " + std::to_string(i) + " (" + std::string(what) +
                                            ") must be integer, got " +
@@ -50,11 +61,10 @@ std::vector<int64_t> NodeView::ints_input(int i, std::string_view what) const {
   return h->ints();
 }
 
-std::vector<double> NodeView::doubles_input(int i, std::string_view what) const {
+std::vector<double> NodeView::doubles_input(int i, std::string_view what,
+                                            std::string_view why) const {
   const HostTensor* h = constant_input(i);
-  if (!h)
-    fail(ErrorCode::kUNSUPPORTED, "input " + std::to_string(i) + " (" + std::string(what) +
-                                      ") must be a constant (an initializer or Constant output)");
+  if (!h) fail(ErrorCode::kUNSUPPORTED, not_constant(i, what, why));
   return h->doubles();
 }
 
@@ -118,7 +128,8 @@ std::optional<std::vector<int64_t>> NodeView::attr_ints(std::string_view name) c
 
 std::optional<std::vector<int64_t>> NodeView::attr_or_input_ints(std::string_view name,
                                                                  int input_index,
-                                                                 int64_t input_since) const {
+                                                                 int64_t input_since,
+                                                                 std::string_view why) const {
   if (opset_ < input_since) return attr_ints(name);
   if (attr(name))
     fail(ErrorCode::kINVALID_ARGUMENT,
@@ -126,7 +137,7 @@ std::optional<std::vector<int64_t>> NodeView::attr_or_input_ints(std::string_vie
              std::to_string(input_index) + " in opset " + std::to_string(input_since) +
              "; this model uses opset " + std::to_string(opset_));
   if (!has_input(input_index)) return std::nullopt;
-  return ints_input(input_index, name);
+  return ints_input(input_index, name, why);
 }
 
 // ---- Importer ---------------------------------------------------------------------------------
@@ -139,7 +150,11 @@ class Importer {
   int64_t resolve_opset();
   void collect_constants(std::vector<std::string>* warnings);
   CheckReport check();
-  ImportResult import();
+  // Converts every node. With `notes`, records how each build-time input was resolved (see
+  // CheckReport::build_time_values).
+  ImportResult import(std::vector<BuildTimeValue>* notes = nullptr);
+  // The node being converted (-1 before the first and after the last).
+  int current_node() const { return current_node_; }
 
   Tensor* tensor(const NodeView& where, const std::string& name);
   void bind(const std::string& name, Tensor* t);
@@ -156,7 +171,139 @@ class Importer {
   std::map<std::string, std::shared_ptr<HostTensor>> constants_;
   std::map<std::string, Tensor*> values_;
   std::set<const Tensor*> bound_;
+  // ONNX names bound while one node converts, so a fold can undo them (see fold_outputs).
+  std::vector<std::string> journal_;
+  // Outputs computed at import time (Note [Import-time folding]).
+  std::set<std::string> folded_;
+  int current_node_ = -1;
+
+  bool fold_outputs(const NodeContext& nc, const NetworkMark& mark);
+  void note_build_time_inputs(const NodeView& view, const OpConverter& conv,
+                              std::vector<BuildTimeValue>* notes) const;
 };
+
+// Note [Import-time folding]
+// Exporters compute the values that ops need when the network is built (Reshape shapes, Slice
+// bounds, Pad pads, Resize sizes) with small subgraphs: Shape -> Gather -> Unsqueeze -> Concat,
+// ConstantOfShape -> ... -> Cast, Shape -> Slice -> Concat. After a node converts, its outputs
+// become host constants when they depend only on initializers, Constant outputs, folded values
+// and the Shape of tensors with static dims: either every element is a known value of the
+// network (KnownValues), or the constant cone of the outputs is evaluated by the CPU reference
+// kernels (layerkit/builder/evaluate.h, the machinery of the builder's fold pass). The layers the
+// node added are then removed again, so a later consumer sees a constant (and a Constant layer
+// only where it reads the value as a tensor). Values that depend on a dynamic dim stay tensors:
+// converters that can, feed them to the layers that take run-time shape tensors.
+namespace {
+// Outputs larger than this stay layers: build-time values are small, and folding large tensors
+// (weights) is the builder's job.
+constexpr int64_t kMaxFoldElements = int64_t{1} << 16;
+
+std::optional<HostTensor> known_host_value(const Tensor& t) {
+  const KnownValues& known = t.known_values();
+  if (!t.dims().is_static() || known.empty() ||
+      static_cast<int64_t>(known.size()) != t.dims().volume())
+    return std::nullopt;
+  std::vector<int64_t> v;
+  for (const auto& k : known) {
+    if (!k) return std::nullopt;
+    v.push_back(*k);
+  }
+  if (t.type() != DataType::kINT64 && t.type() != DataType::kINT32) return std::nullopt;
+  HostTensor h;
+  h.type = t.type();
+  h.dims = t.dims();
+  if (t.type() == DataType::kINT64) {
+    h.weights = Weights::from_vector(DataType::kINT64, v);
+  } else {
+    h.weights = Weights::from_vector(DataType::kINT32, std::vector<int32_t>(v.begin(), v.end()));
+  }
+  return h;
+}
+}  // namespace
+
+bool Importer::fold_outputs(const NodeContext& nc, const NetworkMark& mark) {
+  const auto& node = nc.node();
+  std::vector<std::string> names;
+  std::vector<const Tensor*> outs;
+  for (const auto& o : node.output()) {
+    if (o.empty()) continue;
+    auto it = values_.find(o);
+    if (it == values_.end()) return false;  // already constant, or not produced
+    names.push_back(o);
+    outs.push_back(it->second);
+  }
+  if (outs.empty()) return false;
+  for (const Tensor* t : outs)
+    if (!t->dims().is_static() || t->dims().volume() > kMaxFoldElements) return false;
+  std::vector<HostTensor> values;
+  for (const Tensor* t : outs) {
+    auto h = known_host_value(*t);
+    if (!h) break;
+    values.push_back(std::move(*h));
+  }
+  if (values.size() != outs.size()) {
+    values.clear();
+    // Only nodes whose inputs are all constants, or Shape-like nodes, can have a constant cone
+    // that stops at this node's inputs; anything else would search the graph above it.
+    bool inputs_constant = true;
+    for (int i = 0; i < nc.num_inputs(); ++i)
+      inputs_constant = inputs_constant && (!nc.has_input(i) || nc.constant_input(i));
+    if (!inputs_constant && node.op_type() != "Shape" && node.op_type() != "Size") return false;
+    std::optional<std::vector<OwnedTensor>> results;
+    try {
+      results = evaluate_constants(outs);
+    } catch (const Error&) {
+      // A kernel that fails on these values fails the same way at run time, where the user
+      // expects the error; the layers stay.
+      return false;
+    }
+    if (!results) return false;
+    for (const OwnedTensor& o : *results) {
+      HostTensor h;
+      h.type = o.type;
+      h.dims = o.dims;
+      h.weights = Weights::copy(o.type, o.data.data(), o.dims.volume());
+      values.push_back(std::move(h));
+    }
+  }
+  ctx->net().rollback(mark);
+  for (const std::string& name : journal_) {
+    auto it = values_.find(name);
+    if (it == values_.end()) continue;
+    bound_.erase(it->second);
+    values_.erase(it);
+  }
+  for (size_t k = 0; k < names.size(); ++k) {
+    constants_[names[k]] = std::make_shared<HostTensor>(std::move(values[k]));
+    folded_.insert(names[k]);
+  }
+  return true;
+}
+
+void Importer::note_build_time_inputs(const NodeView& view, const OpConverter& conv,
+                                      std::vector<BuildTimeValue>* notes) const {
+  if (!notes) return;
+  for (int k : conv.build_time_inputs) {
+    if (!view.has_input(k)) continue;
+    const std::string& in = view.node().input(k);
+    BuildTimeValue b;
+    b.node = view.index();
+    b.node_name = view.name();
+    b.op_type = view.op_type();
+    b.input = k;
+    b.tensor = in;
+    if (options_.input_values.count(in)) {
+      b.source = BuildTimeSource::kBOUND;
+    } else if (folded_.count(in)) {
+      b.source = BuildTimeSource::kFOLDED;
+    } else if (constants_.count(in)) {
+      b.source = BuildTimeSource::kCONSTANT;
+    } else {
+      b.source = BuildTimeSource::kSHAPE_TENSOR;
+    }
+    notes->push_back(std::move(b));
+  }
+}
 
 int64_t Importer::resolve_opset() {
   std::optional<int64_t> version;
@@ -277,7 +424,10 @@ CheckReport Importer::check() {
       add("the legacy 'broadcast' attribute (opset < 7) is not supported");
       continue;
     }
-    // One entry per node, naming every build-time input it lacks.
+    // One entry per node, naming every build-time input that is a graph input without a bound
+    // value. Values computed inside the graph are resolved while converting (Note [Import-time
+    // folding]): folded to constants, fed as run-time shape tensors, or refused by the converter
+    // with the reason (check_model reports that too).
     std::string missing;
     for (int k : it->second.build_time_inputs) {
       if (!view.has_input(k) || view.constant_input(k)) continue;
@@ -285,19 +435,14 @@ CheckReport Importer::check() {
       bool is_graph_input = false;
       for (const auto& g : model_.graph().input())
         is_graph_input = is_graph_input || g.name() == in;
+      if (!is_graph_input) continue;
       if (!missing.empty()) missing += "; ";
-      if (is_graph_input) {
-        if (std::find(report.build_time_inputs.begin(), report.build_time_inputs.end(), in) ==
-            report.build_time_inputs.end())
-          report.build_time_inputs.push_back(in);
-        missing += "input " + std::to_string(k) + " ('" + in +
-                   "') is a graph input whose value is needed when the network is built; bind it "
-                   "with ImportOptions::input_values (--inputValues)";
-      } else {
-        missing += "input " + std::to_string(k) + " ('" + in +
-                   "') must be a constant (an initializer or a Constant output): its value is "
-                   "needed when the network is built";
-      }
+      if (std::find(report.build_time_inputs.begin(), report.build_time_inputs.end(), in) ==
+          report.build_time_inputs.end())
+        report.build_time_inputs.push_back(in);
+      missing += "input " + std::to_string(k) + " ('" + in +
+                 "') is a graph input whose value is needed when the network is built; bind it "
+                 "with ImportOptions::input_values (--inputValues)";
     }
     if (!missing.empty()) add(missing);
     if (!missing.empty() || !it->second.check) continue;
@@ -324,7 +469,9 @@ Tensor* Importer::tensor(const NodeView& where, const std::string& name) {
   Network& net = ctx->net();
   Layer* layer = net.add_constant(c->second->dims, c->second->weights);
   impl::set_layer_name(*ctx, layer, "initializer", impl::SourceIR::kONNX, name);
-  ctx->register_weights(name, c->second->weights);
+  // A constant read by a folded node was registered already (folding removes its layer, not its
+  // registration).
+  if (!ctx->weight_map().count(name)) ctx->register_weights(name, c->second->weights);
   Tensor* t = layer->output(0);
   bind(name, t);
   return t;
@@ -338,9 +485,10 @@ void Importer::bind(const std::string& name, Tensor* t) {
   }
   bound_.insert(t);
   values_[name] = t;
+  journal_.push_back(name);
 }
 
-ImportResult Importer::import() {
+ImportResult Importer::import(std::vector<BuildTimeValue>* notes) {
   ImportResult result;
   result.opset = opset_;
   result.network = std::make_unique<Network>();
@@ -398,6 +546,9 @@ ImportResult Importer::import() {
     const auto& node = graph.node(i);
     NodeContext nc(NodeView(node, i, opset_, &constants_), conversion, *this);
     const OpConverter& conv = reg.at(node.op_type());  // the check pass ran first
+    current_node_ = i;
+    const NetworkMark mark = net.mark();
+    journal_.clear();
     try {
       conv.convert(nc);
     } catch (const Error& e) {
@@ -405,6 +556,8 @@ ImportResult Importer::import() {
       if (msg.rfind(nc.where(), 0) == 0) throw;
       ::layerkit::detail::throw_error(e.code(), nc.where() + ": " + msg);
     }
+    note_build_time_inputs(nc, conv, notes);
+    fold_outputs(nc, mark);
     for (int o = 0; o < node.output_size(); ++o)
       if (!node.output(o).empty() && !values_.count(node.output(o)) &&
           !constants_.count(node.output(o)))
@@ -412,6 +565,7 @@ ImportResult Importer::import() {
                 "output " + std::to_string(o) + " ('" + node.output(o) + "') is not produced");
   }
 
+  current_node_ = -1;
   const pb::NodeProto no_node;
   NodeView graph_view(no_node, -1, opset_, &constants_);
   for (const auto& out : graph.output()) {
@@ -448,9 +602,10 @@ Tensor* NodeContext::input(int i) const {
   return importer_.tensor(*this, node().input(i));
 }
 
+// Outputs the node does not list (ONNX lets a node omit trailing outputs) or lists with an empty
+// name are not wanted: the converter's tensor for them is dropped, as for constant outputs.
 void NodeContext::set_output(int i, Tensor* t) const {
-  LK_ASSERT(i < node().output_size());
-  if (!node().output(i).empty()) importer_.bind(node().output(i), t);
+  if (i < node().output_size() && !node().output(i).empty()) importer_.bind(node().output(i), t);
 }
 
 void NodeContext::set_constant_output(int i, std::shared_ptr<HostTensor> value) const {
@@ -513,10 +668,51 @@ std::string dir_of(const std::string& path) {
 }  // namespace
 }  // namespace detail
 
+std::string_view build_time_source_name(BuildTimeSource s) {
+  switch (s) {
+    case BuildTimeSource::kCONSTANT:
+      return "constant";
+    case BuildTimeSource::kFOLDED:
+      return "folded";
+    case BuildTimeSource::kBOUND:
+      return "bound";
+    case BuildTimeSource::kSHAPE_TENSOR:
+      return "shape tensor";
+  }
+  return "?";
+}
+
+namespace {
+std::string_view source_reason(BuildTimeSource s) {
+  switch (s) {
+    case BuildTimeSource::kCONSTANT:
+      return "an initializer or Constant output";
+    case BuildTimeSource::kFOLDED:
+      return "computed while importing from constants and static dims";
+    case BuildTimeSource::kBOUND:
+      return "bound with --inputValues";
+    case BuildTimeSource::kSHAPE_TENSOR:
+      return "depends on a dynamic dim; evaluated on the host at run time";
+  }
+  return "?";
+}
+}  // namespace
+
 std::string CheckReport::to_string() const {
   std::ostringstream os;
   if (ok()) {
     os << "opset " << opset << ": all " << num_nodes << " nodes supported\n";
+    int64_t plain = 0;
+    for (const auto& b : build_time_values) {
+      if (b.source == BuildTimeSource::kCONSTANT) {
+        ++plain;
+        continue;
+      }
+      os << "  node " << b.node << " '" << b.node_name << "' (" << b.op_type << ") input "
+         << b.input << " ('" << b.tensor << "'): " << build_time_source_name(b.source) << " ("
+         << source_reason(b.source) << ")\n";
+    }
+    if (plain > 0) os << "  " << plain << " more build-time inputs are constants in the model\n";
     return os.str();
   }
   int64_t nodes = 0;
@@ -566,20 +762,41 @@ ImportResult import_model(const std::string& path, const ImportOptions& options)
   return import_model_from_bytes(detail::read_file(path), options, detail::dir_of(path));
 }
 
-CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& options) {
-  const detail::pb::ModelProto model = detail::parse(bytes);
-  detail::Importer importer(model, options, ".");
+namespace {
+// The node checks, then (when they pass) a trial conversion: it records how each build-time
+// input was resolved, and a converter's refusal becomes the report entry of its node.
+CheckReport check_and_convert(const detail::pb::ModelProto& model, const ImportOptions& options,
+                              const std::string& base_dir) {
+  detail::Importer importer(model, options, base_dir);
   importer.resolve_opset();
   importer.collect_constants(nullptr);
-  return importer.check();
+  CheckReport report = importer.check();
+  if (!report.ok()) return report;
+  try {
+    importer.import(&report.build_time_values);
+  } catch (const Error& e) {
+    const int i = importer.current_node();
+    std::string msg = e.what();
+    if (i < 0) {
+      report.unsupported.push_back({-1, "", "graph", msg});
+      return report;
+    }
+    const auto& node = model.graph().node(i);
+    detail::NodeView view(node, i, 0, nullptr);
+    const std::string prefix = view.where() + ": ";
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    report.unsupported.push_back({i, view.name(), node.op_type(), msg});
+  }
+  return report;
+}
+}  // namespace
+
+CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& options) {
+  return check_and_convert(detail::parse(bytes), options, ".");
 }
 
 CheckReport check_model(const std::string& path, const ImportOptions& options) {
-  const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
-  detail::Importer importer(model, options, detail::dir_of(path));
-  importer.resolve_opset();
-  importer.collect_constants(nullptr);
-  return importer.check();
+  return check_and_convert(detail::parse(detail::read_file(path)), options, detail::dir_of(path));
 }
 
 std::vector<std::string> supported_ops() {

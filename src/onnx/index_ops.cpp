@@ -55,7 +55,9 @@ void one_hot_op(NodeContext& n) {
 }
 
 void trilu_op(NodeContext& n) {
-  const int64_t k = n.has_input(1) ? n.ints_input(1, "k").at(0) : 0;
+  const int64_t k =
+      n.has_input(1) ? n.ints_input(1, "k", "the triangle is a mask built with the network").at(0)
+                     : 0;
   auto fn = n.attr_int("upper", 1) != 0 ? impl::triangular::triu : impl::triangular::tril;
   n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), k));
 }
@@ -124,7 +126,7 @@ void max_unpool_op(NodeContext& n) {
     unpooled.push_back((d[2 + i] - 1) * strides[i] - pads[i] - pads[i + spatial] + (*kernel)[i]);
   std::vector<int64_t> out = unpooled;
   if (n.has_input(2)) {
-    out = n.ints_input(2, "output_shape");
+    out = n.ints_input(2, "output_shape", "the unpooling scatter needs a static output shape");
     if (out.size() != unpooled.size())
       n.fail(ErrorCode::kINVALID_ARGUMENT, "output_shape has " + std::to_string(out.size()) +
                                                " entries for input " + describe(*x));
@@ -174,8 +176,9 @@ void register_index_ops(Registry& r) {
                nullptr};
   r["CumSum"] = {[](NodeContext& n) {
                    Tensor* x = n.input(0);
-                   const int64_t axis =
-                       n.normalize_axis(n.ints_input(1, "axis").at(0), x->dims().rank(), "axis");
+                   const int64_t axis = n.normalize_axis(
+                       n.ints_input(1, "axis", "the Cumulative layer's axis is an attribute").at(0),
+                       x->dims().rank(), "axis");
                    n.set_output(0, impl::cumsum::cumsum(n.ctx(), n.op_type(), kONNX, n.name(), x,
                                                         axis, n.attr_int("exclusive", 0) != 0,
                                                         n.attr_int("reverse", 0) != 0, x->type()));

@@ -108,8 +108,15 @@ Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const st
   Tensor* x = n.input(q);
   auto shaped = [&](Tensor* v, const std::string& role) {
     if (v->dims().rank() != 1 || v->dims()[0] == 1) return v;
-    std::vector<int64_t> shape(static_cast<size_t>(x->dims().rank()), 1);
-    shape[static_cast<size_t>(axis < 0 ? axis + x->dims().rank() : axis)] = -1;
+    const int rank = x->dims().rank();
+    const int at = axis < 0 ? axis + rank : axis;
+    if (at < 0 || at >= rank)
+      n.fail(ErrorCode::kINVALID_ARGUMENT, what + " has rank " + std::to_string(rank) +
+                                               ", too low for a per-channel " + role +
+                                               " along axis " + std::to_string(axis) + " (" +
+                                               std::to_string(v->dims()[0]) + " values)");
+    std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+    shape[static_cast<size_t>(at)] = -1;
     return impl::shuffle::reshape(c, t, kONNX, sub(n, what + "_" + role + "_shape"), v, shape);
   };
   Tensor* v = impl::cast::cast(c, t, kONNX, sub(n, what + "32"), x, DataType::kFLOAT);

@@ -137,10 +137,15 @@ OpConverter arg(bool is_max) {
 void topk_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const int rank = x->dims().rank();
-  const int64_t k = n.opset() < 10 ? n.attr_int("k", 1) : n.ints_input(1, "K").at(0);
   const int64_t axis = n.axis_attr("axis", -1, rank);
-  auto r = impl::topk::topk(n.ctx(), n.op_type(), kONNX, n.name(), x, k, axis,
-                            n.attr_int("largest", 1) != 0, n.attr_int("sorted", 1) != 0);
+  const bool largest = n.attr_int("largest", 1) != 0, sorted = n.attr_int("sorted", 1) != 0;
+  // K computed from a dynamic dim is the TopK layer's run-time k input.
+  auto r = n.opset() >= 10 && !n.constant_input(1)
+               ? impl::topk::topk_k_tensor(n.ctx(), n.op_type(), kONNX, n.name(), x, n.input(1),
+                                           axis, largest, sorted)
+               : impl::topk::topk(n.ctx(), n.op_type(), kONNX, n.name(), x,
+                                  n.opset() < 10 ? n.attr_int("k", 1) : n.ints_input(1, "K").at(0),
+                                  axis, largest, sorted);
   n.set_output(0, r.values);
   n.set_output(1, r.indices);
 }

@@ -1,5 +1,6 @@
 // ONNX converters for Resize, Upsample and GridSample. Resize maps onto the Resize layer, whose
 // attributes are TensorRT's (and so ONNX's); torch's upsample block covers only part of them.
+#include "layerkit/impl/cast.h"
 #include "layerkit/impl/grid.h"
 #include "onnx/converter.h"
 
@@ -71,8 +72,29 @@ void resize_op(NodeContext& n) {
     if (!s) n.fail(ErrorCode::kINVALID_ARGUMENT, "attribute 'scales' is missing");
     scales.assign(s->floats().begin(), s->floats().end());
   } else if (legacy) {
-    scales = n.doubles_input(1, "scales");
+    scales = n.doubles_input(1, "scales", "Upsample takes scales at build time");
   } else {
+    // Sizes or scales known only at run time (computed from a dynamic dim, Note [Import-time
+    // folding]) are the Resize layer's shape-or-scales input.
+    for (int i : {2, 3}) {
+      if (!n.has_input(i) || n.constant_input(i)) continue;
+      Tensor* v = n.input(i);
+      if (v->dims().rank() != 1 || v->dims()[0] != rank)
+        n.fail(ErrorCode::kINVALID_ARGUMENT, std::string(i == 2 ? "scales " : "sizes ") +
+                                                 describe(*v) + " for input " + describe(*x) +
+                                                 ": expected one entry per axis");
+      if (n.has_input(5 - i) && (!n.constant_input(5 - i) || n.constant_input(5 - i)->count() > 0))
+        n.fail(ErrorCode::kINVALID_ARGUMENT, "both scales and sizes are given");
+      if (i == 3 && !is_integer(v->type()))
+        n.fail(ErrorCode::kINVALID_ARGUMENT, "sizes must be integers, got " + describe(*v));
+      if (i == 2 && !is_floating(v->type()))
+        n.fail(ErrorCode::kINVALID_ARGUMENT, "scales must be floating, got " + describe(*v));
+      const DataType to = i == 3 ? DataType::kINT64 : DataType::kFLOAT;
+      Tensor* cv =
+          impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, i == 3 ? "sizes" : "scales"), v, to);
+      n.set_output(0, named(n, n.net().add_resize(x, a, cv)));
+      return;
+    }
     if (n.has_input(2)) scales = n.doubles_input(2, "scales");
     if (n.has_input(3)) sizes = n.ints_input(3, "sizes");
     if (!scales.empty() && !sizes.empty())

@@ -49,7 +49,8 @@ void rnn_op(NodeContext& n, rnn::CellKind kind) {
   // Per-batch lengths would need masking; lengths equal to the full sequence mean nothing.
   if (n.has_input(4)) {
     const int64_t seq = x->dims().rank() == 3 ? x->dims()[o.layout == 1 ? 1 : 0] : -1;
-    for (int64_t len : n.ints_input(4, "sequence_lens"))
+    for (int64_t len :
+         n.ints_input(4, "sequence_lens", "the recurrence is unrolled when the network is built"))
       if (len != seq)
         n.fail(ErrorCode::kUNSUPPORTED, "sequence_lens holds " + std::to_string(len) + " but X " +
                                             describe(*x) + " has sequence length " +

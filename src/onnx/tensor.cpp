@@ -1,4 +1,5 @@
 // Decoding of ONNX TensorProto (raw, typed and external data) into host tensors.
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,13 +93,22 @@ std::string read_external(const pb::TensorProto& t, const std::string& base_dir,
                           int64_t want_bytes) {
   std::string location;
   int64_t offset = 0, length = -1;
+  // The entries are text of the model file: anything but a decimal count is a malformed model.
+  auto count_of = [&](const std::string& key, const std::string& value) {
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    LK_CHECK(ec == std::errc() && end == value.data() + value.size() && v >= 0, "initializer '",
+             t.name(), "': external data entry '", key, "' is '", value,
+             "', not a byte count (a non-negative integer below 2^63)");
+    return v;
+  };
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location")
       location = kv.value();
     else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
+      offset = count_of(kv.key(), kv.value());
     else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+      length = count_of(kv.key(), kv.value());
   }
   LK_CHECK(!location.empty(), "initializer '", t.name(),
            "' has external data without a 'location' entry");
@@ -111,7 +121,8 @@ std::string read_external(const pb::TensorProto& t, const std::string& base_dir,
   f.seekg(0, std::ios::end);
   const int64_t size = f.tellg();
   if (length < 0) length = want_bytes;
-  if (offset < 0 || offset + length > size)
+  // (Compared without forming offset + length, which may overflow.)
+  if (offset > size || length > size - offset)
     LK_FAIL(kIO, "initializer '", t.name(), "': external data file '", p.string(), "' has ", size,
             " bytes, but offset ", offset, " + length ", length, " reaches beyond it");
   std::string data(static_cast<size_t>(length), '\0');
@@ -187,6 +198,11 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
     if (typed != count) fail_count(typed);
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(count * data_type_bits(h.type) / 8));
+  // An empty tensor copies nothing: memcpy with the null data of an empty buffer (or of an empty
+  // repeated field) is undefined even for zero bytes.
+  auto copy_in = [&](const void* src, size_t n) {
+    if (n) std::memcpy(bytes.data(), src, n);
+  };
   if (have_raw) {
     if (is_double) {
       for (int64_t i = 0; i < count; ++i) {
@@ -196,13 +212,13 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
         std::memcpy(bytes.data() + i * 4, &f, 4);
       }
     } else {
-      std::memcpy(bytes.data(), raw.data(), raw.size());
+      copy_in(raw.data(), raw.size());
     }
   } else {
     switch (t.data_type()) {
       case pb::TensorProto::FLOAT:
         if (t.float_data_size() != count) fail_count(t.float_data_size());
-        std::memcpy(bytes.data(), t.float_data().data(), bytes.size());
+        copy_in(t.float_data().data(), bytes.size());
         break;
       case pb::TensorProto::DOUBLE:
         if (t.double_data_size() != count) fail_count(t.double_data_size());
@@ -213,11 +229,11 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
         break;
       case pb::TensorProto::INT64:
         if (t.int64_data_size() != count) fail_count(t.int64_data_size());
-        std::memcpy(bytes.data(), t.int64_data().data(), bytes.size());
+        copy_in(t.int64_data().data(), bytes.size());
         break;
       case pb::TensorProto::INT32:
         if (t.int32_data_size() != count) fail_count(t.int32_data_size());
-        std::memcpy(bytes.data(), t.int32_data().data(), bytes.size());
+        copy_in(t.int32_data().data(), bytes.size());
         break;
       case pb::TensorProto::FLOAT16:
       case pb::TensorProto::BFLOAT16:  // bit patterns in int32_data

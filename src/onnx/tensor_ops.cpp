@@ -7,6 +7,7 @@
 #include "layerkit/impl/arange.h"
 #include "layerkit/impl/cast.h"
 #include "layerkit/impl/cat.h"
+#include "layerkit/impl/elementwise.h"
 #include "layerkit/impl/full.h"
 #include "layerkit/impl/pad.h"
 #include "layerkit/impl/permutation.h"
@@ -80,7 +81,7 @@ void squeeze_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const Dims& d = x->dims();
   const int rank = d.rank();
-  auto axes = n.attr_or_input_ints("axes", 1, 13);
+  auto axes = n.attr_or_input_ints("axes", 1, 13, "the axes decide the output's rank");
   std::vector<int64_t> drop;
   if (axes) {
     drop = sorted_axes(n, *axes, rank);
@@ -120,7 +121,7 @@ void squeeze_op(NodeContext& n) {
 void unsqueeze_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const int rank = x->dims().rank();
-  auto axes = n.attr_or_input_ints("axes", 1, 13);
+  auto axes = n.attr_or_input_ints("axes", 1, 13, "the axes decide the output's rank");
   if (!axes) n.fail(ErrorCode::kINVALID_ARGUMENT, "axes are missing");
   const int out_rank = rank + static_cast<int>(axes->size());
   std::vector<int64_t> add = sorted_axes(n, *axes, out_rank);
@@ -175,20 +176,47 @@ SliceRange clamp_slice(int64_t start, int64_t end, int64_t step, int64_t dim) {
   return {start, std::max<int64_t>(0, (start - end + (-step) - 1) / (-step))};
 }
 
+// Entry i of a 1-D integer tensor as a one-element int64 tensor (a per-axis run-time value).
+impl::Operand entry(NodeContext& n, Tensor* t, int64_t i, const std::string& what) {
+  Tensor* e = impl::slice::slice(n.ctx(), n.op_type(), kONNX, sub(n, what), t, 0, impl::Operand(i),
+                                 impl::Operand(i + 1));
+  return impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, what + "_i64"), e, DataType::kINT64);
+}
+
 void slice_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const Dims& d = x->dims();
   const int rank = d.rank();
   std::vector<int64_t> starts, ends, axes, steps;
+  // Starts and ends known only at run time (a dynamic dim, Note [Import-time folding]) feed the
+  // slice block's shape arithmetic; axes and steps decide which dims are sliced and how the
+  // bounds clamp, so they are needed when the network is built.
+  Tensor* start_t = nullptr;
+  Tensor* end_t = nullptr;
   if (n.opset() < 10) {
     starts = n.attr_ints("starts").value_or(std::vector<int64_t>{});
     ends = n.attr_ints("ends").value_or(std::vector<int64_t>{});
     axes = n.attr_ints("axes").value_or(std::vector<int64_t>{});
   } else {
-    starts = n.ints_input(1, "starts");
-    ends = n.ints_input(2, "ends");
-    if (n.has_input(3)) axes = n.ints_input(3, "axes");
-    if (n.has_input(4)) steps = n.ints_input(4, "steps");
+    auto bounds = [&](int i, std::string_view what, std::vector<int64_t>& known, Tensor*& t) {
+      if (n.constant_input(i)) {
+        known = n.ints_input(i, what);
+        return;
+      }
+      t = n.input(i);
+      if (t->dims().rank() != 1 || t->dims()[0] < 0 || !is_integer(t->type()))
+        n.fail(ErrorCode::kINVALID_ARGUMENT, "input " + std::to_string(i) + " (" +
+                                                 std::string(what) +
+                                                 ") must be a 1-D integer tensor of static "
+                                                 "length, got " +
+                                                 describe(*t));
+      known.assign(static_cast<size_t>(t->dims()[0]), 0);
+    };
+    bounds(1, "starts", starts, start_t);
+    bounds(2, "ends", ends, end_t);
+    if (n.has_input(3))
+      axes = n.ints_input(3, "axes", "they decide which dims the Slice layer cuts");
+    if (n.has_input(4)) steps = n.ints_input(4, "steps", "their signs decide how the bounds clamp");
   }
   if (starts.size() != ends.size())
     n.fail(ErrorCode::kINVALID_ARGUMENT,
@@ -208,7 +236,8 @@ void slice_op(NodeContext& n) {
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
       n.fail(ErrorCode::kINVALID_ARGUMENT, "axes repeat an axis");
   }
-  if (d.is_static()) {
+  const bool run_time_bounds = start_t || end_t;
+  if (d.is_static() && !run_time_bounds) {
     // One Slice layer over every axis.
     Dims start = Dims::of_rank(rank, 0), size = d, stride = Dims::of_rank(rank, 1);
     for (size_t i = 0; i < norm.size(); ++i) {
@@ -221,15 +250,22 @@ void slice_op(NodeContext& n) {
     n.set_output(0, named(n, n.net().add_slice(x, start, size, stride)));
     return;
   }
-  // Dynamic dims: one slice block per axis (torch's clamping equals ONNX's for positive steps).
+  // Dynamic dims or run-time bounds: one slice block per axis (torch's clamping equals ONNX's
+  // for positive steps).
   Tensor* y = x;
   for (size_t i = 0; i < norm.size(); ++i) {
     if (steps[i] < 0)
       n.fail(ErrorCode::kUNSUPPORTED,
-             "a negative step needs an input with static dims, got " + describe(*x));
-    const std::string step_name = i + 1 == norm.size() ? n.name() : sub(n, std::to_string(i));
-    y = impl::slice::slice(n.ctx(), n.op_type(), kONNX, step_name, y, norm[i],
-                           impl::Operand(starts[i]), impl::Operand(ends[i]), steps[i]);
+             "a negative step needs an input with static dims and bounds known when the network "
+             "is built, got " +
+                 describe(*x) + (run_time_bounds ? " with bounds known only at run time" : ""));
+    const std::string idx = std::to_string(i);
+    impl::Operand lo = start_t ? entry(n, start_t, static_cast<int64_t>(i), "start" + idx)
+                               : impl::Operand(starts[i]);
+    impl::Operand hi =
+        end_t ? entry(n, end_t, static_cast<int64_t>(i), "end" + idx) : impl::Operand(ends[i]);
+    const std::string step_name = i + 1 == norm.size() ? n.name() : sub(n, idx);
+    y = impl::slice::slice(n.ctx(), n.op_type(), kONNX, step_name, y, norm[i], lo, hi, steps[i]);
   }
   n.set_output(0, y == x ? named(n, n.net().add_identity(x)) : y);
 }
@@ -240,7 +276,9 @@ void split_op(NodeContext& n) {
   const int64_t axis = n.axis_attr("axis", 0, rank);
   const int64_t dim = x->dims()[axis];
   std::vector<int64_t> sizes;
-  if (auto s = n.attr_or_input_ints("split", 1, 13)) sizes = *s;
+  if (auto s = n.attr_or_input_ints("split", 1, 13,
+                                    "the split block cuts at offsets known when it is built"))
+    sizes = *s;
   const int outputs = n.node().output_size();
   if (sizes.empty()) {
     if (dim < 0)
@@ -337,6 +375,68 @@ void depth_space_op(NodeContext& n, bool to_space) {
   n.set_output(0, impl::shuffle::reshape(n.ctx(), n.op_type(), kONNX, n.name(), y, last));
 }
 
+// Pad with pads known only at run time (they depend on a dynamic dim): one Slice layer whose
+// start (-pre) and size (dims + pre + post) are shape tensors, in the sample mode of the pad mode
+// (out-of-bounds reads give the fill value, mirror, repeat the edge or wrap around).
+Tensor* run_time_pad(NodeContext& n, Tensor* x, Tensor* pads, const std::vector<int64_t>& axes,
+                     const std::string& mode, double value) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  const int rank = x->dims().rank();
+  const int64_t k = static_cast<int64_t>(axes.size());
+  if (pads->dims().rank() != 1 || pads->dims()[0] != 2 * k || !is_integer(pads->type()))
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "input 1 (pads) must be a 1-D integer tensor of " +
+                                             std::to_string(2 * k) + " entries, got " +
+                                             describe(*pads));
+  SampleMode sample = SampleMode::kFILL;
+  if (mode == "reflect")
+    sample = SampleMode::kREFLECT;
+  else if (mode == "edge")
+    sample = SampleMode::kCLAMP;
+  else if (mode == "wrap")
+    sample = SampleMode::kWRAP;
+  else if (mode != "constant")
+    n.fail(ErrorCode::kINVALID_ARGUMENT,
+           "attribute 'mode' is '" + mode + "'; expected constant, reflect, edge or wrap");
+  // pads followed by a 0 that the axes without padding read.
+  Tensor* p64 = impl::cast::cast(c, t, kONNX, sub(n, "pads_i64"), pads, DataType::kINT64);
+  Tensor* zero = named(
+      n, n.net().add_constant(Dims{1}, Weights::from_vector(std::vector<int64_t>{0})), "zero");
+  Tensor* padz = impl::cat::cat(c, t, kONNX, sub(n, "pads_and_zero"),
+                                std::vector<impl::Operand>{p64, zero}, 0);
+  std::vector<int64_t> pre_idx(rank, 2 * k), post_idx(rank, 2 * k);
+  for (int64_t i = 0; i < k; ++i) {
+    pre_idx[axes[i]] = i;
+    post_idx[axes[i]] = i + k;
+  }
+  auto pick = [&](const std::vector<int64_t>& idx, const char* what) {
+    Tensor* ix = named(n, n.net().add_constant(Dims{rank}, Weights::from_vector(idx)),
+                       std::string(what) + "_index");
+    return named(n, n.net().add_gather(padz, ix, 0), what);
+  };
+  Tensor* pre = pick(pre_idx, "pre");
+  Tensor* post = pick(post_idx, "post");
+  Tensor* start = impl::elementwise::neg(c, t, kONNX, sub(n, "start"), pre);
+  Tensor* shape = impl::shape::shape(c, t, kONNX, sub(n, "shape"), x);
+  Tensor* size = impl::elementwise::add(
+      c, t, kONNX, sub(n, "size"), impl::elementwise::add(c, t, kONNX, sub(n, "grown"), shape, pre),
+      post);
+  SliceInputs in;
+  in.start = start;
+  in.size = size;
+  if (sample == SampleMode::kFILL) {
+    Weights v = is_floating(x->type())
+                    ? Weights::from_floats(x->type(), std::vector<float>{static_cast<float>(value)})
+                    : Weights::from_vector(std::vector<int64_t>{static_cast<int64_t>(value)});
+    Tensor* fill = named(n, n.net().add_constant(Dims{}, v), "value");
+    if (fill->type() != x->type())
+      fill = impl::cast::cast(c, t, kONNX, sub(n, "value_cast"), fill, x->type());
+    in.fill_value = fill;
+  }
+  return named(n, n.net().add_slice(x, Dims::of_rank(rank, 0), Dims::of_rank(rank, 1),
+                                    Dims::of_rank(rank, 1), sample, in));
+}
+
 void pad_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const int rank = x->dims().rank();
@@ -346,7 +446,7 @@ void pad_op(NodeContext& n) {
     pads = n.attr_ints("pads").value_or(n.attr_ints("paddings").value_or(std::vector<int64_t>{}));
     value = n.attr_float("value", 0.0f);
   } else {
-    pads = n.ints_input(1, "pads");
+    if (n.constant_input(1)) pads = n.ints_input(1, "pads");
     if (n.has_input(2)) {
       const HostTensor* v = n.constant_input(2);
       if (!v) n.fail(ErrorCode::kUNSUPPORTED, "input 2 (constant_value) must be a constant");
@@ -357,11 +457,16 @@ void pad_op(NodeContext& n) {
   }
   std::vector<int64_t> axes;
   if (n.opset() >= 18 && n.has_input(3)) {
-    for (int64_t a : n.ints_input(3, "axes")) axes.push_back(n.normalize_axis(a, rank, "axis"));
+    for (int64_t a : n.ints_input(3, "axes", "they decide which dims are padded"))
+      axes.push_back(n.normalize_axis(a, rank, "axis"));
   } else {
     for (int i = 0; i < rank; ++i) axes.push_back(i);
   }
   const size_t k = axes.size();
+  if (n.opset() >= 11 && !n.constant_input(1)) {
+    n.set_output(0, run_time_pad(n, x, n.input(1), axes, n.attr_string("mode", "constant"), value));
+    return;
+  }
   if (pads.size() != 2 * k)
     n.fail(ErrorCode::kINVALID_ARGUMENT, "pads has " + std::to_string(pads.size()) +
                                              " entries; expected " + std::to_string(2 * k));
@@ -473,7 +578,8 @@ void compress_op(NodeContext& n) {
 template <typename Fn>
 OpConverter window_op(Fn fn) {
   return {[fn](NodeContext& n) {
-            const int64_t size = n.ints_input(0, "size").at(0);
+            const int64_t size =
+                n.ints_input(0, "size", "the window is computed when the network is built").at(0);
             const bool periodic = n.attr_int("periodic", 1) != 0;
             const int64_t onnx_type = n.attr_int("output_datatype", pb::TensorProto::FLOAT);
             auto type = onnx_type == pb::TensorProto::DOUBLE

@@ -1,7 +1,9 @@
-// The backend registry: the backends this build carries, and make_executor on top of them.
+// The backend registry: the backends this build carries, and make_executor and the simple run
+// path on top of them.
 #include "layerkit/runtime/backend.h"
 
 #include "layerkit/core/error.h"
+#include "layerkit/network/network.h"
 
 namespace layerkit {
 
@@ -34,7 +36,27 @@ std::unique_ptr<Executor> make_executor(DeviceType device, const Network& networ
   const Backend& b = backend(device);
   if (std::string why = b.unavailable_reason(options.device_index); !why.empty())
     LK_FAIL(kUNSUPPORTED, "cannot run on ", b.name(), ":", options.device_index, ": ", why);
-  return b.make_executor(network, options);
+  return b.compile(network, options)->make_executor();
+}
+
+std::vector<OwnedTensor> Executor::execute(std::span<const TensorView> inputs) {
+  const Network& net = network();
+  std::vector<OwnedTensor> outs(static_cast<size_t>(net.num_outputs()));
+  for (int i = 0; i < net.num_outputs(); ++i)
+    outs[static_cast<size_t>(i)].type = net.output(i)->type();
+  std::vector<OwnedTensorAllocator> allocators;
+  allocators.reserve(outs.size());
+  std::vector<OutputBinding> bindings;
+  for (OwnedTensor& o : outs) {
+    allocators.emplace_back(o);
+    OutputBinding b;
+    b.allocator = &allocators.back();
+    b.device = DeviceType::kCPU;
+    bindings.push_back(b);
+  }
+  enqueue(inputs, bindings, nullptr);
+  synchronize();
+  return outs;
 }
 
 std::string_view device_type_name(DeviceType d) {

@@ -1,6 +1,9 @@
 // Engine and ExecutionContext: input binding, profile checks and output access.
 #include "layerkit/runtime/engine.h"
 
+#include "builder/passes/pass.h"
+#include "layerkit/runtime/backend.h"
+
 namespace layerkit {
 
 Engine::Engine(std::unique_ptr<Network> network, BuilderConfig config, BuildReport report,
@@ -29,26 +32,70 @@ bool Engine::is_input(std::string_view name) const {
 }
 
 std::unique_ptr<ExecutionContext> Engine::create_execution_context() const {
-  return std::make_unique<ExecutionContext>(*this);
+  return make_context(true);
 }
 
-ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine) {
-  ExecutorOptions options;
-  options.num_threads = engine.config().num_threads;
-  options.reference_kernels_only = engine.config().reference_kernels_only;
-  options.communicator = engine.config().communicator;
-  options.device_index = engine.config().device_index;
-  options.use_cuda_graph = engine.config().use_cuda_graph;
-  executor_ = make_executor(engine.device(), engine.network(), options);
+std::unique_ptr<ExecutionContext> Engine::create_execution_context_without_device_memory() const {
+  return make_context(false);
+}
+
+std::unique_ptr<ExecutionContext> Engine::make_context(bool own_memory) const {
+  return std::make_unique<ExecutionContext>(*this, own_memory);
+}
+
+const EngineState& Engine::state() const {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!state_) {
+    ExecutorOptions options;
+    options.num_threads = config_.num_threads;
+    options.reference_kernels_only = config_.reference_kernels_only;
+    options.communicator = config_.communicator;
+    options.device_index = config_.device_index;
+    options.use_cuda_graph = config_.use_cuda_graph;
+    for (const OptimizationProfile& p : config_.profiles)
+      options.arena_dims.push_back(
+          passes::infer_network(*network_, passes::profile_dims(*network_, p, 2)));
+    const Backend& b = backend(config_.device);
+    if (std::string why = b.unavailable_reason(config_.device_index); !why.empty())
+      LK_FAIL(kUNSUPPORTED, "cannot run on ", b.name(), ":", config_.device_index, ": ", why);
+    state_ = b.compile(*network_, options);
+  }
+  return *state_;
+}
+
+uint64_t Engine::device_memory_size() const {
+  return state().arena_bytes();
+}
+
+uint64_t Engine::weights_bytes() const {
+  return state().weights_bytes();
+}
+
+ExecutionContext::ExecutionContext(const Engine& engine, bool own_memory)
+    : engine_(engine), has_memory_(own_memory) {
+  executor_ = engine.state().make_executor();
   const Network& net = engine.network();
   for (int i = 0; i < net.num_inputs(); ++i) {
     input_dims_.push_back(net.input(i)->dims());
     input_data_.push_back(nullptr);
     input_device_.push_back(DeviceType::kCPU);
   }
+  bound_.resize(static_cast<size_t>(net.num_outputs()));
+  outputs_.resize(static_cast<size_t>(net.num_outputs()));
+  for (int k = 0; k < net.num_outputs(); ++k) {
+    outputs_[static_cast<size_t>(k)].type = net.output(k)->type();
+    owned_.push_back(std::make_unique<OwnedTensorAllocator>(outputs_[static_cast<size_t>(k)]));
+  }
 }
 
 ExecutionContext::~ExecutionContext() = default;
+
+int ExecutionContext::output_index(std::string_view name) const {
+  const Network& net = engine_.network();
+  for (int k = 0; k < net.num_outputs(); ++k)
+    if (net.output(k)->name() == name) return k;
+  return -1;
+}
 
 int ExecutionContext::input_index(std::string_view name) const {
   const Network& net = engine_.network();
@@ -88,18 +135,33 @@ void ExecutionContext::set_input_shape(std::string_view name, const Dims& dims) 
                p->min.to_string(), ", max ", p->max.to_string(), ") at axis ", d);
   }
   input_dims_[static_cast<size_t>(i)] = dims;
+  inferred_.clear();
+  run_dims_ = false;
 }
 
 Dims ExecutionContext::get_tensor_shape(std::string_view name) const {
   const Network& net = engine_.network();
   for (int i = 0; i < net.num_inputs(); ++i)
     if (net.input(i)->name() == name) return input_dims_[static_cast<size_t>(i)];
-  for (int i = 0; i < net.num_outputs(); ++i) {
-    if (net.output(i)->name() != name) continue;
-    if (static_cast<size_t>(i) < outputs_.size()) return outputs_[static_cast<size_t>(i)].dims;
-    return net.output(i)->dims();
+  const int k = output_index(name);
+  LK_CHECK(k >= 0, "get_tensor_shape: no engine input or output named '", name, "'");
+  // After a run at the current input shapes: what it produced (data-dependent dims resolved).
+  if (run_dims_) return executor_->output_dims().at(static_cast<size_t>(k));
+  return inferred_shape(k);
+}
+
+Dims ExecutionContext::inferred_shape(int k) const {
+  const Network& net = engine_.network();
+  for (const Dims& d : input_dims_)
+    if (!d.is_static()) return net.output(k)->dims();  // an input shape is not set yet
+  if (inferred_.empty()) {
+    std::map<const Tensor*, Dims> in;
+    for (int i = 0; i < net.num_inputs(); ++i)
+      in[net.input(i)] = input_dims_[static_cast<size_t>(i)];
+    const std::map<const Tensor*, Dims> all = passes::infer_network(net, in);
+    for (int o = 0; o < net.num_outputs(); ++o) inferred_.push_back(all.at(net.output(o)));
   }
-  LK_FAIL(kINVALID_ARGUMENT, "get_tensor_shape: no engine input or output named '", name, "'");
+  return inferred_[static_cast<size_t>(k)];
 }
 
 void ExecutionContext::set_input(std::string_view name, const void* data, DeviceType device) {
@@ -113,16 +175,107 @@ void ExecutionContext::set_input(std::string_view name, const void* data, Device
   input_device_[static_cast<size_t>(i)] = device;
 }
 
-void ExecutionContext::execute() {
-  // A context holds one run's buffers: a second thread entering it would share them. It is
-  // refused instead of racing (the flag is released however execute leaves).
-  LK_CHECK(!in_use_.exchange(true, std::memory_order_acquire),
-           "execute: the execution context is already running on another thread; create one "
-           "context per thread (Engine::create_execution_context)");
-  struct Release {
-    std::atomic<bool>& flag;
-    ~Release() { flag.store(false, std::memory_order_release); }
-  } release{in_use_};
+namespace {
+
+// A context holds one run's buffers and bindings: a second thread entering enqueue or execute
+// would share them. It is refused instead of racing; the flag is released however the run
+// leaves.
+class RunGuard {
+ public:
+  RunGuard(std::atomic<bool>& in_use, const char* what) : in_use_(in_use) {
+    LK_CHECK(!in_use_.exchange(true, std::memory_order_acquire), what,
+             ": the execution context is already running on another thread; create one "
+             "context per thread (Engine::create_execution_context)");
+  }
+  ~RunGuard() { in_use_.store(false, std::memory_order_release); }
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+
+ private:
+  std::atomic<bool>& in_use_;
+};
+
+}  // namespace
+
+// Note [Output binding]
+// A layer's output that is an engine output is allocated straight in the memory bound to it
+// (set_tensor_address, or what its OutputAllocator returns when the layer's dims are resolved),
+// so the kernel (or a fusion group's last step) writes the final result there: no copy. Outputs
+// no layer writes are copied into their memory after the run: an engine input or a constant
+// marked as output, and outputs of sub-byte types (INT4, FP4), which executors hold one element
+// per byte and pack on the way out. On CUDA, so are outputs the host computes (the shape
+// program, layers without a CUDA kernel) and outputs bound to host memory (the simple path).
+
+void ExecutionContext::check_address(std::string_view name, const void* ptr) const {
+  LK_CHECK(ptr != nullptr, "set_tensor_address('", name, "'): the address is null");
+  const Backend& b = backend(engine_.device());
+  LK_CHECK(b.owns_memory(ptr, engine_.config().device_index), "set_tensor_address('", name,
+           "'): the buffer at ", ptr, " is not ", b.name(), " memory",
+           engine_.device() == DeviceType::kCUDA
+               ? detail::cat(" of GPU ", engine_.config().device_index)
+               : std::string(" (it is device memory)"),
+           "; the engine runs on ", device_type_name(engine_.device()));
+}
+
+void ExecutionContext::set_tensor_address(std::string_view name, void* ptr) {
+  set_tensor_address(name, ptr, OutputBinding::kUnknownCapacity);
+}
+
+void ExecutionContext::set_tensor_address(std::string_view name, void* ptr, uint64_t bytes) {
+  const int k = output_index(name);
+  if (k < 0 && !engine_.is_input(name)) {
+    std::string names;
+    for (int i = 0; i < engine_.num_io_tensors(); ++i)
+      names += detail::cat(i ? ", " : "", engine_.io_tensor_name(i));
+    LK_FAIL(kINVALID_ARGUMENT, "set_tensor_address: no engine input or output named '", name,
+            "' (tensors: ", names, ")");
+  }
+  check_address(name, ptr);
+  if (k < 0) {
+    const int i = input_index(name);
+    input_data_[static_cast<size_t>(i)] = ptr;
+    input_device_[static_cast<size_t>(i)] = engine_.device();
+    return;
+  }
+  bound_[static_cast<size_t>(k)] = {ptr, bytes, nullptr};
+}
+
+void* ExecutionContext::get_tensor_address(std::string_view name) const {
+  if (const int k = output_index(name); k >= 0) return bound_[static_cast<size_t>(k)].data;
+  return const_cast<void*>(input_data_[static_cast<size_t>(input_index(name))]);
+}
+
+void ExecutionContext::set_output_allocator(std::string_view name, OutputAllocator* allocator) {
+  const int k = output_index(name);
+  LK_CHECK(k >= 0, "set_output_allocator: no engine output named '", name, "'");
+  LK_CHECK(allocator != nullptr, "set_output_allocator('", name, "'): the allocator is null");
+  bound_[static_cast<size_t>(k)] = {nullptr, OutputBinding::kUnknownCapacity, allocator};
+}
+
+OutputAllocator* ExecutionContext::get_output_allocator(std::string_view name) const {
+  const int k = output_index(name);
+  LK_CHECK(k >= 0, "get_output_allocator: no engine output named '", name, "'");
+  return bound_[static_cast<size_t>(k)].allocator;
+}
+
+void ExecutionContext::set_device_memory(void* ptr, uint64_t bytes) {
+  LK_CHECK(ptr != nullptr, "set_device_memory: the address is null");
+  const uint64_t need = engine_.device_memory_size();
+  LK_CHECK(bytes >= need, "set_device_memory: ", bytes, " bytes is less than the ", need,
+           " bytes the engine needs (Engine::device_memory_size)");
+  executor_->set_arena(ptr, bytes);
+  has_memory_ = true;
+}
+
+uint64_t ExecutionContext::memory_bytes() const {
+  return executor_->memory_bytes();
+}
+
+void ExecutionContext::run(const std::vector<OutputBinding>& outputs, void* stream) {
+  LK_CHECK(has_memory_,
+           "enqueue: the context was made without device memory; call "
+           "set_device_memory with ",
+           engine_.device_memory_size(), " bytes first");
   const Network& net = engine_.network();
   std::vector<TensorView> views;
   for (int i = 0; i < net.num_inputs(); ++i) {
@@ -131,22 +284,78 @@ void ExecutionContext::execute() {
     LK_CHECK(d.is_static(), "execute: input '", t->name(), "' has dynamic dims ",
              t->dims().to_string(), "; call set_input_shape first");
     LK_CHECK(input_data_[static_cast<size_t>(i)] != nullptr || d.volume() == 0, "execute: input '",
-             t->name(), "' has no buffer; call set_input first");
-    views.push_back({t->type(), d, input_data_[static_cast<size_t>(i)],
-                     input_device_[static_cast<size_t>(i)]});
+             t->name(), "' has no buffer; call set_tensor_address or set_input first");
+    views.push_back(
+        {t->type(), d, input_data_[static_cast<size_t>(i)], input_device_[static_cast<size_t>(i)]});
   }
-  outputs_ = executor_->execute(views);
+  // Outputs whose size is known before the run are checked against their buffers now.
+  for (int k = 0; k < net.num_outputs(); ++k) {
+    const OutputBinding& o = outputs[static_cast<size_t>(k)];
+    if (o.data == nullptr) continue;
+    // Inferred, not the last run's: a data-dependent size may differ in this run.
+    const Dims d = inferred_shape(k);
+    if (!d.is_static()) {
+      LK_CHECK(o.capacity != OutputBinding::kUnknownCapacity, "enqueue: output '",
+               net.output(k)->name(), "' has the data-dependent shape ", d.to_string(),
+               "; bind it with set_output_allocator, or give set_tensor_address its size");
+      continue;
+    }
+    const auto need = static_cast<uint64_t>(packed_bytes(net.output(k)->type(), d.volume()));
+    LK_CHECK(o.capacity == OutputBinding::kUnknownCapacity || o.capacity >= need,
+             "enqueue: output '", net.output(k)->name(), "' has shape ", d.to_string(), " (",
+             data_type_name(net.output(k)->type()), ": ", need, " bytes) but its buffer holds ",
+             o.capacity, " bytes");
+  }
+  run_dims_ = false;
+  executor_->enqueue(views, outputs, stream);
+  run_dims_ = true;
+}
+
+void ExecutionContext::enqueue(void* stream) {
+  const RunGuard guard(in_use_, "enqueue");
+  const Network& net = engine_.network();
+  std::vector<OutputBinding> outputs;
+  for (int k = 0; k < net.num_outputs(); ++k) {
+    const Bound& b = bound_[static_cast<size_t>(k)];
+    LK_CHECK(b.data != nullptr || b.allocator != nullptr, "enqueue: output '",
+             net.output(k)->name(),
+             "' is not bound; call set_tensor_address or set_output_allocator (or use execute)");
+    outputs.push_back({b.data, b.bytes, b.allocator, engine_.device()});
+  }
+  ran_ = false;
+  run(outputs, stream);
+}
+
+void ExecutionContext::synchronize() {
+  executor_->synchronize();
+}
+
+void ExecutionContext::execute() {
+  const RunGuard guard(in_use_, "execute");
+  const Network& net = engine_.network();
+  std::vector<OutputBinding> outputs;
+  for (int k = 0; k < net.num_outputs(); ++k) {
+    const Bound& b = bound_[static_cast<size_t>(k)];
+    if (b.data != nullptr || b.allocator != nullptr)
+      outputs.push_back({b.data, b.bytes, b.allocator, engine_.device()});
+    else
+      outputs.push_back({nullptr, OutputBinding::kUnknownCapacity,
+                         owned_[static_cast<size_t>(k)].get(), DeviceType::kCPU});
+  }
+  ran_ = false;
+  run(outputs, nullptr);
+  executor_->synchronize();
+  ran_ = true;
 }
 
 const OwnedTensor& ExecutionContext::output(std::string_view name) const {
-  const Network& net = engine_.network();
-  for (int i = 0; i < net.num_outputs(); ++i) {
-    if (net.output(i)->name() != name) continue;
-    LK_CHECK(static_cast<size_t>(i) < outputs_.size(), "output('", name,
-             "'): execute has not run yet");
-    return outputs_[static_cast<size_t>(i)];
-  }
-  LK_FAIL(kINVALID_ARGUMENT, "output: no engine output named '", name, "'");
+  const int k = output_index(name);
+  LK_CHECK(k >= 0, "output: no engine output named '", name, "'");
+  const Bound& b = bound_[static_cast<size_t>(k)];
+  LK_CHECK(b.data == nullptr && b.allocator == nullptr, "output('", name,
+           "'): the output is bound by set_tensor_address or set_output_allocator; read it there");
+  LK_CHECK(ran_, "output('", name, "'): execute has not run yet");
+  return outputs_[static_cast<size_t>(k)];
 }
 
 void ExecutionContext::set_profiling(bool on) {

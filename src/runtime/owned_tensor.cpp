@@ -1,6 +1,8 @@
-// OwnedTensor's typed views: the checks behind as<T>() and the float conversion.
+// OwnedTensor's typed views (the checks behind as<T>(), the float conversion) and the allocator
+// that fills OwnedTensors.
 #include "core/element.h"
 #include "layerkit/core/error.h"
+#include "layerkit/core/size.h"
 #include "layerkit/runtime/executor.h"
 
 namespace layerkit {
@@ -17,6 +19,22 @@ void OwnedTensor::check_typed_view(const char* element, bool holds) const {
       dims.volume() >= 0 && data.size() >= static_cast<size_t>(packed_bytes(type, dims.volume())),
       "OwnedTensor::as<", element, ">: ", data.size(), " bytes do not hold dims ",
       dims.to_string());
+}
+
+void* OwnedTensorAllocator::reallocate_output(std::string_view name, void*, uint64_t size,
+                                              uint64_t alignment) {
+  // operator new aligns to at least __STDCPP_DEFAULT_NEW_ALIGNMENT__, which the executors ask for.
+  LK_CHECK(alignment <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "output '", name, "': alignment ",
+           alignment, " exceeds the ", __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+           " bytes host vectors give");
+  tensor_.device = DeviceType::kCPU;
+  // Note [Size arithmetic]: a request beyond the host's memory is kOUT_OF_MEMORY naming the output.
+  allocate_host(tensor_.data, static_cast<int64_t>(size), detail::cat("output '", name, "'"));
+  return tensor_.data.data();
+}
+
+void OwnedTensorAllocator::notify_shape(std::string_view, const Dims& dims) {
+  tensor_.dims = dims;
 }
 
 std::vector<float> OwnedTensor::to_floats() const {

@@ -924,9 +924,8 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// Byte layout of the header: magic, format version, version string (length-prefixed), payload
-// length. The fixed part is the 12 bytes before the version string.
-constexpr size_t kFixedHeader = plan::kMagic.size() + 4;
+// The header is the magic, the format version, the version string (length-prefixed, at most this
+// many bytes) and the payload length.
 constexpr size_t kMaxVersionBytes = 64;
 
 }  // namespace

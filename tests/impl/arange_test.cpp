@@ -166,6 +166,34 @@ TEST(ImplArange, ErrorsLeaveTheNetworkUnchanged) {
 // The layers of a run-time arange (besides the network inputs). Before the Fill took start and
 // step as attributes, arange(n) of a 0-D int64 n took 8 layers (two Constants, sub, floor
 // division, neg, two reshapes, Fill), and arange(0.0, x, 1.0) of a float x 9.
+// A static arange longer than 2^24 elements is a run-time Fill, not a host constant: a claimed
+// length of 2^40 (fuzz_onnx_import: Hardmax over a dim of 2^40) once filled the host for
+// minutes. Lengths at the limit stay constants; the Fill form gives the same values.
+TEST(ImplArange, LongStaticArangeIsARunTimeFill) {
+  auto kinds = [](Operand start, Operand end, Operand step, std::optional<DataType> t) {
+    Network net;
+    ConversionContext ctx(net);
+    Tensor* out = ar::arange(ctx, kTarget, SourceIR::kATEN, "a", start, end, step, t);
+    std::vector<LayerKind> k;
+    for (int i = 0; i < net.num_layers(); ++i) k.push_back(net.layer(i)->kind());
+    EXPECT_EQ(out->dims().rank(), 1);
+    return k;
+  };
+  const int64_t big = int64_t{1} << 40;
+  for (auto t : {DataType::kINT64, DataType::kINT32, DataType::kFLOAT}) {
+    const std::vector<LayerKind> k = kinds(0, big, 1, t);
+    EXPECT_NE(std::find(k.begin(), k.end(), LayerKind::kFILL), k.end()) << data_type_name(t);
+  }
+  EXPECT_EQ(kinds(0, int64_t{1} << 24, 1, DataType::kINT64),
+            std::vector<LayerKind>{LayerKind::kCONSTANT});
+  // Just above the limit: the values of the Fill.
+  const int64_t n = (int64_t{1} << 24) + 3;
+  at::Tensor got = run_block({}, [&](ConversionContext& ctx, const std::vector<Tensor*>&) {
+    return ar::arange(ctx, kTarget, SourceIR::kATEN, "a", 5, 5 + 2 * n, 2);
+  });
+  expect_close(got, at::arange(5, 5 + 2 * n, 2), 1.0, "2^24 + 3 elements, int64");
+}
+
 TEST(ImplArange, RunTimeArangeLayerCounts) {
   auto layers = [](DataType t, const Dims& d, Operand start, Operand step) {
     Network net;

@@ -206,6 +206,28 @@ TEST(ImplTopK, DynamicShapesAtMinOptMax) {
           expect_close(out, output == 0 ? ev : ei, 1.0,
                        "dynamic topk " + dims_of(in[0]).to_string());
         });
+    // k as a run-time tensor: the last dim's size minus 1, from the shape.
+    run_block_dynamic(
+        sets,
+        [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+          Layer* shape = ctx.net().add_shape(in[0]);
+          Layer* last = ctx.net().add_slice(shape->output(0), Dims{2}, Dims{1}, Dims{1});
+          Tensor* one = ctx.net()
+                            .add_constant(Dims{1}, Weights::from_vector(std::vector<int64_t>{1}))
+                            ->output(0);
+          Tensor* k = ctx.net()
+                          .add_elementwise(last->output(0), one, ElementWiseOperation::kSUB)
+                          ->output(0);
+          tk::ValuesIndices r =
+              tk::topk_k_tensor(ctx, kTarget, SourceIR::kATEN, "k", in[0], k, -1, true);
+          return output == 0 ? r.values : r.indices;
+        },
+        [&](const std::vector<at::Tensor>& in, const at::Tensor& out) {
+          const int64_t k = in[0].size(-1) - 1;
+          auto [ev, ei] = at::topk(in[0], k, -1, true);
+          expect_close(out, output == 0 ? ev : ei, 1.0,
+                       "topk with run-time k " + dims_of(in[0]).to_string());
+        });
   }
   for (std::optional<int64_t> dim : {std::optional<int64_t>{}, std::optional<int64_t>{-2}}) {
     for (bool keepdim : {false, true}) {

@@ -167,8 +167,9 @@ TEST(OnnxImporter, CheckListsEveryUnsupportedNode) {
   b.input("x", pb::TensorProto::FLOAT, {"4"});
   b.node("Frobnicate", {"x"}, {"a"}, "f1");
   b.node("Abs", {"a"}, {"b"});
-  // Slice's starts must be known at build time; 'b' is computed.
-  b.node("Slice", {"b", "b", "b"}, {"c"}, "slice");
+  // Squeeze with the axes as a graph input: listed too (it needs --inputValues).
+  b.input("axes", pb::TensorProto::INT64, {"1"});
+  b.node("Squeeze", {"b", "axes"}, {"c"}, "squeeze");
   b.node("Wibble", {"c"}, {"y"});
   b.output("y");
   CheckReport rep = check_model_from_bytes(b.bytes());
@@ -279,6 +280,120 @@ TEST(OnnxImporter, ExternalDataAndMissingFile) {
     EXPECT_NE(std::string(e.what()).find("w.bin"), std::string::npos);
   }
   std::filesystem::remove_all(dir);
+}
+
+// External data entries are text of the model file: a malformed count, or an offset and length
+// whose sum overflows int64, is a kINVALID_ARGUMENT / kIO error naming the initializer (found by
+// fuzz_onnx_import: the first escaped as std::invalid_argument, the second as std::bad_alloc).
+TEST(OnnxImporter, ExternalDataMalformedEntries) {
+  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_bad_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "w.bin", std::ios::binary) << std::string(16, '\0');
+  struct Case {
+    std::vector<std::pair<const char*, std::string>> entries;
+    ErrorCode code;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {{{"offset", "abc"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is 'abc'"},
+      {{{"offset", "-8"}}, ErrorCode::kINVALID_ARGUMENT, "'offset' is '-8'"},
+      {{{"length", "99999999999999999999"}}, ErrorCode::kINVALID_ARGUMENT, "not a byte count"},
+      {{{"length", "16x"}}, ErrorCode::kINVALID_ARGUMENT, "'length' is '16x'"},
+      {{{"offset", "9223372036854775000"}, {"length", "9223372036854775000"}},
+       ErrorCode::kIO,
+       "reaches beyond it"},
+      {{{"offset", "8"}, {"length", "16"}}, ErrorCode::kIO, "reaches beyond it"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"4"});
+    auto* t = b.g()->add_initializer();
+    t->set_name("w");
+    t->set_data_type(pb::TensorProto::FLOAT);
+    t->add_dims(4);
+    t->set_data_location(pb::TensorProto::EXTERNAL);
+    auto* loc = t->add_external_data();
+    loc->set_key("location");
+    loc->set_value("w.bin");
+    for (const auto& [k, v] : c.entries) {
+      auto* e = t->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    }
+    b.node("Mul", {"x", "w"}, {"y"});
+    b.output("y");
+    std::ofstream(dir / "model.onnx", std::ios::binary) << b.bytes();
+    try {
+      import_model((dir / "model.onnx").string());
+      ADD_FAILURE() << c.says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), c.code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("'w'"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Empty initializers (no values, typed or raw) decode to empty tensors; they once copied from
+// the null data of an empty field, which UBSan flags (fuzz_onnx_import, on a node test model).
+TEST(OnnxImporter, EmptyInitializers) {
+  for (const bool raw : {false, true}) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    pb::TensorProto* e = b.init("empty", {0, 3}, {});
+    if (raw) e->set_raw_data("");
+    b.node("Concat", {"x", "empty"}, {"y"});
+    set_int(b.g()->mutable_node(0), "axis", 0);
+    b.output("y");
+    ImportResult r = import_model_from_bytes(b.bytes());
+    ASSERT_EQ(r.weights.at("empty").count(), 0);
+    at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 4);
+    expect_close(run_model(r, {x})[0], x);
+  }
+}
+
+// A node that lists fewer outputs than its op makes keeps the ones it lists (fuzz_onnx_import:
+// DynamicQuantizeLinear with only y once failed an internal assertion).
+TEST(OnnxImporter, OmittedTrailingOutputs) {
+  auto model = [](std::vector<std::string> outputs) {
+    ModelBuilder b;
+    b.input("x", pb::TensorProto::FLOAT, {"2", "3"});
+    b.node("DynamicQuantizeLinear", {"x"}, outputs);
+    b.output("y");
+    return import_model_from_bytes(b.bytes());
+  };
+  ImportResult all = model({"y", "y_scale", "y_zero_point"});
+  ImportResult only_y = model({"y"});
+  ASSERT_EQ(only_y.network->num_outputs(), 1);
+  at::Tensor x = lktest::random(DataType::kFLOAT, {2, 3}, 5);
+  EXPECT_TRUE(at::equal(run_model(only_y, {x})[0], run_model(all, {x})[0]));
+}
+
+// A per-channel scale whose axis the operand's rank does not have is an error naming the node
+// (fuzz_onnx_import: QLinearConv / QLinearMatMul on a rank-1 operand wrote past a shape vector).
+TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
+  ModelBuilder b;
+  b.input("a", pb::TensorProto::UINT8, {"3"});
+  b.input("bq", pb::TensorProto::UINT8, {"3", "2"});
+  b.init("a_scale", {3}, {0.5f, 0.25f, 1.f});
+  b.init("s", {}, {0.5f});
+  auto* zp = b.g()->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(pb::TensorProto::UINT8);
+  zp->add_int32_data(0);
+  b.node("QLinearMatMul", {"a", "a_scale", "zp", "bq", "s", "zp", "s", "zp"}, {"y"}, "qmm");
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("'qmm'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-channel scale"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
@@ -531,4 +646,162 @@ TEST(OnnxImporter, ImpossibleSizesFailNamingTheTensor) {
 }
 
 }  // namespace
+// ---- models with the subgraphs PyTorch's exporter writes ---------------------------------------
+// tests/onnx/data/gen_exported_models.py writes them with onnxruntime's outputs for data sets 0, 1
+// and 2: the min, opt and max shapes of one profile.
+
+namespace fs = std::filesystem;
+
+fs::path exported(const std::string& name) {
+  return fs::path(LAYERKIT_ONNX_TEST_DATA) / "exported" / name;
+}
+
+at::Tensor to_aten(const OwnedTensor& t) {
+  std::vector<int64_t> shape(t.dims.begin(), t.dims.end());
+  return at::from_blob(const_cast<uint8_t*>(t.data.data()), shape,
+                       at::TensorOptions().dtype(lktest::to_aten(t.type)))
+      .clone();
+}
+
+std::vector<OwnedTensor> read_set(const fs::path& set, const std::string& kind) {
+  std::vector<OwnedTensor> r;
+  for (int i = 0; fs::exists(set / (kind + "_" + std::to_string(i) + ".pb")); ++i)
+    r.push_back(read_tensor_proto((set / (kind + "_" + std::to_string(i) + ".pb")).string()));
+  return r;
+}
+
+class ExportedModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ExportedModel, MatchesOnnxruntimeAtMinOptAndMaxOfOneProfile) {
+  const fs::path dir = exported(GetParam());
+  ImportResult r = import_model((dir / "model.onnx").string());
+  std::vector<std::vector<OwnedTensor>> ins, outs;
+  for (int k = 0; k < 3; ++k) {
+    const fs::path set = dir / ("test_data_set_" + std::to_string(k));
+    ins.push_back(read_set(set, "input"));
+    outs.push_back(read_set(set, "output"));
+  }
+  const Network& net = *r.network;
+  ASSERT_EQ(static_cast<size_t>(net.num_inputs()), ins[0].size());
+  for (int i = 0; i < net.num_inputs(); ++i)
+    if (!net.input(i)->dims().is_static())
+      r.set_input_profile(net.input(i)->name(), ins[0][i].dims, ins[1][i].dims, ins[2][i].dims);
+  lktest::Runner runner(net, r.builder_config());
+  for (int k = 0; k < 3; ++k) {
+    std::vector<at::Tensor> in;
+    for (const auto& t : ins[k]) in.push_back(to_aten(t));
+    std::vector<at::Tensor> got = runner.run(in);
+    ASSERT_EQ(got.size(), outs[k].size());
+    for (size_t o = 0; o < got.size(); ++o)
+      expect_close(got[o], to_aten(outs[k][o]), 1.0,
+                   GetParam() + " set " + std::to_string(k) + " output " + std::to_string(o));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OnnxImporter, ExportedModel,
+                         ::testing::Values("flatten_reshape", "embeddings_static",
+                                           "embeddings_dynamic", "pad_constant", "pad_to_multiple",
+                                           "pad_to_multiple_reflect", "interpolate_size",
+                                           "interpolate_double", "topk_half", "bitwise"));
+
+const BuildTimeValue* find_value(const CheckReport& rep, const std::string& node, int input) {
+  for (const auto& b : rep.build_time_values)
+    if (b.node_name == node && b.input == input) return &b;
+  return nullptr;
+}
+
+TEST(OnnxImporter, ExporterSubgraphsOfStaticDimsFoldAway) {
+  const std::string path = (exported("embeddings_static") / "model.onnx").string();
+  CheckReport rep = check_model(path);
+  ASSERT_TRUE(rep.ok()) << rep.to_string();
+  const BuildTimeValue* end = find_value(rep, "/m/embeddings/Slice", 2);
+  ASSERT_NE(end, nullptr) << rep.to_string();
+  EXPECT_EQ(end->source, BuildTimeSource::kFOLDED);
+  EXPECT_EQ(end->tensor, "/m/embeddings/Unsqueeze_output_0");
+  EXPECT_NE(rep.to_string().find("input 2 ('/m/embeddings/Unsqueeze_output_0'): folded"),
+            std::string::npos)
+      << rep.to_string();
+  // Shape -> Gather -> Unsqueeze -> Slice of a constant left no layer behind: the sliced
+  // position ids are one Constant.
+  ImportResult r = import_model(path);
+  for (int i = 0; i < r.network->num_layers(); ++i) {
+    const LayerKind k = r.network->layer(i)->kind();
+    EXPECT_TRUE(k != LayerKind::kSHAPE && k != LayerKind::kSLICE) << r.network->to_string();
+  }
+  // The pads of F.pad (ConstantOfShape -> ... -> Cast over constants) fold whatever the dims.
+  rep = check_model((exported("pad_constant") / "model.onnx").string());
+  ASSERT_NE(find_value(rep, "/Pad", 1), nullptr) << rep.to_string();
+  EXPECT_EQ(find_value(rep, "/Pad", 1)->source, BuildTimeSource::kFOLDED);
+}
+
+TEST(OnnxImporter, ValuesOfDynamicDimsBecomeShapeTensors) {
+  struct Case {
+    const char* model;
+    const char* node;
+    int input;
+  };
+  for (const Case& c : {Case{"embeddings_dynamic", "/m/embeddings/Slice", 2},
+                        Case{"pad_to_multiple", "/Pad", 1}, Case{"interpolate_size", "/Resize", 3},
+                        Case{"interpolate_double", "/Resize", 3}, Case{"topk_half", "/TopK", 1}}) {
+    CheckReport rep = check_model((exported(c.model) / "model.onnx").string());
+    ASSERT_TRUE(rep.ok()) << c.model << ": " << rep.to_string();
+    const BuildTimeValue* v = find_value(rep, c.node, c.input);
+    ASSERT_NE(v, nullptr) << c.model << ": " << rep.to_string();
+    EXPECT_EQ(v->source, BuildTimeSource::kSHAPE_TENSOR) << c.model;
+    EXPECT_NE(rep.to_string().find("shape tensor (depends on a dynamic dim"), std::string::npos);
+  }
+}
+
+TEST(OnnxImporter, ValuesNoLayerTakesAtRunTimeAreRefusedWithTheReason) {
+  // Unsqueeze's axes from the Shape of a dynamic input: they decide the output's rank.
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"n"});
+  b.node("Shape", {"x"}, {"s"});
+  b.node("Unsqueeze", {"x", "s"}, {"y"}, "unsq");
+  b.output("y");
+  CheckReport rep = check_model_from_bytes(b.bytes());
+  ASSERT_EQ(rep.unsupported.size(), 1u) << rep.to_string();
+  EXPECT_EQ(rep.unsupported[0].index, 1);
+  EXPECT_EQ(rep.unsupported[0].name, "unsq");
+  EXPECT_NE(rep.unsupported[0].reason.find("depends on a graph input or a dynamic dim: the axes "
+                                           "decide the output's rank"),
+            std::string::npos)
+      << rep.unsupported[0].reason;
+  lktest::expect_error([&] { import_model_from_bytes(b.bytes()); },
+                       {"node 1 'unsq' (Unsqueeze)", "input 1 (axes)", "output's rank"},
+                       ErrorCode::kUNSUPPORTED);
+  // With a static dim the same graph folds and converts.
+  ModelBuilder s;
+  s.input("x", pb::TensorProto::FLOAT, {"3"});
+  s.node("Shape", {"x"}, {"one"});
+  s.node("Size", {"one"}, {"len"});
+  s.node("Unsqueeze", {"x", "len"}, {"y"}, "unsq");
+  s.output("y");
+  ImportResult r = import_model_from_bytes(s.bytes());
+  at::Tensor x = lktest::random(DataType::kFLOAT, {3}, 5);
+  expect_close(run_model(r, {x})[0], x.unsqueeze(1));
+}
+
+TEST(OnnxImporter, FoldedValuesKeepKernelErrorsForRunTime) {
+  // Gather of an out-of-range index over constants is not folded (its kernel fails): the layer
+  // stays and fails when it runs, as it would without folding.
+  ModelBuilder b;
+  b.input("x", pb::TensorProto::FLOAT, {"2"});
+  b.init("table", {3}, {1.f, 2.f, 3.f});
+  auto* idx = b.g()->add_initializer();
+  idx->set_name("i");
+  idx->set_data_type(pb::TensorProto::INT64);
+  idx->add_dims(2);
+  idx->add_int64_data(0);
+  idx->add_int64_data(7);
+  b.node("Gather", {"table", "i"}, {"g"});
+  b.node("Add", {"x", "g"}, {"y"});
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  bool has_gather = false;
+  for (int i = 0; i < r.network->num_layers(); ++i)
+    has_gather = has_gather || r.network->layer(i)->kind() == LayerKind::kGATHER;
+  EXPECT_TRUE(has_gather) << r.network->to_string();
+}
+
 }  // namespace layerkit::onnx

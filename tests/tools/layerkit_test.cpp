@@ -484,6 +484,48 @@ TEST(LayerkitCli, ConformanceCountsSkipsAndExitCodes) {
   EXPECT_EQ(sh("conformance " + root.string() + " --minPassPercent=101").code, 2);
 }
 
+TEST(LayerkitCli, ConformanceCosineMetricJudgesOutputsAsAWhole) {
+  const fs::path root = scratch() / "layerkit_conformance_cosine";
+  fs::remove_all(root);
+  // Element 3 is off by half its size but tiny next to the rest: the element-wise check fails,
+  // the cosine metric passes (max|error|/max|reference| = 1e-6 / 3000).
+  write_case(root / "test_abs_near_zero", "Abs", {1000, -2000, 3000, 1e-6f},
+             {1000, 2000, 3000, 2e-6f});
+  const fs::path no_skips = root.parent_path() / "layerkit_conformance_cosine_skip.txt";
+  std::ofstream(no_skips) << "# none\n";
+  const std::string base = "conformance " + root.string() + " --skipList=" + no_skips.string();
+  Result elementwise = sh(base);
+  EXPECT_EQ(elementwise.code, 1) << elementwise.out;
+  EXPECT_NE(elementwise.out.find("FAIL test_abs_near_zero"), std::string::npos);
+  Result cosine = sh(base + " --metric=cosine");
+  EXPECT_EQ(cosine.code, 0) << cosine.out;
+  EXPECT_NE(cosine.out.find("test_abs_near_zero test_data_set_0 output 'y': cosine 1, "
+                            "max|error|/max|reference| 3.33e-10"),
+            std::string::npos)
+      << cosine.out;
+  EXPECT_NE(cosine.out.find("1 passed, 0 failed, 0 skipped"), std::string::npos) << cosine.out;
+
+  // A 0.25% error in the largest element keeps the cosine near 1 but exceeds 1e-4 relative.
+  write_case(root / "test_abs_off", "Abs", {1, -2, 3, -4}, {1, 2, 3, 4.01f});
+  Result off = sh(base + " --metric=cosine");
+  EXPECT_EQ(off.code, 1) << off.out;
+  EXPECT_NE(off.out.find("FAIL test_abs_off: test_data_set_0: output 'y': cosine 0.9999"),
+            std::string::npos)
+      << off.out;
+  EXPECT_NE(off.out.find("(needs cosine >= 0.9999 and <= 1e-4)"), std::string::npos) << off.out;
+  EXPECT_EQ(sh(base + " --metric=l2").code, 2);
+
+  // The committed exporter-pattern models (tests/onnx/data) pass by the cosine metric, one line
+  // per output and data set (min, opt and max shapes).
+  const fs::path exported = fs::path(LAYERKIT_ONNX_TEST_DATA) / "exported";
+  Result models = sh("conformance " + exported.string() + " --metric=cosine");
+  EXPECT_EQ(models.code, 0) << models.out;
+  EXPECT_NE(models.out.find("interpolate_size test_data_set_2 output 'y': cosine "),
+            std::string::npos)
+      << models.out;
+  EXPECT_NE(models.out.find("10 passed, 0 failed, 0 skipped"), std::string::npos) << models.out;
+}
+
 TEST(LayerkitCli, InputValuesBindBuildTimeInputs) {
   ::onnx::ModelProto m;
   m.set_ir_version(8);

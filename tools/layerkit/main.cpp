@@ -97,6 +97,7 @@ std::string kernel_table(const Engine& engine, const BuilderConfig& config) {
 
 constexpr const char* kConformanceHelp =
     "usage: layerkit conformance DIR [--skipList FILE] [--verbose] [--roundTrip]\n"
+    "                            [--metric=elementwise|cosine]\n"
     "Runs every test case under DIR (model.onnx + test_data_set_*/input_N.pb, output_N.pb),\n"
     "compares with rtol 1e-3, atol 1e-7, prints each failure and ends with\n"
     "'N passed, M failed, K skipped'. Skips come only from the skip list (default: the\n"
@@ -105,7 +106,10 @@ constexpr const char* kConformanceHelp =
     "Exit 1 when a case fails whose ops all have converters, or when fewer than\n"
     "--minPassPercent=P (default 0) percent of all cases pass; else 0.\n"
     "--roundTrip serializes each built engine and runs the engine deserialized from those\n"
-    "bytes instead (a case also fails when serializing that engine gives other bytes).\n";
+    "bytes instead (a case also fails when serializing that engine gives other bytes).\n"
+    "--metric=cosine compares each floating output as a whole, as fits a real model: it prints\n"
+    "the cosine similarity and max|error|/max|reference| of every output and passes at\n"
+    "cosine >= 0.9999 and <= 1e-4 (integers and bool stay exact).\n";
 
 int dispatch(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
@@ -158,7 +162,7 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (cmd == "conformance") {
-    std::vector<std::string> values = {"skipList", "minPassPercent"};
+    std::vector<std::string> values = {"skipList", "minPassPercent", "metric"};
     std::vector<std::string> bools = {"verbose", "roundTrip"};
     values.insert(values.end(), kEngineValueFlags.begin(), kEngineValueFlags.end());
     bools.insert(bools.end(), kEngineBoolFlags.begin(), kEngineBoolFlags.end());

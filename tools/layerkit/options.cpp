@@ -1,6 +1,7 @@
 // Flag and shape-string parsing for the `layerkit` command line.
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 
 #include "cli.h"
 
@@ -159,6 +160,28 @@ std::map<std::string, Dims> parse_shapes(const std::string& spec, const std::str
     pos = end + 1;
   }
   if (out.empty()) throw bad("no shapes");
+  return out;
+}
+
+std::map<std::string, std::vector<int64_t>> parse_values(const std::string& spec) {
+  std::map<std::string, std::vector<int64_t>> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto c = item.rfind(':');
+    if (c == std::string::npos || c == 0 || c + 1 == item.size())
+      throw UsageError("--inputValues: expected name:v1xv2[,name:...], got '" + item + "'");
+    std::vector<int64_t>& v = out[item.substr(0, c)];
+    std::stringstream vs(item.substr(c + 1));
+    std::string part;
+    while (std::getline(vs, part, 'x')) {
+      int64_t x = 0;
+      auto [q, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
+      if (part.empty() || ec != std::errc() || q != part.data() + part.size())
+        throw UsageError("--inputValues: '" + part + "' is not an integer");
+      v.push_back(x);
+    }
+  }
   return out;
 }
 

@@ -169,29 +169,6 @@ void print_profile(std::vector<LayerProfile> prof) {
               prof.empty() ? 0.0 : 100.0);
 }
 
-// "name:1x-2x3,other:4" -> integer values per input.
-std::map<std::string, std::vector<int64_t>> parse_values(const std::string& spec) {
-  std::map<std::string, std::vector<int64_t>> out;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto c = item.rfind(':');
-    if (c == std::string::npos || c == 0 || c + 1 == item.size())
-      throw UsageError("--inputValues: expected name:v1xv2[,name:...], got '" + item + "'");
-    std::vector<int64_t>& v = out[item.substr(0, c)];
-    std::stringstream vs(item.substr(c + 1));
-    std::string part;
-    while (std::getline(vs, part, 'x')) {
-      int64_t x = 0;
-      auto [q, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
-      if (part.empty() || ec != std::errc() || q != part.data() + part.size())
-        throw UsageError("--inputValues: '" + part + "' is not an integer");
-      v.push_back(x);
-    }
-  }
-  return out;
-}
-
 // The engine plan in `path`, read back: kIO when the file cannot be read, the plan's own message
 // (naming the file) when its bytes are no valid plan.
 std::unique_ptr<Engine> load_engine(const std::string& path, double* load_ms, size_t* bytes) {

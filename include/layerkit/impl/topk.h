@@ -24,6 +24,12 @@ inline constexpr int64_t kMaxK = 3840;
 ValuesIndices topk(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                    std::string_view name, Tensor* input, int64_t k, int64_t dim = -1,
                    bool largest = true, bool sorted = true);
+// topk with k a one-element int32/int64 tensor (a name of its own: a literal 0 would be
+// ambiguous) whose value may be known only at run time
+// (computed from a dynamic dim); the TopK layer checks 1 <= k <= min(size of dim, 3840) then.
+ValuesIndices topk_k_tensor(ConversionContext& ctx, const Target& target,
+                            std::optional<SourceIR> source_ir, std::string_view name, Tensor* input,
+                            Tensor* k, int64_t dim = -1, bool largest = true, bool sorted = true);
 // at::argmax / at::argmin (int64): dim = nullopt flattens first; ties give the first index.
 Tensor* argmax(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                std::string_view name, Tensor* input, std::optional<int64_t> dim = std::nullopt,

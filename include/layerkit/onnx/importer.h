@@ -40,6 +40,24 @@ struct UnsupportedNode {
   std::string reason;
 };
 
+// Where the value of an input that an op needs when the network is built comes from.
+enum class BuildTimeSource : int32_t {
+  kCONSTANT,      // an initializer or a Constant output
+  kFOLDED,        // computed while importing from constants and static dims
+  kBOUND,         // a graph input bound through ImportOptions::input_values
+  kSHAPE_TENSOR,  // depends on a dynamic dim: a shape tensor evaluated at run time
+};
+std::string_view build_time_source_name(BuildTimeSource s);  // "constant", "folded", ...
+
+struct BuildTimeValue {
+  int node = 0;
+  std::string node_name;
+  std::string op_type;
+  int input = 0;
+  std::string tensor;
+  BuildTimeSource source = BuildTimeSource::kCONSTANT;
+};
+
 struct CheckReport {
   int64_t opset = 0;
   int num_nodes = 0;
@@ -48,9 +66,14 @@ struct CheckReport {
   std::vector<std::string> graph_inputs;
   // Graph inputs whose values are needed at build time and are not bound yet.
   std::vector<std::string> build_time_inputs;
+  // When every node passes its checks, check_model also converts the model (without building
+  // it): one entry per build-time input of each node, saying how its value is obtained. A
+  // converter that refuses a value (one no layer can take at run time) is an unsupported entry.
+  std::vector<BuildTimeValue> build_time_values;
   bool ok() const { return unsupported.empty(); }
   // "all 12 nodes supported" or one line per unsupported node:
-  // "  node 3 'conv1' (Conv): no converter for Conv".
+  // "  node 3 'conv1' (Conv): no converter for Conv"; then the build-time values that are not
+  // plain constants: "  node 5 'slice' (Slice) input 2 ('end'): shape tensor (...)".
   std::string to_string() const;
 };
 

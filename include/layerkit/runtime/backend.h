@@ -16,6 +16,29 @@ namespace layerkit {
 // (the CUDA backend runs such a layer with the CPU reference kernel on the host).
 enum class Support : int32_t { kSUPPORTED, kUNIMPLEMENTED };
 
+// Note [Engine state]
+// What depends only on the engine is made once per Engine and shared, read-only, by all of its
+// execution contexts: the network's analysis (fusion groups, buffer lifetimes), the materialised
+// constants, and the kernel chosen per layer and shape together with what it prepared (packed
+// weights on the CPU, uploaded weights and library plans on CUDA, the timing of convolution
+// layouts). Kernels are made on first use of a shape, by whichever context meets it first, under
+// the state's lock; once made they are immutable (run() is const) and may run in several
+// contexts at once, on different threads. A context (its Executor) holds only per-run state:
+// activation buffers, bound addresses, profiling records, on CUDA its stream, library handles
+// and CUDA graphs. The executor keeps its state alive (shared_ptr), so an executor may outlive
+// the Engine object that made the state, not the network.
+class EngineState {
+ public:
+  virtual ~EngineState() = default;
+  // A new context's executor over this state.
+  virtual std::unique_ptr<Executor> make_executor() const = 0;
+  // Bytes the state holds: materialised constants and the memory kernels prepared (packed or
+  // uploaded weights, workspaces); grows as kernels are made for new shapes.
+  virtual uint64_t weights_bytes() const = 0;
+  // The activation arena a context needs at the profiles' max shapes (Engine::device_memory_size).
+  virtual uint64_t arena_bytes() const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -27,9 +50,12 @@ class Backend {
   virtual std::string unavailable_reason(int device_index) const = 0;
   // Whether a kernel of the backend's own takes `kind` with these input types.
   virtual Support supports(LayerKind kind, std::span<const DataType> input_types) const = 0;
-  // An executor over `network` (which must outlive it).
-  virtual std::unique_ptr<Executor> make_executor(const Network& network,
-                                                  const ExecutorOptions& options) const = 0;
+  // The engine state of `network` (which must outlive it): Note [Engine state].
+  virtual std::shared_ptr<const EngineState> compile(const Network& network,
+                                                     const ExecutorOptions& options) const = 0;
+  // Whether `ptr` is memory of this backend's device `device_index` (for the CPU: not memory of
+  // any other backend). Used to reject a buffer bound to the wrong engine.
+  virtual bool owns_memory(const void* ptr, int device_index) const = 0;
 };
 
 // The backend of `device`; kUNSUPPORTED naming the device when this build has none.

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "layerkit/core/data_type.h"
@@ -15,6 +17,7 @@
 namespace layerkit {
 
 class Network;
+class Tensor;
 class Communicator;
 
 enum class DeviceType : int32_t { kCPU, kCUDA };
@@ -84,15 +87,56 @@ struct ExecutorOptions {
   std::shared_ptr<Communicator> communicator;  // null: collectives need world_size 1
   int device_index = 0;                        // which GPU, for the CUDA backend
   bool use_cuda_graph = false;                 // see BuilderConfig::use_cuda_graph
+  // The tensors' dims at each optimization profile's max shapes, which size the activation arena
+  // (EngineState::arena_bytes); empty: the network's own dims.
+  std::vector<std::map<const Tensor*, Dims>> arena_dims;
+};
+
+// TensorRT's IOutputAllocator: memory for an output whose size is known only while the engine
+// runs (a data-dependent shape such as NonZero's), set with ExecutionContext::set_output_allocator.
+// The run calls reallocate_output once per run, when the output's dims are resolved, before the
+// output is written; notify_shape follows once the output is complete (before enqueue returns).
+class OutputAllocator {
+ public:
+  virtual ~OutputAllocator() = default;
+  // A buffer of at least `size` bytes aligned to `alignment` in the engine's device memory (host
+  // memory for the CPU engine); `current` is what it returned for this output last time (null
+  // the first time), so it may be returned again when large enough. Null with size > 0 fails the
+  // run with kOUT_OF_MEMORY naming the output.
+  virtual void* reallocate_output(std::string_view name, void* current, uint64_t size,
+                                  uint64_t alignment) = 0;
+  virtual void notify_shape(std::string_view name, const Dims& dims) = 0;
+};
+
+// Where a run writes one engine output: caller memory at `data` (`capacity` bytes, or
+// kUnknownCapacity when the caller did not say), or memory `allocator` hands out. `device` is
+// where that memory lies: the executor's device (written in place) or, on a device backend, the
+// host (the output is copied there after the run).
+struct OutputBinding {
+  static constexpr uint64_t kUnknownCapacity = UINT64_MAX;
+  void* data = nullptr;
+  uint64_t capacity = kUnknownCapacity;
+  OutputAllocator* allocator = nullptr;
+  DeviceType device = DeviceType::kCPU;
 };
 
 class Executor {
  public:
   virtual ~Executor() = default;
   virtual DeviceType device() const = 0;
+  virtual const Network& network() const = 0;
   // Runs the network once. `inputs` follow the network's input order with their run-time dims;
-  // the result follows its output order.
-  virtual std::vector<OwnedTensor> execute(std::span<const TensorView> inputs) = 0;
+  // `outputs` its output order, each with memory (data or allocator). The CPU runs before
+  // returning; a device backend enqueues on `stream` (null: its own) and may return before the
+  // device is done (synchronize() waits). The outputs' dims are output_dims() afterwards.
+  virtual void enqueue(std::span<const TensorView> inputs, std::span<const OutputBinding> outputs,
+                       void* stream) = 0;
+  // Waits for the latest enqueue to complete (and reports a failure the device found in it).
+  virtual void synchronize() {}
+  // The dims each output had in the latest run (network output order); empty before one.
+  virtual std::vector<Dims> output_dims() const = 0;
+  // Runs the network once into buffers it returns (the simple path; enqueue underneath).
+  std::vector<OwnedTensor> execute(std::span<const TensorView> inputs);
   // Per-layer timing, off by default. Switching it on clears earlier records; switching it off
   // keeps them for profile(). While off, execute() reads no clock.
   virtual void set_profiling(bool on) = 0;
@@ -102,6 +146,25 @@ class Executor {
   // before its first run. Chosen per layer and resolved input dims.
   virtual std::string_view implementation(int layer) const = 0;
   virtual RunTimes last_run_times() const { return {}; }
+  // Bytes this executor (one context) holds of its own: activation buffers and scratch, not the
+  // engine state it shares with the engine's other contexts.
+  virtual uint64_t memory_bytes() const = 0;
+  // Activations go to the caller's arena at `base` (at least EngineState::arena_bytes(); null:
+  // back to memory of the executor's own). kINVALID_ARGUMENT when it is too small.
+  virtual void set_arena(void* base, uint64_t bytes) = 0;
+};
+
+// An OutputAllocator that puts one output into an OwnedTensor in host memory (the simple path:
+// Executor::execute, ExecutionContext::execute without a bound output).
+class OwnedTensorAllocator final : public OutputAllocator {
+ public:
+  explicit OwnedTensorAllocator(OwnedTensor& tensor) : tensor_(tensor) {}
+  void* reallocate_output(std::string_view name, void* current, uint64_t size,
+                          uint64_t alignment) override;
+  void notify_shape(std::string_view name, const Dims& dims) override;
+
+ private:
+  OwnedTensor& tensor_;
 };
 
 // The executor for `device` over `network` (which must outlive it), from the backend registry

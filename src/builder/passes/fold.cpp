@@ -1,8 +1,8 @@
 // Constant folding: a layer whose inputs are all constants is evaluated once at build time by the
-// CPU reference kernels (the same code the engine would run) and becomes a Constant layer.
+// CPU executor's kernels (the same code the engine would run) and becomes a Constant layer.
 #include "builder/passes/pass.h"
 #include "builder/passes/rewrite.h"
-#include "layerkit/runtime/executor.h"
+#include "layerkit/builder/evaluate.h"
 
 namespace layerkit::passes {
 namespace {
@@ -81,29 +81,16 @@ class FoldConstants final : public Pass {
     return true;
   }
 
+  // The layer's outputs by the shared machinery (Note [Constant cones]); foldable() has made
+  // sure its inputs are constants or it is the Shape of a static tensor.
   static std::vector<Weights> evaluate(const Layer& l) {
-    if (l.kind() == LayerKind::kSHAPE) {
-      const Dims& d = l.input(0)->dims();
-      std::vector<int64_t> v(d.begin(), d.end());
-      return {Weights::from_vector(DataType::kINT64, v)};
-    }
-    // A network of the layer over copies of its constant inputs, run once on the CPU.
-    Network tmp;
-    std::vector<Tensor*> ins;
-    for (const Tensor* in : l.inputs()) {
-      if (!in) {
-        ins.push_back(nullptr);
-        continue;
-      }
-      const ConstantAttrs* c = constant_of(in);
-      ins.push_back(tmp.add_constant(c->dims, c->weights)->output(0));
-    }
-    Layer* copy = tmp.add_layer(l.attrs(), ins);
-    for (Tensor* out : copy->outputs()) tmp.mark_output(out);
-    std::unique_ptr<Executor> ex = make_executor(DeviceType::kCPU, tmp, ExecutorOptions{});
-    std::vector<OwnedTensor> outs = ex->execute({});
+    std::vector<const Tensor*> outs(l.outputs().begin(), l.outputs().end());
+    ConstantEvaluation options;
+    options.executor = ExecutorOptions{};
+    auto results = evaluate_constants(outs, options);
+    LK_ASSERT(results.has_value());
     std::vector<Weights> values;
-    for (const OwnedTensor& o : outs)
+    for (const OwnedTensor& o : *results)
       values.push_back(Weights::copy(o.type, o.data.data(), o.dims.volume()));
     return values;
   }

@@ -5,17 +5,21 @@
 
 #include "builder/passes/pass.h"
 #include "core/element.h"
+#include "layerkit/core/error.h"
 #include "layerkit/core/size.h"
 
 namespace layerkit::passes {
 
-MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims) {
+MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims,
+                       std::span<const int> position) {
   MemoryPlan plan;
   const int n = net.num_layers();
+  LK_ASSERT(position.empty() || static_cast<int>(position.size()) == n);
+  auto pos = [&](int i) { return position.empty() ? i : position[static_cast<size_t>(i)]; };
   std::map<const Tensor*, int> last_use;
   for (int i = 0; i < n; ++i)
     for (const Tensor* in : net.layer(i)->inputs())
-      if (in) last_use[in] = i;
+      if (in) last_use[in] = std::max(last_use[in], pos(i));
   for (int k = 0; k < net.num_outputs(); ++k) last_use[net.output(k)] = n;
 
   struct Slot {
@@ -26,9 +30,22 @@ MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& 
   std::map<const Tensor*, size_t> slot_of;
   std::map<int, std::vector<const Tensor*>> dies_after;  // layer index -> tensors freed after it
   std::vector<std::pair<const Tensor*, int64_t>> order;
-  for (int i = 0; i < n; ++i) {
+  // Layers in the order they run (stable: a position's layers keep their network order).
+  std::vector<int> order_of(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) order_of[static_cast<size_t>(i)] = i;
+  std::stable_sort(order_of.begin(), order_of.end(), [&](int a, int b) { return pos(a) < pos(b); });
+  for (size_t oi = 0; oi < order_of.size(); ++oi) {
+    const int i = order_of[oi];
     const Layer* l = net.layer(i);
-    if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) continue;
+    // Tensors die after the last layer at their last-use position has placed its outputs.
+    const bool last_at_position = oi + 1 == order_of.size() || pos(order_of[oi + 1]) != pos(i);
+    if (l->kind() == LayerKind::kINPUT || l->kind() == LayerKind::kCONSTANT) {
+      if (!last_at_position) continue;
+      auto it = dies_after.find(pos(i));
+      if (it != dies_after.end())
+        for (const Tensor* t : it->second) slots[slot_of.at(t)].free = true;
+      continue;
+    }
     for (const Tensor* t : l->outputs()) {
       auto it = dims.find(t);
       const Dims& d = it == dims.end() ? t->dims() : it->second;
@@ -58,10 +75,11 @@ MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& 
       slot_of[t] = best;
       order.emplace_back(t, bytes);
       auto lu = last_use.find(t);
-      dies_after[lu == last_use.end() ? i : lu->second].push_back(t);
+      dies_after[lu == last_use.end() ? pos(i) : lu->second].push_back(t);
     }
     // Inputs read here die after the outputs are placed: a kernel may not write over its inputs.
-    auto it = dies_after.find(i);
+    if (!last_at_position) continue;
+    auto it = dies_after.find(pos(i));
     if (it != dies_after.end())
       for (const Tensor* t : it->second) slots[slot_of.at(t)].free = true;
   }

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,7 +55,7 @@ Pipeline make_pipeline(int optimization_level);
 // ---- the passes (one file each in src/builder/passes/) ----
 
 // fold.cpp: layers whose inputs are all constants (and Shape of a static tensor) become Constant
-// layers holding their outputs, evaluated once by the CPU reference kernels.
+// layers holding their outputs, evaluated once by the CPU executor (layerkit/builder/evaluate.h).
 // The default bound (32M elements) admits weight transposes of large fully connected layers
 // (ResNet-50's 2048x1000 Gemm), which otherwise run on every inference.
 std::unique_ptr<Pass> make_fold_constants(int64_t max_elements = int64_t{1} << 25);
@@ -81,6 +82,16 @@ std::unique_ptr<Pass> make_reduce_precision(std::optional<DataType> target);
 
 // memory_plan.cpp: activation buffers assigned to reusable slots by lifetime over the layer
 // order. `dims` gives each tensor's dims at the shapes planned for (missing: the network's dims).
-MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims);
+// `position` (optional, one entry per layer) is where an executor runs each layer, when it runs
+// some later than their order (Note [Fusion groups]): lifetimes then run from position to position.
+MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims,
+                       std::span<const int> position = {});
+
+// builder.cpp: inference over the whole network with concrete input dims (throws the first
+// failure), giving every tensor's dims; and a profile's min (0), opt (1) or max (2) input dims.
+std::map<const Tensor*, Dims> infer_network(const Network& net,
+                                            const std::map<const Tensor*, Dims>& input_dims);
+std::map<const Tensor*, Dims> profile_dims(const Network& net, const OptimizationProfile& p,
+                                           int which);
 
 }  // namespace layerkit::passes

@@ -10,7 +10,7 @@ template <typename A>
 class ReferenceImpl final : public LayerImpl {
  public:
   explicit ReferenceImpl(const A& attrs) : attrs_(attrs) {}
-  void run(KernelCtx& ctx) override { run_reference(attrs_, ctx); }
+  void run(KernelCtx& ctx) const override { run_reference(attrs_, ctx); }
 
  private:
   const A& attrs_;  // the layer's, which outlives the executor's implementations

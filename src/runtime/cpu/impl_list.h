@@ -17,7 +17,12 @@ class LayerImpl {
   virtual ~LayerImpl() = default;
   // Runs the layer on tensors with the dims and types the implementation was made for. Throws
   // only through ctx.fail (data-dependent errors), as the reference kernels do.
-  virtual void run(KernelCtx& ctx) = 0;
+  // Const: one implementation serves every context of an engine, possibly at once on several
+  // threads (Note [Engine state]); what a run needs of its own lives on the stack or in
+  // thread-local scratch.
+  virtual void run(KernelCtx& ctx) const = 0;
+  // Host memory the implementation prepared and holds (packed weights), for the engine's figures.
+  virtual uint64_t prepared_bytes() const { return 0; }
   // How many of the problem's post-ops run() applies (a prefix); the executor applies the rest.
   virtual int post_ops_handled() const { return 0; }
 };

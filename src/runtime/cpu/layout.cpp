@@ -115,7 +115,7 @@ class FastShuffle final : public LayerImpl {
  public:
   FastShuffle(int64_t element_bytes, std::vector<Permute> steps)
       : element_bytes_(element_bytes), steps_(std::move(steps)) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const void* src = ctx.input(0).data;
     void* dst = ctx.output(0).data;
     const int64_t bytes = ctx.output(0).numel() * element_bytes_;
@@ -123,9 +123,12 @@ class FastShuffle final : public LayerImpl {
       std::memcpy(dst, src, static_cast<size_t>(bytes));
       return;
     }
-    if (steps_.size() == 2) scratch_.resize(static_cast<size_t>(bytes));
+    // The calling thread's scratch: one implementation serves several contexts at once.
+    static thread_local std::vector<uint8_t> scratch;
+    if (steps_.size() == 2 && scratch.size() < static_cast<size_t>(bytes))
+      scratch.resize(static_cast<size_t>(bytes));
     for (size_t k = 0; k < steps_.size(); ++k) {
-      void* to = k + 1 == steps_.size() ? dst : scratch_.data();
+      void* to = k + 1 == steps_.size() ? dst : scratch.data();
       permute(steps_[k], element_bytes_, src, to, ctx.num_threads());
       src = to;
     }
@@ -134,7 +137,6 @@ class FastShuffle final : public LayerImpl {
  private:
   int64_t element_bytes_;
   std::vector<Permute> steps_;
-  std::vector<uint8_t> scratch_;
 };
 
 std::unique_ptr<LayerImpl> make_shuffle(const ImplProblem& p) {
@@ -159,7 +161,7 @@ std::unique_ptr<LayerImpl> make_shuffle(const ImplProblem& p) {
 class FastConcatenation final : public LayerImpl {
  public:
   explicit FastConcatenation(int axis) : axis_(axis) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const HostTensor& out = ctx.output(0);
     const int64_t es = element_size(out.type);
     int64_t outer = 1, inner = es;

@@ -43,8 +43,35 @@ bool is_f32(const HostTensor& t) {
   return t.type == DataType::kFLOAT;
 }
 
+// Scratch memory of the calling thread, one buffer per use (0, 1: blocked activations of a
+// convolution, 2: a primitive's scratchpad), shared by every primitive the thread runs (layers
+// run one at a time), so it costs no memory per layer or per context.
+void* scratch(int which, size_t bytes) {
+  static thread_local std::vector<uint8_t> buffers[3];
+  std::vector<uint8_t>& b = buffers[which];
+  if (b.size() < bytes) b.resize(bytes);
+  return b.data();
+}
+
+// Note [oneDNN scratchpads]: a primitive is shared by every context of an engine and may run on
+// several threads at once (Note [Engine state]). oneDNN's default scratchpad (its library mode)
+// lets a primitive run only on the thread that made it, so every primitive here is made with
+// the user mode and gets the calling thread's scratchpad at each execution.
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 // Runs `prim` and waits for it, so outputs are complete when the layer's step ends.
-void execute(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+void execute(const dnnl::primitive& prim, std::unordered_map<int, memory> args) {
+  const dnnl_memory_desc_t* md =
+      dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  if (md != nullptr) {
+    const memory::desc pad(*md);
+    if (const size_t bytes = pad.get_size(); bytes > 0)
+      args[DNNL_ARG_SCRATCHPAD] = memory(pad, cpu_engine(), scratch(2, bytes));
+  }
   dnnl::stream stream(cpu_engine());
   prim.execute(stream, args);
   stream.wait();
@@ -83,7 +110,7 @@ std::optional<ConvOperand> conv_operand(const ImplProblem& p, int input, const W
 // oneDNN's form of fused post-ops (Note [Fusion groups]) on a destination of `dst` dims: the
 // attribute and, per binary op, its post-op index, kernel input and descriptor.
 struct DnnlPostOps {
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = user_scratchpad();  // Note [oneDNN scratchpads]
   struct Binary {
     int index = 0;
     int input = 0;
@@ -153,12 +180,22 @@ std::optional<memory::dims> side_dims(const PostOp& op, const memory::dims& dst)
 DnnlPostOps dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst, bool binary) {
   dnnl::post_ops po;
   DnnlPostOps out;
+  std::vector<std::pair<dnnl::algorithm, float>> eltwise;  // those appended so far
   for (size_t k = 0; k < ops.size(); ++k, ++out.count) {
     const PostOp& op = ops[k];
     if (op.kind == PostOp::Kind::kACTIVATION) {
       float alpha = 0.0f;
       const std::optional<dnnl::algorithm> alg = eltwise_algorithm(op.activation, &alpha);
       if (!alg) break;
+      // Debian's oneDNN 2.x convolutions apply a second eltwise post-op of one algorithm with
+      // the first one's alpha (leaky ReLU then ReLU gave negative values; random_networks found
+      // it, Fusion.ConvolutionWithLeakyReluThenRelu pins it): such an op ends the prefix and the
+      // vectorized chain applies it.
+      const bool clash = std::any_of(eltwise.begin(), eltwise.end(), [&](const auto& e) {
+        return e.first == *alg && e.second != alpha;
+      });
+      if (clash) break;
+      eltwise.emplace_back(*alg, alpha);
       po.append_eltwise(1.0f, *alg, alpha, 0.0f);
       continue;
     }
@@ -200,15 +237,6 @@ void add_post_op_args(const DnnlPostOps& post, KernelCtx& ctx,
 
 // ---- Convolution --------------------------------------------------------------------------------
 
-// Scratch memory for blocked activations, shared by every convolution the calling thread runs
-// (layers run one at a time), so blocked layouts cost no memory per layer.
-void* scratch(int which, size_t bytes) {
-  static thread_local std::vector<uint8_t> buffers[2];
-  std::vector<uint8_t>& b = buffers[which];
-  if (b.size() < bytes) b.resize(bytes);
-  return b.data();
-}
-
 class DnnlConvolution final : public LayerImpl {
  public:
   // `user_src`/`user_dst` are the plain layouts of the layer's tensors; where the primitive chose
@@ -228,16 +256,16 @@ class DnnlConvolution final : public LayerImpl {
     // Constant weights are reordered once; the reorder is kept for weights that change per run.
     if (weights_.constant) packed_weights_ = prepare_weights(weights_.data);
     if (pd_.src_desc() != user_src_)
-      to_blocked_ = dnnl::reorder(
-          dnnl::reorder::primitive_desc(cpu_engine(), user_src_, cpu_engine(), pd_.src_desc()));
+      to_blocked_ = dnnl::reorder(dnnl::reorder::primitive_desc(
+          cpu_engine(), user_src_, cpu_engine(), pd_.src_desc(), user_scratchpad()));
     if (pd_.dst_desc() != user_dst_)
-      from_blocked_ = dnnl::reorder(
-          dnnl::reorder::primitive_desc(cpu_engine(), pd_.dst_desc(), cpu_engine(), user_dst_));
+      from_blocked_ = dnnl::reorder(dnnl::reorder::primitive_desc(
+          cpu_engine(), pd_.dst_desc(), cpu_engine(), user_dst_, user_scratchpad()));
   }
 
   bool blocked() const { return to_blocked_ || from_blocked_; }
 
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     std::unordered_map<int, memory> args;
     memory src = wrap(user_src_, ctx.input(0).data);
     memory dst = wrap(user_dst_, ctx.output(0).data), user_dst = dst;
@@ -260,6 +288,10 @@ class DnnlConvolution final : public LayerImpl {
     if (from_blocked_) execute(*from_blocked_, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, user_dst}});
   }
   int post_ops_handled() const override { return post_.count; }
+  uint64_t prepared_bytes() const override {
+    return weights_.constant && pd_.weights_desc() != user_weights_ ? pd_.weights_desc().get_size()
+                                                                    : 0;
+  }
 
  private:
   memory prepare_weights(const void* data) const {
@@ -416,7 +448,7 @@ class DnnlPooling final : public LayerImpl {
  public:
   DnnlPooling(const PoolingAttrs& attrs, dnnl::pooling_v2_forward::primitive_desc pd)
       : attrs_(attrs), pd_(std::move(pd)), prim_(pd_) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const HostTensor& x = ctx.input(0);
     // oneDNN's max skips NaN where the reference (as ATen) propagates it; an input with a NaN,
     // rare and found by a cheap scan, runs the reference instead.
@@ -483,8 +515,8 @@ std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg,
                                      plain_desc(to_dnnl(x.dims)), plain_desc(to_dnnl(y.dims)),
                                      s.stride, to_dnnl(a.window), s.dilation, s.pre, s.post);
-    return std::make_unique<DnnlPooling>(a,
-                                         dnnl::pooling_v2_forward::primitive_desc(d, cpu_engine()));
+    return std::make_unique<DnnlPooling>(
+        a, dnnl::pooling_v2_forward::primitive_desc(d, user_scratchpad(), cpu_engine()));
   } catch (const dnnl::error&) {
     return nullptr;
   }
@@ -503,7 +535,7 @@ class DnnlMatmul final : public LayerImpl {
       execute(dnnl::reorder(user, packed_b_), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, packed_b_}});
     }
   }
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, wrap(user_a_, ctx.input(0).data)},
         {DNNL_ARG_WEIGHTS, packed_b_ ? packed_b_ : wrap(user_b_, ctx.input(1).data)},
@@ -512,6 +544,7 @@ class DnnlMatmul final : public LayerImpl {
     execute(prim_, args);
   }
   int post_ops_handled() const override { return post_.count; }
+  uint64_t prepared_bytes() const override { return packed_b_ ? pd_.weights_desc().get_size() : 0; }
 
  private:
   dnnl::matmul::primitive_desc pd_;
@@ -563,7 +596,7 @@ class DnnlInnerProduct final : public LayerImpl {
     packed_ = memory(pd_.weights_desc(), cpu_engine());
     execute(dnnl::reorder(user, packed_), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, packed_}});
   }
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(pd_.src_desc(), ctx.input(0).data)},
                                          {DNNL_ARG_WEIGHTS, packed_},
                                          {DNNL_ARG_DST, wrap(pd_.dst_desc(), ctx.output(0).data)}};
@@ -571,6 +604,7 @@ class DnnlInnerProduct final : public LayerImpl {
     execute(prim_, args);
   }
   int post_ops_handled() const override { return post_.count; }
+  uint64_t prepared_bytes() const override { return pd_.weights_desc().get_size(); }
 
  private:
   dnnl::inner_product_forward::primitive_desc pd_;

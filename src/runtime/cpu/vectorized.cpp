@@ -183,7 +183,7 @@ void parallel_chunks(int64_t n, int threads, int64_t min_chunk, F f) {
 class VectorActivation final : public LayerImpl {
  public:
   explicit VectorActivation(void (*loop)(const float*, float*, int64_t)) : loop_(loop) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* x = ctx.input(0).as<float>();
     float* y = ctx.output(0).as<float>();
     parallel_chunks(ctx.output(0).numel(), ctx.num_threads(), kChunkElements,
@@ -227,7 +227,7 @@ class VectorElementWise final : public LayerImpl {
   // `full` is the input that covers the output; the other broadcasts per `view`.
   VectorElementWise(BinaryLoops loops, int full, BroadcastView view)
       : loops_(loops), full_(full), view_(view) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* f = ctx.input(full_).as<float>();
     const float* s = ctx.input(1 - full_).as<float>();
     float* y = ctx.output(0).as<float>();
@@ -286,7 +286,7 @@ std::unique_ptr<LayerImpl> make_elementwise(const ImplProblem& p) {
 class VectorSoftMax final : public LayerImpl {
  public:
   explicit VectorSoftMax(int64_t len) : len_(len) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* x = ctx.input(0).as<float>();
     float* y = ctx.output(0).as<float>();
     const int64_t rows = ctx.output(0).numel() / len_, len = len_;
@@ -379,7 +379,7 @@ class VectorNormalization final : public LayerImpl {
  public:
   VectorNormalization(int64_t len, float epsilon, AffineOperand g, AffineOperand b)
       : len_(len), epsilon_(epsilon), g_(g), b_(b) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* x = ctx.input(0).as<float>();
     const float* g = ctx.input(1).as<float>();
     const float* b = ctx.input(2).as<float>();
@@ -487,7 +487,7 @@ class VectorReduce final : public LayerImpl {
  public:
   VectorReduce(ReduceOperation op, int64_t outer, int64_t len, int64_t inner)
       : op_(op), outer_(outer), len_(len), inner_(inner) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* x = ctx.input(0).as<float>();
     float* y = ctx.output(0).as<float>();
     const bool sum = op_ == ReduceOperation::kSUM || op_ == ReduceOperation::kAVG;
@@ -607,7 +607,7 @@ class SkinnyMatmul final : public LayerImpl {
           packed_[static_cast<size_t>((p * k + kk) * kPanel + j)] =
               b[kk * stride_k + (p * kPanel + j) * stride_n];
   }
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const float* a = ctx.input(0).as<float>();
     float* y = ctx.output(0).as<float>();
     const int64_t rows = ctx.output(0).numel() / n_;
@@ -627,6 +627,7 @@ class SkinnyMatmul final : public LayerImpl {
           }
         });
   }
+  uint64_t prepared_bytes() const override { return packed_.size() * sizeof(float); }
 
  private:
   int64_t k_, n_, panels_;
@@ -696,7 +697,7 @@ LK_CLONES void max_pool_plane(const float* x, float* y, int64_t h, int64_t w, in
 class DirectMaxPool final : public LayerImpl {
  public:
   explicit DirectMaxPool(PoolGeometry g) : g_(g) {}
-  void run(KernelCtx& ctx) override {
+  void run(KernelCtx& ctx) const override {
     const HostTensor& x = ctx.input(0);
     const HostTensor& y = ctx.output(0);
     const int64_t planes = x.dims[0] * x.dims[1], h = x.dims[2], w = x.dims[3];

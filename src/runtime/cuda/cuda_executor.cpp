@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "builder/passes/pass.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
@@ -171,6 +172,14 @@ class CudaExecutor final : public Executor, private RunChecks {
     for (int i = 0; i < net.num_layers(); ++i)
       for (Tensor* t : net.layer(i)->outputs()) index_[t] = static_cast<int>(index_.size());
     slots_.resize(index_.size());
+    output_of_.assign(slots_.size(), -1);
+    for (int k = 0; k < net.num_outputs(); ++k) {
+      int& o = output_of_[static_cast<size_t>(index_.at(net.output(k)))];
+      if (o < 0) o = k;
+    }
+    bound_.resize(static_cast<size_t>(net.num_outputs()));
+    placed_.assign(bound_.size(), nullptr);
+    allocated_.assign(bound_.size(), nullptr);
     plan_lifetimes();
     const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net.num_layers()));
     check_cuda(cudaMalloc(reinterpret_cast<void**>(&check_flags_), flag_bytes), "cudaMalloc", "",
@@ -197,8 +206,51 @@ class CudaExecutor final : public Executor, private RunChecks {
   }
 
   DeviceType device() const override { return DeviceType::kCUDA; }
+  const Network& network() const override { return net_; }
+  std::vector<Dims> output_dims() const override { return output_dims_; }
+  uint64_t memory_bytes() const override {
+    uint64_t bytes = libs_.lt_workspace_bytes;
+    for (const Slot& s : slots_) {
+      bytes += s.host.capacity();
+      if (s.dev_owned && s.dev.data) bytes += static_cast<uint64_t>(s.dev.bytes());
+    }
+    return bytes;
+  }
+  void set_arena(void*, uint64_t) override {
+    LK_FAIL(kUNSUPPORTED,
+            "set_device_memory: the CUDA executor takes activation memory from the "
+            "device's memory pool; a caller's arena is not supported yet");
+  }
 
-  std::vector<OwnedTensor> execute(std::span<const TensorView> inputs) override {
+  // Runs on the context's stream; a caller's stream is ordered around it by events (the run
+  // waits for work already on `stream`, later work on `stream` waits for the run). The host waits
+  // for the run before enqueue returns (deferred checks and the timing events are read then).
+  void enqueue(std::span<const TensorView> inputs, std::span<const OutputBinding> outputs,
+               void* stream) override {
+    LK_CHECK(static_cast<int>(outputs.size()) == net_.num_outputs(), "execute: expected ",
+             net_.num_outputs(), " output bindings, got ", outputs.size());
+    for (size_t k = 0; k < outputs.size(); ++k)
+      LK_CHECK(outputs[k].data != nullptr || outputs[k].allocator != nullptr, "output '",
+               net_.output(static_cast<int>(k))->name(), "' has neither memory nor an allocator");
+    check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
+    auto user = static_cast<cudaStream_t>(stream);
+    if (user) {
+      check_cuda(cudaEventRecord(order_[0], user), "cudaEventRecord");
+      check_cuda(cudaStreamWaitEvent(stream_, order_[0], 0), "cudaStreamWaitEvent");
+    }
+    for (size_t k = 0; k < outputs.size(); ++k)
+      if (outputs[k].allocator != bound_[k].allocator) allocated_[k] = nullptr;
+    bound_.assign(outputs.begin(), outputs.end());
+    placed_.assign(bound_.size(), nullptr);
+    output_dims_.clear();
+    execute_bound(inputs);
+    if (user) {
+      check_cuda(cudaEventRecord(order_[1], stream_), "cudaEventRecord");
+      check_cuda(cudaStreamWaitEvent(user, order_[1], 0), "cudaStreamWaitEvent");
+    }
+  }
+
+  void execute_bound(std::span<const TensorView> inputs) {
     // Note: one context runs one execute at a time; a second thread entering gets an Error.
     bool expected = false;
     LK_CHECK(busy_.compare_exchange_strong(expected, true),
@@ -210,7 +262,8 @@ class CudaExecutor final : public Executor, private RunChecks {
     } release_busy{busy_};
     check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
     try {
-      return run(inputs);
+      run(inputs);
+      notify_shapes();
     } catch (...) {
       // Leave nothing in flight that could write into buffers after the error.
       cudaStreamSynchronize(stream_);
@@ -259,7 +312,8 @@ class CudaExecutor final : public Executor, private RunChecks {
   // needs none of its host work: the device copies it uploaded are still in place.
   struct Signature {
     std::vector<Dims> dims;
-    std::vector<const void*> device_inputs;  // null for inputs bound from host memory
+    std::vector<const void*> device_inputs;   // null for inputs bound from host memory
+    std::vector<const void*> device_outputs;  // null for outputs bound to host memory
     bool operator==(const Signature&) const = default;
   };
   struct Launch {
@@ -275,6 +329,8 @@ class CudaExecutor final : public Executor, private RunChecks {
       sig.dims.push_back(v.dims);
       sig.device_inputs.push_back(v.device == DeviceType::kCUDA ? v.data : nullptr);
     }
+    for (const OutputBinding& b : bound_)
+      sig.device_outputs.push_back(b.device == DeviceType::kCUDA ? b.data : nullptr);
     return sig;
   }
 
@@ -379,7 +435,7 @@ class CudaExecutor final : public Executor, private RunChecks {
     launch.kernel->run(ctx);
   }
 
-  std::vector<OwnedTensor> run(std::span<const TensorView> inputs) {
+  void run(std::span<const TensorView> inputs) {
     LK_CHECK(static_cast<int>(inputs.size()) == net_.num_inputs(), "execute: expected ",
              net_.num_inputs(), " inputs, got ", inputs.size());
     const bool graphs = options_.use_cuda_graph && !profiling_;
@@ -399,7 +455,10 @@ class CudaExecutor final : public Executor, private RunChecks {
       to_device(s, net_.input(i)->name());
     }
     record(phase_[1]);
-    if (replay) return finish_replay();
+    if (replay) {
+      finish_replay();
+      return;
+    }
     if (profiling_) layer_events_.resize(static_cast<size_t>(net_.num_layers()));
     std::vector<int> timed;
     for (int i = 0; i < net_.num_layers(); ++i) {
@@ -422,17 +481,7 @@ class CudaExecutor final : public Executor, private RunChecks {
         for (int b : release_at_[static_cast<size_t>(i)]) release(slots_[static_cast<size_t>(b)]);
     }
     record(phase_[2]);
-    std::vector<OwnedTensor> outs;
-    for (int i = 0; i < net_.num_outputs(); ++i) {
-      Slot& s = slot(net_.output(i));
-      to_host(s, "");
-      OwnedTensor o;
-      o.type = s.type;
-      o.dims = s.dims;
-      o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
-      pack(o.type, s.host.data(), o.data.data(), o.dims.volume());
-      outs.push_back(std::move(o));
-    }
+    deliver_outputs();
     record(phase_[3]);
     check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
     float ms[3] = {};
@@ -475,25 +524,17 @@ class CudaExecutor final : public Executor, private RunChecks {
       }
     }
     recording_ = false;
-    return outs;
   }
 
   // The compute phase of a run whose inputs were just uploaded: the captured graph.
-  std::vector<OwnedTensor> finish_replay() {
+  void finish_replay() {
     check_cuda(cudaGraphLaunch(graph_, stream_), "cudaGraphLaunch");
     record(phase_[2]);
-    std::vector<OwnedTensor> outs;
     for (int i = 0; i < net_.num_outputs(); ++i) {
       Slot& s = slot(net_.output(i));
       if (!s.program) s.host_valid = false;  // the graph wrote the device copy
-      to_host(s, "");
-      OwnedTensor o;
-      o.type = s.type;
-      o.dims = s.dims;
-      o.data.resize(static_cast<size_t>(packed_bytes(o.type, o.dims.volume())));
-      pack(o.type, s.host.data(), o.data.data(), o.dims.volume());
-      outs.push_back(std::move(o));
     }
+    deliver_outputs();
     record(phase_[3]);
     check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
     float ms[3] = {};
@@ -501,7 +542,6 @@ class CudaExecutor final : public Executor, private RunChecks {
       check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
     times_ = {ms[0], ms[1], ms[2], true};
     run_deferred_checks();
-    return outs;
   }
 
   void bind_input(const Tensor& t, const TensorView& v) {
@@ -548,6 +588,73 @@ class CudaExecutor final : public Executor, private RunChecks {
     describe(s);
   }
 
+  // Output k's memory at `dims`: the caller's buffer (checked against its capacity) or what its
+  // allocator returns (a run with device memory from an allocator is not captured in a graph).
+  void* place(int k, DataType type, const Dims& dims) {
+    const OutputBinding& o = bound_[static_cast<size_t>(k)];
+    const std::string& name = net_.output(k)->name();
+    const auto bytes = static_cast<uint64_t>(packed_bytes(type, dims.volume()));
+    const uint64_t align = o.device == DeviceType::kCUDA ? 256 : 16;
+    void* p = o.data;
+    if (o.allocator) {
+      p = o.allocator->reallocate_output(name, allocated_[static_cast<size_t>(k)], bytes, align);
+      if (p == nullptr && bytes > 0)
+        LK_FAIL(kOUT_OF_MEMORY, "output '", name, "': the output allocator returned no memory for ",
+                bytes, " bytes (", data_type_name(type), dims.to_string(), ")");
+      allocated_[static_cast<size_t>(k)] = p;
+      if (o.device == DeviceType::kCUDA) graph_safe_ = false;
+    } else {
+      LK_CHECK(o.capacity == OutputBinding::kUnknownCapacity || o.capacity >= bytes, "output '",
+               name, "': this run's shape ", dims.to_string(), " (", data_type_name(type),
+               ") needs ", bytes, " bytes but its buffer holds ", o.capacity);
+    }
+    placed_[static_cast<size_t>(k)] = p;
+    return p;
+  }
+
+  // After the layers: every output into its memory. Outputs a kernel wrote in place are done;
+  // the rest are copied (Note [Output binding]).
+  void deliver_outputs() {
+    for (int k = 0; k < net_.num_outputs(); ++k) {
+      Slot& s = slot(net_.output(k));
+      const OutputBinding& o = bound_[static_cast<size_t>(k)];
+      const int64_t n = s.dims.volume();
+      if (o.device == DeviceType::kCPU) {
+        to_host(s, "");
+        void* dst = place(k, s.type, s.dims);
+        if (n > 0) pack(s.type, s.host.data(), dst, n);
+      } else if (!(s.dev_valid && s.dev.data != nullptr &&
+                   s.dev.data == placed_[static_cast<size_t>(k)])) {
+        void* dst = place(k, s.type, s.dims);
+        const auto bytes = static_cast<size_t>(packed_bytes(s.type, n));
+        if (is_sub_byte(s.type)) {
+          to_host(s, "");
+          std::vector<uint8_t> packed(bytes);
+          if (n > 0) pack(s.type, s.host.data(), packed.data(), n);
+          if (bytes > 0)
+            check_cuda(cudaMemcpy(dst, packed.data(), bytes, cudaMemcpyHostToDevice), "cudaMemcpy",
+                       net_.output(k)->name());
+        } else if (s.dev_valid) {
+          if (bytes > 0)
+            check_cuda(cudaMemcpyAsync(dst, s.dev.data, bytes, cudaMemcpyDeviceToDevice, stream_),
+                       "cudaMemcpyAsync (device to device)", net_.output(k)->name());
+        } else {
+          to_host(s, "");
+          if (bytes > 0)
+            check_cuda(cudaMemcpyAsync(dst, s.host.data(), bytes, cudaMemcpyHostToDevice, stream_),
+                       "cudaMemcpyAsync (host to device)", net_.output(k)->name());
+        }
+      }
+      output_dims_.push_back(s.dims);
+    }
+  }
+
+  void notify_shapes() {
+    for (int k = 0; k < net_.num_outputs(); ++k)
+      if (OutputAllocator* a = bound_[static_cast<size_t>(k)].allocator)
+        a->notify_shape(net_.output(k)->name(), output_dims_.at(static_cast<size_t>(k)));
+  }
+
   // What inference sees of a slot: dims, type, and its values when they are on the host.
   void describe(Slot& s) {
     s.desc.type = s.type;
@@ -562,6 +669,16 @@ class CudaExecutor final : public Executor, private RunChecks {
 
   void allocate_device(Slot& s, std::string_view layer) {
     const auto bytes = static_cast<size_t>(s.dims.volume() * element_size(s.type));
+    // Note [Output binding] (src/runtime/engine.cpp): an engine output bound to device memory
+    // is written there in place.
+    const int k = output_of_[static_cast<size_t>(&s - slots_.data())];
+    if (k >= 0 && bound_[static_cast<size_t>(k)].device == DeviceType::kCUDA &&
+        !is_sub_byte(s.type)) {
+      free_device(s);
+      s.dev = {s.type, s.dims, place(k, s.type, s.dims)};
+      s.dev_owned = false;
+      return;
+    }
     if (s.dev_owned && s.dev.data && s.dev.type == s.type && s.dev.dims == s.dims) return;
     free_device(s);
     void* p = nullptr;
@@ -857,6 +974,11 @@ class CudaExecutor final : public Executor, private RunChecks {
 
   const Network& net_;
   ExecutorOptions options_;
+  std::vector<int> output_of_;        // per slot: the engine output it is (first), or -1
+  std::vector<OutputBinding> bound_;  // this run's output bindings
+  std::vector<void*> placed_;         // per output: the memory this run gave it
+  std::vector<void*> allocated_;      // per output: what its allocator returned last
+  std::vector<Dims> output_dims_;
   cudaStream_t stream_ = nullptr;
   Libraries libs_;
   std::map<const Tensor*, int> index_;
@@ -879,6 +1001,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   };
   void record(const Event& ev) { check_cuda(cudaEventRecord(ev, stream_), "cudaEventRecord"); }
   std::array<Event, 4> phase_;
+  std::array<Event, 2> order_;  // orders a run after and before work on a caller's stream
   std::vector<std::pair<Event, Event>> layer_events_;
   std::vector<double> host_ms_ = std::vector<double>(static_cast<size_t>(net_.num_layers()));
   RunTimes times_;
@@ -906,6 +1029,33 @@ class CudaExecutor final : public Executor, private RunChecks {
   std::vector<Deferred> deferred_;
 };
 
+// The CUDA engine state (Note [Engine state]). Not shared yet: each context still uploads the
+// constants and makes the kernels (with their uploaded weights and library plans) of its own;
+// the state holds the network, the options and the arena size.
+class CudaState final : public EngineState {
+ public:
+  CudaState(const Network& net, const ExecutorOptions& options) : net_(net), options_(options) {
+    std::map<const Tensor*, Dims> largest;
+    for (const std::map<const Tensor*, Dims>& dims : options_.arena_dims)
+      for (const auto& [t, d] : dims) {
+        auto it = largest.find(t);
+        if (it == largest.end() || (d.is_static() && d.volume() > it->second.volume()))
+          largest[t] = d;
+      }
+    arena_bytes_ = static_cast<uint64_t>(passes::plan_memory(net_, largest).peak_bytes_planned);
+  }
+  std::unique_ptr<Executor> make_executor() const override {
+    return std::make_unique<CudaExecutor>(net_, options_);
+  }
+  uint64_t weights_bytes() const override { return 0; }
+  uint64_t arena_bytes() const override { return arena_bytes_; }
+
+ private:
+  const Network& net_;
+  const ExecutorOptions options_;
+  uint64_t arena_bytes_ = 0;
+};
+
 class CudaBackend final : public Backend {
  public:
   DeviceType device() const override { return DeviceType::kCUDA; }
@@ -931,9 +1081,19 @@ class CudaBackend final : public Backend {
   Support supports(LayerKind kind, std::span<const DataType>) const override {
     return kernels(kind).empty() ? Support::kUNIMPLEMENTED : Support::kSUPPORTED;
   }
-  std::unique_ptr<Executor> make_executor(const Network& network,
-                                          const ExecutorOptions& options) const override {
-    return std::make_unique<CudaExecutor>(network, options);
+  std::shared_ptr<const EngineState> compile(const Network& network,
+                                             const ExecutorOptions& options) const override {
+    return std::make_shared<CudaState>(network, options);
+  }
+  // Device (or managed) memory of GPU `device_index`; any GPU for a negative index.
+  bool owns_memory(const void* ptr, int device_index) const override {
+    cudaPointerAttributes attr{};
+    if (cudaPointerGetAttributes(&attr, ptr) != cudaSuccess) {
+      cudaGetLastError();
+      return false;
+    }
+    const bool device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+    return device && (device_index < 0 || attr.device == device_index);
   }
 };
 

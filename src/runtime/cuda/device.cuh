@@ -310,6 +310,17 @@ struct IndexMap {
       for (int k = 0; k < kOperands; ++k) off[k] += q * strides[k][d];
     }
   }
+  // The same in 32-bit arithmetic (64-bit division is several times slower on the GPU), for
+  // outputs of at most INT32_MAX elements: no operand is larger, so neither is any offset.
+  __device__ void offsets32(uint32_t i, uint32_t (&off)[kOperands]) const {
+    for (int k = 0; k < kOperands; ++k) off[k] = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const auto n = static_cast<uint32_t>(dims[d]);
+      const uint32_t q = i % n;
+      i /= n;
+      for (int k = 0; k < kOperands; ++k) off[k] += q * static_cast<uint32_t>(strides[k][d]);
+    }
+  }
 };
 
 // Row-major strides of `in` read against output dims `out` of the same rank, with 0 on axes

@@ -179,6 +179,15 @@ std::unique_ptr<Kernel> make_lt(const Problem& p) {
   };
   a.batch_stride = inner_stride(m0.batch, a.rows * a.cols);
   b.batch_stride = inner_stride(m1.batch, b.rows * b.cols);
+  // A batch of full, untransposed first operands against one broadcast matrix (activations
+  // times weights) is one GEMM with the batch folded into the rows: a single large problem
+  // instead of many small ones that share the second operand.
+  if (outer == 1 && inner > 1 && !a.transposed && a.batch_stride == a.rows * a.cols &&
+      b.batch_stride == 0 && a.rows * inner <= INT32_MAX) {
+    a.rows *= inner;
+    a.batch_stride = 0;
+    inner = 1;
+  }
   if (inner > INT32_MAX || outer > 4096) return nullptr;
   std::vector<LtMatmul::Outer> offsets;
   std::vector<int64_t> idx(static_cast<size_t>(split), 0);

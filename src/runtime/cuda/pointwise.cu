@@ -292,6 +292,32 @@ class CastKernel final : public Kernel {
 };
 
 // fp32 ElementWise without broadcasting: the common case, one vectorizable loop.
+// ElementWise on one float type T for both inputs and the output: T is a template argument, so
+// the element access compiles to plain loads and stores (the generic path switches on the type
+// per element), and broadcasting uses 32-bit index arithmetic where the output allows it.
+template <DataType T>
+bool elementwise_typed(const LaunchCtx& ctx, ElementWiseOperation op, const DeviceTensor& a,
+                       const DeviceTensor& b, const DeviceTensor& y, const IndexMap<2>& m) {
+  const void* ap = a.data;
+  const void* bp = b.data;
+  void* yp = y.data;
+  const int64_t n = y.numel();
+  if (a.dims == y.dims && b.dims == y.dims) {
+    for_each(ctx, n, [=] __device__(int64_t i) {
+      dev::store_f(T, yp, i, elementwise_float(op, dev::load_f(T, ap, i), dev::load_f(T, bp, i)));
+    });
+    return true;
+  }
+  if (n > INT32_MAX) return false;
+  for_each(ctx, n, [=] __device__(int64_t i) {
+    uint32_t off[2];
+    m.offsets32(static_cast<uint32_t>(i), off);
+    dev::store_f(T, yp, i,
+                 elementwise_float(op, dev::load_f(T, ap, off[0]), dev::load_f(T, bp, off[1])));
+  });
+  return true;
+}
+
 class ElementWiseKernel final : public Kernel {
  public:
   explicit ElementWiseKernel(ElementWiseOperation op) : op_(op) {}
@@ -318,6 +344,14 @@ class ElementWiseKernel final : public Kernel {
         for_each(ctx, y.numel(),
                  [=] __device__(int64_t i) { yf[i] = elementwise_float(op, af[i], bf[i]); });
         return;
+      }
+      if (at == yt && b.type == at) {
+        if (at == DataType::kFLOAT && elementwise_typed<DataType::kFLOAT>(ctx, op, a, b, y, m))
+          return;
+        if (at == DataType::kHALF && elementwise_typed<DataType::kHALF>(ctx, op, a, b, y, m))
+          return;
+        if (at == DataType::kBF16 && elementwise_typed<DataType::kBF16>(ctx, op, a, b, y, m))
+          return;
       }
       for_each(ctx, y.numel(), [=] __device__(int64_t i) {
         int64_t off[2];

@@ -26,6 +26,14 @@ __device__ T block_reduce(T v, Op op, T* shared) {
   return r;
 }
 
+// Threads per row block: a power of two (block_reduce halves it) from one warp up to kThreads,
+// so short rows (a global average pool's 49 elements) do not leave most of the block idle.
+unsigned threads_for(int64_t row_len) {
+  unsigned t = 32;
+  while (t < kThreads && static_cast<int64_t>(t) < row_len) t *= 2;
+  return t;
+}
+
 // Input offsets of output row `o` (over the kept axes) and of element `j` within a row (over
 // the reduced axes), each as an index space with input strides.
 struct RowMap {
@@ -155,11 +163,12 @@ class ReduceKernel final : public Kernel {
     if (x.numel() == 0) m.row_len = 0;
     LK_CHECK(rows <= INT32_MAX, "Reduce layer '", ctx.layer_name(), "': ", rows, " rows");
     if (is_floating(x.type)) {
-      reduce_rows<double><<<static_cast<unsigned>(rows), kThreads, 0, ctx.stream()>>>(
+      reduce_rows<double><<<static_cast<unsigned>(rows), threads_for(m.row_len), 0, ctx.stream()>>>(
           m, ReduceOp<double>{a_.op}, x.type, x.data, y.type, y.data);
     } else {
-      reduce_rows<int64_t><<<static_cast<unsigned>(rows), kThreads, 0, ctx.stream()>>>(
-          m, ReduceOp<int64_t>{a_.op}, x.type, x.data, y.type, y.data);
+      reduce_rows<int64_t>
+          <<<static_cast<unsigned>(rows), threads_for(m.row_len), 0, ctx.stream()>>>(
+              m, ReduceOp<int64_t>{a_.op}, x.type, x.data, y.type, y.data);
     }
     LK_CUDA(cudaGetLastError(), ctx.layer_name());
   }
@@ -207,8 +216,8 @@ class SoftMaxKernel final : public Kernel {
       if (axes_ & (1u << d)) axis = d;
     RowMap m = row_map(x.dims, AxesMask{1u} << axis);
     const int64_t rows = x.numel() / m.row_len;
-    softmax_rows<<<static_cast<unsigned>(rows), kThreads, 0, ctx.stream()>>>(m, x.type, x.data,
-                                                                             y.type, y.data);
+    softmax_rows<<<static_cast<unsigned>(rows), threads_for(m.row_len), 0, ctx.stream()>>>(
+        m, x.type, x.data, y.type, y.data);
     LK_CUDA(cudaGetLastError(), ctx.layer_name());
   }
 

@@ -117,6 +117,35 @@ TEST(Fusion, ConvolutionTakesLeadingActivationsAsPostOps) {
                                mul->name() + "', '" + sp->name() + "'");
 }
 
+// Leaky ReLU then ReLU after a convolution: oneDNN (2.x) applied the second ReLU post-op with the
+// first one's alpha, so negative values came out (found by random_networks, seed 12, network
+// 10017). Each ReLU with its own alpha after the first stays out of the primitive.
+TEST(Fusion, ConvolutionWithLeakyReluThenRelu) {
+  for (const bool relu_last : {true, false}) {
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, dims({7, 2, 1, 8}));
+    ConvolutionAttrs a;
+    a.num_output_maps = 4;
+    a.kernel_size = dims({1, 3});
+    a.pre_padding = dims({1, 1});
+    a.post_padding = dims({1, 1});
+    a.kernel = weights_of(random(DataType::kFLOAT, {4, 2, 1, 3}, 43, -0.5, 0.5));
+    Layer* conv = net.add_convolution_nd(x, a);
+    Layer* first = relu_last
+                       ? net.add_activation(conv->output(0), ActivationType::kLEAKY_RELU, 0.125f)
+                       : net.add_activation(conv->output(0), ActivationType::kRELU);
+    Layer* second = relu_last
+                        ? net.add_activation(first->output(0), ActivationType::kRELU)
+                        : net.add_activation(first->output(0), ActivationType::kLEAKY_RELU, 0.125f);
+    net.mark_output(second->output(0));
+    const at::Tensor in = random(DataType::kFLOAT, {7, 2, 1, 8}, 44);
+    Fused f = compare(net, {{in}}, std::sqrt(2.0 * 3.0));
+    if (relu_last) {
+      EXPECT_GE(f.fast->run({in})[0].min().item<float>(), 0.0f);
+    }
+  }
+}
+
 TEST(Fusion, ConvolutionUnderAReversedSubtractionUsesTheVectorizedChain) {
   Network net;
   Tensor* x = net.add_input("x", DataType::kFLOAT, dims({1, 4, 6, 6}));

@@ -165,7 +165,7 @@ TEST(Quantize, NonZeroZeroPointFailsAtRunTime) {
       [&] {
         run1(net2, {xv, zv});
       },
-      {"Quantize", "zero point element 1 is 1", "symmetric"});
+      {"Quantize", "zero point element 1 is 1", "symmetric"}, ErrorCode::kRUNTIME);
 }
 
 TEST(Dequantize, Int8PerTensorAndPerChannelMatchATen) {

@@ -1,0 +1,1 @@
+BxorJ0]Ñ -êÂYH]F£Âm‰f’z4€RJ©›ˆZšdÃâ§Ò*²E…EÙ&Œqÿsj¿ŠCS
