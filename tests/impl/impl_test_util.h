@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "layerkit/impl/context.h"
@@ -30,5 +31,13 @@ void run_block_dynamic(
 // exactly as it was (text form and layer count).
 void expect_block_error(const std::vector<at::Tensor>& inputs, const BlockFn& block,
                         const std::vector<std::string>& fragments);
+
+// Builds `positional` and `options` (each given fresh inputs of `inputs`' types and dims) into
+// two networks and expects the same text form: Note [Option structs] says the struct form
+// forwards.
+void expect_same_network(
+    const std::vector<std::pair<DataType, Dims>>& inputs,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& positional,
+    const std::function<Tensor*(ConversionContext&, std::vector<Tensor*>&)>& options);
 
 }  // namespace lktest
