@@ -481,6 +481,11 @@ class CpuExecutor final : public Executor {
     const auto bytes = static_cast<uint64_t>(packed_bytes(type, dims.volume()));
     void* p = o.data;
     if (o.allocator) {
+      // Every allocator of the CPU engine hands out host memory: a size beyond it fails here,
+      // naming the tensor and its shape, before the allocator is asked (Note [Size arithmetic]).
+      check_host_allocation(
+          static_cast<int64_t>(bytes),
+          detail::cat("tensor '", name, "' ", data_type_name(type), dims.to_string()));
       p = o.allocator->reallocate_output(name, allocated_[static_cast<size_t>(k)], bytes,
                                          kOutputAlignment);
       if (p == nullptr && bytes > 0)
