@@ -91,7 +91,8 @@ std::vector<float> attention_reference(const std::vector<float>& x, int64_t len,
     }
     for (double& s : p) sum += (s = std::exp(s - mx));
     for (int64_t j = 0; j <= i; ++j)
-      for (int64_t e = 0; e < d; ++e) out[i * d + e] += static_cast<float>(p[j] / sum) * v[j * d + e];
+      for (int64_t e = 0; e < d; ++e)
+        out[i * d + e] += static_cast<float>(p[j] / sum) * v[j * d + e];
   }
   return out;
 }
@@ -140,12 +141,12 @@ struct ConvBnParams {
 
 Tensor* convert_conv_bn_silu(ConversionContext& ctx, std::string_view name, Tensor* x,
                              const ConvBnParams& p) {
-  Tensor* c = conv::convolution(
-      ctx, "convolution.default", SourceIR::kATEN, sub_name(name, "conv"), x,
-      {.weight = HostConstant::of({p.cout, p.cin, p.k, p.k}, p.weight),
-       .bias = HostConstant::of({p.cout}, p.bias),
-       .stride = {1, 1},
-       .padding = {1, 1}});
+  Tensor* c =
+      conv::convolution(ctx, "convolution.default", SourceIR::kATEN, sub_name(name, "conv"), x,
+                        {.weight = HostConstant::of({p.cout, p.cin, p.k, p.k}, p.weight),
+                         .bias = HostConstant::of({p.cout}, p.bias),
+                         .stride = {1, 1},
+                         .padding = {1, 1}});
   Tensor* b = normalization::batch_norm(ctx, "_native_batch_norm_legit_no_training.default",
                                         SourceIR::kATEN, sub_name(name, "bn"), c,
                                         {.weight = HostConstant::of({p.cout}, p.gamma),

@@ -29,20 +29,20 @@ struct Shape {
 
 // Kernel parameters, by value.
 struct ShuffleMap {
-    int rr, xr;
-    int64_t out_dims[kMaxDims];
-    int64_t r_stride_of_out[kMaxDims];  // stride in the reshaped space of each output axis
-    int64_t t_dims[kMaxDims];
-    int64_t x_stride_of_t[kMaxDims];  // input stride of each transposed axis
+  int rr, xr;
+  int64_t out_dims[kMaxDims];
+  int64_t r_stride_of_out[kMaxDims];  // stride in the reshaped space of each output axis
+  int64_t t_dims[kMaxDims];
+  int64_t x_stride_of_t[kMaxDims];  // input stride of each transposed axis
 };
 struct SliceMap {
-    int rank;
-    SampleMode mode;
-    int64_t out_dims[kMaxDims], x_dims[kMaxDims], start[kMaxDims], stride[kMaxDims];
+  int rank;
+  SampleMode mode;
+  int64_t out_dims[kMaxDims], x_dims[kMaxDims], start[kMaxDims], stride[kMaxDims];
 };
 struct PadMap {
-    int rank;
-    int64_t out_dims[kMaxDims], x_dims[kMaxDims], pre[kMaxDims];
+  int rank;
+  int64_t out_dims[kMaxDims], x_dims[kMaxDims], pre[kMaxDims];
 };
 
 std::vector<int> permutation(const std::vector<int32_t>& perm, int rank) {
@@ -180,9 +180,10 @@ class SliceKernel final : public Kernel {
       if (a_.mode != SampleMode::kSTRICT_BOUNDS || m.out_dims[d] == 0) continue;
       for (int64_t raw : {m.start[d], m.start[d] + (m.out_dims[d] - 1) * m.stride[d]})
         if (raw < 0 || raw >= m.x_dims[d])
-          LK_FAIL(kRUNTIME, "Slice layer '", ctx.layer_name(), "': kSTRICT_BOUNDS slice reads index ",
-                  raw, " of axis ", d, " (size ", m.x_dims[d], ", start ", m.start[d],
-                  ", stride ", m.stride[d], ") of input dims ", x.dims.to_string());
+          LK_FAIL(kRUNTIME, "Slice layer '", ctx.layer_name(),
+                  "': kSTRICT_BOUNDS slice reads index ", raw, " of axis ", d, " (size ",
+                  m.x_dims[d], ", start ", m.start[d], ", stride ", m.stride[d], ") of input dims ",
+                  x.dims.to_string());
     }
     std::vector<uint8_t> fill(8, 0);
     if (ctx.has_input(4))
@@ -225,11 +226,10 @@ class ConcatenationKernel final : public Kernel {
       const DeviceTensor& x = ctx.input(i);
       const int64_t chunk = x.dims[axis_] * inner;
       if (chunk > 0 && outer > 0)
-        LK_CUDA(cudaMemcpy2DAsync(static_cast<char*>(y.data) + offset * es,
-                                  static_cast<size_t>(total * es), x.data,
-                                  static_cast<size_t>(chunk * es), static_cast<size_t>(chunk * es),
-                                  static_cast<size_t>(outer), cudaMemcpyDeviceToDevice,
-                                  ctx.stream()),
+        LK_CUDA(cudaMemcpy2DAsync(
+                    static_cast<char*>(y.data) + offset * es, static_cast<size_t>(total * es),
+                    x.data, static_cast<size_t>(chunk * es), static_cast<size_t>(chunk * es),
+                    static_cast<size_t>(outer), cudaMemcpyDeviceToDevice, ctx.stream()),
                 ctx.layer_name());
       offset += chunk;
     }
