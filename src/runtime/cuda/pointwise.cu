@@ -336,15 +336,6 @@ class ElementWiseKernel final : public Kernel {
     const void* bp = b.data;
     void* yp = y.data;
     if (is_floating(at)) {
-      if (at == DataType::kFLOAT && yt == DataType::kFLOAT && a.dims == y.dims &&
-          b.dims == y.dims) {
-        const auto* af = static_cast<const float*>(ap);
-        const auto* bf = static_cast<const float*>(bp);
-        auto* yf = static_cast<float*>(yp);
-        for_each(ctx, y.numel(),
-                 [=] __device__(int64_t i) { yf[i] = elementwise_float(op, af[i], bf[i]); });
-        return;
-      }
       if (at == yt && b.type == at) {
         if (at == DataType::kFLOAT && elementwise_typed<DataType::kFLOAT>(ctx, op, a, b, y, m))
           return;
