@@ -3,7 +3,7 @@
 # NVIDIA driver and CUDA 13 present (e.g. Ubuntu 24.04, with PyTorch for the benchmark): the
 # `layerkit` tool and the backend-conformance program built with CUDA (without MPI, which such
 # hosts lack), the .debs of their non-CUDA runtime libraries and of the ONNX node tests,
-# run_gpu_suite.sh, which unpacks them beside itself, and run_gpu_bench.sh with the benchmark's
+# the exported test models, run_gpu_suite.sh, which unpacks them beside itself, and run_gpu_bench.sh with the benchmark's
 # Python files and the wheels of the onnx package (the host writes the models itself: they are
 # hundreds of MB) for CPython $LAYERKIT_GPU_PYTHON (default 3.12).
 # Usage: scripts/bundle.sh [OUT_DIR]   (default: build-gpu/bundle)
@@ -22,6 +22,7 @@ mkdir -p "$out/bin" "$out/debs"
 cp "$build/layerkit" "$build/backend_conformance" "$out/bin/"
 strip "$out/bin/"*
 cp "$root/tools/layerkit/conformance_skip.txt" "$out/"
+cp -r "$root/tests/onnx/data/exported" "$out/"
 # The runtime libraries the binaries need beyond the CUDA ones, and the node tests.
 (cd "$out/debs" && apt-get download libdnnl2 libonnx1 libprotobuf32 ocl-icd-libopencl1 \
   libonnx-testdata >/dev/null 2>&1)

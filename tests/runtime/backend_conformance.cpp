@@ -1,6 +1,7 @@
 // The backend-conformance program: builds every case for the CPU reference engine and for each
 // other backend of this build (CUDA) and compares their outputs with the per-dtype tolerances.
 // It links no libtorch, so it runs on a GPU host; without a device it says so and exits 77.
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -912,6 +914,15 @@ std::vector<Case> make_cases() {
             n.mark_output(n.add_softmax(in(n, "x", t, {2, 7, 33}), axes)->output(0));
           },
           33);
+  // Rows as wide as attention's (the warp-per-row kernel's largest) and wider (the block kernel).
+  for (int64_t len : {int64_t{1}, int64_t{1024}, int64_t{1500}})
+    for (DT t : kFloat)
+      add(
+          "SoftMax", "row of " + std::to_string(len) + " " + name_of(t),
+          [=](Network& n) {
+            n.mark_output(n.add_softmax(in(n, "x", t, {3, 5, len}), 4)->output(0));
+          },
+          static_cast<double>(len));
   // Normalization: layer norm (last axis), instance norm (spatial axes), group norm.
   for (DT t : kFloat) {
     add(
@@ -925,6 +936,30 @@ std::vector<Case> make_cases() {
                             ->output(0));
         },
         64);
+    // BERT's width (24 elements per lane of the warp kernel), and a wide row with one scale and
+    // bias value for the whole row.
+    add(
+        "Normalization", "layer norm of 768 " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {3, 7, 768});
+          NormalizationAttrs a;
+          a.axes = 4;
+          n.mark_output(n.add_normalization(x, constant(n, t, {1, 1, 768}, 1, 0.5f, 1.5f),
+                                            constant(n, t, {1, 1, 768}, 2), a)
+                            ->output(0));
+        },
+        768);
+    add(
+        "Normalization", "layer norm of 1000, scalar scale " + name_of(t),
+        [=](Network& n) {
+          Tensor* x = in(n, "x", t, {2, 1000});
+          NormalizationAttrs a;
+          a.axes = 2;
+          n.mark_output(
+              n.add_normalization(x, constant(n, t, {1, 1}, 1), constant(n, t, {1, 1}, 2), a)
+                  ->output(0));
+        },
+        1000);
     add(
         "Normalization", "instance norm " + name_of(t),
         [=](Network& n) {
@@ -2358,6 +2393,267 @@ int feature_cases(const Backend& b) {
   return failed;
 }
 
+// Whole blocks of the benchmark models in fp32, at the min/opt/max of a dynamic batch: the
+// device engine at the default optimization level (fusions, device kernels) against the CPU
+// reference engine at level 0, so a fusion or layout choice that only shows across layers is
+// caught. k is the sum of the accumulation lengths along the longest path through the block.
+Weights random_weights(int64_t count, uint32_t seed, float lo, float hi) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& x : v) x = u(g);
+  return Weights::copy(DT::kFLOAT, v.data(), count);
+}
+
+// Convolution (no bias) + batch norm as a per-channel Scale, optionally + ReLU.
+Tensor* conv_bn(Network& n, Tensor* x, int64_t cin, int64_t cout, int64_t k, int64_t stride,
+                bool relu, uint32_t seed) {
+  ConvolutionAttrs a;
+  a.num_output_maps = cout;
+  a.kernel_size = Dims{k, k};
+  a.stride = Dims{stride, stride};
+  a.pre_padding = a.post_padding = Dims{k / 2, k / 2};
+  const float bound = 1.0f / std::sqrt(static_cast<float>(cin * k * k));
+  a.kernel = random_weights(cout * cin * k * k, seed, -bound, bound);
+  Tensor* c = n.add_convolution_nd(x, a)->output(0);
+  ScaleAttrs s;
+  s.mode = ScaleMode::kCHANNEL;
+  s.scale = random_weights(cout, seed + 1, 0.5f, 1.5f);
+  s.shift = random_weights(cout, seed + 2, -0.2f, 0.2f);
+  c = n.add_scale_nd(c, s)->output(0);
+  return relu ? n.add_activation(c, ActivationType::kRELU)->output(0) : c;
+}
+
+void resnet_blocks(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 16, 14, 14});
+  // Basic block with an identity shortcut.
+  Tensor* h = conv_bn(n, x, 16, 16, 3, 1, true, 100);
+  h = conv_bn(n, h, 16, 16, 3, 1, false, 110);
+  h = n.add_activation(n.add_elementwise(h, x, ElementWiseOperation::kSUM)->output(0),
+                       ActivationType::kRELU)
+          ->output(0);
+  // Basic block with a strided 1x1 projection shortcut.
+  Tensor* y = conv_bn(n, h, 16, 32, 3, 2, true, 120);
+  y = conv_bn(n, y, 32, 32, 3, 1, false, 130);
+  Tensor* s = conv_bn(n, h, 16, 32, 1, 2, false, 140);
+  y = n.add_activation(n.add_elementwise(y, s, ElementWiseOperation::kSUM)->output(0),
+                       ActivationType::kRELU)
+          ->output(0);
+  PoolingAttrs p;
+  p.type = PoolingType::kAVERAGE;
+  p.window = Dims{7, 7};
+  n.mark_output(n.add_pooling_nd(y, p)->output(0));
+}
+
+Tensor* dense(Network& n, Tensor* x, int64_t in_f, int64_t out_f, uint32_t seed) {
+  const float bound = 1.0f / std::sqrt(static_cast<float>(in_f));
+  Tensor* w =
+      n.add_constant(Dims{1, in_f, out_f}, random_weights(in_f * out_f, seed, -bound, bound))
+          ->output(0);
+  Tensor* b =
+      n.add_constant(Dims{1, 1, out_f}, random_weights(out_f, seed + 1, -0.1f, 0.1f))->output(0);
+  Tensor* y =
+      n.add_matrix_multiply(x, MatrixOperation::kNONE, w, MatrixOperation::kNONE)->output(0);
+  return n.add_elementwise(y, b, ElementWiseOperation::kSUM)->output(0);
+}
+
+Tensor* layer_norm(Network& n, Tensor* x, int64_t width, uint32_t seed) {
+  Tensor* g = n.add_constant(Dims{1, 1, width}, random_weights(width, seed, 0.8f, 1.2f))->output(0);
+  Tensor* b =
+      n.add_constant(Dims{1, 1, width}, random_weights(width, seed + 1, -0.1f, 0.1f))->output(0);
+  NormalizationAttrs a;
+  a.axes = 1u << 2;
+  return n.add_normalization(x, g, b, a)->output(0);
+}
+
+// A BERT-style encoder layer (post-norm), width 64, 4 heads of 16, FFN 256, dynamic batch and
+// sequence length.
+void encoder_layer(Network& n) {
+  constexpr int64_t kWidth = 64, kHeads = 4, kHead = 16, kFfn = 256;
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, -1, kWidth});
+  auto heads = [&](Tensor* t) {
+    ShuffleAttrs s;
+    s.reshape_dims = Dims{0, 0, kHeads, kHead};
+    s.second_transpose = {0, 2, 1, 3};
+    return n.add_shuffle(t, s)->output(0);
+  };
+  Tensor* q = heads(dense(n, x, kWidth, kWidth, 200));
+  Tensor* k = heads(dense(n, x, kWidth, kWidth, 210));
+  Tensor* v = heads(dense(n, x, kWidth, kWidth, 220));
+  Tensor* s =
+      n.add_matrix_multiply(q, MatrixOperation::kNONE, k, MatrixOperation::kTRANSPOSE)->output(0);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(kHead));
+  Tensor* c = n.add_constant(Dims{1, 1, 1, 1}, Weights::copy(DT::kFLOAT, &scale, 1))->output(0);
+  s = n.add_elementwise(s, c, ElementWiseOperation::kPROD)->output(0);
+  Tensor* p = n.add_softmax(s, 1u << 3)->output(0);
+  Tensor* o =
+      n.add_matrix_multiply(p, MatrixOperation::kNONE, v, MatrixOperation::kNONE)->output(0);
+  ShuffleAttrs merge;
+  merge.first_transpose = {0, 2, 1, 3};
+  merge.reshape_dims = Dims{0, 0, kWidth};
+  o = n.add_shuffle(o, merge)->output(0);
+  o = dense(n, o, kWidth, kWidth, 230);
+  Tensor* h =
+      layer_norm(n, n.add_elementwise(o, x, ElementWiseOperation::kSUM)->output(0), kWidth, 240);
+  Tensor* f =
+      n.add_activation(dense(n, h, kWidth, kFfn, 250), ActivationType::kGELU_ERF)->output(0);
+  f = dense(n, f, kFfn, kWidth, 260);
+  n.mark_output(
+      layer_norm(n, n.add_elementwise(f, h, ElementWiseOperation::kSUM)->output(0), kWidth, 270));
+}
+
+int model_cases(const Backend& b) {
+  struct Model {
+    const char* name;
+    void (*build)(Network&);
+    ProfileDims x;
+    double k;
+  };
+  const Model models[] = {
+      {"resnet basic blocks",
+       resnet_blocks,
+       {Dims{1, 16, 14, 14}, Dims{4, 16, 14, 14}, Dims{8, 16, 14, 14}},
+       4 * 144 + 2 * 288 + 49},
+      {"encoder layer",
+       encoder_layer,
+       {Dims{1, 4, 64}, Dims{2, 16, 64}, Dims{4, 48, 64}},
+       64 + 16 + 48 + 64 + 64 + 256},
+  };
+  int failed = 0, passed = 0;
+  std::mt19937 rng(91);
+  for (const Model& m : models) {
+    Case c;
+    c.profile["x"] = m.x;
+    c.build = m.build;
+    Network net;
+    m.build(net);
+    for (int p = 0; p < 3; ++p) {
+      const Point pt = make_point(c, net, p, rng);
+      BuilderConfig dev = pt.ref;
+      dev.optimization_level = BuilderConfig{}.optimization_level;
+      dev.reference_kernels_only = false;
+      dev.device = b.device();
+      const RunResult r = run(net, pt.ref, pt.shapes, pt.inputs),
+                      d = run(net, dev, pt.shapes, pt.inputs);
+      std::string problem = !r.ok ? "reference: " + r.error : !d.ok ? d.error : "";
+      for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
+        problem = compare(r.outputs[o], d.outputs[o], m.k, false);
+      if (problem.empty()) {
+        ++passed;
+      } else {
+        std::printf("FAIL models [%s at %s]: %s\n", m.name, pt.shapes.at("x").to_string().c_str(),
+                    problem.c_str());
+        ++failed;
+      }
+    }
+  }
+  std::printf("models on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed,
+              failed);
+  return failed;
+}
+
+// Threads: two contexts of one engine run from two threads at once, each at its own shapes and
+// inputs, and every run must equal the single-threaded run of the same input; one context
+// entered from two threads must run each call correctly or refuse it with the guard's error,
+// never mix the two runs.
+int thread_cases(const Backend& b) {
+  int failed = 0;
+  Network n;
+  encoder_layer(n);
+  OptimizationProfile prof;
+  prof.set_dimensions("x", Dims{1, 4, 64}, Dims{2, 16, 64}, Dims{4, 48, 64});
+  BuilderConfig cfg;
+  cfg.device = b.device();
+  cfg.profiles.push_back(prof);
+  constexpr int kInputs = 4, kRuns = 50;
+  std::mt19937 rng(5);
+  const Dims shapes[kInputs] = {Dims{1, 4, 64}, Dims{2, 16, 64}, Dims{4, 48, 64}, Dims{3, 7, 64}};
+  std::vector<std::vector<uint8_t>> inputs;
+  std::vector<std::vector<uint8_t>> expected;
+  std::string problem;
+  try {
+    auto engine = Builder::build(n, cfg);
+    {
+      auto ctx = engine->create_execution_context();
+      for (const Dims& d : shapes) {
+        inputs.push_back(random_input("x", DT::kFLOAT, d, Case{}, rng));
+        ctx->set_input_shape("x", d);
+        ctx->set_input("x", inputs.back().data());
+        ctx->execute();
+        expected.push_back(ctx->output(n.output(0)->name()).data);
+      }
+    }
+    std::atomic<int> wrong{0}, refused{0}, other{0};
+    auto worker = [&](ExecutionContext* ctx, int first) {
+      for (int r = 0; r < kRuns; ++r) {
+        const int i = (first + r) % kInputs;
+        try {
+          ctx->set_input_shape("x", shapes[i]);
+          ctx->set_input("x", inputs[static_cast<size_t>(i)].data());
+          ctx->execute();
+          if (ctx->output(n.output(0)->name()).data != expected[static_cast<size_t>(i)]) ++wrong;
+        } catch (const Error& e) {
+          if (std::string(e.what()).find("already running") != std::string::npos)
+            ++refused;
+          else
+            ++other;
+        }
+      }
+    };
+    {
+      auto c0 = engine->create_execution_context(), c1 = engine->create_execution_context();
+      std::thread t0(worker, c0.get(), 0), t1(worker, c1.get(), 1);
+      t0.join();
+      t1.join();
+      if (wrong || refused || other)
+        problem = "two contexts: " + std::to_string(wrong.load()) + " wrong, " +
+                  std::to_string(refused.load() + other.load()) + " failed runs of " +
+                  std::to_string(2 * kRuns);
+    }
+    if (problem.empty()) {
+      // Inputs bound once; both threads only call execute(), so each call either runs those
+      // inputs or is refused by the guard, and the output after both is the expected one.
+      auto c = engine->create_execution_context();
+      c->set_input_shape("x", shapes[2]);
+      c->set_input("x", inputs[2].data());
+      std::atomic<int> ran{0};
+      auto hammer = [&] {
+        for (int r = 0; r < kRuns; ++r) {
+          try {
+            c->execute();
+            ++ran;
+          } catch (const Error& e) {
+            if (std::string(e.what()).find("already running") != std::string::npos)
+              ++refused;
+            else
+              ++other;
+          }
+        }
+      };
+      std::thread t0(hammer), t1(hammer);
+      t0.join();
+      t1.join();
+      if (other || ran + refused != 2 * kRuns || ran == 0)
+        problem = "one context from two threads: " + std::to_string(ran.load()) + " ran, " +
+                  std::to_string(refused.load()) + " refused, " + std::to_string(other.load()) +
+                  " other errors";
+      else if (c->output(n.output(0)->name()).data != expected[2])
+        problem = "one context from two threads: the output differs from the single run";
+      else
+        std::printf("threads: one context from two threads: %d runs, %d refused by the guard\n",
+                    ran.load(), refused.load());
+    }
+  } catch (const Error& e) {
+    problem = e.what();
+  }
+  if (!problem.empty()) {
+    std::printf("FAIL threads: %s\n", problem.c_str());
+    ++failed;
+  }
+  std::printf("threads on %s: %d failed\n", std::string(b.name()).c_str(), failed);
+  return failed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -2399,6 +2695,9 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // The whole-block and thread cases also hold for the CPU engine's fast kernels.
+    for (const Backend* b : backends())
+      if (b->device() == DeviceType::kCPU) bad += model_cases(*b) + thread_cases(*b);
     std::printf("reference only: %zu cases, %d failed\n", cases.size(), bad);
     return bad == 0 ? 0 : 1;
   }
@@ -2497,6 +2796,18 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "features")
     for (const Backend* b : others) {
       const int f = feature_cases(*b);
+      failed += f;
+      if (f == 0) ++passed;
+    }
+  if (only.empty() || only == "models")
+    for (const Backend* b : others) {
+      const int f = model_cases(*b);
+      failed += f;
+      if (f == 0) ++passed;
+    }
+  if (only.empty() || only == "threads")
+    for (const Backend* b : others) {
+      const int f = thread_cases(*b);
       failed += f;
       if (f == 0) ++passed;
     }

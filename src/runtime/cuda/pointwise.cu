@@ -291,7 +291,6 @@ class CastKernel final : public Kernel {
   }
 };
 
-// fp32 ElementWise without broadcasting: the common case, one vectorizable loop.
 // ElementWise on one float type T for both inputs and the output: T is a template argument, so
 // the element access compiles to plain loads and stores (the generic path switches on the type
 // per element), and broadcasting uses 32-bit index arithmetic where the output allows it.
