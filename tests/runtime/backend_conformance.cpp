@@ -2502,12 +2502,55 @@ void encoder_layer(Network& n) {
       layer_norm(n, n.add_elementwise(f, h, ElementWiseOperation::kSUM)->output(0), kWidth, 270));
 }
 
+// Attention scores with a scale and an additive mask before the softmax (the chain CUDA runs
+// inside the softmax kernel, Note [Softmax prologue]).
+void masked_attention(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 2, 24, 8});
+  Tensor* s =
+      n.add_matrix_multiply(x, MatrixOperation::kNONE, x, MatrixOperation::kTRANSPOSE)->output(0);
+  const float root = std::sqrt(8.0f);
+  s = n.add_elementwise(
+           s, n.add_constant(Dims{1, 1, 1, 1}, Weights::copy(DT::kFLOAT, &root, 1))->output(0),
+           ElementWiseOperation::kDIV)
+          ->output(0);
+  std::vector<float> mask(24 * 24);
+  for (int i = 0; i < 24; ++i)
+    for (int j = 0; j < 24; ++j) mask[static_cast<size_t>(i * 24 + j)] = j > i ? -1e4f : 0.0f;
+  Tensor* m = n.add_constant(Dims{1, 1, 24, 24}, Weights::copy(DT::kFLOAT, mask.data(), 24 * 24))
+                  ->output(0);
+  s = n.add_elementwise(m, s, ElementWiseOperation::kSUM)->output(0);
+  Tensor* p = n.add_softmax(s, 1u << 3)->output(0);
+  n.mark_output(
+      n.add_matrix_multiply(p, MatrixOperation::kNONE, x, MatrixOperation::kNONE)->output(0));
+}
+
+// Steps with the side operand first (0.5 - x, then w * that), and a chain cut by an engine
+// output (2 * x is an output, so only its + 1 can join the second softmax).
+void softmax_prologues(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 3, 40});
+  const float half = 0.5f, two = 2.0f, one = 1.0f;
+  auto scalar = [&](const float* v) {
+    return n.add_constant(Dims{1, 1, 1}, Weights::copy(DT::kFLOAT, v, 1))->output(0);
+  };
+  Tensor* y = n.add_elementwise(scalar(&half), x, ElementWiseOperation::kSUB)->output(0);
+  y = n.add_elementwise(constant(n, DT::kFLOAT, {1, 1, 40}, 31, 0.5f, 2.0f), y,
+                        ElementWiseOperation::kPROD)
+          ->output(0);
+  n.mark_output(n.add_softmax(y, 1u << 2)->output(0));
+  Tensor* d = n.add_elementwise(x, scalar(&two), ElementWiseOperation::kPROD)->output(0);
+  n.mark_output(d);
+  d = n.add_elementwise(d, scalar(&one), ElementWiseOperation::kSUM)->output(0);
+  n.mark_output(n.add_softmax(d, 1u << 2)->output(0));
+}
+
 int model_cases(const Backend& b) {
   struct Model {
     const char* name;
     void (*build)(Network&);
     ProfileDims x;
     double k;
+    int fused_softmaxes = 0;  // on CUDA: softmaxes that must run their prologue fused,
+    int fused_steps = 0;      // and the ElementWise layers that must run inside them
   };
   const Model models[] = {
       {"resnet basic blocks",
@@ -2517,7 +2560,21 @@ int model_cases(const Backend& b) {
       {"encoder layer",
        encoder_layer,
        {Dims{1, 4, 64}, Dims{2, 16, 64}, Dims{4, 48, 64}},
-       64 + 16 + 48 + 64 + 64 + 256},
+       64 + 16 + 48 + 64 + 64 + 256,
+       1,
+       1},
+      {"masked attention",
+       masked_attention,
+       {Dims{1, 2, 24, 8}, Dims{3, 2, 24, 8}, Dims{6, 2, 24, 8}},
+       8 + 24,
+       1,
+       2},
+      {"softmax prologues",
+       softmax_prologues,
+       {Dims{1, 3, 40}, Dims{2, 3, 40}, Dims{5, 3, 40}},
+       1,
+       2,
+       3},
   };
   int failed = 0, passed = 0;
   std::mt19937 rng(91);
@@ -2538,6 +2595,17 @@ int model_cases(const Backend& b) {
       std::string problem = !r.ok ? "reference: " + r.error : !d.ok ? d.error : "";
       for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
         problem = compare(r.outputs[o], d.outputs[o], m.k, false);
+      if (problem.empty() && b.device() == DeviceType::kCUDA) {
+        int fused = 0, steps = 0;
+        for (const auto& [kind, impl] : d.implementations) {
+          if (kind == "SoftMax" && impl.find("fused") != std::string::npos) ++fused;
+          if (kind == "ElementWise" && impl.rfind("fused into", 0) == 0) ++steps;
+        }
+        if (fused != m.fused_softmaxes || steps != m.fused_steps)
+          problem = std::to_string(fused) + " softmaxes ran " + std::to_string(steps) +
+                    " fused ElementWise layers, expected " + std::to_string(m.fused_softmaxes) +
+                    " and " + std::to_string(m.fused_steps);
+      }
       if (problem.empty()) {
         ++passed;
       } else {

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "builder/passes/pass.h"
+#include "core/element.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
@@ -147,6 +149,15 @@ struct LayerState {
   std::string last;
 };
 
+// A softmax that runs the ElementWise chain before it (Note [Softmax prologue]).
+struct SoftmaxFusion {
+  const Tensor* root = nullptr;
+  std::vector<const Tensor*> sides;
+  SoftmaxChain chain;
+  std::unique_ptr<Kernel> kernel;
+  std::string label;  // the fused layers' names
+};
+
 // A layer whose every output is a small integer tensor (a shape tensor: dims, indices of dims)
 // computed from values already on the host runs on the host: that is the shape program, and it
 // keeps the values that later layers' inference needs where inference runs.
@@ -180,6 +191,8 @@ class CudaExecutor final : public Executor, private RunChecks {
     bound_.resize(static_cast<size_t>(net.num_outputs()));
     placed_.assign(bound_.size(), nullptr);
     allocated_.assign(bound_.size(), nullptr);
+    fused_into_.assign(static_cast<size_t>(net.num_layers()), -1);
+    if (!options.reference_kernels_only) find_softmax_chains();
     plan_lifetimes();
     const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net.num_layers()));
     check_cuda(cudaMalloc(reinterpret_cast<void**>(&check_flags_), flag_bytes), "cudaMalloc", "",
@@ -741,6 +754,17 @@ class CudaExecutor final : public Executor, private RunChecks {
     const Layer& l = *net_.layer(index);
     LayerState& st = states_[static_cast<size_t>(index)];
     std::vector<detail::ValueDesc> outs = infer(l);
+    if (const int into = fused_into_[static_cast<size_t>(index)]; into >= 0) {
+      // Runs inside a later softmax's kernel (Note [Softmax prologue]): only its output's
+      // description is made, for the layers after it to infer from.
+      for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
+      st.last = "fused into '" + net_.layer(into)->name() + "'";
+      return;
+    }
+    if (auto f = softmax_fusions_.find(index); f != softmax_fusions_.end()) {
+      run_softmax_fusion(index, st, outs, f->second);
+      return;
+    }
     bool resolved = std::all_of(outs.begin(), outs.end(),
                                 [](const detail::ValueDesc& d) { return d.dims.is_static(); });
     if (!resolved && l.kind() == LayerKind::kNON_ZERO && !options_.reference_kernels_only) {
@@ -824,6 +848,43 @@ class CudaExecutor final : public Executor, private RunChecks {
         launch.present.push_back(t != nullptr);
       }
       for (const DeviceTensor* t : out_tensors) launch.outs.push_back(*t);
+      launches_.push_back(std::move(launch));
+    }
+  }
+
+  void run_softmax_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
+                          SoftmaxFusion& f) {
+    const Layer& l = *net_.layer(index);
+    set_output(l, 0, outs[0]);
+    std::vector<const DeviceTensor*> ins;
+    for (const Tensor* t : {f.root}) {
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    for (const Tensor* t : f.sides) {
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    Slot& out = slot(l.output(0));
+    allocate_device(out, l.name());
+    out.dev_valid = true;
+    std::vector<DeviceTensor*> out_tensors{&out.dev};
+    StreamScratch scratch(stream_, l.name());
+    LaunchCtx ctx(
+        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
+        [](int) -> const void* { return nullptr; }, this);
+    st.last = "row softmax with " + f.label + " fused";
+    current_layer_ = index;
+    f.kernel->run(ctx);
+    if (recording_) {
+      Launch launch{index, f.kernel.get(), {}, {}, {}};
+      for (const DeviceTensor* t : ins) {
+        launch.ins.push_back(*t);
+        launch.present.push_back(true);
+      }
+      launch.outs.push_back(out.dev);
       launches_.push_back(std::move(launch));
     }
   }
@@ -954,14 +1015,105 @@ class CudaExecutor final : public Executor, private RunChecks {
   }
 
   // Each slot is released after the last layer that reads it; outputs and constants are kept.
+  // Note [Softmax prologue] (kernel.h): finds each last-axis float SoftMax whose input chain of
+  // ElementWise layers can run inside the softmax kernel.
+  void find_softmax_chains() {
+    std::map<const Layer*, int> position;
+    for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
+    auto is_float = [](DataType t) {
+      return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
+    };
+    for (int i = 0; i < net_.num_layers(); ++i) {
+      const Layer* sm = net_.layer(i);
+      if (sm->kind() != LayerKind::kSOFTMAX) continue;
+      const Tensor* x = sm->input(0);
+      const DataType type = x->type();
+      const int rank = x->dims().rank();
+      if (!is_float(type) || sm->output(0)->type() != type || rank < 1) continue;
+      int axis = rank - 1;
+      for (int d = 0; d < rank; ++d)
+        if (sm->attrs<SoftMaxAttrs>().axes & (1u << d)) axis = d;
+      if (axis != rank - 1) continue;
+      struct Found {
+        const Layer* layer;
+        SoftmaxStep step;
+        const Tensor* side;  // null: a scalar
+      };
+      std::vector<Found> steps;  // the last step first
+      const Tensor* cur = x;
+      while (steps.size() < 2) {
+        const Layer* e = cur->producer();
+        if (!e || e->kind() != LayerKind::kELEMENTWISE) break;
+        const ElementWiseOperation op = e->attrs<ElementWiseAttrs>().op;
+        if (op != ElementWiseOperation::kSUM && op != ElementWiseOperation::kSUB &&
+            op != ElementWiseOperation::kPROD && op != ElementWiseOperation::kDIV)
+          break;
+        if (net_.consumers(cur).size() != 1 || output_of_[static_cast<size_t>(index_.at(cur))] >= 0)
+          break;
+        const Tensor* a = e->input(0);
+        const Tensor* b = e->input(1);
+        if (a->type() != type || b->type() != type || a->dims().rank() != rank ||
+            b->dims().rank() != rank)
+          break;
+        // The chain goes on through the operand that no Constant layer makes (input 0 when
+        // neither or both are constants); the other is the step's side operand.
+        auto scalar_of = [](const Tensor* t) -> std::optional<float> {
+          const Layer* p = t->producer();
+          if (!p || p->kind() != LayerKind::kCONSTANT) return std::nullopt;
+          const Weights& w = p->attrs<ConstantAttrs>().weights;
+          if (w.count() != 1) return std::nullopt;
+          return load_f(w.type(), w.data(), 0);
+        };
+        auto from_constant = [](const Tensor* t) {
+          return t->producer() && t->producer()->kind() == LayerKind::kCONSTANT;
+        };
+        const bool side_first = from_constant(a) && !from_constant(b);
+        const Tensor* side = side_first ? a : b;
+        SoftmaxStep st;
+        st.op = op;
+        st.side_first = side_first;
+        if (std::optional<float> v = scalar_of(side)) {
+          st.scalar = true;
+          st.value = *v;
+          side = nullptr;
+        }
+        steps.push_back({e, st, side});
+        cur = side_first ? b : a;
+      }
+      if (steps.empty()) continue;
+      SoftmaxFusion f;
+      f.root = cur;
+      f.chain.steps = static_cast<int>(steps.size());
+      // Steps in application order (the first applied is the last found).
+      for (size_t k = 0; k < steps.size(); ++k) {
+        const Found& found = steps[steps.size() - 1 - k];
+        SoftmaxStep st = found.step;
+        if (found.side) {
+          f.sides.push_back(found.side);
+          st.input = static_cast<int>(f.sides.size());
+        }
+        f.chain.step[k] = st;
+        fused_into_[static_cast<size_t>(position.at(found.layer))] = i;
+        f.label += (f.label.empty() ? "" : ", ") + std::string("'") + found.layer->name() + "'";
+      }
+      f.kernel = make_softmax_chain_kernel(f.chain);
+      softmax_fusions_.emplace(i, std::move(f));
+    }
+  }
+
   void plan_lifetimes() {
     release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
     std::vector<int> last_use(slots_.size(), -1);
     for (int i = 0; i < net_.num_layers(); ++i) {
       const Layer* l = net_.layer(i);
       for (const Tensor* t : l->outputs()) last_use[static_cast<size_t>(index_.at(t))] = i;
+      // A layer fused into a later softmax reads its inputs when that softmax runs.
+      const int reads_at = std::max(i, fused_into_[static_cast<size_t>(i)]);
       for (const Tensor* t : l->inputs())
-        if (t) last_use[static_cast<size_t>(index_.at(t))] = i;
+        if (t) {
+          int& u = last_use[static_cast<size_t>(index_.at(t))];
+          u = std::max(u, reads_at);
+        }
     }
     for (int i = 0; i < net_.num_outputs(); ++i)
       last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
@@ -985,6 +1137,10 @@ class CudaExecutor final : public Executor, private RunChecks {
   std::vector<Slot> slots_;
   std::vector<LayerState> states_;
   std::vector<std::vector<int>> release_at_;
+  // Note [Softmax prologue]: per layer, the softmax it runs inside (-1: none), and per such
+  // softmax its chain.
+  std::vector<int> fused_into_;
+  std::map<int, SoftmaxFusion> softmax_fusions_;
   std::atomic<bool> busy_{false};
   bool profiling_ = false;
   std::vector<LayerProfile> records_;

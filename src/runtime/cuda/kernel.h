@@ -158,6 +158,28 @@ std::vector<KernelEntry> fill_kernels(LayerKind kind);
 std::vector<KernelEntry> collective_kernels(LayerKind kind);
 std::vector<KernelEntry> quantize_kernels(LayerKind kind);
 
+// Note [Softmax prologue]
+// A last-axis SoftMax whose input is made by a chain of up to two ElementWise layers (attention's
+// scale and additive mask: scores * c + mask) runs as one kernel that applies the chain while it
+// loads each row, instead of three passes over the score tensor. The executor fuses a chain only
+// when every intermediate has the softmax chain as its only reader and is no engine output, and
+// every operand has the softmax's float type; each step is computed as its own layer would
+// (rounded to that type after each step, no FMA contraction), so the fused result is the
+// unfused one, bit for bit. Operands broadcast as ElementWise's do.
+struct SoftmaxStep {
+  ElementWiseOperation op = ElementWiseOperation::kSUM;
+  bool side_first = false;  // the side operand is the layer's input 0 (matters for kSUB, kDIV)
+  bool scalar = false;      // the side operand is a one-element constant: `value`
+  float value = 0.0f;
+  int input = -1;  // otherwise: its index among the kernel's inputs (0 is the chain's root)
+};
+struct SoftmaxChain {
+  int steps = 0;
+  SoftmaxStep step[2];
+};
+// Inputs: 0 the chain's root, then the side tensors; output: the softmax's.
+std::unique_ptr<Kernel> make_softmax_chain_kernel(const SoftmaxChain& chain);
+
 // NonZero's data-dependent output dims: whether the device counts elements of type `t`, and the
 // number of nonzero elements of `x`, counted on the device and copied back (the host waits for
 // the stream: the count is the output's shape, needed before the layer and everything after it

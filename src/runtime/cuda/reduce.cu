@@ -260,6 +260,161 @@ void launch_softmax_last_axis(const LaunchCtx& ctx, const void* x, void* y, int6
     softmax_last_axis<T, 32><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
 }
 
+// The softmax chain kernel (Note [Softmax prologue]): up to three operands (root and two sides),
+// each addressed by broadcast strides against the output; one warp per row, the row in registers
+// when it fits (kPer > 0), else three passes that recompute the prologue (kPer == 0).
+struct ChainArgs {
+  int rank = 0;
+  int64_t dims[kMaxDims] = {};
+  const void* ptr[3] = {};
+  int64_t strides[3][kMaxDims] = {};
+  int operands = 1;
+  SoftmaxChain chain;
+};
+
+template <DataType T>
+__device__ inline float round_as(float v) {
+  if constexpr (T == DataType::kHALF)
+    return __half2float(__float2half_rn(v));
+  else if constexpr (T == DataType::kBF16)
+    return __bfloat162float(__float2bfloat16_rn(v));
+  else
+    return v;
+}
+
+__device__ inline float chain_op(ElementWiseOperation op, float a, float b) {
+  switch (op) {
+    case ElementWiseOperation::kSUM:
+      return __fadd_rn(a, b);
+    case ElementWiseOperation::kSUB:
+      return __fsub_rn(a, b);
+    case ElementWiseOperation::kPROD:
+      return __fmul_rn(a, b);
+    default:
+      return __fdiv_rn(a, b);
+  }
+}
+
+template <DataType T>
+__device__ inline float chain_value(const ChainArgs& a, const int64_t (&base)[3],
+                                    const int64_t (&last)[3], int j) {
+  float v = dev::load_f(T, a.ptr[0], base[0] + j * last[0]);
+  for (int s = 0; s < a.chain.steps; ++s) {
+    const SoftmaxStep& st = a.chain.step[s];
+    const float side =
+        st.scalar ? st.value : dev::load_f(T, a.ptr[st.input], base[st.input] + j * last[st.input]);
+    v = round_as<T>(st.side_first ? chain_op(st.op, side, v) : chain_op(st.op, v, side));
+  }
+  return v;
+}
+
+template <DataType T, int kPer>
+__global__ void softmax_chain_rows(ChainArgs a, void* y, int64_t rows, int len) {
+  const int lane = static_cast<int>(threadIdx.x) & 31;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kSoftmaxWarps + threadIdx.x / 32;
+  if (row >= rows) return;
+  int64_t base[3] = {0, 0, 0}, last[3] = {0, 0, 0};
+  int64_t r = row;
+  for (int d = a.rank - 2; d >= 0; --d) {
+    const int64_t i = r % a.dims[d];
+    r /= a.dims[d];
+    for (int k = 0; k < a.operands; ++k) base[k] += i * a.strides[k][d];
+  }
+  for (int k = 0; k < a.operands; ++k) last[k] = a.strides[k][a.rank - 1];
+  const int64_t out = row * len;
+  if constexpr (kPer > 0) {
+    float v[kPer];
+    float mx = -INFINITY;
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int j = lane + i * 32;
+      v[i] = j < len ? chain_value<T>(a, base, last, j) : -INFINITY;
+      mx = fmaxf(mx, v[i]);
+    }
+    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    float sum = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kPer; ++i)
+      if (lane + i * 32 < len) {
+        v[i] = expf(v[i] - mx);
+        sum += v[i];
+      }
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int j = lane + i * 32;
+      if (j < len) dev::store_f(T, y, out + j, __fdiv_rn(v[i], sum));
+    }
+  } else {
+    float mx = -INFINITY;
+    for (int j = lane; j < len; j += 32) mx = fmaxf(mx, chain_value<T>(a, base, last, j));
+    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    float sum = 0.0f;
+    for (int j = lane; j < len; j += 32) sum += expf(chain_value<T>(a, base, last, j) - mx);
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    for (int j = lane; j < len; j += 32)
+      dev::store_f(T, y, out + j, __fdiv_rn(expf(chain_value<T>(a, base, last, j) - mx), sum));
+  }
+}
+
+template <DataType T>
+void launch_softmax_chain(const LaunchCtx& ctx, const ChainArgs& a, void* y, int64_t rows,
+                          int len) {
+  const unsigned blocks = static_cast<unsigned>((rows + kSoftmaxWarps - 1) / kSoftmaxWarps);
+  const unsigned threads = 32 * kSoftmaxWarps;
+  const int per = (len + 31) / 32;
+  if (per <= 1)
+    softmax_chain_rows<T, 1><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+  else if (per <= 4)
+    softmax_chain_rows<T, 4><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+  else if (per <= 8)
+    softmax_chain_rows<T, 8><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+  else if (per <= 16)
+    softmax_chain_rows<T, 16><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+  else if (per <= 32)
+    softmax_chain_rows<T, 32><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+  else
+    softmax_chain_rows<T, 0><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
+}
+
+class SoftmaxChainKernel final : public Kernel {
+ public:
+  explicit SoftmaxChainKernel(const SoftmaxChain& chain) : chain_(chain) {}
+  void run(LaunchCtx& ctx) override {
+    const DeviceTensor& y = ctx.output(0);
+    if (y.numel() == 0) return;
+    ChainArgs a;
+    a.chain = chain_;
+    a.rank = y.dims.rank();
+    for (int d = 0; d < a.rank; ++d) a.dims[d] = y.dims[d];
+    a.operands = 1;
+    for (int s = 0; s < chain_.steps; ++s)
+      if (!chain_.step[s].scalar) a.operands = std::max(a.operands, chain_.step[s].input + 1);
+    for (int k = 0; k < a.operands; ++k) {
+      const DeviceTensor& t = ctx.input(k);
+      LK_CHECK(t.type == y.type && t.dims.rank() == a.rank, "SoftMax layer '", ctx.layer_name(),
+               "': fused operand ", k, " is ", data_type_name(t.type), t.dims.to_string(),
+               " against the output ", data_type_name(y.type), y.dims.to_string());
+      a.ptr[k] = t.data;
+      broadcast_strides(t.dims, y.dims, a.strides[k]);
+    }
+    const int64_t len = y.dims[a.rank - 1];
+    const int64_t rows = y.numel() / len;
+    LK_CHECK(len <= INT32_MAX && rows / kSoftmaxWarps < INT32_MAX, "SoftMax layer '",
+             ctx.layer_name(), "': ", rows, " rows of ", len);
+    if (y.type == DataType::kFLOAT)
+      launch_softmax_chain<DataType::kFLOAT>(ctx, a, y.data, rows, static_cast<int>(len));
+    else if (y.type == DataType::kHALF)
+      launch_softmax_chain<DataType::kHALF>(ctx, a, y.data, rows, static_cast<int>(len));
+    else
+      launch_softmax_chain<DataType::kBF16>(ctx, a, y.data, rows, static_cast<int>(len));
+    LK_CUDA(cudaGetLastError(), ctx.layer_name());
+  }
+
+ private:
+  SoftmaxChain chain_;
+};
+
 class SoftMaxKernel final : public Kernel {
  public:
   explicit SoftMaxKernel(AxesMask axes) : axes_(axes) {}
@@ -824,6 +979,10 @@ class CumulativeKernel final : public Kernel {
 };
 
 }  // namespace
+
+std::unique_ptr<Kernel> make_softmax_chain_kernel(const SoftmaxChain& chain) {
+  return std::make_unique<SoftmaxChainKernel>(chain);
+}
 
 std::vector<KernelEntry> reduce_kernels(LayerKind kind) {
   switch (kind) {
