@@ -149,8 +149,9 @@ void check_memory_budget(const Network& net, const BuilderConfig& config) {
 
 void Builder::validate(const Network& network, const BuilderConfig& config) {
   LK_CHECK(network.num_outputs() > 0, "build: the network has no outputs; call mark_output");
-  LK_CHECK(config.num_threads >= 1, "build: num_threads is ", config.num_threads,
-           "; it must be at least 1");
+  LK_CHECK(config.num_threads >= 1 && config.num_threads <= kMaxNumThreads,
+           "build: num_threads is ", config.num_threads, "; it must be between 1 and ",
+           kMaxNumThreads, " (kMaxNumThreads)");
   std::vector<const Tensor*> dynamic;
   for (int i = 0; i < network.num_inputs(); ++i)
     if (!network.input(i)->dims().is_static()) dynamic.push_back(network.input(i));

@@ -79,8 +79,15 @@ Tensor* centered(NodeContext& n, Tensor* x, int zp_input, int axis, const std::s
   Tensor* zp =
       impl::cast::cast(c, t, kONNX, sub(n, what + "_zp"), n.input(zp_input), DataType::kINT32);
   if (zp->dims().rank() == 1 && zp->dims()[0] != 1) {
-    std::vector<int64_t> shape(static_cast<size_t>(x->dims().rank()), 1);
-    shape[static_cast<size_t>(axis < 0 ? axis + x->dims().rank() : axis)] = -1;
+    const int rank = x->dims().rank();
+    const int at = axis < 0 ? axis + rank : axis;
+    if (at < 0 || at >= rank)
+      n.fail(ErrorCode::kINVALID_ARGUMENT, what + " has rank " + std::to_string(rank) +
+                                               ", too low for a per-row zero point along axis " +
+                                               std::to_string(axis) + " (" +
+                                               std::to_string(zp->dims()[0]) + " values)");
+    std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+    shape[static_cast<size_t>(at)] = -1;
     zp = impl::shuffle::reshape(c, t, kONNX, sub(n, what + "_zp_shape"), zp, shape);
   }
   return ew::sub(c, t, kONNX, sub(n, what + "_centered"), v, zp);

@@ -79,7 +79,12 @@ TEST(Builder, BadThreadCountFails) {
   auto net = two_input_sum();
   BuilderConfig c = profile_config({1, 4}, {2, 4}, {4, 4}, {1, 4}, {2, 4}, {4, 4});
   c.num_threads = 0;
-  expect_error([&] { Builder::build(*net, c); }, {"num_threads"});
+  expect_error([&] { Builder::build(*net, c); }, {"num_threads is 0", "between 1 and 1024"});
+  // OpenMP would set up a team of this many threads at the first parallel region.
+  c.num_threads = kMaxNumThreads + 1;
+  expect_error([&] { Builder::build(*net, c); }, {"num_threads is 1025", "between 1 and 1024"});
+  c.num_threads = kMaxNumThreads;
+  EXPECT_NO_THROW(Builder::build(*net, c));
 }
 
 TEST(Builder, EngineCopiesTheNetwork) {

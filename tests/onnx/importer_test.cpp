@@ -396,6 +396,31 @@ TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
   }
 }
 
+// The same for MatMulInteger's per-row zero point (fuzz_onnx_import: a rank-1 `a` indexed a
+// shape vector at -1).
+TEST(OnnxImporter, MatMulIntegerPerRowZeroPointNeedsTheAxis) {
+  ModelBuilder b;
+  b.input("a", pb::TensorProto::UINT8, {"3"});
+  b.input("bq", pb::TensorProto::UINT8, {"3", "2"});
+  auto* zp = b.g()->add_initializer();
+  zp->set_name("azp");
+  zp->set_data_type(pb::TensorProto::UINT8);
+  zp->add_dims(3);
+  for (int i = 0; i < 3; ++i) zp->add_int32_data(i);
+  b.node("MatMulInteger", {"a", "bq", "azp"}, {"y"}, "mmi");
+  b.output("y");
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("'mmi'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-row zero point"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});

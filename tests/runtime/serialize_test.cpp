@@ -620,5 +620,22 @@ TEST(EnginePlan, TheDeviceIsKeptWithoutBeingAvailable) {
   EXPECT_EQ(loaded->config().memory_budget_bytes, 1 << 20);
 }
 
+// A plan whose config asks for more threads than kMaxNumThreads (found by fuzz_engine_load with
+// 4194305: OpenMP's team for the first convolution grew past 2 GiB) is refused at load, before
+// anything runs, and an engine made with that config directly refuses to make a context.
+TEST(EnginePlan, ThreadCountBeyondTheLimitIsRejected) {
+  Network n;
+  n.mark_output(
+      n.add_unary(n.add_input("x", DataType::kFLOAT, {3}), UnaryOperation::kEXP)->output(0));
+  BuilderConfig config;
+  config.num_threads = (1 << 22) + 1;
+  Engine engine(n.clone(), config);
+  const std::string why = rejection(engine.serialize());
+  EXPECT_TRUE(contains(why, "the network does not validate against its config")) << why;
+  EXPECT_TRUE(contains(why, "num_threads is 4194305; it must be between 1 and 1024")) << why;
+  expect_error([&] { engine.create_execution_context(); },
+               {"CPU executor: num_threads is 4194305", "between 1 and 1024"});
+}
+
 }  // namespace
 }  // namespace lktest

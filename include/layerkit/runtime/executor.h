@@ -79,8 +79,14 @@ struct RunTimes {
   bool cuda_graph = false;  // the compute phase replayed a captured CUDA graph
 };
 
+// The most threads an engine may ask for (BuilderConfig/ExecutorOptions::num_threads). OpenMP sets
+// up a team of the requested size at the first parallel region, per-thread state allocated before
+// any thread starts (a plan asking for 2^22 threads made the first oneDNN convolution grow past
+// 2 GiB), and threads beyond a host's cores only oversubscribe it.
+inline constexpr int kMaxNumThreads = 1024;
+
 struct ExecutorOptions {
-  int num_threads = 1;
+  int num_threads = 1;  // 1 to kMaxNumThreads
   // Runs every layer with its reference kernel (the last entry of each implementation list), the
   // definition of correctness that fast kernels are tested against.
   bool reference_kernels_only = false;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "layerkit/core/dims.h"
+#include "layerkit/core/size.h"
 #include "layerkit/network/layers.h"
 
 namespace layerkit::detail {
@@ -29,9 +30,15 @@ inline int64_t ceil_div(int64_t a, int64_t b) {
   return -floor_div(-a, b);
 }
 
+// The formulas below take any attribute values inference has checked (sizes and strides >= 1,
+// padding >= 0), which a model or a plan may set near 2^63; each intermediate that can exceed
+// int64 goes through checked_* (Note [Size arithmetic]), so such a layer fails with an Error that
+// infer_layer prefixes with the layer's name instead of wrapping into a plausible size.
+
 // Dilated kernel/window extent: DK = 1 + D * (F - 1).
 inline int64_t dilated_extent(int64_t size, int64_t dilation) {
-  return 1 + dilation * (size - 1);
+  return checked_add(1, checked_mul(dilation, size - 1, "dilation x (kernel size - 1)"),
+                     "dilated kernel extent");
 }
 
 // Convolution and pooling (TensorRT's PaddingMode formulas, M = I + B + A):
@@ -43,14 +50,17 @@ inline AxisGeometry forward_axis(int64_t in, int64_t extent, int64_t stride, int
   if (mode == PaddingMode::kSAME_UPPER || mode == PaddingMode::kSAME_LOWER) {
     if (in < 0) return {-1, 0, 0};
     // Clamped at 0 like ONNX's auto_pad: a negative P would only leave trailing input unread.
-    int64_t p = std::max<int64_t>(0, floor_div(in - 1, stride) * stride + extent - in);
+    // floor_div(in - 1, stride) * stride lies in [in - stride, in - 1]: no overflow.
+    int64_t p = std::max<int64_t>(
+        0, checked_add(floor_div(in - 1, stride) * stride, extent, "SAME padding") - in);
+    checked_add(in, p, "padded input");  // callers compare in + P with the extent
     int64_t half = p / 2;
     int64_t out = ceil_div(in, stride);
     return mode == PaddingMode::kSAME_UPPER ? AxisGeometry{out, half, p - half}
                                             : AxisGeometry{out, p - half, half};
   }
   if (in < 0) return {-1, pre, post};
-  int64_t span = in + pre + post - extent;
+  int64_t span = checked_add(checked_add(in, pre, "padded input"), post, "padded input") - extent;
   int64_t steps =
       mode == PaddingMode::kEXPLICIT_ROUND_UP ? ceil_div(span, stride) : floor_div(span, stride);
   return {steps + 1, pre, post};
@@ -68,7 +78,9 @@ inline AxisGeometry transposed_axis(int64_t in, int64_t extent, int64_t stride, 
     post = p - pre;
   }
   if (in < 0) return {-1, pre, post};
-  return {(in - 1) * stride + extent - pre - post, pre, post};
+  const int64_t full = checked_add(checked_mul(in - 1, stride, "(input - 1) x stride"), extent,
+                                   "(input - 1) x stride + dilated kernel extent");
+  return {full - checked_add(pre, post, "padding"), pre, post};
 }
 
 // One spatial parameter per axis: `d` itself, or `fill` everywhere when `d` has rank 0.

@@ -107,8 +107,9 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
         deferred_(static_cast<size_t>(net.num_layers()), false),
         group_at_(static_cast<size_t>(net.num_layers()), -1),
         release_at_(static_cast<size_t>(net.num_layers())) {
-    LK_CHECK(options.num_threads >= 1, "CPU executor: num_threads is ", options.num_threads,
-             "; it must be at least 1");
+    LK_CHECK(options.num_threads >= 1 && options.num_threads <= kMaxNumThreads,
+             "CPU executor: num_threads is ", options.num_threads, "; it must be between 1 and ",
+             kMaxNumThreads, " (kMaxNumThreads)");
     for (int i = 0; i < net.num_layers(); ++i) {
       layer_index_[net.layer(i)] = i;
       for (Tensor* t : net.layer(i)->outputs()) {

@@ -1,8 +1,11 @@
 // Reference kernel for the Pooling kind: per output element, a loop over its window (three
 // spatial axes; fewer are padded with unit axes).
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "network/layers/conv_geometry.h"
 #include "runtime/cpu/kernel.h"
@@ -46,23 +49,35 @@ void run_reference(const PoolingAttrs& a, KernelCtx& ctx) {
       std::array<int64_t, kSpatialAxes> oi{o / (out[1] * out[2]), (o / out[2]) % out[1],
                                            o % out[2]};
       // Padding never wins a max; the average divides by the in-bounds count, or (when padding
-      // counts) by the window clipped to the padded extent [-pre, in + post).
+      // counts) by the window clipped to the padded extent [-pre, in + post). Both conditions hold
+      // per axis, so each axis' window positions [lo, hi) inside the input and the count inside
+      // the padded extent come from the window's first position and its dilation, and the loop
+      // visits in-bounds elements only: a window of 2^31 over a few inputs (an LRN of that size
+      // made one) costs what it reads, not its extent.
+      std::array<int64_t, kSpatialAxes> lo{}, hi{};
+      int64_t padded = 1;
+      for (size_t d = 0; d < kSpatialAxes; ++d) {
+        const int64_t first = oi[d] * stride[d] - pre[d];  // position of window index 0
+        // Window indices k in [0, window) with lower <= first + k * dil < upper.
+        auto range = [&](int64_t lower, int64_t upper) {
+          const int64_t from = std::max<int64_t>(0, detail::ceil_div(lower - first, dil[d]));
+          const int64_t to =
+              std::min<int64_t>(window[d], detail::floor_div(upper - 1 - first, dil[d]) + 1);
+          return std::pair<int64_t, int64_t>{from, std::max(from, to)};
+        };
+        std::tie(lo[d], hi[d]) = range(0, in[d]);
+        const auto [pfrom, pto] = range(-pre[d], in[d] + post[d]);
+        padded *= pto - pfrom;
+      }
       double mx = -std::numeric_limits<double>::infinity(), sum = 0.0;
-      int64_t inside = 0, padded = 0;
-      for (int64_t k0 = 0; k0 < window[0]; ++k0)
-        for (int64_t k1 = 0; k1 < window[1]; ++k1)
-          for (int64_t k2 = 0; k2 < window[2]; ++k2) {
+      int64_t inside = 0;
+      for (int64_t k0 = lo[0]; k0 < hi[0]; ++k0)
+        for (int64_t k1 = lo[1]; k1 < hi[1]; ++k1)
+          for (int64_t k2 = lo[2]; k2 < hi[2]; ++k2) {
             std::array<int64_t, kSpatialAxes> kk{k0, k1, k2};
-            bool in_bounds = true, in_padded = true;
             int64_t flat = 0;
-            for (size_t d = 0; d < kSpatialAxes; ++d) {
-              int64_t p = oi[d] * stride[d] - pre[d] + kk[d] * dil[d];
-              in_bounds = in_bounds && p >= 0 && p < in[d];
-              in_padded = in_padded && p >= -pre[d] && p < in[d] + post[d];
-              flat = flat * in[d] + p;
-            }
-            if (in_padded) ++padded;
-            if (!in_bounds) continue;
+            for (size_t d = 0; d < kSpatialAxes; ++d)
+              flat = flat * in[d] + oi[d] * stride[d] - pre[d] + kk[d] * dil[d];
             double v = load_f(x, plane * in_vol + flat);
             if (v > mx || std::isnan(v)) mx = v;  // NaN propagates, as in ATen
             sum += v;

@@ -136,6 +136,31 @@ TEST(ConvolutionInfer, KernelLargerThanPaddedInput) {
                          {"spatial axis 0", "padded input 6", "dilated kernel extent 7"});
 }
 
+// Note [Size arithmetic]: attribute values near 2^63 (a plan found by fuzz_engine_load had a
+// dilation of 4853473023421841409) fail naming the layer and the operands, instead of wrapping
+// into an extent or an output size.
+TEST(ConvolutionInfer, GeometryBeyondInt64Fails) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {1, 3, 8, 8});
+  ConvolutionAttrs a = conv2d(2, 3);
+  a.dilation = {int64_t{1} << 62, 1};
+  expect_error_unchanged(
+      net, [&] { net.add_convolution_nd(x, a); },
+      {"Convolution layer", "dilation x (kernel size - 1): 4611686018427387904 x 2",
+       "overflows int64"});
+  a.dilation = {};
+  a.pre_padding = {INT64_MAX, 0};
+  a.post_padding = {1, 0};
+  expect_error_unchanged(net, [&] { net.add_convolution_nd(x, a); },
+                         {"padded input: 8 + 9223372036854775807 overflows int64"});
+  // The SAME modes add the extent to the strided input: (2^63 - 2) / 2 * 2 + 1 = INT64_MAX.
+  a = conv2d(2, 3);
+  a.dilation = {INT64_MAX / 2, 1};
+  a.padding_mode = PaddingMode::kSAME_UPPER;
+  expect_error_unchanged(net, [&] { net.add_convolution_nd(x, a); },
+                         {"SAME padding: 7 + 9223372036854775807 overflows int64"});
+}
+
 TEST(ConvolutionInfer, MissingData) {
   Network net;
   expect_error_unchanged(net, [&] { net.add_convolution_nd(nullptr, conv2d(2, 3)); },
@@ -198,6 +223,21 @@ TEST(DeconvolutionInfer, Errors) {
   a.stride = {1, 0};
   expect_error_unchanged(net, [&] { net.add_deconvolution_nd(x, a); },
                          {"stride [1,0] has 0", ">= 1"});
+}
+
+TEST(DeconvolutionInfer, GeometryBeyondInt64Fails) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {1, 4, 5, 5});
+  DeconvolutionAttrs a = deconv2d(6, 4);
+  a.stride = {int64_t{1} << 62, 1};
+  expect_error_unchanged(
+      net, [&] { net.add_deconvolution_nd(x, a); },
+      {"Deconvolution layer", "(input - 1) x stride: 4 x 4611686018427387904", "overflows int64"});
+  a.stride = {};
+  a.pre_padding = {INT64_MAX, 0};
+  a.post_padding = {INT64_MAX, 0};
+  expect_error_unchanged(net, [&] { net.add_deconvolution_nd(x, a); },
+                         {"padding: 9223372036854775807 + 9223372036854775807 overflows int64"});
 }
 
 TEST(DeconvolutionInfer, TextForm) {

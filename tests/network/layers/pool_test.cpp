@@ -77,6 +77,17 @@ TEST(PoolingInfer, WindowLargerThanPaddedInput) {
                          {"spatial axis 0", "window extent 9", "padded input 8"});
 }
 
+// Note [Size arithmetic]: a dilated window beyond int64 fails naming the layer.
+TEST(PoolingInfer, GeometryBeyondInt64Fails) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, {1, 3, 8, 8});
+  PoolingAttrs a = pool2d();
+  a.dilation = {int64_t{1} << 62, 1};
+  expect_error_unchanged(net, [&] { net.add_pooling_nd(x, a); },
+                         {"Pooling layer", "dilation x (kernel size - 1): 4611686018427387904 x 2",
+                          "overflows int64"});
+}
+
 TEST(PoolingInfer, MissingInput) {
   Network net;
   expect_error_unchanged(net, [&] { net.add_pooling_nd(nullptr, pool2d()); },

@@ -203,6 +203,40 @@ TEST(PoolingCpu, RoundUpKeepsWindowAtenDrops) {
   EXPECT_EQ(got[0][0][3].item<float>(), 0.0f);
 }
 
+// A window of 2^31 over three inputs (its extent almost all padding; fuzz_onnx_import made one
+// from an LRN of that size and the reference kernel walked every position, a hang): the kernel
+// visits the in-bounds elements only, and counts the padded ones per axis.
+TEST(PoolingCpu, HugeWindowOverFewInputsCostsWhatItReads) {
+  const int64_t w = int64_t{1} << 31, half = w / 2;
+  const at::Tensor x = at::tensor({1.0f, 4.0f, 2.0f, -3.0f, 0.5f, 8.0f}).reshape({1, 2, 1, 3});
+  BuilderConfig reference;
+  reference.reference_kernels_only = true;
+  PoolingAttrs a = attrs(PoolingType::kMAX, {1, w}, {1, 1}, {0, half}, {0, half});
+  // Output width 3 + 2^31 - 2^31 + 1 = 4; every window covers the whole row.
+  Network net;
+  Tensor* in = net.add_input("x", DataType::kFLOAT, {1, 2, 1, 3});
+  net.mark_output(net.add_pooling_nd(in, a)->output(0));
+  at::Tensor y = run1(net, {x}, reference);
+  EXPECT_TRUE(at::equal(
+      y, at::tensor({4.0f, 4.0f, 4.0f, 4.0f, 8.0f, 8.0f, 8.0f, 8.0f}).reshape({1, 2, 1, 4})))
+      << y;
+  for (bool exclude : {true, false}) {
+    Network avg;
+    a.type = PoolingType::kAVERAGE;
+    a.average_count_excludes_padding = exclude;
+    Tensor* ain = avg.add_input("x", DataType::kFLOAT, {1, 2, 1, 3});
+    avg.mark_output(avg.add_pooling_nd(ain, a)->output(0));
+    at::Tensor r = run1(avg, {x}, reference);
+    // Counting padding, each window lies inside [-2^30, 3 + 2^30): all 2^31 positions count.
+    const double div = exclude ? 3.0 : static_cast<double>(w);
+    const at::Tensor expect =
+        at::tensor({static_cast<float>(7.0 / div), static_cast<float>(5.5 / div)})
+            .reshape({1, 2, 1, 1})
+            .expand({1, 2, 1, 4});
+    EXPECT_TRUE(at::equal(r, expect)) << exclude << r;
+  }
+}
+
 TEST(PoolingCpu, NanPropagatesThroughMax) {
   at::Tensor x = at::zeros({1, 1, 4}, at::kFloat);
   x[0][0][1] = std::nanf("");
