@@ -2543,6 +2543,15 @@ void softmax_prologues(Network& n) {
   n.mark_output(n.add_softmax(d, 1u << 2)->output(0));
 }
 
+// A fused prologue on rows wider than the registers hold (the chain kernel's three-pass form).
+void wide_softmax_prologue(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 2, 1500});
+  const float quarter = 0.25f;
+  Tensor* c = n.add_constant(Dims{1, 1, 1}, Weights::copy(DT::kFLOAT, &quarter, 1))->output(0);
+  Tensor* y = n.add_elementwise(x, c, ElementWiseOperation::kPROD)->output(0);
+  n.mark_output(n.add_softmax(y, 1u << 2)->output(0));
+}
+
 int model_cases(const Backend& b) {
   struct Model {
     const char* name;
@@ -2575,6 +2584,12 @@ int model_cases(const Backend& b) {
        1,
        2,
        3},
+      {"wide softmax prologue",
+       wide_softmax_prologue,
+       {Dims{1, 2, 1500}, Dims{2, 2, 1500}, Dims{3, 2, 1500}},
+       1500,
+       1,
+       1},
   };
   int failed = 0, passed = 0;
   std::mt19937 rng(91);

@@ -203,66 +203,17 @@ __global__ void softmax_rows(RowMap m, DataType xt, const void* x, DataType yt, 
   }
 }
 
-// Softmax over the last axis of one float type T in and out, rows of at most 32 * kPer elements:
-// one warp per row holds its row in registers (each lane kPer elements, read coalesced), so the
-// row is read once and written once; max and sum reduce by warp shuffles, in fp32 with expf.
-// (The generic kernel above reads the row three times and sums exp in double: at GPT-2's 1024-wide
-// attention rows it was the slowest kernel of the model.) NaN and infinity propagate as there:
-// the max skips NaN, exp(NaN) poisons the sum, so a row with a NaN is all NaN.
+// Last-axis softmax and layer norm run one warp per row (kSoftmaxWarps rows per block), the row
+// in registers: one read and one write of the row, statistics by warp shuffles in fp32. (The
+// generic block kernels above read the row three times and accumulate in double: at GPT-2's
+// attention rows SoftMax was the slowest kernel of the model.)
 constexpr int kSoftmaxWarps = 4;
 
-template <DataType T, int kPer>
-__global__ void softmax_last_axis(const void* x, void* y, int64_t rows, int len) {
-  const int lane = static_cast<int>(threadIdx.x) & 31;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kSoftmaxWarps + threadIdx.x / 32;
-  if (row >= rows) return;
-  const int64_t base = row * len;
-  float v[kPer];
-  float mx = -INFINITY;
-#pragma unroll
-  for (int i = 0; i < kPer; ++i) {
-    const int j = lane + i * 32;
-    v[i] = j < len ? dev::load_f(T, x, base + j) : -INFINITY;
-    mx = fmaxf(mx, v[i]);
-  }
-  for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-  float sum = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kPer; ++i)
-    if (lane + i * 32 < len) {
-      v[i] = expf(v[i] - mx);
-      sum += v[i];
-    }
-  for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-#pragma unroll
-  for (int i = 0; i < kPer; ++i) {
-    const int j = lane + i * 32;
-    if (j < len) dev::store_f(T, y, base + j, __fdiv_rn(v[i], sum));
-  }
-}
-
-template <DataType T>
-void launch_softmax_last_axis(const LaunchCtx& ctx, const void* x, void* y, int64_t rows, int len) {
-  const unsigned blocks = static_cast<unsigned>((rows + kSoftmaxWarps - 1) / kSoftmaxWarps);
-  const unsigned threads = 32 * kSoftmaxWarps;
-  const int per = (len + 31) / 32;
-  if (per <= 1)
-    softmax_last_axis<T, 1><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-  else if (per <= 2)
-    softmax_last_axis<T, 2><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-  else if (per <= 4)
-    softmax_last_axis<T, 4><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-  else if (per <= 8)
-    softmax_last_axis<T, 8><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-  else if (per <= 16)
-    softmax_last_axis<T, 16><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-  else
-    softmax_last_axis<T, 32><<<blocks, threads, 0, ctx.stream()>>>(x, y, rows, len);
-}
-
-// The softmax chain kernel (Note [Softmax prologue]): up to three operands (root and two sides),
-// each addressed by broadcast strides against the output; one warp per row, the row in registers
-// when it fits (kPer > 0), else three passes that recompute the prologue (kPer == 0).
+// The softmax chain kernel (Note [Softmax prologue]; with no steps, the plain last-axis softmax):
+// up to three operands (root and two sides), each addressed by broadcast strides against the
+// output; one warp per row, the row in registers when it fits (kPer > 0), else three passes that
+// recompute the prologue (kPer == 0). NaN and infinity propagate as in the generic kernel: the
+// max skips NaN, exp(NaN) poisons the sum, so a row with a NaN is all NaN.
 struct ChainArgs {
   int rank = 0;
   int64_t dims[kMaxDims] = {};
@@ -432,13 +383,19 @@ class SoftMaxKernel final : public Kernel {
     const bool typed = t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
     if (typed && t == y.type && axis == rank - 1 && m.row_len <= 32 * 32 &&
         rows / kSoftmaxWarps < INT32_MAX) {
+      // The softmax chain kernel with no steps: the row as it is.
+      ChainArgs args;
+      args.rank = rank;
+      for (int d = 0; d < rank; ++d) args.dims[d] = x.dims[d];
+      args.ptr[0] = x.data;
+      broadcast_strides(x.dims, x.dims, args.strides[0]);
       const int len = static_cast<int>(m.row_len);
       if (t == DataType::kFLOAT)
-        launch_softmax_last_axis<DataType::kFLOAT>(ctx, x.data, y.data, rows, len);
+        launch_softmax_chain<DataType::kFLOAT>(ctx, args, y.data, rows, len);
       else if (t == DataType::kHALF)
-        launch_softmax_last_axis<DataType::kHALF>(ctx, x.data, y.data, rows, len);
+        launch_softmax_chain<DataType::kHALF>(ctx, args, y.data, rows, len);
       else
-        launch_softmax_last_axis<DataType::kBF16>(ctx, x.data, y.data, rows, len);
+        launch_softmax_chain<DataType::kBF16>(ctx, args, y.data, rows, len);
       LK_CUDA(cudaGetLastError(), ctx.layer_name());
       return;
     }
