@@ -388,8 +388,9 @@ TEST(LayerkitCli, BadFlagsAndShapesExitTwoWithOneLine) {
   const std::string model = m.string();
   std::vector<std::string> cases = {"frobnicate", "check " + model + " " + model,
                                     "run " + model + " " + model};
-  for (const char* flags : {" --shapes=x:3xq", " --nope", " --iterations=zero",
-                            " --builderOptimizationLevel=2", " --referenceKernels=1"})
+  for (const char* flags :
+       {" --shapes=x:3xq", " --nope", " --iterations=zero", " --builderOptimizationLevel=2",
+        " --referenceKernels=1", " --threads=1025", " --threads=4294967297"})
     cases.push_back("run " + model + flags);
   for (const std::string& args : cases) {
     Result r = sh(args);

@@ -227,6 +227,10 @@ int run_command(const Args& args) {
   const int64_t iterations = args.get_int("iterations", 10, 1);
   const int64_t warmup_ms = args.get_int("warmUp", 200, 0);
   const int64_t threads = args.get_int("threads", 1, 1);
+  // Checked here, before it narrows to the builder's int: 2^32 + 1 must not become 1.
+  if (threads > kMaxNumThreads)
+    throw UsageError("--threads must be at most " + std::to_string(kMaxNumThreads) + ", not " +
+                     std::to_string(threads));
   std::map<std::string, Dims> shapes, min_s, opt_s, max_s;
   if (auto s = args.get("shapes")) shapes = parse_shapes(*s, "shapes");
   if (auto s = args.get("minShapes")) min_s = parse_shapes(*s, "minShapes");
