@@ -2552,6 +2552,17 @@ void wide_softmax_prologue(Network& n) {
   n.mark_output(n.add_softmax(y, 1u << 2)->output(0));
 }
 
+// softmax((x + c)^2): the square's two operands are one tensor, which must still be computed, so
+// only the product joins the softmax.
+void softmax_of_a_square(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 4, 24});
+  Tensor* s =
+      n.add_elementwise(x, constant(n, DT::kFLOAT, {1, 1, 24}, 41), ElementWiseOperation::kSUM)
+          ->output(0);
+  Tensor* y = n.add_elementwise(s, s, ElementWiseOperation::kPROD)->output(0);
+  n.mark_output(n.add_softmax(y, 1u << 2)->output(0));
+}
+
 int model_cases(const Backend& b) {
   struct Model {
     const char* name;
@@ -2584,6 +2595,12 @@ int model_cases(const Backend& b) {
        1,
        2,
        3},
+      {"softmax of a square",
+       softmax_of_a_square,
+       {Dims{1, 4, 24}, Dims{2, 4, 24}, Dims{3, 4, 24}},
+       1,
+       1,
+       1},
       {"wide softmax prologue",
        wide_softmax_prologue,
        {Dims{1, 2, 1500}, Dims{2, 2, 1500}, Dims{3, 2, 1500}},

@@ -1079,6 +1079,9 @@ class CudaExecutor final : public Executor, private RunChecks {
         }
         steps.push_back({e, st, side});
         cur = side_first ? b : a;
+        // x * x: the chain's next tensor is also this step's side operand, so it must be
+        // computed; the chain ends with it as the root.
+        if (a == b) break;
       }
       if (steps.empty()) continue;
       SoftmaxFusion f;
