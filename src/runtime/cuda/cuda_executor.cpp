@@ -151,8 +151,7 @@ struct LayerState {
 
 // A softmax that runs the ElementWise chain before it (Note [Softmax prologue]).
 struct SoftmaxFusion {
-  const Tensor* root = nullptr;
-  std::vector<const Tensor*> sides;
+  std::vector<const Tensor*> operands;  // 0: the chain's root, then the side tensors
   SoftmaxChain chain;
   std::unique_ptr<Kernel> kernel;
   std::string label;  // the fused layers' names
@@ -841,15 +840,20 @@ class CudaExecutor final : public Executor, private RunChecks {
     // Named before it runs, so a run that fails (a bad index) still says which kernel failed.
     st.last = c.name;
     c.kernel->run(ctx);
-    if (recording_) {
-      Launch launch{index, c.kernel.get(), {}, {}, {}};
-      for (const DeviceTensor* t : ins) {
-        launch.ins.push_back(t ? *t : DeviceTensor{});
-        launch.present.push_back(t != nullptr);
-      }
-      for (const DeviceTensor* t : out_tensors) launch.outs.push_back(*t);
-      launches_.push_back(std::move(launch));
+    record_launch(index, c.kernel.get(), ins, out_tensors);
+  }
+
+  // While a run is recorded for a CUDA graph: the launch, with the tensors it used.
+  void record_launch(int index, Kernel* kernel, const std::vector<const DeviceTensor*>& ins,
+                     const std::vector<DeviceTensor*>& outs) {
+    if (!recording_) return;
+    Launch launch{index, kernel, {}, {}, {}};
+    for (const DeviceTensor* t : ins) {
+      launch.ins.push_back(t ? *t : DeviceTensor{});
+      launch.present.push_back(t != nullptr);
     }
+    for (const DeviceTensor* t : outs) launch.outs.push_back(*t);
+    launches_.push_back(std::move(launch));
   }
 
   void run_softmax_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
@@ -857,12 +861,7 @@ class CudaExecutor final : public Executor, private RunChecks {
     const Layer& l = *net_.layer(index);
     set_output(l, 0, outs[0]);
     std::vector<const DeviceTensor*> ins;
-    for (const Tensor* t : {f.root}) {
-      Slot& s = slot(t);
-      to_device(s, l.name());
-      ins.push_back(&s.dev);
-    }
-    for (const Tensor* t : f.sides) {
+    for (const Tensor* t : f.operands) {
       Slot& s = slot(t);
       to_device(s, l.name());
       ins.push_back(&s.dev);
@@ -878,15 +877,7 @@ class CudaExecutor final : public Executor, private RunChecks {
     st.last = "row softmax with " + f.label + " fused";
     current_layer_ = index;
     f.kernel->run(ctx);
-    if (recording_) {
-      Launch launch{index, f.kernel.get(), {}, {}, {}};
-      for (const DeviceTensor* t : ins) {
-        launch.ins.push_back(*t);
-        launch.present.push_back(true);
-      }
-      launch.outs.push_back(out.dev);
-      launches_.push_back(std::move(launch));
-    }
+    record_launch(index, f.kernel.get(), ins, out_tensors);
   }
 
   void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
@@ -1085,15 +1076,15 @@ class CudaExecutor final : public Executor, private RunChecks {
       }
       if (steps.empty()) continue;
       SoftmaxFusion f;
-      f.root = cur;
+      f.operands.push_back(cur);
       f.chain.steps = static_cast<int>(steps.size());
       // Steps in application order (the first applied is the last found).
       for (size_t k = 0; k < steps.size(); ++k) {
         const Found& found = steps[steps.size() - 1 - k];
         SoftmaxStep st = found.step;
         if (found.side) {
-          f.sides.push_back(found.side);
-          st.input = static_cast<int>(f.sides.size());
+          st.input = static_cast<int>(f.operands.size());
+          f.operands.push_back(found.side);
         }
         f.chain.step[k] = st;
         fused_into_[static_cast<size_t>(position.at(found.layer))] = i;

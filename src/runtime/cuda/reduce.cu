@@ -203,11 +203,11 @@ __global__ void softmax_rows(RowMap m, DataType xt, const void* x, DataType yt, 
   }
 }
 
-// Last-axis softmax and layer norm run one warp per row (kSoftmaxWarps rows per block), the row
+// Last-axis softmax and layer norm run one warp per row (kRowWarps rows per block), the row
 // in registers: one read and one write of the row, statistics by warp shuffles in fp32. (The
 // generic block kernels above read the row three times and accumulate in double: at GPT-2's
 // attention rows SoftMax was the slowest kernel of the model.)
-constexpr int kSoftmaxWarps = 4;
+constexpr int kRowWarps = 4;
 
 // The softmax chain kernel (Note [Softmax prologue]; with no steps, the plain last-axis softmax):
 // up to three operands (root and two sides), each addressed by broadcast strides against the
@@ -262,7 +262,7 @@ __device__ inline float chain_value(const ChainArgs& a, const int64_t (&base)[3]
 template <DataType T, int kPer>
 __global__ void softmax_chain_rows(ChainArgs a, void* y, int64_t rows, int len) {
   const int lane = static_cast<int>(threadIdx.x) & 31;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kSoftmaxWarps + threadIdx.x / 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowWarps + threadIdx.x / 32;
   if (row >= rows) return;
   int64_t base[3] = {0, 0, 0}, last[3] = {0, 0, 0};
   int64_t r = row;
@@ -311,8 +311,8 @@ __global__ void softmax_chain_rows(ChainArgs a, void* y, int64_t rows, int len) 
 template <DataType T>
 void launch_softmax_chain(const LaunchCtx& ctx, const ChainArgs& a, void* y, int64_t rows,
                           int len) {
-  const unsigned blocks = static_cast<unsigned>((rows + kSoftmaxWarps - 1) / kSoftmaxWarps);
-  const unsigned threads = 32 * kSoftmaxWarps;
+  const unsigned blocks = static_cast<unsigned>((rows + kRowWarps - 1) / kRowWarps);
+  const unsigned threads = 32 * kRowWarps;
   const int per = (len + 31) / 32;
   if (per <= 1)
     softmax_chain_rows<T, 1><<<blocks, threads, 0, ctx.stream()>>>(a, y, rows, len);
@@ -351,8 +351,8 @@ class SoftmaxChainKernel final : public Kernel {
     }
     const int64_t len = y.dims[a.rank - 1];
     const int64_t rows = y.numel() / len;
-    LK_CHECK(len <= INT32_MAX && rows / kSoftmaxWarps < INT32_MAX, "SoftMax layer '",
-             ctx.layer_name(), "': ", rows, " rows of ", len);
+    LK_CHECK(len <= INT32_MAX && rows / kRowWarps < INT32_MAX, "SoftMax layer '", ctx.layer_name(),
+             "': ", rows, " rows of ", len);
     if (y.type == DataType::kFLOAT)
       launch_softmax_chain<DataType::kFLOAT>(ctx, a, y.data, rows, static_cast<int>(len));
     else if (y.type == DataType::kHALF)
@@ -382,7 +382,7 @@ class SoftMaxKernel final : public Kernel {
     const DataType t = x.type;
     const bool typed = t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
     if (typed && t == y.type && axis == rank - 1 && m.row_len <= 32 * 32 &&
-        rows / kSoftmaxWarps < INT32_MAX) {
+        rows / kRowWarps < INT32_MAX) {
       // The softmax chain kernel with no steps: the row as it is.
       ChainArgs args;
       args.rank = rank;
@@ -494,7 +494,7 @@ __global__ void layer_norm_last_axis(const void* x, void* y, int64_t rows, int l
                                      DataType st, const void* scale, bool scale_per_element,
                                      DataType bt, const void* bias, bool bias_per_element) {
   const int lane = static_cast<int>(threadIdx.x) & 31;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kSoftmaxWarps + threadIdx.x / 32;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowWarps + threadIdx.x / 32;
   if (row >= rows) return;
   const int64_t base = row * len;
   float v[kPer];
@@ -531,8 +531,8 @@ void launch_layer_norm_last_axis(const LaunchCtx& ctx, const DeviceTensor& x, co
                                  const DeviceTensor& scale, const DeviceTensor& bias, float eps) {
   const int len = static_cast<int>(x.dims[x.dims.rank() - 1]);
   const int64_t rows = x.numel() / len;
-  const unsigned blocks = static_cast<unsigned>((rows + kSoftmaxWarps - 1) / kSoftmaxWarps);
-  const unsigned threads = 32 * kSoftmaxWarps;
+  const unsigned blocks = static_cast<unsigned>((rows + kRowWarps - 1) / kRowWarps);
+  const unsigned threads = 32 * kRowWarps;
   const bool sp = scale.numel() > 1, bp = bias.numel() > 1;
   const int per = (len + 31) / 32;
 #define LK_LAYER_NORM(P)                                            \
@@ -577,7 +577,7 @@ class NormalizationKernel final : public Kernel {
     const int64_t len = x.dims[rank - 1];
     if (typed && t == y.type && a_.num_groups == 1 && a_.axes == (AxesMask{1u} << (rank - 1)) &&
         len <= 32 * 32 && row_parameter(scale.dims, len) && row_parameter(bias.dims, len) &&
-        x.numel() / len / kSoftmaxWarps < INT32_MAX) {
+        x.numel() / len / kRowWarps < INT32_MAX) {
       if (t == DataType::kFLOAT)
         launch_layer_norm_last_axis<DataType::kFLOAT>(ctx, x, y, scale, bias, a_.epsilon);
       else if (t == DataType::kHALF)
