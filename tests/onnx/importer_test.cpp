@@ -370,6 +370,19 @@ TEST(OnnxImporter, OmittedTrailingOutputs) {
   EXPECT_TRUE(at::equal(run_model(only_y, {x})[0], run_model(all, {x})[0]));
 }
 
+// Importing fails with kINVALID_ARGUMENT naming the node and what is wrong with the operand.
+void expect_invalid_quantized_rank(const ModelBuilder& b, const std::string& node,
+                                   const std::string& problem) {
+  try {
+    import_model_from_bytes(b.bytes());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find(node), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
+  }
+}
+
 // A per-channel scale whose axis the operand's rank does not have is an error naming the node
 // (fuzz_onnx_import: QLinearConv / QLinearMatMul on a rank-1 operand wrote past a shape vector).
 TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
@@ -384,16 +397,7 @@ TEST(OnnxImporter, QLinearPerChannelScaleNeedsTheAxis) {
   zp->add_int32_data(0);
   b.node("QLinearMatMul", {"a", "a_scale", "zp", "bq", "s", "zp", "s", "zp"}, {"y"}, "qmm");
   b.output("y");
-  try {
-    import_model_from_bytes(b.bytes());
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
-    EXPECT_NE(std::string(e.what()).find("'qmm'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-channel scale"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_invalid_quantized_rank(b, "'qmm'", "a has rank 1, too low for a per-channel scale");
 }
 
 // The same for MatMulInteger's per-row zero point (fuzz_onnx_import: a rank-1 `a` indexed a
@@ -409,16 +413,7 @@ TEST(OnnxImporter, MatMulIntegerPerRowZeroPointNeedsTheAxis) {
   for (int i = 0; i < 3; ++i) zp->add_int32_data(i);
   b.node("MatMulInteger", {"a", "bq", "azp"}, {"y"}, "mmi");
   b.output("y");
-  try {
-    import_model_from_bytes(b.bytes());
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT);
-    EXPECT_NE(std::string(e.what()).find("'mmi'"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("a has rank 1, too low for a per-row zero point"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_invalid_quantized_rank(b, "'mmi'", "a has rank 1, too low for a per-row zero point");
 }
 
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
