@@ -3,6 +3,7 @@
 // It links no libtorch, so it runs on a GPU host; without a device it says so and exits 77.
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -2754,6 +2755,243 @@ int thread_cases(const Backend& b) {
   return failed;
 }
 
+#ifdef LAYERKIT_HAS_CUDA
+// A conv block and an MLP head in one engine with two dynamic inputs (conv weights are uploaded by
+// their kernel, matmul weights are constants read on the device).
+void io_network(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 8, 8, 8});
+  Tensor* h = conv_bn(n, x, 8, 8, 3, 1, true, 300);
+  h = conv_bn(n, h, 8, 8, 3, 1, false, 310);
+  h = n.add_elementwise(h, x, ElementWiseOperation::kSUM)->output(0);
+  n.mark_output(n.add_activation(h, ActivationType::kRELU)->output(0));
+  Tensor* v = in(n, "v", DT::kFLOAT, {-1, 64});
+  Tensor* m = n.add_matrix_multiply(v, MatrixOperation::kNONE,
+                                    constant(n, DT::kFLOAT, {64, 32}, 320, -0.3f, 0.3f),
+                                    MatrixOperation::kNONE)
+                  ->output(0);
+  m = n.add_activation(m, ActivationType::kGELU_ERF)->output(0);
+  n.mark_output(n.add_softmax(m, 1u << 1)->output(0));
+}
+
+// Blocks the stream it is launched on until `open` is set (or 10 s pass: `timed_out`).
+struct Gate {
+  std::atomic<bool> open{false}, timed_out{false};
+  static void CUDART_CB wait(void* self) {
+    auto* g = static_cast<Gate*>(self);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!g->open.load())
+      if (std::chrono::steady_clock::now() > until) {
+        g->timed_out = true;
+        return;
+      }
+  }
+};
+
+// The engine state shared by contexts (weights once, a second context costs no engine memory),
+// a caller's arena (set_device_memory) at min/opt/max, and enqueue with device-bound inputs and
+// outputs returning before the device has run it.
+int io_cases(const Backend& b) {
+  int failed = 0, passed = 0;
+  auto report = [&](const char* what, const std::string& problem) {
+    if (problem.empty()) {
+      ++passed;
+    } else {
+      std::printf("FAIL io [%s]: %s\n", what, problem.c_str());
+      ++failed;
+    }
+  };
+  Network n;
+  io_network(n);
+  OptimizationProfile prof;
+  prof.set_dimensions("x", Dims{1, 8, 8, 8}, Dims{2, 8, 8, 8}, Dims{4, 8, 8, 8});
+  prof.set_dimensions("v", Dims{1, 64}, Dims{2, 64}, Dims{4, 64});
+  std::mt19937 rng(31);
+  const int64_t batches[] = {1, 2, 4};
+  std::vector<std::vector<uint8_t>> xs, vs;
+  for (int64_t bt : batches) {
+    xs.push_back(random_input("x", DT::kFLOAT, Dims{bt, 8, 8, 8}, Case{}, rng));
+    vs.push_back(random_input("v", DT::kFLOAT, Dims{bt, 64}, Case{}, rng));
+  }
+  auto run_at = [&](ExecutionContext& c, size_t p) {
+    c.set_input_shape("x", Dims{batches[p], 8, 8, 8});
+    c.set_input_shape("v", Dims{batches[p], 64});
+    c.set_input("x", xs[p].data());
+    c.set_input("v", vs[p].data());
+    c.execute();
+    return std::vector<OwnedTensor>{c.output(n.output(0)->name()), c.output(n.output(1)->name())};
+  };
+  for (bool graphs : {false, true}) {
+    const std::string mode = graphs ? " (cuda graphs)" : "";
+    BuilderConfig ref;
+    ref.reference_kernels_only = true;
+    ref.profiles.push_back(prof);
+    BuilderConfig dev = ref;
+    dev.reference_kernels_only = false;
+    dev.device = b.device();
+    dev.use_cuda_graph = graphs;
+    std::unique_ptr<Engine> re, de;
+    std::vector<std::vector<OwnedTensor>> expected;
+    try {
+      re = Builder::build(n, ref);
+      de = Builder::build(n, dev);
+      auto rc = re->create_execution_context();
+      for (size_t p = 0; p < 3; ++p) expected.push_back(run_at(*rc, p));
+    } catch (const Error& e) {
+      report(("build" + mode).c_str(), e.what());
+      continue;
+    }
+    // Two contexts: the second adds nothing to the engine's memory and computes the same bits.
+    std::string problem;
+    std::vector<std::vector<OwnedTensor>> first;
+    try {
+      auto c1 = de->create_execution_context();
+      for (size_t p = 0; p < 3; ++p) {
+        first.push_back(run_at(*c1, p));
+        for (size_t o = 0; o < 2 && problem.empty(); ++o)
+          problem = compare(expected[p][o], first[p][o], 72, false);
+      }
+      const uint64_t w1 = de->weights_bytes(), m1 = c1->memory_bytes();
+      auto c2 = de->create_execution_context();
+      for (size_t p = 0; p < 3 && problem.empty(); ++p) {
+        const std::vector<OwnedTensor> second = run_at(*c2, p);
+        for (size_t o = 0; o < 2 && problem.empty(); ++o)
+          if (second[o].data != first[p][o].data)
+            problem = "the second context's output " + std::to_string(o) + " at batch " +
+                      std::to_string(batches[p]) + " differs from the first's";
+      }
+      const uint64_t w2 = de->weights_bytes(), m2 = c2->memory_bytes();
+      if (problem.empty() && (w1 == 0 || w2 != w1))
+        problem = "engine weights " + std::to_string(w1) + " bytes with one context, " +
+                  std::to_string(w2) + " with two (must be equal and nonzero)";
+      if (problem.empty())
+        std::printf(
+            "io%s: engine weights %llu bytes with one context and with two; contexts "
+            "hold %llu and %llu bytes of their own\n",
+            mode.c_str(), static_cast<unsigned long long>(w2), static_cast<unsigned long long>(m1),
+            static_cast<unsigned long long>(m2));
+    } catch (const Error& e) {
+      problem = e.what();
+    }
+    report(("two contexts share the engine" + mode).c_str(), problem);
+
+    // A caller's arena: the same bits as a context with memory of its own, at min/opt/max, and
+    // the arena's misuse refused.
+    problem.clear();
+    void* arena = nullptr;
+    try {
+      auto c = de->create_execution_context_without_device_memory();
+      const uint64_t need = de->device_memory_size();
+      try {
+        run_at(*c, 1);
+        problem = "a context without device memory ran";
+      } catch (const Error& e) {
+        if (std::string(e.what()).find("without device memory") == std::string::npos)
+          problem = std::string("unexpected error: ") + e.what();
+      }
+      std::vector<uint8_t> host(static_cast<size_t>(need) + 256);
+      try {
+        c->set_device_memory(host.data(), need);
+        if (problem.empty()) problem = "host memory was taken as the arena";
+      } catch (const Error& e) {
+        if (problem.empty() && std::string(e.what()).find("not device memory") == std::string::npos)
+          problem = std::string("unexpected error for host memory: ") + e.what();
+      }
+      if (cudaMalloc(&arena, std::max<uint64_t>(need, 1)) != cudaSuccess)
+        throw Error(ErrorCode::kOUT_OF_MEMORY, "cudaMalloc of the arena failed");
+      if (need > 0) {
+        try {
+          c->set_device_memory(arena, need - 1);
+          if (problem.empty()) problem = "an arena one byte short was taken";
+        } catch (const Error&) {
+        }
+      }
+      c->set_device_memory(arena, need);
+      for (int round = 0; round < 2 && problem.empty(); ++round)
+        for (size_t p = 0; p < 3 && problem.empty(); ++p) {
+          const std::vector<OwnedTensor> got = run_at(*c, p);
+          for (size_t o = 0; o < 2 && problem.empty(); ++o)
+            if (got[o].data != first[p][o].data)
+              problem = "in the caller's arena, output " + std::to_string(o) + " at batch " +
+                        std::to_string(batches[p]) + " differs from a context with own memory";
+        }
+      if (problem.empty())
+        std::printf("io%s: arena of %llu bytes (Engine::device_memory_size) at batch 1, 2, 4\n",
+                    mode.c_str(), static_cast<unsigned long long>(need));
+    } catch (const Error& e) {
+      problem = e.what();
+    }
+    if (arena) cudaFree(arena);
+    report(("caller's arena" + mode).c_str(), problem);
+
+    // enqueue with every input and output in device memory returns before the device has run:
+    // the caller's stream is held by a host function until enqueue has returned.
+    problem.clear();
+    void* dx = nullptr;
+    void* dv = nullptr;
+    void* dy0 = nullptr;
+    void* dy1 = nullptr;
+    cudaStream_t user = nullptr;
+    try {
+      const size_t p = 1;
+      const auto bytes = [](const OwnedTensor& t) { return t.data.size(); };
+      if (cudaMalloc(&dx, xs[p].size()) != cudaSuccess ||
+          cudaMalloc(&dv, vs[p].size()) != cudaSuccess ||
+          cudaMalloc(&dy0, bytes(first[p][0])) != cudaSuccess ||
+          cudaMalloc(&dy1, bytes(first[p][1])) != cudaSuccess ||
+          cudaStreamCreateWithFlags(&user, cudaStreamNonBlocking) != cudaSuccess)
+        throw Error(ErrorCode::kOUT_OF_MEMORY, "device buffers for the test");
+      cudaMemcpy(dx, xs[p].data(), xs[p].size(), cudaMemcpyHostToDevice);
+      cudaMemcpy(dv, vs[p].data(), vs[p].size(), cudaMemcpyHostToDevice);
+      auto c = de->create_execution_context();
+      c->set_input_shape("x", Dims{batches[p], 8, 8, 8});
+      c->set_input_shape("v", Dims{batches[p], 64});
+      c->set_tensor_address("x", dx);
+      c->set_tensor_address("v", dv);
+      c->set_tensor_address(n.output(0)->name(), dy0);
+      c->set_tensor_address(n.output(1)->name(), dy1);
+      auto check_outputs = [&](const char* when) {
+        for (int o = 0; o < 2 && problem.empty(); ++o) {
+          std::vector<uint8_t> got(first[p][static_cast<size_t>(o)].data.size());
+          cudaMemcpy(got.data(), o == 0 ? dy0 : dy1, got.size(), cudaMemcpyDeviceToHost);
+          if (got != first[p][static_cast<size_t>(o)].data)
+            problem = std::string(when) + ": output " + std::to_string(o) +
+                      " in its bound device buffer differs from execute's";
+        }
+      };
+      // Warm-up runs make the kernels (and capture the graph) while nothing holds the stream.
+      for (int r = 0; r < 2; ++r) {
+        c->enqueue(user);
+        c->synchronize();
+      }
+      check_outputs("after the warm-up");
+      for (int r = 0; r < 3 && problem.empty(); ++r) {
+        cudaMemsetAsync(dy0, 0, bytes(first[p][0]), user);
+        cudaMemsetAsync(dy1, 0, bytes(first[p][1]), user);
+        Gate gate;
+        cudaLaunchHostFunc(user, &Gate::wait, &gate);
+        c->enqueue(user);
+        const bool returned_first = !gate.timed_out.load();
+        gate.open = true;
+        c->synchronize();
+        cudaStreamSynchronize(user);
+        if (!returned_first) problem = "enqueue waited for the device (the held stream timed out)";
+        if (graphs && problem.empty() && !c->last_run_times().cuda_graph)
+          problem = "the run did not replay its graph";
+        check_outputs("after an asynchronous enqueue");
+      }
+    } catch (const Error& e) {
+      problem = e.what();
+    }
+    for (void* q : {dx, dv, dy0, dy1})
+      if (q) cudaFree(q);
+    if (user) cudaStreamDestroy(user);
+    report(("asynchronous enqueue" + mode).c_str(), problem);
+  }
+  std::printf("io on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed, failed);
+  return failed;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -2911,6 +3149,15 @@ int main(int argc, char** argv) {
       failed += f;
       if (f == 0) ++passed;
     }
+#ifdef LAYERKIT_HAS_CUDA
+  if (only.empty() || only == "io")
+    for (const Backend* b : others)
+      if (b->device() == DeviceType::kCUDA) {
+        const int f = io_cases(*b);
+        failed += f;
+        if (f == 0) ++passed;
+      }
+#endif
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -122,9 +122,12 @@ class ExecutionContext {
   OutputAllocator* get_output_allocator(std::string_view name) const;
   // Runs the engine on the bound tensors: every input needs its shape and an address, every
   // output an address or an allocator. The CPU engine runs before returning (stream must be
-  // null); CUDA orders the run on `stream` (a cudaStream_t; null: the context's own stream).
+  // null); CUDA orders the run on `stream` (a cudaStream_t; null: the context's own stream) and
+  // returns without waiting for the device where the run allows it (device-bound inputs and
+  // outputs; Note [Asynchronous enqueue] in src/runtime/cuda/cuda_executor.cpp).
   void enqueue(void* stream = nullptr);
-  // Waits for the latest enqueue (a no-op on the CPU).
+  // Waits for the latest enqueue (a no-op on the CPU) and reports a failure the device found in
+  // it (an out-of-range index in a CUDA graph run); last_run_times and profile are then current.
   void synchronize();
   // The arena activations live in (at least engine.device_memory_size() bytes, in the engine's
   // device memory), owned by the caller; it must stay valid while the context runs.

@@ -101,7 +101,8 @@ struct ExecutorOptions {
 // TensorRT's IOutputAllocator: memory for an output whose size is known only while the engine
 // runs (a data-dependent shape such as NonZero's), set with ExecutionContext::set_output_allocator.
 // The run calls reallocate_output once per run, when the output's dims are resolved, before the
-// output is written; notify_shape follows once the output is complete (before enqueue returns).
+// output is written; notify_shape follows with the final dims before enqueue returns (on a device
+// backend the elements are complete once the run is: synchronize or the stream).
 class OutputAllocator {
  public:
   virtual ~OutputAllocator() = default;

@@ -10,7 +10,7 @@ namespace {
 
 class SingleRankCollective final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (y.bytes() == 0) return;

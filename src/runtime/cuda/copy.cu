@@ -62,7 +62,7 @@ bool is_identity(const std::vector<int>& p) {
 class ShuffleKernel final : public Kernel {
  public:
   explicit ShuffleKernel(const ShuffleAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const int xr = x.dims.rank(), rr = y.dims.rank();
@@ -131,7 +131,7 @@ __device__ inline int64_t source_index(SampleMode mode, int64_t raw, int64_t d) 
 class SliceKernel final : public Kernel {
  public:
   explicit SliceKernel(const SliceAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const int rank = x.dims.rank();
@@ -214,7 +214,7 @@ class SliceKernel final : public Kernel {
 class ConcatenationKernel final : public Kernel {
  public:
   explicit ConcatenationKernel(int axis) : axis_(axis) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& y = ctx.output(0);
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < axis_; ++d) outer *= y.dims[d];
@@ -242,7 +242,7 @@ class ConcatenationKernel final : public Kernel {
 class PaddingKernel final : public Kernel {
  public:
   explicit PaddingKernel(const PaddingAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     PadMap m{};

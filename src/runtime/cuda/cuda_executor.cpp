@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "builder/passes/pass.h"
 #include "core/element.h"
+#include "layerkit/core/size.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
@@ -119,6 +121,15 @@ class StreamScratch final : public Scratch {
   std::vector<void*> blocks_;
 };
 
+// A Constant layer's value, made once per engine (Note [Engine state]): its elements on the host
+// and, once a kernel reads them there, on the device.
+struct SharedConstant {
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+  std::vector<uint8_t> host;
+  void* dev = nullptr;  // uploaded by the first context that needs it, under the state's lock
+};
+
 // One tensor of the network at run time: its copy on the host (the shape program's values,
 // constants, host-fallback results) and/or on the device. Whichever is valid is the value.
 struct Slot {
@@ -128,24 +139,29 @@ struct Slot {
   bool host_valid = false;
   DeviceTensor dev;
   bool dev_valid = false;
-  bool dev_owned = false;  // false: the caller's input buffer
+  bool dev_owned = false;  // false: the caller's input buffer, a constant, or the caller's arena
   bool constant = false;
+  const SharedConstant* shared = nullptr;  // a constant's value (host holds nothing then)
   // Computed on the host by the shape program (or a Constant): layers whose inputs are all such
   // values join the shape program. Engine inputs are not, even when bound from host memory.
   bool program = false;
   detail::ValueDesc desc;
+  const uint8_t* host_data() const { return shared ? shared->host.data() : host.data(); }
 };
 
+// The kernel a layer runs at one set of resolved dims and types (inputs, then outputs).
 struct LayerChoice {
   std::vector<Dims> dims;
   std::vector<DataType> types;
-  std::string_view name;
-  std::unique_ptr<Kernel> kernel;  // null: runs on the host
+  std::string_view name = "host reference";
+  std::shared_ptr<const Kernel> kernel;  // null: runs on the host
 };
 
+// A context's view of one layer: the kernel it ran last (the state's choice, with its shapes) and
+// the implementation's name for the profile.
 struct LayerState {
-  static constexpr size_t kMaxChoices = 8;
-  std::vector<LayerChoice> choices;
+  LayerChoice current;
+  bool chosen = false;
   std::string last;
 };
 
@@ -153,7 +169,7 @@ struct LayerState {
 struct SoftmaxFusion {
   std::vector<const Tensor*> operands;  // 0: the chain's root, then the side tensors
   SoftmaxChain chain;
-  std::unique_ptr<Kernel> kernel;
+  std::shared_ptr<const Kernel> kernel;
   std::string label;  // the fused layers' names
 };
 
@@ -165,42 +181,172 @@ bool is_small_integer(const detail::ValueDesc& d) {
          d.dims.volume() <= detail::kMaxKnownValues;
 }
 
+// The CUDA engine state (Note [Engine state]): the network's analysis (tensor slots, softmax
+// fusions, lifetimes, the arena plan), the constants with their device copies, and the kernels
+// chosen per layer and shape with what they uploaded. Contexts read the analysis freely (it is
+// immutable once made); constants' device copies and kernel choices are made under mutex_.
+class CudaState final : public EngineState, public std::enable_shared_from_this<CudaState> {
+ public:
+  CudaState(const Network& net, const ExecutorOptions& options)
+      : net_(net),
+        options_(options),
+        fused_into_(static_cast<size_t>(net.num_layers()), -1),
+        choices_(static_cast<size_t>(net.num_layers())) {
+    for (int i = 0; i < net.num_layers(); ++i)
+      for (Tensor* t : net.layer(i)->outputs()) index_[t] = static_cast<int>(index_.size());
+    output_of_.assign(index_.size(), -1);
+    for (int k = 0; k < net.num_outputs(); ++k) {
+      int& o = output_of_[static_cast<size_t>(index_.at(net.output(k)))];
+      if (o < 0) o = k;
+    }
+    if (!options.reference_kernels_only) find_softmax_chains();
+    plan_lifetimes();
+    plan_arena();
+    materialise_constants();
+  }
+
+  ~CudaState() override {
+    cudaSetDevice(options_.device_index);
+    for (const std::unique_ptr<SharedConstant>& c : constants_)
+      if (c && c->dev) cudaFree(c->dev);
+  }
+
+  std::unique_ptr<Executor> make_executor() const override;
+
+  uint64_t weights_bytes() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    uint64_t bytes = 0;
+    for (const std::unique_ptr<SharedConstant>& c : constants_)
+      if (c) bytes += c->host.size() * (c->dev ? 2 : 1);
+    for (const std::vector<LayerChoice>& v : choices_)
+      for (const LayerChoice& c : v)
+        if (c.kernel) bytes += c.kernel->prepared_bytes();
+    for (const auto& [layer, f] : softmax_fusions_) bytes += f.kernel->prepared_bytes();
+    return bytes;
+  }
+
+  uint64_t arena_bytes() const override { return arena_size_; }
+
+  // The device copy of constant slot `b`, uploaded by the first context that asks (the copy is
+  // complete when this returns, so any stream may read it).
+  void* device_constant(int b, std::string_view layer) const {
+    SharedConstant& c = *constants_[static_cast<size_t>(b)];
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (c.dev || c.host.empty()) return c.dev;
+    void* p = nullptr;
+    check_cuda(cudaMalloc(&p, c.host.size()), "cudaMalloc", layer, c.host.size());
+    const cudaError_t err = cudaMemcpy(p, c.host.data(), c.host.size(), cudaMemcpyHostToDevice);
+    if (err != cudaSuccess) {
+      cudaFree(p);
+      check_cuda(err, "cudaMemcpy (constant to device)", layer);
+    }
+    c.dev = p;
+    return p;
+  }
+
+  // The kernel of layer `index` for the problem's dims and types (`dims`/`types`: inputs, then
+  // outputs): a cached choice, else the first entry of the kind's list that takes it, made under
+  // the lock with the calling context's libraries (their handles only serve the kernel's set-up).
+  LayerChoice choose(int index, std::vector<Dims> dims, std::vector<DataType> types,
+                     const Problem& p) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<LayerChoice>& v = choices_[static_cast<size_t>(index)];
+    for (const LayerChoice& c : v)
+      if (c.dims == dims && c.types == types) return c;
+    LayerChoice c;
+    c.dims = std::move(dims);
+    c.types = std::move(types);
+    if (!options_.reference_kernels_only) {
+      for (const KernelEntry& e : kernels(net_.layer(index)->kind())) {
+        if (std::unique_ptr<Kernel> k = e.create(p)) {
+          c.name = e.name;
+          c.kernel = std::move(k);
+          break;
+        }
+      }
+    }
+    // A context's graph may still hold an evicted kernel (it keeps a reference of its own).
+    if (v.size() >= kMaxChoices) v.erase(v.begin());
+    v.push_back(c);
+    return c;
+  }
+
+  static constexpr size_t kMaxChoices = 8;  // per layer: shapes whose kernels are kept
+
+  const Network& net_;
+  const ExecutorOptions options_;
+  std::map<const Tensor*, int> index_;  // the slot of each tensor
+  std::vector<int> output_of_;          // per slot: the engine output it is (first), or -1
+  // Note [Softmax prologue]: per layer, the softmax it runs inside (-1: none), and per such
+  // softmax its chain.
+  std::vector<int> fused_into_;
+  std::map<int, SoftmaxFusion> softmax_fusions_;
+  std::vector<std::vector<int>> release_at_;  // per layer: slots released after it
+  // Per slot, for a context with a caller's arena (set_device_memory): its offset there, or -1
+  // where the slot never lives in the arena (inputs, constants, sizes unknown at build time),
+  // and the bytes planned for it.
+  std::vector<int64_t> arena_offset_, arena_planned_;
+  uint64_t arena_size_ = 0;
+  std::vector<std::unique_ptr<SharedConstant>> constants_;  // per slot; set for constants only
+
+ private:
+  // Note [Softmax prologue] (kernel.h): finds each last-axis float SoftMax whose input chain of
+  // ElementWise layers can run inside the softmax kernel.
+  void find_softmax_chains();
+  // Each slot is released after the last layer that reads it; outputs and constants are kept.
+  void plan_lifetimes();
+  // The caller's arena: the memory plan (passes::plan_memory) over the executor's schedule
+  // (a fused layer runs at its softmax) at the largest dims each tensor has at any profile's max
+  // shapes, every slot aligned to 256 bytes as cudaMalloc's blocks are.
+  void plan_arena();
+  // Constants are made once, with their reference kernel, on the host.
+  void materialise_constants();
+
+  mutable std::mutex mutex_;  // guards choices_ and the constants' device copies
+  mutable std::vector<std::vector<LayerChoice>> choices_;  // per layer
+};
+
 class CudaExecutor final : public Executor, private RunChecks {
  public:
-  CudaExecutor(const Network& net, const ExecutorOptions& options)
-      : net_(net), options_(options), states_(static_cast<size_t>(net.num_layers())) {
-    check_cuda(cudaSetDevice(options.device_index), "cudaSetDevice");
+  explicit CudaExecutor(std::shared_ptr<const CudaState> state)
+      : state_(std::move(state)),
+        s_(*state_),
+        net_(s_.net_),
+        options_(s_.options_),
+        index_(s_.index_),
+        output_of_(s_.output_of_),
+        fused_into_(s_.fused_into_),
+        softmax_fusions_(s_.softmax_fusions_),
+        release_at_(s_.release_at_),
+        slots_(index_.size()),
+        states_(static_cast<size_t>(net_.num_layers())) {
+    check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     // Freed blocks stay in the device's pool between runs instead of going back to the driver.
     cudaMemPool_t pool = nullptr;
-    check_cuda(cudaDeviceGetDefaultMemPool(&pool, options.device_index),
+    check_cuda(cudaDeviceGetDefaultMemPool(&pool, options_.device_index),
                "cudaDeviceGetDefaultMemPool");
     uint64_t keep = UINT64_MAX;
     check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep),
                "cudaMemPoolSetAttribute");
     libs_.stream = stream_;
-    for (int i = 0; i < net.num_layers(); ++i)
-      for (Tensor* t : net.layer(i)->outputs()) index_[t] = static_cast<int>(index_.size());
-    slots_.resize(index_.size());
-    output_of_.assign(slots_.size(), -1);
-    for (int k = 0; k < net.num_outputs(); ++k) {
-      int& o = output_of_[static_cast<size_t>(index_.at(net.output(k)))];
-      if (o < 0) o = k;
-    }
-    bound_.resize(static_cast<size_t>(net.num_outputs()));
+    bound_.resize(static_cast<size_t>(net_.num_outputs()));
     placed_.assign(bound_.size(), nullptr);
     allocated_.assign(bound_.size(), nullptr);
-    fused_into_.assign(static_cast<size_t>(net.num_layers()), -1);
-    if (!options.reference_kernels_only) find_softmax_chains();
-    plan_lifetimes();
-    const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net.num_layers()));
+    const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net_.num_layers()));
     check_cuda(cudaMalloc(reinterpret_cast<void**>(&check_flags_), flag_bytes), "cudaMalloc", "",
                flag_bytes);
-    for (int i = 0; i < net.num_layers(); ++i) {
-      const Layer* l = net.layer(i);
-      if (l->kind() != LayerKind::kCONSTANT) continue;
-      run_on_host(*l, /*need_data=*/true);
-      for (Tensor* t : l->outputs()) slot(t).constant = slot(t).program = true;
+    // Constants are the engine's: a slot only points at the shared value.
+    for (size_t b = 0; b < slots_.size(); ++b) {
+      const SharedConstant* c = s_.constants_[b].get();
+      if (!c) continue;
+      Slot& sl = slots_[b];
+      sl.type = c->type;
+      sl.dims = c->dims;
+      sl.shared = c;
+      sl.host_valid = true;
+      sl.constant = sl.program = true;
+      describe(sl);
     }
   }
 
@@ -228,15 +374,47 @@ class CudaExecutor final : public Executor, private RunChecks {
     }
     return bytes;
   }
-  void set_arena(void*, uint64_t) override {
-    LK_FAIL(kUNSUPPORTED,
-            "set_device_memory: the CUDA executor takes activation memory from the "
-            "device's memory pool; a caller's arena is not supported yet");
+  // Note [CUDA arena]
+  // With a caller's arena (ExecutionContext::set_device_memory), every activation whose size the
+  // arena plan knows (CudaState::plan_arena: its dims at the profiles' max shapes) lives at its
+  // planned offset there, shared over time with tensors whose lifetimes do not overlap; nothing
+  // of it is freed. What the plan cannot know stays in the device's stream-ordered pool: data-
+  // dependent sizes (NonZero's outputs), the device copies of inputs bound from host memory,
+  // kernels' per-launch scratch and cuBLASLt's workspace.
+  void set_arena(void* base, uint64_t bytes) override {
+    check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
+    if (base) {
+      LK_CHECK(bytes >= s_.arena_size_, "set_device_memory: ", bytes, " bytes is less than the ",
+               s_.arena_size_, " bytes the engine needs");
+      cudaPointerAttributes attr{};
+      const cudaError_t err = cudaPointerGetAttributes(&attr, base);
+      if (err != cudaSuccess) cudaGetLastError();
+      LK_CHECK(err == cudaSuccess && attr.type == cudaMemoryTypeDevice &&
+                   attr.device == options_.device_index,
+               "set_device_memory: the memory at ", base, " is not device memory of GPU ",
+               options_.device_index);
+      LK_CHECK(reinterpret_cast<uintptr_t>(base) % kArenaAlignment == 0,
+               "set_device_memory: the address ", base, " is not aligned to ", kArenaAlignment,
+               " bytes");
+    }
+    // The latest run may still use the old memory, and a captured graph holds its addresses.
+    cudaStreamSynchronize(stream_);
+    finish_pending();
+    drop_graph();
+    have_unsafe_ = false;
+    for (Slot& sl : slots_)
+      if (!sl.constant && !sl.dev_owned) sl.dev = {}, sl.dev_valid = false;
+    arena_ = static_cast<uint8_t*>(base);
   }
 
+  // Note [Asynchronous enqueue]
   // Runs on the context's stream; a caller's stream is ordered around it by events (the run
-  // waits for work already on `stream`, later work on `stream` waits for the run). The host waits
-  // for the run before enqueue returns (deferred checks and the timing events are read then).
+  // waits for work already on `stream`, later work on `stream` waits for the run). enqueue
+  // returns once the run is on the stream, without waiting for the device, unless the run needs
+  // device values on the host: outputs bound to host memory, a host fallback or a data-dependent
+  // shape (Note [CUDA graphs] lists them), or a run-time check outside a graph. What a finished
+  // run tells the host (the phase times, the per-layer profile, a check a graph run deferred) is
+  // read by synchronize(), or by the next enqueue, which first finishes the previous run.
   void enqueue(std::span<const TensorView> inputs, std::span<const OutputBinding> outputs,
                void* stream) override {
     LK_CHECK(static_cast<int>(outputs.size()) == net_.num_outputs(), "execute: expected ",
@@ -274,6 +452,7 @@ class CudaExecutor final : public Executor, private RunChecks {
     } release_busy{busy_};
     check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
     try {
+      finish_pending();
       run(inputs);
       notify_shapes();
     } catch (...) {
@@ -282,6 +461,18 @@ class CudaExecutor final : public Executor, private RunChecks {
       cudaGetLastError();
       throw;
     }
+  }
+
+  void synchronize() override {
+    bool expected = false;
+    LK_CHECK(busy_.compare_exchange_strong(expected, true),
+             "synchronize: this execution context is running on another thread");
+    struct Release {
+      std::atomic<bool>& b;
+      ~Release() { b = false; }
+    } release_busy{busy_};
+    check_cuda(cudaSetDevice(options_.device_index), "cudaSetDevice");
+    finish_pending();
   }
 
   void set_profiling(bool on) override {
@@ -330,7 +521,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   };
   struct Launch {
     int layer;
-    Kernel* kernel;
+    std::shared_ptr<const Kernel> kernel;  // kept even if the state evicts the choice
     std::vector<DeviceTensor> ins, outs;
     std::vector<bool> present;  // per input: false where the optional input is absent
   };
@@ -441,7 +632,7 @@ class CudaExecutor final : public Executor, private RunChecks {
           // Recorded runs only read host values the shape program made.
           LK_ASSERT(s.host_valid, "layer '", l.name(), "': input ", k,
                     " is not on the host in a graph replay");
-          return s.host.data();
+          return s.host_data();
         },
         this);
     launch.kernel->run(ctx);
@@ -495,47 +686,25 @@ class CudaExecutor final : public Executor, private RunChecks {
     record(phase_[2]);
     deliver_outputs();
     record(phase_[3]);
-    check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
-    float ms[3] = {};
-    for (int k = 0; k < 3; ++k)
-      check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
-    times_ = {ms[0], ms[1], ms[2], false};
-    if (keep_buffers_) {
-      try {
-        run_deferred_checks();
-      } catch (const Error&) {
-        deferred_.clear();
-        recording_ = false;
-        throw;
-      }
-    }
-    // Per-layer GPU time between its events; a layer that ran on the host (shape program or
-    // fallback) has no GPU work between them, so its host time counts.
-    for (int i : timed) {
-      float t = 0;
-      const auto& [a, b] = layer_events_[static_cast<size_t>(i)];
-      check_cuda(cudaEventElapsedTime(&t, a, b), "cudaEventElapsedTime");
-      LayerProfile& rec = records_[static_cast<size_t>(i)];
-      const std::string& impl = states_[static_cast<size_t>(i)].last;
-      rec.total_ms += impl.rfind("host", 0) == 0
-                          ? std::max<double>(t, host_ms_[static_cast<size_t>(i)])
-                          : static_cast<double>(t);
-      ++rec.calls;
-      rec.implementation = impl;
-    }
-    // Inputs bound by pointer are the caller's; forget them so nothing reads them later.
+    // Inputs bound by pointer are the caller's; forget them so nothing reads them later (a
+    // device copy of a host input is freed in stream order, after the run has read it).
     if (!keep_buffers_)
       for (int i = 0; i < net_.num_inputs(); ++i) release(slot(net_.input(i)));
+    bool captured = false;
     if (recording_) {
+      // Capture records the launches; it waits for nothing and runs nothing.
       if (!graph_safe_ || !capture()) {
         have_unsafe_ = true;
         unsafe_sig_ = sig;
         launches_.clear();
       } else {
         graph_sig_ = sig;
+        captured = true;
       }
     }
     recording_ = false;
+    pending_ = {true, false, keep_buffers_, captured};
+    timed_ = std::move(timed);
   }
 
   // The compute phase of a run whose inputs were just uploaded: the captured graph.
@@ -548,12 +717,46 @@ class CudaExecutor final : public Executor, private RunChecks {
     }
     deliver_outputs();
     record(phase_[3]);
+    pending_ = {true, true, true, false};
+    timed_.clear();
+  }
+
+  // Note [Asynchronous enqueue]: the end of the latest run, once the device has finished it.
+  void finish_pending() {
+    if (!pending_.active) return;
+    const Pending p = pending_;
+    pending_ = {};
     check_cuda(cudaEventSynchronize(phase_[3]), "cudaEventSynchronize");
     float ms[3] = {};
     for (int k = 0; k < 3; ++k)
       check_cuda(cudaEventElapsedTime(&ms[k], phase_[k], phase_[k + 1]), "cudaEventElapsedTime");
-    times_ = {ms[0], ms[1], ms[2], true};
-    run_deferred_checks();
+    times_ = {ms[0], ms[1], ms[2], p.graph};
+    if (p.keep) {
+      try {
+        run_deferred_checks();
+      } catch (const Error&) {
+        // A graph captured from the failed run is not replayed; a replayed graph stays (the
+        // next run with good inputs replays it and checks again).
+        if (p.captured) drop_graph();
+        if (!p.graph) deferred_.clear();
+        throw;
+      }
+    }
+    // Per-layer GPU time between its events; a layer that ran on the host (shape program or
+    // fallback) has no GPU work between them, so its host time counts.
+    for (int i : timed_) {
+      float t = 0;
+      const auto& [a, b] = layer_events_[static_cast<size_t>(i)];
+      check_cuda(cudaEventElapsedTime(&t, a, b), "cudaEventElapsedTime");
+      LayerProfile& rec = records_[static_cast<size_t>(i)];
+      const std::string& impl = states_[static_cast<size_t>(i)].last;
+      rec.total_ms += impl.rfind("host", 0) == 0
+                          ? std::max<double>(t, host_ms_[static_cast<size_t>(i)])
+                          : static_cast<double>(t);
+      ++rec.calls;
+      rec.implementation = impl;
+    }
+    timed_.clear();
   }
 
   void bind_input(const Tensor& t, const TensorView& v) {
@@ -634,7 +837,7 @@ class CudaExecutor final : public Executor, private RunChecks {
       if (o.device == DeviceType::kCPU) {
         to_host(s, "");
         void* dst = place(k, s.type, s.dims);
-        if (n > 0) pack(s.type, s.host.data(), dst, n);
+        if (n > 0) pack(s.type, s.host_data(), dst, n);
       } else if (!(s.dev_valid && s.dev.data != nullptr &&
                    s.dev.data == placed_[static_cast<size_t>(k)])) {
         void* dst = place(k, s.type, s.dims);
@@ -642,7 +845,7 @@ class CudaExecutor final : public Executor, private RunChecks {
         if (is_sub_byte(s.type)) {
           to_host(s, "");
           std::vector<uint8_t> packed(bytes);
-          if (n > 0) pack(s.type, s.host.data(), packed.data(), n);
+          if (n > 0) pack(s.type, s.host_data(), packed.data(), n);
           if (bytes > 0)
             check_cuda(cudaMemcpy(dst, packed.data(), bytes, cudaMemcpyHostToDevice), "cudaMemcpy",
                        net_.output(k)->name());
@@ -653,7 +856,7 @@ class CudaExecutor final : public Executor, private RunChecks {
         } else {
           to_host(s, "");
           if (bytes > 0)
-            check_cuda(cudaMemcpyAsync(dst, s.host.data(), bytes, cudaMemcpyHostToDevice, stream_),
+            check_cuda(cudaMemcpyAsync(dst, s.host_data(), bytes, cudaMemcpyHostToDevice, stream_),
                        "cudaMemcpyAsync (host to device)", net_.output(k)->name());
         }
       }
@@ -672,11 +875,11 @@ class CudaExecutor final : public Executor, private RunChecks {
     s.desc.type = s.type;
     s.desc.dims = s.dims;
     s.desc.known.clear();
-    s.desc.host_data = s.host_valid ? s.host.data() : nullptr;
+    s.desc.host_data = s.host_valid ? s.host_data() : nullptr;
     if (!s.host_valid) return;
     const int64_t n = s.dims.volume();
     if ((is_integer(s.type) || s.type == DataType::kBOOL) && n <= detail::kMaxKnownValues)
-      for (int64_t i = 0; i < n; ++i) s.desc.known.emplace_back(load_i(s.type, s.host.data(), i));
+      for (int64_t i = 0; i < n; ++i) s.desc.known.emplace_back(load_i(s.type, s.host_data(), i));
   }
 
   void allocate_device(Slot& s, std::string_view layer) {
@@ -693,6 +896,12 @@ class CudaExecutor final : public Executor, private RunChecks {
     }
     if (s.dev_owned && s.dev.data && s.dev.type == s.type && s.dev.dims == s.dims) return;
     free_device(s);
+    // Note [CUDA arena].
+    const size_t b = static_cast<size_t>(&s - slots_.data());
+    if (arena_ && s_.arena_offset_[b] >= 0 && static_cast<int64_t>(bytes) <= s_.arena_planned_[b]) {
+      s.dev = {s.type, s.dims, arena_ + s_.arena_offset_[b]};
+      return;
+    }
     void* p = nullptr;
     if (bytes > 0) check_cuda(cudaMallocAsync(&p, bytes, stream_), "cudaMallocAsync", layer, bytes);
     s.dev = {s.type, s.dims, p};
@@ -718,6 +927,12 @@ class CudaExecutor final : public Executor, private RunChecks {
 
   void to_device(Slot& s, std::string_view layer) {
     if (s.dev_valid) return;
+    if (s.shared) {  // the engine's copy, uploaded once for every context
+      s.dev = {s.type, s.dims, s_.device_constant(static_cast<int>(&s - slots_.data()), layer)};
+      s.dev_owned = false;
+      s.dev_valid = true;
+      return;
+    }
     LK_ASSERT(s.host_valid, "layer '", layer, "': an input is on neither the host nor the device");
     allocate_device(s, layer);
     if (!s.host.empty())
@@ -800,7 +1015,7 @@ class CudaExecutor final : public Executor, private RunChecks {
       return;
     }
     for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
-    LayerChoice& c = choose(l, st);
+    const LayerChoice& c = choose(index, l, st);
     if (!c.kernel) {
       graph_safe_ = false;
       st.last = "host reference (no CUDA kernel)";
@@ -809,12 +1024,20 @@ class CudaExecutor final : public Executor, private RunChecks {
       return;
     }
     std::vector<const DeviceTensor*> ins;
-    for (const Tensor* t : l.inputs()) {
+    std::vector<DeviceTensor> unread(l.inputs().size());
+    for (size_t k = 0; k < l.inputs().size(); ++k) {
+      const Tensor* t = l.inputs()[k];
       if (!t) {
         ins.push_back(nullptr);
         continue;
       }
       Slot& s = slot(t);
+      if (s.constant && !c.kernel->reads_input(static_cast<int>(k))) {
+        // The kernel holds its own copy: the constant's device copy is not made for it.
+        unread[k] = {s.type, s.dims, nullptr};
+        ins.push_back(&unread[k]);
+        continue;
+      }
       to_device(s, l.name());
       ins.push_back(&s.dev);
     }
@@ -834,17 +1057,18 @@ class CudaExecutor final : public Executor, private RunChecks {
           if (!t) return nullptr;
           Slot& s = slot(t);
           to_host(s, l.name());
-          return s.host.data();
+          return s.host_data();
         },
         this);
     // Named before it runs, so a run that fails (a bad index) still says which kernel failed.
     st.last = c.name;
     c.kernel->run(ctx);
-    record_launch(index, c.kernel.get(), ins, out_tensors);
+    record_launch(index, c.kernel, ins, out_tensors);
   }
 
   // While a run is recorded for a CUDA graph: the launch, with the tensors it used.
-  void record_launch(int index, Kernel* kernel, const std::vector<const DeviceTensor*>& ins,
+  void record_launch(int index, const std::shared_ptr<const Kernel>& kernel,
+                     const std::vector<const DeviceTensor*>& ins,
                      const std::vector<DeviceTensor*>& outs) {
     if (!recording_) return;
     Launch launch{index, kernel, {}, {}, {}};
@@ -857,7 +1081,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   }
 
   void run_softmax_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
-                          SoftmaxFusion& f) {
+                          const SoftmaxFusion& f) {
     const Layer& l = *net_.layer(index);
     set_output(l, 0, outs[0]);
     std::vector<const DeviceTensor*> ins;
@@ -877,7 +1101,7 @@ class CudaExecutor final : public Executor, private RunChecks {
     st.last = "row softmax with " + f.label + " fused";
     current_layer_ = index;
     f.kernel->run(ctx);
-    record_launch(index, f.kernel.get(), ins, out_tensors);
+    record_launch(index, f.kernel, ins, out_tensors);
   }
 
   void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
@@ -904,14 +1128,8 @@ class CudaExecutor final : public Executor, private RunChecks {
       }
       Slot& s = slot(t);
       if (need_data) to_host(s, l.name());
-      in_t[k] = {s.type, s.dims, s.host_valid ? s.host.data() : nullptr};
+      in_t[k] = {s.type, s.dims, s.host_valid ? const_cast<uint8_t*>(s.host_data()) : nullptr};
       ins.push_back(&in_t[k]);
-    }
-    if (l.kind() == LayerKind::kCONSTANT) {
-      const Weights& w = l.attrs<ConstantAttrs>().weights;
-      Slot& s = slot(l.output(0));
-      s.type = w.type();
-      s.dims = l.output(0)->dims();
     }
     std::vector<cpu::HostTensor> out_t(static_cast<size_t>(l.num_outputs()));
     std::vector<cpu::HostTensor*> outs;
@@ -939,7 +1157,9 @@ class CudaExecutor final : public Executor, private RunChecks {
     }
   }
 
-  LayerChoice& choose(const Layer& l, LayerState& st) {
+  // The layer's kernel at its inputs' and outputs' current dims and types: the context's last
+  // choice when they match, else the engine state's (made there on first use).
+  const LayerChoice& choose(int index, const Layer& l, LayerState& st) {
     std::vector<Dims> dims;
     std::vector<DataType> types;
     for (const Tensor* t : l.inputs()) {
@@ -950,9 +1170,7 @@ class CudaExecutor final : public Executor, private RunChecks {
       dims.push_back(slot(t).dims);
       types.push_back(slot(t).type);
     }
-    for (LayerChoice& c : st.choices)
-      if (c.dims == dims && c.types == types) return c;
-    if (st.choices.size() >= LayerState::kMaxChoices) st.choices.erase(st.choices.begin());
+    if (st.chosen && st.current.dims == dims && st.current.types == types) return st.current;
     ensure_libraries();
     std::vector<DeviceTensor> in_desc, out_desc;
     in_desc.reserve(l.inputs().size());
@@ -968,7 +1186,7 @@ class CudaExecutor final : public Executor, private RunChecks {
       Slot& s = slot(t);
       in_desc.push_back({s.type, s.dims, nullptr});
       ins.push_back(&in_desc.back());
-      host_constant.push_back(s.constant ? s.host.data() : nullptr);
+      host_constant.push_back(s.constant ? s.host_data() : nullptr);
     }
     for (const Tensor* t : l.outputs()) {
       out_desc.push_back({slot(t).type, slot(t).dims, nullptr});
@@ -981,18 +1199,9 @@ class CudaExecutor final : public Executor, private RunChecks {
     p.host_constant = host_constant;
     p.outputs = outs;
     p.libraries = &libs_;
-    LayerChoice c{std::move(dims), std::move(types), "host reference", nullptr};
-    if (!options_.reference_kernels_only) {
-      for (const KernelEntry& e : kernels(l.kind())) {
-        if (std::unique_ptr<Kernel> k = e.create(p)) {
-          c.name = e.name;
-          c.kernel = std::move(k);
-          break;
-        }
-      }
-    }
-    st.choices.push_back(std::move(c));
-    return st.choices.back();
+    st.current = s_.choose(index, std::move(dims), std::move(types), p);
+    st.chosen = true;
+    return st.current;
   }
 
   void ensure_libraries() {
@@ -1005,136 +1214,27 @@ class CudaExecutor final : public Executor, private RunChecks {
                libs_.lt_workspace_bytes);
   }
 
-  // Each slot is released after the last layer that reads it; outputs and constants are kept.
-  // Note [Softmax prologue] (kernel.h): finds each last-axis float SoftMax whose input chain of
-  // ElementWise layers can run inside the softmax kernel.
-  void find_softmax_chains() {
-    std::map<const Layer*, int> position;
-    for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
-    auto is_float = [](DataType t) {
-      return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
-    };
-    for (int i = 0; i < net_.num_layers(); ++i) {
-      const Layer* sm = net_.layer(i);
-      if (sm->kind() != LayerKind::kSOFTMAX) continue;
-      const Tensor* x = sm->input(0);
-      const DataType type = x->type();
-      const int rank = x->dims().rank();
-      if (!is_float(type) || sm->output(0)->type() != type || rank < 1) continue;
-      int axis = rank - 1;
-      for (int d = 0; d < rank; ++d)
-        if (sm->attrs<SoftMaxAttrs>().axes & (1u << d)) axis = d;
-      if (axis != rank - 1) continue;
-      struct Found {
-        const Layer* layer;
-        SoftmaxStep step;
-        const Tensor* side;  // null: a scalar
-      };
-      std::vector<Found> steps;  // the last step first
-      const Tensor* cur = x;
-      while (steps.size() < 2) {
-        const Layer* e = cur->producer();
-        if (!e || e->kind() != LayerKind::kELEMENTWISE) break;
-        const ElementWiseOperation op = e->attrs<ElementWiseAttrs>().op;
-        if (op != ElementWiseOperation::kSUM && op != ElementWiseOperation::kSUB &&
-            op != ElementWiseOperation::kPROD && op != ElementWiseOperation::kDIV)
-          break;
-        if (net_.consumers(cur).size() != 1 || output_of_[static_cast<size_t>(index_.at(cur))] >= 0)
-          break;
-        const Tensor* a = e->input(0);
-        const Tensor* b = e->input(1);
-        if (a->type() != type || b->type() != type || a->dims().rank() != rank ||
-            b->dims().rank() != rank)
-          break;
-        // The chain goes on through the operand that no Constant layer makes (input 0 when
-        // neither or both are constants); the other is the step's side operand.
-        auto scalar_of = [](const Tensor* t) -> std::optional<float> {
-          const Layer* p = t->producer();
-          if (!p || p->kind() != LayerKind::kCONSTANT) return std::nullopt;
-          const Weights& w = p->attrs<ConstantAttrs>().weights;
-          if (w.count() != 1) return std::nullopt;
-          return load_f(w.type(), w.data(), 0);
-        };
-        auto from_constant = [](const Tensor* t) {
-          return t->producer() && t->producer()->kind() == LayerKind::kCONSTANT;
-        };
-        const bool side_first = from_constant(a) && !from_constant(b);
-        const Tensor* side = side_first ? a : b;
-        SoftmaxStep st;
-        st.op = op;
-        st.side_first = side_first;
-        if (std::optional<float> v = scalar_of(side)) {
-          st.scalar = true;
-          st.value = *v;
-          side = nullptr;
-        }
-        steps.push_back({e, st, side});
-        cur = side_first ? b : a;
-        // x * x: the chain's next tensor is also this step's side operand, so it must be
-        // computed; the chain ends with it as the root.
-        if (a == b) break;
-      }
-      if (steps.empty()) continue;
-      SoftmaxFusion f;
-      f.operands.push_back(cur);
-      f.chain.steps = static_cast<int>(steps.size());
-      // Steps in application order (the first applied is the last found).
-      for (size_t k = 0; k < steps.size(); ++k) {
-        const Found& found = steps[steps.size() - 1 - k];
-        SoftmaxStep st = found.step;
-        if (found.side) {
-          st.input = static_cast<int>(f.operands.size());
-          f.operands.push_back(found.side);
-        }
-        f.chain.step[k] = st;
-        fused_into_[static_cast<size_t>(position.at(found.layer))] = i;
-        f.label += (f.label.empty() ? "" : ", ") + std::string("'") + found.layer->name() + "'";
-      }
-      f.kernel = make_softmax_chain_kernel(f.chain);
-      softmax_fusions_.emplace(i, std::move(f));
-    }
-  }
+  static constexpr uintptr_t kArenaAlignment = 256;
 
-  void plan_lifetimes() {
-    release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
-    std::vector<int> last_use(slots_.size(), -1);
-    for (int i = 0; i < net_.num_layers(); ++i) {
-      const Layer* l = net_.layer(i);
-      for (const Tensor* t : l->outputs()) last_use[static_cast<size_t>(index_.at(t))] = i;
-      // A layer fused into a later softmax reads its inputs when that softmax runs.
-      const int reads_at = std::max(i, fused_into_[static_cast<size_t>(i)]);
-      for (const Tensor* t : l->inputs())
-        if (t) {
-          int& u = last_use[static_cast<size_t>(index_.at(t))];
-          u = std::max(u, reads_at);
-        }
-    }
-    for (int i = 0; i < net_.num_outputs(); ++i)
-      last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
-    for (int i = 0; i < net_.num_inputs(); ++i)
-      last_use[static_cast<size_t>(index_.at(net_.input(i)))] = -1;  // released after the run
-    for (size_t b = 0; b < slots_.size(); ++b)
-      if (last_use[b] >= 0)
-        release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
-  }
-
+  std::shared_ptr<const CudaState> state_;
+  const CudaState& s_;
   const Network& net_;
-  ExecutorOptions options_;
-  std::vector<int> output_of_;        // per slot: the engine output it is (first), or -1
+  const ExecutorOptions& options_;
+  // The engine's analysis, read-only (Note [Engine state]).
+  const std::map<const Tensor*, int>& index_;
+  const std::vector<int>& output_of_;
+  const std::vector<int>& fused_into_;
+  const std::map<int, SoftmaxFusion>& softmax_fusions_;
+  const std::vector<std::vector<int>>& release_at_;
   std::vector<OutputBinding> bound_;  // this run's output bindings
   std::vector<void*> placed_;         // per output: the memory this run gave it
   std::vector<void*> allocated_;      // per output: what its allocator returned last
   std::vector<Dims> output_dims_;
   cudaStream_t stream_ = nullptr;
   Libraries libs_;
-  std::map<const Tensor*, int> index_;
   std::vector<Slot> slots_;
   std::vector<LayerState> states_;
-  std::vector<std::vector<int>> release_at_;
-  // Note [Softmax prologue]: per layer, the softmax it runs inside (-1: none), and per such
-  // softmax its chain.
-  std::vector<int> fused_into_;
-  std::map<int, SoftmaxFusion> softmax_fusions_;
+  uint8_t* arena_ = nullptr;  // the caller's arena (Note [CUDA arena]), or null
   std::atomic<bool> busy_{false};
   bool profiling_ = false;
   std::vector<LayerProfile> records_;
@@ -1151,6 +1251,14 @@ class CudaExecutor final : public Executor, private RunChecks {
   };
   void record(const Event& ev) { check_cuda(cudaEventRecord(ev, stream_), "cudaEventRecord"); }
   std::array<Event, 4> phase_;
+  // Note [Asynchronous enqueue]: the run whose end is still to be read, and its timed layers.
+  struct Pending {
+    bool active = false;
+    bool graph = false;     // a graph replay
+    bool keep = false;      // deferred checks to read
+    bool captured = false;  // the run was captured as the graph
+  } pending_;
+  std::vector<int> timed_;
   std::array<Event, 2> order_;  // orders a run after and before work on a caller's stream
   std::vector<std::pair<Event, Event>> layer_events_;
   std::vector<double> host_ms_ = std::vector<double>(static_cast<size_t>(net_.num_layers()));
@@ -1179,32 +1287,183 @@ class CudaExecutor final : public Executor, private RunChecks {
   std::vector<Deferred> deferred_;
 };
 
-// The CUDA engine state (Note [Engine state]). Not shared yet: each context still uploads the
-// constants and makes the kernels (with their uploaded weights and library plans) of its own;
-// the state holds the network, the options and the arena size.
-class CudaState final : public EngineState {
- public:
-  CudaState(const Network& net, const ExecutorOptions& options) : net_(net), options_(options) {
-    std::map<const Tensor*, Dims> largest;
-    for (const std::map<const Tensor*, Dims>& dims : options_.arena_dims)
-      for (const auto& [t, d] : dims) {
-        auto it = largest.find(t);
-        if (it == largest.end() || (d.is_static() && d.volume() > it->second.volume()))
-          largest[t] = d;
-      }
-    arena_bytes_ = static_cast<uint64_t>(passes::plan_memory(net_, largest).peak_bytes_planned);
-  }
-  std::unique_ptr<Executor> make_executor() const override {
-    return std::make_unique<CudaExecutor>(net_, options_);
-  }
-  uint64_t weights_bytes() const override { return 0; }
-  uint64_t arena_bytes() const override { return arena_bytes_; }
+std::unique_ptr<Executor> CudaState::make_executor() const {
+  return std::make_unique<CudaExecutor>(shared_from_this());
+}
 
- private:
-  const Network& net_;
-  const ExecutorOptions options_;
-  uint64_t arena_bytes_ = 0;
-};
+// Each slot is released after the last layer that reads it; outputs and constants are kept.
+// Note [Softmax prologue] (kernel.h): finds each last-axis float SoftMax whose input chain of
+// ElementWise layers can run inside the softmax kernel.
+void CudaState::find_softmax_chains() {
+  std::map<const Layer*, int> position;
+  for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
+  auto is_float = [](DataType t) {
+    return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
+  };
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const Layer* sm = net_.layer(i);
+    if (sm->kind() != LayerKind::kSOFTMAX) continue;
+    const Tensor* x = sm->input(0);
+    const DataType type = x->type();
+    const int rank = x->dims().rank();
+    if (!is_float(type) || sm->output(0)->type() != type || rank < 1) continue;
+    int axis = rank - 1;
+    for (int d = 0; d < rank; ++d)
+      if (sm->attrs<SoftMaxAttrs>().axes & (1u << d)) axis = d;
+    if (axis != rank - 1) continue;
+    struct Found {
+      const Layer* layer;
+      SoftmaxStep step;
+      const Tensor* side;  // null: a scalar
+    };
+    std::vector<Found> steps;  // the last step first
+    const Tensor* cur = x;
+    while (steps.size() < 2) {
+      const Layer* e = cur->producer();
+      if (!e || e->kind() != LayerKind::kELEMENTWISE) break;
+      const ElementWiseOperation op = e->attrs<ElementWiseAttrs>().op;
+      if (op != ElementWiseOperation::kSUM && op != ElementWiseOperation::kSUB &&
+          op != ElementWiseOperation::kPROD && op != ElementWiseOperation::kDIV)
+        break;
+      if (net_.consumers(cur).size() != 1 || output_of_[static_cast<size_t>(index_.at(cur))] >= 0)
+        break;
+      const Tensor* a = e->input(0);
+      const Tensor* b = e->input(1);
+      if (a->type() != type || b->type() != type || a->dims().rank() != rank ||
+          b->dims().rank() != rank)
+        break;
+      // The chain goes on through the operand that no Constant layer makes (input 0 when
+      // neither or both are constants); the other is the step's side operand.
+      auto scalar_of = [](const Tensor* t) -> std::optional<float> {
+        const Layer* p = t->producer();
+        if (!p || p->kind() != LayerKind::kCONSTANT) return std::nullopt;
+        const Weights& w = p->attrs<ConstantAttrs>().weights;
+        if (w.count() != 1) return std::nullopt;
+        return load_f(w.type(), w.data(), 0);
+      };
+      auto from_constant = [](const Tensor* t) {
+        return t->producer() && t->producer()->kind() == LayerKind::kCONSTANT;
+      };
+      const bool side_first = from_constant(a) && !from_constant(b);
+      const Tensor* side = side_first ? a : b;
+      SoftmaxStep st;
+      st.op = op;
+      st.side_first = side_first;
+      if (std::optional<float> v = scalar_of(side)) {
+        st.scalar = true;
+        st.value = *v;
+        side = nullptr;
+      }
+      steps.push_back({e, st, side});
+      cur = side_first ? b : a;
+      // x * x: the chain's next tensor is also this step's side operand, so it must be
+      // computed; the chain ends with it as the root.
+      if (a == b) break;
+    }
+    if (steps.empty()) continue;
+    SoftmaxFusion f;
+    f.operands.push_back(cur);
+    f.chain.steps = static_cast<int>(steps.size());
+    // Steps in application order (the first applied is the last found).
+    for (size_t k = 0; k < steps.size(); ++k) {
+      const Found& found = steps[steps.size() - 1 - k];
+      SoftmaxStep st = found.step;
+      if (found.side) {
+        st.input = static_cast<int>(f.operands.size());
+        f.operands.push_back(found.side);
+      }
+      f.chain.step[k] = st;
+      fused_into_[static_cast<size_t>(position.at(found.layer))] = i;
+      f.label += (f.label.empty() ? "" : ", ") + std::string("'") + found.layer->name() + "'";
+    }
+    f.kernel = make_softmax_chain_kernel(f.chain);
+    softmax_fusions_.emplace(i, std::move(f));
+  }
+}
+
+void CudaState::plan_lifetimes() {
+  release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
+  std::vector<int> last_use(index_.size(), -1);
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const Layer* l = net_.layer(i);
+    for (const Tensor* t : l->outputs()) last_use[static_cast<size_t>(index_.at(t))] = i;
+    // A layer fused into a later softmax reads its inputs when that softmax runs.
+    const int reads_at = std::max(i, fused_into_[static_cast<size_t>(i)]);
+    for (const Tensor* t : l->inputs())
+      if (t) {
+        int& u = last_use[static_cast<size_t>(index_.at(t))];
+        u = std::max(u, reads_at);
+      }
+  }
+  for (int i = 0; i < net_.num_outputs(); ++i)
+    last_use[static_cast<size_t>(index_.at(net_.output(i)))] = -1;
+  for (int i = 0; i < net_.num_inputs(); ++i)
+    last_use[static_cast<size_t>(index_.at(net_.input(i)))] = -1;  // released after the run
+  for (size_t b = 0; b < index_.size(); ++b)
+    if (last_use[b] >= 0)
+      release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
+}
+
+void CudaState::plan_arena() {
+  std::map<const Tensor*, Dims> largest;
+  for (const std::map<const Tensor*, Dims>& dims : options_.arena_dims)
+    for (const auto& [t, d] : dims) {
+      auto it = largest.find(t);
+      if (it == largest.end() || (d.is_static() && d.volume() > it->second.volume()))
+        largest[t] = d;
+    }
+  std::vector<int> position(static_cast<size_t>(net_.num_layers()));
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const int into = fused_into_[static_cast<size_t>(i)];
+    position[static_cast<size_t>(i)] = into >= 0 ? into : i;
+    // A layer run inside a softmax kernel has no output buffer.
+    if (into >= 0)
+      for (const Tensor* t : net_.layer(i)->outputs()) largest[t] = Dims{0};
+  }
+  const MemoryPlan plan = passes::plan_memory(net_, largest, position);
+  std::map<int, int64_t> slot_bytes, slot_offset;
+  for (const MemoryPlan::Assignment& a : plan.assignments)
+    slot_bytes[a.slot] = std::max(slot_bytes[a.slot], a.bytes);
+  int64_t total = 0;
+  for (const auto& [k, bytes] : slot_bytes) {
+    slot_offset[k] = total;
+    const int64_t aligned =
+        checked_add(bytes, int64_t{255}, "CUDA activation arena size") / 256 * 256;
+    total = checked_add(total, aligned, "CUDA activation arena size");
+  }
+  std::map<std::string_view, const MemoryPlan::Assignment*> by_name;
+  for (const MemoryPlan::Assignment& a : plan.assignments) by_name[a.tensor] = &a;
+  arena_offset_.assign(index_.size(), -1);
+  arena_planned_.assign(index_.size(), 0);
+  for (const auto& [t, b] : index_) {
+    auto it = by_name.find(t->name());
+    if (it == by_name.end() || it->second->bytes <= 0) continue;
+    arena_offset_[static_cast<size_t>(b)] = slot_offset.at(it->second->slot);
+    arena_planned_[static_cast<size_t>(b)] = slot_bytes.at(it->second->slot);
+  }
+  arena_size_ = static_cast<uint64_t>(total);
+}
+
+void CudaState::materialise_constants() {
+  constants_.resize(index_.size());
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const Layer& l = *net_.layer(i);
+    if (l.kind() != LayerKind::kCONSTANT) continue;
+    const std::vector<detail::ValueDesc> outs = detail::infer_layer(l.attrs(), l.name(), {}, true);
+    auto c = std::make_unique<SharedConstant>();
+    c->type = outs.at(0).type;
+    c->dims = outs.at(0).dims;
+    // Note [Size arithmetic]: a constant beyond the host's memory is kOUT_OF_MEMORY naming it.
+    allocate_host(c->host, c->dims.volume() * element_size(c->type),
+                  detail::cat("constant '", l.output(0)->name(), "' ", data_type_name(c->type),
+                              c->dims.to_string()));
+    cpu::HostTensor out{c->type, c->dims, c->host.data()};
+    std::vector<cpu::HostTensor*> out_tensors{&out};
+    cpu::KernelCtx ctx(l.name(), l.kind(), {}, out_tensors, 1, nullptr);
+    cpu::run_reference(l.attrs<ConstantAttrs>(), ctx);
+    constants_[static_cast<size_t>(index_.at(l.output(0)))] = std::move(c);
+  }
+}
 
 class CudaBackend final : public Backend {
  public:

@@ -144,7 +144,7 @@ bool conv_params(const Dims& in, const Dims& out, const Dims& window, const Dims
 // A layer whose output has no elements has nothing to compute.
 class EmptyOutput final : public Kernel {
  public:
-  void run(LaunchCtx&) override {}
+  void run(LaunchCtx&) const override {}
 };
 
 // Host elements of `from` type as `to` elements, on the device (cudaMalloc'd, owned by the
@@ -272,7 +272,12 @@ class ConvKernel final : public Kernel {
     if (conv_) cudnnDestroyConvolutionDescriptor(conv_);
   }
 
-  void run(LaunchCtx& ctx) override {
+  uint64_t prepared_bytes() const override { return prepared_; }
+  bool reads_input(int i) const override {
+    return i == 1 ? weights_from_input_ : i == 2 ? bias_from_input_ : true;
+  }
+
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& y = ctx.output(0);
     if (y.numel() == 0) return;
     Libraries& libs = ctx.libraries();
@@ -315,6 +320,7 @@ class ConvKernel final : public Kernel {
     check_cuda(cudaMalloc(dst, host.size()), "cudaMalloc", layer_, host.size());
     check_cuda(cudaMemcpy(*dst, host.data(), host.size(), cudaMemcpyHostToDevice), "cudaMemcpy",
                layer_);
+    prepared_ += host.size();
   }
 
   std::string layer_;
@@ -331,6 +337,7 @@ class ConvKernel final : public Kernel {
   void* bias_ = nullptr;
   bool weights_from_input_ = false, bias_from_input_ = false;
   int64_t channels_ = 0;
+  uint64_t prepared_ = 0;
 };
 
 std::unique_ptr<Kernel> make_conv(const Problem& p) {
@@ -440,7 +447,14 @@ class DeconvKernel final : public Kernel {
     if (conv_) cudnnDestroyConvolutionDescriptor(conv_);
   }
 
-  void run(LaunchCtx& ctx) override {
+  uint64_t prepared_bytes() const override {
+    return static_cast<uint64_t>(((weight_ ? weight_elems_ : 0) + (bias_ ? channels_ : 0)) * 4);
+  }
+  bool reads_input(int i) const override {
+    return i == 1 ? weight_ == nullptr : i == 2 ? bias_from_input_ : true;
+  }
+
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (y.numel() == 0) return;
@@ -529,7 +543,7 @@ std::unique_ptr<Kernel> make_deconv(const Problem& p) {
 class PoolDirect final : public Kernel {
  public:
   explicit PoolDirect(const PoolGeometry& g) : g_(g) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     pool_direct(ctx, g_, ctx.input(0).type, ctx.input(0).data, ctx.output(0).type,
                 ctx.output(0).data);
   }
@@ -602,7 +616,7 @@ class PoolKernel final : public Kernel {
     if (y_) cudnnDestroyTensorDescriptor(y_);
     if (pool_) cudnnDestroyPoolingDescriptor(pool_);
   }
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     if (ctx.output(0).numel() == 0) return;
     const float one = 1.0f, zero = 0.0f;
     LK_CUDNN(cudnnPoolingForward(ctx.libraries().dnn, pool_, &one, x_, ctx.input(0).data, &zero, y_,

@@ -34,7 +34,7 @@ class FillKernel final : public Kernel {
  public:
   explicit FillKernel(const FillAttrs& a) : a_(a) {}
 
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& y = ctx.output(0);
     const int64_t n = y.numel();
     const DataType yt = y.type;

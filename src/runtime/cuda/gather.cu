@@ -82,7 +82,7 @@ std::vector<int64_t> download_indices(const LaunchCtx& ctx, const DeviceTensor& 
 class GatherDefaultKernel final : public Kernel {
  public:
   explicit GatherDefaultKernel(const GatherAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& data = ctx.input(0);
     const DeviceTensor& ind = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -182,7 +182,7 @@ __device__ int64_t gather_source(const GatherMap& g, int64_t i, DataType it, con
 class GatherIndexMapKernel final : public Kernel {
  public:
   explicit GatherIndexMapKernel(const GatherAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& data = ctx.input(0);
     const DeviceTensor& ind = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -300,7 +300,7 @@ void scatter_last(const LaunchCtx& ctx, int64_t n, int64_t sentinel, const int64
 class ScatterKernel final : public Kernel {
  public:
   explicit ScatterKernel(const ScatterAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& data = ctx.input(0);
     const DeviceTensor& ind = ctx.input(1);
     const DeviceTensor& upd = ctx.input(2);
@@ -421,7 +421,7 @@ __global__ void count_nonzero_kernel(DataType t, const void* p, int64_t n,
 // out[d, c] = coordinate d of the c-th nonzero element (row-major), positions from a prefix sum.
 class NonZeroKernel final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const int64_t n = x.numel(), count = y.dims[1];

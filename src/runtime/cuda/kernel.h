@@ -107,12 +107,25 @@ class LaunchCtx {
   RunChecks* checks_;
 };
 
-// One layer's kernel, made for one set of resolved input/output dims and types.
+// One layer's kernel, made for one set of resolved input/output dims and types. Kernels belong
+// to the engine and are shared by its contexts (Note [Engine state] in layerkit/runtime/
+// backend.h): run() is const and may run on several streams at once, taking everything that
+// belongs to one run (stream, library handles, scratch, tensors) from the launch context.
 class Kernel {
  public:
   virtual ~Kernel() = default;
   // Enqueues the layer on ctx.stream(). Failures of CUDA calls throw through check_cuda.
-  virtual void run(LaunchCtx& ctx) = 0;
+  virtual void run(LaunchCtx& ctx) const = 0;
+  // Device bytes the kernel prepared when it was made (uploaded weights), for
+  // Engine::weights_bytes.
+  virtual uint64_t prepared_bytes() const { return 0; }
+  // Whether run() reads input i's device tensor. False for a constant the kernel uploaded in a
+  // form of its own (convolution weights in the layer's type): the executor then leaves the
+  // constant's device copy unmade and passes the input's description without data.
+  virtual bool reads_input(int i) const {
+    (void)i;
+    return true;
+  }
 };
 
 // What a kernel entry may look at when deciding whether it takes a layer. Input and output

@@ -92,7 +92,7 @@ class LtMatmul final : public Kernel {
     if (desc_) cublasLtMatmulDescDestroy(desc_);
   }
 
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     Libraries& libs = ctx.libraries();
     const float alpha = 1.0f, beta = 0.0f;
     if (ctx.output(0).numel() == 0) return;
@@ -220,7 +220,7 @@ struct DirectMap {
 class DirectMatmul final : public Kernel {
  public:
   explicit DirectMatmul(const DirectMap& m) : m_(m) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x0 = ctx.input(0);
     const DeviceTensor& x1 = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);

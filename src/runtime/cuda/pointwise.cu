@@ -263,7 +263,7 @@ __device__ inline float activate(ActivationType t, float alpha, float beta, floa
 
 class CopyKernel final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (x.bytes() > 0)
@@ -275,7 +275,7 @@ class CopyKernel final : public Kernel {
 
 class CastKernel final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const DataType xt = x.type, yt = y.type;
@@ -320,7 +320,7 @@ bool elementwise_typed(const LaunchCtx& ctx, ElementWiseOperation op, const Devi
 class ElementWiseKernel final : public Kernel {
  public:
   explicit ElementWiseKernel(ElementWiseOperation op) : op_(op) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& a = ctx.input(0);
     const DeviceTensor& b = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -377,7 +377,7 @@ class ElementWiseKernel final : public Kernel {
 class UnaryKernel final : public Kernel {
  public:
   explicit UnaryKernel(UnaryOperation op) : op_(op) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const UnaryOperation op = op_;
@@ -402,7 +402,7 @@ class UnaryKernel final : public Kernel {
 class ActivationKernel final : public Kernel {
  public:
   explicit ActivationKernel(const ActivationAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const ActivationType t = a_.type;
@@ -428,7 +428,7 @@ class ActivationKernel final : public Kernel {
 
 class SelectKernel final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& c = ctx.input(0);
     const DeviceTensor& t = ctx.input(1);
     const DeviceTensor& e = ctx.input(2);
@@ -457,7 +457,7 @@ class SelectKernel final : public Kernel {
 
 class ParametricReLUKernel final : public Kernel {
  public:
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& s = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -493,7 +493,10 @@ class ScaleKernel final : public Kernel {
     for (float* p : {scale_, shift_, power_})
       if (p) cudaFree(p);
   }
-  void run(LaunchCtx& ctx) override {
+  uint64_t prepared_bytes() const override {
+    return static_cast<uint64_t>(a_.scale.count() + a_.shift.count() + a_.power.count()) * 4;
+  }
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const DataType xt = x.type, yt = y.type;

@@ -68,7 +68,7 @@ __device__ inline int8_t round_saturate(float v, int lo, int hi) {
 class QuantizeKernel final : public Kernel {
  public:
   explicit QuantizeKernel(const QuantizeAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& s = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -98,7 +98,7 @@ class QuantizeKernel final : public Kernel {
 class DequantizeKernel final : public Kernel {
  public:
   explicit DequantizeKernel(const DequantizeAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& s = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
@@ -186,7 +186,7 @@ __global__ void dynamic_quantize_kernel(DynamicQuantizeParams p) {
 class DynamicQuantizeKernel final : public Kernel {
  public:
   explicit DynamicQuantizeKernel(const DynamicQuantizeAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     const DeviceTensor& s = ctx.output(1);

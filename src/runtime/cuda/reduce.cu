@@ -150,7 +150,7 @@ __global__ void reduce_rows(RowMap m, ReduceOp<T> op, DataType xt, const void* x
 class ReduceKernel final : public Kernel {
  public:
   explicit ReduceKernel(const ReduceAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (x.numel() == 0 && y.numel() > 0 &&
@@ -331,7 +331,7 @@ void launch_softmax_chain(const LaunchCtx& ctx, const ChainArgs& a, void* y, int
 class SoftmaxChainKernel final : public Kernel {
  public:
   explicit SoftmaxChainKernel(const SoftmaxChain& chain) : chain_(chain) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& y = ctx.output(0);
     if (y.numel() == 0) return;
     ChainArgs a;
@@ -369,7 +369,7 @@ class SoftmaxChainKernel final : public Kernel {
 class SoftMaxKernel final : public Kernel {
  public:
   explicit SoftMaxKernel(AxesMask axes) : axes_(axes) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (x.numel() == 0) return;
@@ -565,7 +565,7 @@ bool row_parameter(const Dims& p, int64_t len) {
 class NormalizationKernel final : public Kernel {
  public:
   explicit NormalizationKernel(const NormalizationAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& scale = ctx.input(1);
     const DeviceTensor& bias = ctx.input(2);
@@ -742,7 +742,7 @@ class TopKKernel final : public Kernel {
 
   explicit TopKKernel(const TopKAttrs& a) : a_(a) {}
 
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& values = ctx.output(0);
     const DeviceTensor& indices = ctx.output(1);
@@ -894,7 +894,7 @@ __global__ void scan_per_block(ScanLines s) {
 class CumulativeKernel final : public Kernel {
  public:
   explicit CumulativeKernel(const CumulativeAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (x.numel() == 0) return;

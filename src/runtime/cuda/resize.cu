@@ -144,7 +144,7 @@ __device__ Taps axis_taps(const ResizeMap& m, int d, int64_t o) {
 class ResizeKernel final : public Kernel {
  public:
   explicit ResizeKernel(const ResizeAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& y = ctx.output(0);
     if (y.numel() == 0) return;
@@ -284,7 +284,7 @@ __device__ inline float unnormalize(const GridMap& g, float c, int64_t size) {
 class GridSampleKernel final : public Kernel {
  public:
   explicit GridSampleKernel(const GridSampleAttrs& a) : a_(a) {}
-  void run(LaunchCtx& ctx) override {
+  void run(LaunchCtx& ctx) const override {
     const DeviceTensor& x = ctx.input(0);
     const DeviceTensor& grid = ctx.input(1);
     const DeviceTensor& y = ctx.output(0);
