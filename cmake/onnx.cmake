@@ -105,3 +105,9 @@ if(LAYERKIT_BUILD_TESTS)
   set_tests_properties(engine_rss_catches_leak PROPERTIES PASS_REGULAR_EXPRESSION
                        "FAIL: RSS grew by")
 endif()
+
+# Resident memory and time per step from an ONNX file to running engines (bench/weights_rss.cpp):
+# import, build, two contexts, serialize, load; docs/performance.md records its figures.
+add_executable(weights_rss bench/weights_rss.cpp)
+target_link_libraries(weights_rss PRIVATE layerkit_onnx)
+target_compile_options(weights_rss PRIVATE ${LAYERKIT_WARNINGS})

@@ -1,6 +1,8 @@
 // The ONNX importer: parsing, opset resolution, the check pass, conversion and default profiles.
 #include "layerkit/onnx/importer.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -743,9 +745,9 @@ BuilderConfig ImportResult::builder_config() const {
   return c;
 }
 
-ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions& options,
-                                     const std::string& base_dir) {
-  const detail::pb::ModelProto model = detail::parse(bytes);
+namespace {
+ImportResult import_parsed(const detail::pb::ModelProto& model, const ImportOptions& options,
+                           const std::string& base_dir) {
   detail::Importer importer(model, options, base_dir);
   importer.resolve_opset();
   std::vector<std::string> warnings;
@@ -758,8 +760,33 @@ ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions
   return r;
 }
 
+// The parsed model and the file's bytes are freed by now; their pages lie between the weights'
+// buffers, in the heap rather than in mappings of their own (tensors below glibc's mmap
+// threshold), so without a trim they would stay resident: a model's size again, for as long as
+// the process lives.
+void return_freed_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+}  // namespace
+
+ImportResult import_model_from_bytes(std::string_view bytes, const ImportOptions& options,
+                                     const std::string& base_dir) {
+  ImportResult r = import_parsed(detail::parse(bytes), options, base_dir);
+  return_freed_memory();
+  return r;
+}
+
 ImportResult import_model(const std::string& path, const ImportOptions& options) {
-  return import_model_from_bytes(detail::read_file(path), options, detail::dir_of(path));
+  // The file's bytes are released once parsed, before the weights are copied out of the model.
+  ImportResult r;
+  {
+    const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
+    r = import_parsed(model, options, detail::dir_of(path));
+  }
+  return_freed_memory();
+  return r;
 }
 
 namespace {

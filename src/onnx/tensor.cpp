@@ -159,10 +159,13 @@ HostTensor decode_tensor(const pb::TensorProto& t, const std::string& base_dir,
   const int64_t elem_bytes = is_double ? 8 : data_type_bits(h.type) / 8;
   const int64_t want = count * elem_bytes;
 
-  std::string raw;
+  // raw_data is read where the parsed model holds it (a model's weights are most of its bytes).
+  std::string external;
+  std::string_view raw;
   bool have_raw = false;
   if (t.data_location() == pb::TensorProto::EXTERNAL) {
-    raw = read_external(t, base_dir, want);
+    external = read_external(t, base_dir, want);
+    raw = external;
     have_raw = true;
   } else if (t.has_raw_data()) {
     raw = t.raw_data();

@@ -22,7 +22,7 @@
 #include "layerkit/runtime/backend.h"
 #include "layerkit/runtime/engine.h"
 
-#ifdef LAYERKIT_HAS_CUDA
+#ifdef LAYERKIT_WITH_CUDA
 #include <cuda_runtime_api.h>
 #endif
 
@@ -2071,7 +2071,7 @@ int error_cases(const Backend& b) {
            ctx->set_input("x", host.data(), DeviceType::kCUDA);
            ctx->execute();
          });
-#ifdef LAYERKIT_HAS_CUDA
+#ifdef LAYERKIT_WITH_CUDA
   void* dev = nullptr;
   if (cudaMalloc(&dev, 256) == cudaSuccess) {
     expect("unaligned device address", ErrorCode::kINVALID_ARGUMENT, "not aligned", [&] {
@@ -2755,7 +2755,7 @@ int thread_cases(const Backend& b) {
   return failed;
 }
 
-#ifdef LAYERKIT_HAS_CUDA
+#ifdef LAYERKIT_WITH_CUDA
 // A conv block and an MLP head in one engine with two dynamic inputs (conv weights are uploaded by
 // their kernel, matmul weights are constants read on the device).
 void io_network(Network& n) {
@@ -3149,7 +3149,7 @@ int main(int argc, char** argv) {
       failed += f;
       if (f == 0) ++passed;
     }
-#ifdef LAYERKIT_HAS_CUDA
+#ifdef LAYERKIT_WITH_CUDA
   if (only.empty() || only == "io")
     for (const Backend* b : others)
       if (b->device() == DeviceType::kCUDA) {

@@ -1,5 +1,7 @@
 // Constant folding: a layer whose inputs are all constants is evaluated once at build time by the
 // CPU executor's kernels (the same code the engine would run) and becomes a Constant layer.
+#include <optional>
+
 #include "builder/passes/pass.h"
 #include "builder/passes/rewrite.h"
 #include "layerkit/builder/evaluate.h"
@@ -84,6 +86,7 @@ class FoldConstants final : public Pass {
   // The layer's outputs by the shared machinery (Note [Constant cones]); foldable() has made
   // sure its inputs are constants or it is the Shape of a static tensor.
   static std::vector<Weights> evaluate(const Layer& l) {
+    if (std::optional<Weights> w = reshaped_constant(l)) return {*w};
     std::vector<const Tensor*> outs(l.outputs().begin(), l.outputs().end());
     ConstantEvaluation options;
     options.executor = ExecutorOptions{};
@@ -93,6 +96,27 @@ class FoldConstants final : public Pass {
     for (const OwnedTensor& o : *results)
       values.push_back(Weights::copy(o.type, o.data.data(), o.dims.volume()));
     return values;
+  }
+
+  // A Shuffle that only reshapes a Constant moves no bytes: the folded constant shares the
+  // input's buffer. (Converters reshape weights for broadcasting, e.g. a MatMul's [K,N] weights to
+  // [1,K,N]; a copy would hold the model's weights twice.)
+  static std::optional<Weights> reshaped_constant(const Layer& l) {
+    if (l.kind() != LayerKind::kSHUFFLE) return std::nullopt;
+    const ShuffleAttrs& a = l.attrs<ShuffleAttrs>();
+    auto identity = [](const std::vector<int32_t>& p) {
+      for (size_t i = 0; i < p.size(); ++i)
+        if (p[i] != static_cast<int32_t>(i)) return false;
+      return true;
+    };
+    if (!identity(a.first_transpose) || !identity(a.second_transpose)) return std::nullopt;
+    const Layer* p = l.input(0)->producer();
+    if (!p || p->kind() != LayerKind::kCONSTANT) return std::nullopt;
+    const Weights& w = p->attrs<ConstantAttrs>().weights;
+    const Tensor* out = l.output(0);
+    if (w.type() != out->type() || !out->dims().is_static() || w.count() != out->dims().volume())
+      return std::nullopt;
+    return w;
   }
 
   int64_t max_elements_;

@@ -294,6 +294,14 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
       Buffer& b = constants_[static_cast<size_t>(index_.at(l.output(0)))];
       b.tensor.type = outs.at(0).type;
       b.tensor.dims = outs.at(0).dims;
+      const Weights& w = l.attrs<ConstantAttrs>().weights;
+      if (!is_sub_byte(w.type())) {
+        // The network's bytes are already the host representation: read them where they are
+        // (the engine keeps its network alive for as long as its state), no second copy.
+        b.tensor.data = const_cast<void*>(w.data());
+        describe(b);
+        continue;
+      }
       // Note [Size arithmetic]: a constant beyond the host's memory is kOUT_OF_MEMORY naming it.
       allocate_host(b.storage, b.tensor.numel() * element_size(b.tensor.type),
                     detail::cat("constant '", l.output(0)->name(), "' ",

@@ -126,7 +126,11 @@ class StreamScratch final : public Scratch {
 struct SharedConstant {
   DataType type = DataType::kFLOAT;
   Dims dims;
-  std::vector<uint8_t> host;
+  // The elements in the host representation: the network's own bytes, or for sub-byte types
+  // (unpacked one per byte) `storage`.
+  const uint8_t* data = nullptr;
+  size_t bytes = 0;
+  std::vector<uint8_t> storage;
   void* dev = nullptr;  // uploaded by the first context that needs it, under the state's lock
 };
 
@@ -146,7 +150,7 @@ struct Slot {
   // values join the shape program. Engine inputs are not, even when bound from host memory.
   bool program = false;
   detail::ValueDesc desc;
-  const uint8_t* host_data() const { return shared ? shared->host.data() : host.data(); }
+  const uint8_t* host_data() const { return shared ? shared->data : host.data(); }
 };
 
 // The kernel a layer runs at one set of resolved dims and types (inputs, then outputs).
@@ -217,7 +221,7 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
     std::lock_guard<std::mutex> lock(mutex_);
     uint64_t bytes = 0;
     for (const std::unique_ptr<SharedConstant>& c : constants_)
-      if (c) bytes += c->host.size() * (c->dev ? 2 : 1);
+      if (c) bytes += c->storage.size() + (c->dev ? c->bytes : 0);
     for (const std::vector<LayerChoice>& v : choices_)
       for (const LayerChoice& c : v)
         if (c.kernel) bytes += c.kernel->prepared_bytes();
@@ -232,10 +236,10 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   void* device_constant(int b, std::string_view layer) const {
     SharedConstant& c = *constants_[static_cast<size_t>(b)];
     std::lock_guard<std::mutex> lock(mutex_);
-    if (c.dev || c.host.empty()) return c.dev;
+    if (c.dev || c.bytes == 0) return c.dev;
     void* p = nullptr;
-    check_cuda(cudaMalloc(&p, c.host.size()), "cudaMalloc", layer, c.host.size());
-    const cudaError_t err = cudaMemcpy(p, c.host.data(), c.host.size(), cudaMemcpyHostToDevice);
+    check_cuda(cudaMalloc(&p, c.bytes), "cudaMalloc", layer, c.bytes);
+    const cudaError_t err = cudaMemcpy(p, c.data, c.bytes, cudaMemcpyHostToDevice);
     if (err != cudaSuccess) {
       cudaFree(p);
       check_cuda(err, "cudaMemcpy (constant to device)", layer);
@@ -1453,11 +1457,19 @@ void CudaState::materialise_constants() {
     auto c = std::make_unique<SharedConstant>();
     c->type = outs.at(0).type;
     c->dims = outs.at(0).dims;
+    c->bytes = static_cast<size_t>(c->dims.volume() * element_size(c->type));
+    const Weights& w = l.attrs<ConstantAttrs>().weights;
+    if (!is_sub_byte(w.type())) {  // already the host representation: no copy
+      c->data = static_cast<const uint8_t*>(w.data());
+      constants_[static_cast<size_t>(index_.at(l.output(0)))] = std::move(c);
+      continue;
+    }
     // Note [Size arithmetic]: a constant beyond the host's memory is kOUT_OF_MEMORY naming it.
-    allocate_host(c->host, c->dims.volume() * element_size(c->type),
+    allocate_host(c->storage, static_cast<int64_t>(c->bytes),
                   detail::cat("constant '", l.output(0)->name(), "' ", data_type_name(c->type),
                               c->dims.to_string()));
-    cpu::HostTensor out{c->type, c->dims, c->host.data()};
+    c->data = c->storage.data();
+    cpu::HostTensor out{c->type, c->dims, c->storage.data()};
     std::vector<cpu::HostTensor*> out_tensors{&out};
     cpu::KernelCtx ctx(l.name(), l.kind(), {}, out_tensors, 1, nullptr);
     cpu::run_reference(l.attrs<ConstantAttrs>(), ctx);
