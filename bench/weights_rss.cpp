@@ -29,6 +29,21 @@ int64_t rss_bytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// The resident peak so far (VmHWM of /proc/self/status), in bytes.
+int64_t peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string key;
+  while (f >> key) {
+    if (key == "VmHWM:") {
+      int64_t kb = 0;
+      f >> kb;
+      return kb * 1024;
+    }
+    std::getline(f, key);
+  }
+  return 0;
+}
+
 double mib(int64_t b) {
   return static_cast<double>(b) / (1 << 20);
 }
@@ -130,11 +145,12 @@ int main(int argc, char** argv) {
         "model: %s (initializers %.1f MiB; the network's constants %.1f MiB, %.1f MiB of "
         "them the initializers' buffers)\n",
         model.c_str(), mib(initializer_bytes), mib(constant_bytes), mib(shared_bytes));
-    std::printf("%-34s %10s %10s\n", "step", "RSS (MiB)", "time (ms)");
+    std::printf("%-34s %10s %10s %10s\n", "step", "RSS (MiB)", "peak (MiB)", "time (ms)");
     auto line = [](const char* step, double ms) {
-      std::printf("%-34s %10.1f %10.1f\n", step, mib(rss_bytes()), ms);
+      std::printf("%-34s %10.1f %10.1f %10.1f\n", step, mib(rss_bytes()), mib(peak_rss_bytes()),
+                  ms);
     };
-    std::printf("%-34s %10.1f %10s\n", "start", mib(start), "");
+    std::printf("%-34s %10.1f %10.1f\n", "start", mib(start), mib(peak_rss_bytes()));
     line("import", import_ms);
     t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Engine> engine = Builder::build(*imported.network, config);

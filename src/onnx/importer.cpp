@@ -657,9 +657,18 @@ std::string read_file(const std::string& path) {
     LK_FAIL(kIO, "'", path, "' is a directory, not an ONNX model file");
   std::ifstream f(path, std::ios::binary);
   if (!f) LK_FAIL(kIO, "cannot open ONNX model '", path, "'");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  // Read into one buffer of the file's size: a stream buffer grown by doubling and then copied
+  // out would hold up to three times a model's bytes at once.
+  f.seekg(0, std::ios::end);
+  const std::streamoff size = f.tellg();
+  f.seekg(0, std::ios::beg);
+  if (size < 0) LK_FAIL(kIO, "cannot read ONNX model '", path, "'");
+  std::string bytes;
+  allocate_host(bytes, static_cast<int64_t>(size),
+                layerkit::detail::cat("ONNX model '", path, "'"));
+  if (size > 0 && !f.read(bytes.data(), size))
+    LK_FAIL(kIO, "cannot read ONNX model '", path, "' (", size, " bytes)");
+  return bytes;
 }
 
 std::string dir_of(const std::string& path) {
@@ -823,7 +832,14 @@ CheckReport check_model_from_bytes(std::string_view bytes, const ImportOptions& 
 }
 
 CheckReport check_model(const std::string& path, const ImportOptions& options) {
-  return check_and_convert(detail::parse(detail::read_file(path)), options, detail::dir_of(path));
+  CheckReport report;
+  {
+    // The file's bytes are released once parsed, as import_model does.
+    const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
+    report = check_and_convert(model, options, detail::dir_of(path));
+  }
+  return_freed_memory();
+  return report;
 }
 
 std::vector<std::string> supported_ops() {
