@@ -29,13 +29,23 @@ struct Lists {
 // The vectorized entries come before oneDNN's: where both exist they take only the problems they
 // measured faster on (2-D max pooling: oneDNN 2.6's plain-layout primitive is several times
 // slower; a matmul of at most 16 rows against constant B: oneDNN repacks B on every call).
+// A build without oneDNN (LAYERKIT_WITH_ONEDNN off) has no oneDNN entries: its layers fall through
+// to the vectorized, layout and reference kernels.
+std::vector<ImplEntry> dnnl_entries([[maybe_unused]] LayerKind kind) {
+#ifdef LAYERKIT_WITH_ONEDNN
+  return dnnl_implementations(kind);
+#else
+  return {};
+#endif
+}
+
 Lists make_lists() {
   Lists l;
 #define LK_LAYER_KIND(e, name, attrs)                                                       \
   {                                                                                         \
     const auto k = static_cast<size_t>(LayerKind::e);                                       \
     l.full[k] = vector_implementations(LayerKind::e);                                       \
-    for (const ImplEntry& v : dnnl_implementations(LayerKind::e)) l.full[k].push_back(v);   \
+    for (const ImplEntry& v : dnnl_entries(LayerKind::e)) l.full[k].push_back(v);           \
     for (const ImplEntry& v : layout_implementations(LayerKind::e)) l.full[k].push_back(v); \
     l.full[k].push_back({"reference", &make_reference<attrs>});                             \
     l.reference[k].push_back({"reference", &make_reference<attrs>});                        \
