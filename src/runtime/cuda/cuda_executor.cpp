@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 
-#include "builder/passes/pass.h"
 #include "core/element.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
@@ -15,6 +14,7 @@
 #include "runtime/cpu/kernel.h"
 #include "runtime/cuda/kernel.h"
 #include "runtime/cuda/libraries.h"
+#include "runtime/plan.h"
 
 namespace layerkit::cuda {
 
@@ -894,8 +894,8 @@ class CudaExecutor final : public Executor, private RunChecks {
   // Runs the layer's CPU reference kernel on host copies of its inputs (downloading them).
   // `need_data` false: only the inputs' dims are read (Shape).
   void run_on_host(const Layer& l, bool need_data) {
-    std::vector<cpu::HostTensor> in_t(l.inputs().size());
-    std::vector<const cpu::HostTensor*> ins;
+    std::vector<cpu::KernelTensor> in_t(l.inputs().size());
+    std::vector<const cpu::KernelTensor*> ins;
     for (size_t k = 0; k < l.inputs().size(); ++k) {
       const Tensor* t = l.inputs()[k];
       if (!t) {
@@ -913,8 +913,8 @@ class CudaExecutor final : public Executor, private RunChecks {
       s.type = w.type();
       s.dims = l.output(0)->dims();
     }
-    std::vector<cpu::HostTensor> out_t(static_cast<size_t>(l.num_outputs()));
-    std::vector<cpu::HostTensor*> outs;
+    std::vector<cpu::KernelTensor> out_t(static_cast<size_t>(l.num_outputs()));
+    std::vector<cpu::KernelTensor*> outs;
     for (int k = 0; k < l.num_outputs(); ++k) {
       Slot& s = slot(l.output(k));
       s.host.assign(static_cast<size_t>(s.dims.volume() * element_size(s.type)), 0);
@@ -1192,7 +1192,7 @@ class CudaState final : public EngineState {
         if (it == largest.end() || (d.is_static() && d.volume() > it->second.volume()))
           largest[t] = d;
       }
-    arena_bytes_ = static_cast<uint64_t>(passes::plan_memory(net_, largest).peak_bytes_planned);
+    arena_bytes_ = static_cast<uint64_t>(plan::plan_memory(net_, largest).peak_bytes_planned);
   }
   std::unique_ptr<Executor> make_executor() const override {
     return std::make_unique<CudaExecutor>(net_, options_);
