@@ -16,6 +16,7 @@ install(EXPORT layerkitTargets NAMESPACE layerkit:: FILE layerkitTargets.cmake
 
 # What the config file must find again: the options this tree was built with.
 set(LAYERKIT_PACKAGE_WITH_CUDA ${LAYERKIT_WITH_CUDA})
+set(LAYERKIT_PACKAGE_WITH_ONEDNN ${LAYERKIT_WITH_ONEDNN})
 set(LAYERKIT_PACKAGE_WITH_MPI ${MPI_CXX_FOUND})
 if(NOT LAYERKIT_PACKAGE_WITH_MPI)
   set(LAYERKIT_PACKAGE_WITH_MPI OFF)
@@ -35,8 +36,11 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/layerkitConfig.cmake
 
 # pkg-config: the static libraries list what they link in Libs.private (pkg-config --static).
 set(LAYERKIT_PC_PRIVATE "")
-get_target_property(_lk_dnnl DNNL::dnnl LOCATION)
-list(APPEND LAYERKIT_PC_PRIVATE ${_lk_dnnl} ${OpenMP_CXX_FLAGS})
+if(LAYERKIT_WITH_ONEDNN)
+  get_target_property(_lk_dnnl DNNL::dnnl LOCATION)
+  list(APPEND LAYERKIT_PC_PRIVATE ${_lk_dnnl})
+endif()
+list(APPEND LAYERKIT_PC_PRIVATE ${OpenMP_CXX_FLAGS})
 if(LAYERKIT_WITH_CUDA)
   list(APPEND LAYERKIT_PC_PRIVATE -L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -lcublasLt
        ${LAYERKIT_CUDNN_LIBRARY} -lrt -ldl -lpthread)

@@ -1,5 +1,5 @@
-// The backend registry: the backends this build carries, and make_executor and the simple run
-// path on top of them.
+// The backend registry: a device's backend among those this build carries, and make_executor and
+// the simple run path on top of them.
 #include "layerkit/runtime/backend.h"
 
 #include "layerkit/core/error.h"
@@ -7,22 +7,7 @@
 
 namespace layerkit {
 
-namespace cpu {
-const Backend& cpu_backend();
-}
-#ifdef LAYERKIT_WITH_CUDA
-namespace cuda {
-const Backend& cuda_backend();
-}
-#endif
-
-std::vector<const Backend*> backends() {
-  std::vector<const Backend*> all{&cpu::cpu_backend()};
-#ifdef LAYERKIT_WITH_CUDA
-  all.push_back(&cuda::cuda_backend());
-#endif
-  return all;
-}
+// backends() is defined with the list of this build's backends in src/backends.cpp.
 
 const Backend& backend(DeviceType device) {
   for (const Backend* b : backends())

@@ -1,8 +1,8 @@
 // Engine and ExecutionContext: input binding, profile checks and output access.
 #include "layerkit/runtime/engine.h"
 
-#include "builder/passes/pass.h"
 #include "layerkit/runtime/backend.h"
+#include "runtime/plan.h"
 
 namespace layerkit {
 
@@ -54,7 +54,7 @@ const EngineState& Engine::state() const {
     options.use_cuda_graph = config_.use_cuda_graph;
     for (const OptimizationProfile& p : config_.profiles)
       options.arena_dims.push_back(
-          passes::infer_network(*network_, passes::profile_dims(*network_, p, 2)));
+          plan::infer_network(*network_, plan::profile_dims(*network_, p, 2)));
     const Backend& b = backend(config_.device);
     if (std::string why = b.unavailable_reason(config_.device_index); !why.empty())
       LK_FAIL(kUNSUPPORTED, "cannot run on ", b.name(), ":", config_.device_index, ": ", why);
@@ -158,7 +158,7 @@ Dims ExecutionContext::inferred_shape(int k) const {
     std::map<const Tensor*, Dims> in;
     for (int i = 0; i < net.num_inputs(); ++i)
       in[net.input(i)] = input_dims_[static_cast<size_t>(i)];
-    const std::map<const Tensor*, Dims> all = passes::infer_network(net, in);
+    const std::map<const Tensor*, Dims> all = plan::infer_network(net, in);
     for (int o = 0; o < net.num_outputs(); ++o) inferred_.push_back(all.at(net.output(o)));
   }
   return inferred_[static_cast<size_t>(k)];

@@ -1000,7 +1000,7 @@ std::unique_ptr<Engine> Engine::deserialize(std::span<const uint8_t> bytes,
   if (r.left() != 0)
     r.fail_at(r.offset(), r.left(), " bytes of the payload are left after the memory plan");
   try {
-    Builder::validate(*net, config);
+    check_build_config(*net, config);
   } catch (const Error& e) {
     r.fail_at(payload_at, "the network does not validate against its config: ", e.what());
   }

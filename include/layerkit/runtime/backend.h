@@ -60,7 +60,8 @@ class Backend {
 
 // The backend of `device`; kUNSUPPORTED naming the device when this build has none.
 const Backend& backend(DeviceType device);
-// Every backend of this build (the CPU first).
+// Every backend of this build (the CPU first); src/backends.cpp, in the umbrella library, lists
+// them, so the runtime depends on none.
 std::vector<const Backend*> backends();
 
 }  // namespace layerkit

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "layerkit/builder/builder.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
+#include "layerkit/runtime/engine_config.h"
 #include "layerkit/runtime/executor.h"
 
 namespace layerkit {
@@ -52,7 +52,7 @@ class Engine {
   std::unique_ptr<ExecutionContext> create_execution_context_without_device_memory() const;
 
   // The activation arena one context needs at the profiles' max shapes: the memory plan
-  // (passes::plan_memory) over the executor's schedule, without the engine's inputs and outputs
+  // (plan::plan_memory) over the executor's schedule, without the engine's inputs and outputs
   // (the caller's memory) and constants (the engine's). Bytes in the engine's device memory.
   uint64_t device_memory_size() const;
   // Bytes the engine state shared by all contexts holds (Note [Engine state] in

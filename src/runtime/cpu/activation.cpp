@@ -53,15 +53,15 @@ float activate(const ActivationAttrs& a, float x) {
 }
 
 void run_reference(const ActivationAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   for (int64_t i = 0; i < x.numel(); ++i) store_f(out, i, activate(a, load_f(x, i)));
 }
 
 void run_reference(const ParametricReLUAttrs&, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& slope = ctx.input(1);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& slope = ctx.input(1);
+  const KernelTensor& out = ctx.output(0);
   if (out.numel() == 0) return;
   std::vector<int64_t> idx(static_cast<size_t>(out.dims.rank()), 0);
   int64_t i = 0;
@@ -73,8 +73,8 @@ void run_reference(const ParametricReLUAttrs&, KernelCtx& ctx) {
 }
 
 void run_reference(const ScaleAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   const Dims& d = x.dims;
   // Elements per step of the channel axis (kCHANNEL) and per batch (kELEMENTWISE).
   int64_t inner = 1;

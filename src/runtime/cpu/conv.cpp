@@ -25,7 +25,7 @@ struct ConvGeometry {
 };
 
 template <typename A>
-ConvGeometry geometry(const A& a, const HostTensor& x, const HostTensor& y, bool transposed) {
+ConvGeometry geometry(const A& a, const KernelTensor& x, const KernelTensor& y, bool transposed) {
   const int axes = a.kernel_size.rank();
   std::vector<int64_t> in(x.dims.begin() + 2, x.dims.end());
   std::vector<int64_t> out(y.dims.begin() + 2, y.dims.end());
@@ -59,7 +59,7 @@ ConvGeometry geometry(const A& a, const HostTensor& x, const HostTensor& y, bool
 template <typename A>
 std::function<float(int64_t)> kernel_values(const A& a, KernelCtx& ctx) {
   if (ctx.has_input(1)) {
-    const HostTensor& w = ctx.input(1);
+    const KernelTensor& w = ctx.input(1);
     return [&w](int64_t i) { return load_f(w, i); };
   }
   return [&a](int64_t i) { return load_f(a.kernel.type(), a.kernel.data(), i); };
@@ -67,7 +67,7 @@ std::function<float(int64_t)> kernel_values(const A& a, KernelCtx& ctx) {
 template <typename A>
 std::function<double(int64_t)> bias_values(const A& a, KernelCtx& ctx) {
   if (ctx.has_input(2)) {
-    const HostTensor& b = ctx.input(2);
+    const KernelTensor& b = ctx.input(2);
     return [&b](int64_t i) { return static_cast<double>(load_f(b, i)); };
   }
   if (a.bias.empty()) return [](int64_t) { return 0.0; };
@@ -93,8 +93,8 @@ void for_each3(const Vec3& dims, F f) {
 }  // namespace
 
 void run_reference(const ConvolutionAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.output(0);
   ConvGeometry g = geometry(a, x, y, false);
   auto w = kernel_values(a, ctx);
   auto bias = bias_values(a, ctx);
@@ -124,8 +124,8 @@ void run_reference(const ConvolutionAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const DeconvolutionAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.output(0);
   ConvGeometry g = geometry(a, x, y, true);
   auto w = kernel_values(a, ctx);
   auto bias = bias_values(a, ctx);

@@ -9,21 +9,21 @@
 #include <map>
 #include <mutex>
 
-#include "builder/passes/pass.h"
 #include "layerkit/core/size.h"
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
 #include "runtime/cpu/fusion.h"
-#include "runtime/cpu/impl_list.h"
 #include "runtime/cpu/kernel.h"
+#include "runtime/cpu/kernel_list.h"
+#include "runtime/plan.h"
 
 namespace layerkit {
 namespace cpu {
 namespace {
 
 struct Buffer {
-  HostTensor tensor;
+  KernelTensor tensor;
   std::vector<uint8_t> storage;
   detail::ValueDesc desc;  // what inference of later layers sees
 };
@@ -86,7 +86,7 @@ struct LayerChoices {
     std::vector<Dims> dims;  // inputs then outputs (absent inputs: rank 0)
     std::vector<DataType> types;
     std::string_view name;
-    std::shared_ptr<const LayerImpl> impl;
+    std::shared_ptr<const Kernel> kernel;
   };
   // Bounded so a long stream of distinct shapes does not grow memory without limit.
   static constexpr size_t kMaxChoices = 8;
@@ -96,7 +96,7 @@ struct LayerChoices {
 // One chosen kernel, as a context holds it while it runs the layer.
 struct Chosen {
   std::string_view name;
-  std::shared_ptr<const LayerImpl> impl;
+  std::shared_ptr<const Kernel> kernel;
 };
 
 class CpuState final : public EngineState, public std::enable_shared_from_this<CpuState> {
@@ -137,21 +137,21 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
     for (const Buffer& b : constants_) bytes += b.storage.size();
     std::lock_guard<std::mutex> lock(mutex_);
     for (const LayerChoices& lc : choices_)
-      for (const LayerChoices::Choice& c : lc.choices) bytes += c.impl->prepared_bytes();
+      for (const LayerChoices::Choice& c : lc.choices) bytes += c.kernel->prepared_bytes();
     return bytes;
   }
 
   // The kernel for `l` at the dims and types of `ins`/`outs` (and `post_ops`): a cached choice,
   // else the first entry of the kind's list that accepts them, made under the lock.
-  Chosen choose(const Layer& l, std::span<const HostTensor* const> ins,
-                std::span<HostTensor* const> outs, std::span<const PostOp> post_ops) const {
+  Chosen choose(const Layer& l, std::span<const KernelTensor* const> ins,
+                std::span<KernelTensor* const> outs, std::span<const PostOp> post_ops) const {
     std::vector<Dims> dims;
     std::vector<DataType> types;
-    for (const HostTensor* t : ins) {
+    for (const KernelTensor* t : ins) {
       dims.push_back(t ? t->dims : Dims{});
       types.push_back(t ? t->type : DataType::kBOOL);
     }
-    for (const HostTensor* t : outs) {
+    for (const KernelTensor* t : outs) {
       dims.push_back(t->dims);
       types.push_back(t->type);
     }
@@ -161,7 +161,7 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
     std::lock_guard<std::mutex> lock(mutex_);
     LayerChoices& lc = choices_[static_cast<size_t>(layer_index_.at(&l))];
     for (const LayerChoices::Choice& c : lc.choices)
-      if (c.dims == dims && c.types == types) return {c.name, c.impl};
+      if (c.dims == dims && c.types == types) return {c.name, c.kernel};
     // A plain array, since vector<bool> has no contiguous storage for the span.
     const size_t n_in = l.inputs().size();
     std::unique_ptr<bool[]> constant(new bool[n_in]);
@@ -169,7 +169,7 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
       const Tensor* t = l.inputs()[k];
       constant[k] = t && constant_[static_cast<size_t>(index_.at(t))];
     }
-    ImplProblem p;
+    KernelProblem p;
     p.layer_name = l.name();
     p.attrs = &l.attrs();
     p.inputs = ins;
@@ -177,12 +177,12 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
     p.outputs = outs;
     p.num_threads = options_.num_threads;
     p.post_ops = post_ops;
-    for (const ImplEntry& e : implementations(l.kind(), options_.reference_kernels_only)) {
-      std::unique_ptr<LayerImpl> impl = e.create(p);
-      if (!impl) continue;
+    for (const KernelEntry& e : kernels(l.kind(), options_.reference_kernels_only)) {
+      std::unique_ptr<Kernel> kernel = e.create(p);
+      if (!kernel) continue;
       if (lc.choices.size() >= LayerChoices::kMaxChoices) lc.choices.erase(lc.choices.begin());
-      lc.choices.push_back({std::move(dims), std::move(types), e.name, std::move(impl)});
-      return {e.name, lc.choices.back().impl};
+      lc.choices.push_back({std::move(dims), std::move(types), e.name, std::move(kernel)});
+      return {e.name, lc.choices.back().kernel};
     }
     LK_FAIL(kINTERNAL, "layer '", l.name(), "': no CPU implementation accepted it");
   }
@@ -256,7 +256,7 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
         release_at_[static_cast<size_t>(last_use[b])].push_back(static_cast<int>(b));
   }
 
-  // The arena: the memory plan (passes::plan_memory, with this executor's positions) at the
+  // The arena: the memory plan (plan::plan_memory, with this executor's positions) at the
   // largest dims each tensor has at any profile's max shapes. Engine inputs and outputs live in
   // the caller's memory and constants in this state, so they take no room.
   void plan_arena() {
@@ -270,7 +270,7 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
     for (int i = 0; i < net_.num_layers(); ++i)
       for (const Tensor* t : net_.layer(i)->outputs())
         if (t->is_network_output()) largest[t] = Dims{0};
-    const MemoryPlan plan = passes::plan_memory(net_, largest, position_);
+    const MemoryPlan plan = plan::plan_memory(net_, largest, position_);
     arena_offset_.assign(index_.size(), -1);
     arena_bytes_.assign(index_.size(), 0);
     std::map<std::string_view, const MemoryPlan::Assignment*> by_name;
@@ -307,7 +307,7 @@ class CpuState final : public EngineState, public std::enable_shared_from_this<C
                     detail::cat("constant '", l.output(0)->name(), "' ",
                                 data_type_name(b.tensor.type), b.tensor.dims.to_string()));
       b.tensor.data = b.storage.data();
-      std::vector<HostTensor*> out_tensors{&b.tensor};
+      std::vector<KernelTensor*> out_tensors{&b.tensor};
       KernelCtx ctx(l.name(), l.kind(), {}, out_tensors, 1, nullptr);
       run_reference(l.attrs<ConstantAttrs>(), ctx);
       describe(b);
@@ -460,8 +460,8 @@ class CpuExecutor final : public Executor {
   int buffer_index(const Tensor* t) const { return s_.index_.at(t); }
 
   // The layer's input tensors (null for absent ones).
-  std::vector<const HostTensor*> inputs_of(const Layer& l) {
-    std::vector<const HostTensor*> ins;
+  std::vector<const KernelTensor*> inputs_of(const Layer& l) {
+    std::vector<const KernelTensor*> ins;
     for (Tensor* t : l.inputs()) ins.push_back(t ? &buffer(t).tensor : nullptr);
     return ins;
   }
@@ -591,9 +591,9 @@ class CpuExecutor final : public Executor {
   }
 
   void run_layer(const Layer& l, int index) {
-    std::vector<const HostTensor*> ins = inputs_of(l);
+    std::vector<const KernelTensor*> ins = inputs_of(l);
     std::vector<detail::ValueDesc> outs = infer(l);
-    std::vector<HostTensor*> out_tensors;
+    std::vector<KernelTensor*> out_tensors;
     for (int k = 0; k < l.num_outputs(); ++k) {
       const int b = buffer_index(l.output(k));
       allocate(b, outs[static_cast<size_t>(k)].type, outs[static_cast<size_t>(k)].dims,
@@ -604,7 +604,7 @@ class CpuExecutor final : public Executor {
                   options_.communicator.get());
     const Chosen c = s_.choose(l, ins, out_tensors, {});
     last_[static_cast<size_t>(index)] = c.name;
-    c.impl->run(ctx);
+    c.kernel->run(ctx);
     for (int k = 0; k < l.num_outputs(); ++k) describe(buffer(l.output(k)));
   }
 
@@ -616,7 +616,7 @@ class CpuExecutor final : public Executor {
     detail::ValueDesc chain = infer(a).at(0);
     const Dims dims = chain.dims;
     bool fusable = chain.type == DataType::kFLOAT;
-    std::vector<const HostTensor*> ins = inputs_of(a);
+    std::vector<const KernelTensor*> ins = inputs_of(a);
     const size_t num_layer_inputs = ins.size();
     ins.resize(std::max(ins.size(), kSideInputBase), nullptr);
     std::vector<PostOp> ops;
@@ -628,7 +628,7 @@ class CpuExecutor final : public Executor {
       if (l.kind() == LayerKind::kACTIVATION) {
         op.activation = l.attrs<ActivationAttrs>();
       } else {
-        const HostTensor& side = buffer(l.input(1 - s.chain_input)).tensor;
+        const KernelTensor& side = buffer(l.input(1 - s.chain_input)).tensor;
         std::optional<BroadcastView> view = one_sided(side.dims, dims);
         fusable = fusable && view && side.type == DataType::kFLOAT;
         op.kind = PostOp::Kind::kBINARY;
@@ -661,14 +661,14 @@ class CpuExecutor final : public Executor {
       apply_post_ops(ins[static_cast<size_t>(src)]->as<float>(), y, n, ops, options_.num_threads);
       label = "vectorized chain";
     } else {
-      std::vector<HostTensor*> outs{&out.tensor};
+      std::vector<KernelTensor*> outs{&out.tensor};
       KernelCtx ctx(a.name(), a.kind(), ins, outs, options_.num_threads,
                     options_.communicator.get());
-      const Chosen c =
-          s_.choose(a, std::span<const HostTensor* const>(ins.data(), num_layer_inputs), outs, ops);
-      c.impl->run(ctx);
+      const Chosen c = s_.choose(
+          a, std::span<const KernelTensor* const>(ins.data(), num_layer_inputs), outs, ops);
+      c.kernel->run(ctx);
       label = c.name;
-      if (const auto done = static_cast<size_t>(c.impl->post_ops_handled()); done < ops.size()) {
+      if (const auto done = static_cast<size_t>(c.kernel->post_ops_handled()); done < ops.size()) {
         apply_post_ops(y, y, n, std::span<const PostOp>(ops).subspan(done), options_.num_threads);
         label += " + vectorized chain";
       }
@@ -683,7 +683,7 @@ class CpuExecutor final : public Executor {
   // A pointwise anchor as the first op of its chain: an Activation, or an arithmetic ElementWise
   // with one operand covering the output and the other broadcasting one-sidedly into it.
   static std::optional<PostOp> pointwise_anchor_op(const Layer& a,
-                                                   std::span<const HostTensor* const> ins,
+                                                   std::span<const KernelTensor* const> ins,
                                                    const Dims& dims) {
     PostOp op;
     if (a.kind() == LayerKind::kACTIVATION) {
@@ -693,7 +693,7 @@ class CpuExecutor final : public Executor {
     if (a.kind() != LayerKind::kELEMENTWISE) return std::nullopt;
     const int full = ins[0]->dims == dims ? 0 : ins[1]->dims == dims ? 1 : -1;
     if (full < 0) return std::nullopt;
-    const HostTensor& side = *ins[static_cast<size_t>(1 - full)];
+    const KernelTensor& side = *ins[static_cast<size_t>(1 - full)];
     std::optional<BroadcastView> view = one_sided(side.dims, dims);
     if (!view) return std::nullopt;
     op.kind = PostOp::Kind::kBINARY;

@@ -25,12 +25,12 @@ bool next_index(const Dims& dims, std::vector<int64_t>& idx) {
   return false;
 }
 
-const HostTensor& KernelCtx::input(int i) const {
+const KernelTensor& KernelCtx::input(int i) const {
   if (!has_input(i)) fail("input ", i, " is missing");
   return *inputs_[static_cast<size_t>(i)];
 }
 
-const HostTensor& KernelCtx::output(int i) const {
+const KernelTensor& KernelCtx::output(int i) const {
   if (i >= num_outputs()) fail("output ", i, " does not exist");
   return *outputs_[static_cast<size_t>(i)];
 }

@@ -13,7 +13,7 @@ namespace {
 // Calls f(out_index, offset_0, offset_1, ...) for every output element, the offsets being the
 // broadcast positions (Note [Broadcasting]) in each operand.
 template <typename F, typename... T>
-void for_each_broadcast(const HostTensor& out, F f, const T&... ins) {
+void for_each_broadcast(const KernelTensor& out, F f, const T&... ins) {
   int64_t n = out.numel();
   if (n == 0) return;
   std::vector<int64_t> idx(static_cast<size_t>(out.dims.rank()), 0);
@@ -26,9 +26,9 @@ void for_each_broadcast(const HostTensor& out, F f, const T&... ins) {
 }  // namespace
 
 void run_reference(const ElementWiseAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.input(1);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.input(1);
+  const KernelTensor& out = ctx.output(0);
   if (is_floating(x.type)) {
     for_each_broadcast(
         out,
@@ -54,8 +54,8 @@ void run_reference(const ElementWiseAttrs& a, KernelCtx& ctx) {
 
 void run_reference(const UnaryAttrs& a, KernelCtx& ctx) {
   using U = UnaryOperation;
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   int64_t n = x.numel();
   if (!is_floating(x.type)) {
     for (int64_t i = 0; i < n; ++i) store_i(out, i, detail::unary_int(a.op, load_i(x, i)));
@@ -148,10 +148,10 @@ void run_reference(const UnaryAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const SelectAttrs&, KernelCtx& ctx) {
-  const HostTensor& c = ctx.input(0);
-  const HostTensor& t = ctx.input(1);
-  const HostTensor& e = ctx.input(2);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& c = ctx.input(0);
+  const KernelTensor& t = ctx.input(1);
+  const KernelTensor& e = ctx.input(2);
+  const KernelTensor& out = ctx.output(0);
   // Elements are copied bytewise, so every element type works unchanged.
   auto size = static_cast<size_t>(element_size(out.type));
   for_each_broadcast(

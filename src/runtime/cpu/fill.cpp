@@ -26,7 +26,7 @@ double scalar_f(const KernelCtx& ctx, int input, double attr) {
 }  // namespace
 
 void run_reference(const FillAttrs& a, KernelCtx& ctx) {
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& out = ctx.output(0);
   int64_t n = out.numel();
   int rank = out.dims.rank();
   if (a.op == FillOperation::kLINSPACE) {

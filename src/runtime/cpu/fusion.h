@@ -50,8 +50,8 @@ struct PostOp {
   ActivationAttrs activation;
   ElementWiseOperation op = ElementWiseOperation::kSUM;
   bool chain_is_lhs = true;
-  const HostTensor* side = nullptr;  // kBINARY: fp32, indexed per `view`
-  int input = -1;                    // kBINARY: the side operand's index among the kernel inputs
+  const KernelTensor* side = nullptr;  // kBINARY: fp32, indexed per `view`
+  int input = -1;                      // kBINARY: the side operand's index among the kernel inputs
   BroadcastView view;
 };
 

@@ -12,7 +12,7 @@ namespace layerkit::cpu {
 namespace {
 
 // Copies element `from` of `src` to element `to` of `dst` (same type), whatever the type.
-void copy_element(const HostTensor& src, int64_t from, const HostTensor& dst, int64_t to) {
+void copy_element(const KernelTensor& src, int64_t from, const KernelTensor& dst, int64_t to) {
   const int64_t size = element_size(src.type);
   std::memcpy(static_cast<char*>(dst.data) + to * size,
               static_cast<const char*>(src.data) + from * size, static_cast<size_t>(size));
@@ -21,9 +21,9 @@ void copy_element(const HostTensor& src, int64_t from, const HostTensor& dst, in
 }  // namespace
 
 void run_reference(const GatherAttrs& a, KernelCtx& ctx) {
-  const HostTensor& data = ctx.input(0);
-  const HostTensor& ind = ctx.input(1);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& data = ctx.input(0);
+  const KernelTensor& ind = ctx.input(1);
+  const KernelTensor& out = ctx.output(0);
   // Inference has validated the axis; normalise it the same way.
   int axis = a.mode == GatherMode::kND ? 0 : (a.axis < 0 ? a.axis + data.dims.rank() : a.axis);
   auto src = detail::gather_sources(
@@ -33,10 +33,10 @@ void run_reference(const GatherAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const ScatterAttrs& a, KernelCtx& ctx) {
-  const HostTensor& data = ctx.input(0);
-  const HostTensor& ind = ctx.input(1);
-  const HostTensor& upd = ctx.input(2);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& data = ctx.input(0);
+  const KernelTensor& ind = ctx.input(1);
+  const KernelTensor& upd = ctx.input(2);
+  const KernelTensor& out = ctx.output(0);
   int axis = a.mode == ScatterMode::kND ? 0 : (a.axis < 0 ? a.axis + data.dims.rank() : a.axis);
   // Resolve (and range-check) every target before writing anything.
   auto dst = detail::scatter_targets(
@@ -112,8 +112,8 @@ void run_reference(const ScatterAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const NonZeroAttrs&, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   const int rank = x.dims.rank();
   const int64_t count = out.dims[1];
   int64_t c = 0;

@@ -8,7 +8,7 @@ void run_reference(const InputAttrs&, KernelCtx& ctx) {
 }
 
 void run_reference(const ConstantAttrs& a, KernelCtx& ctx) {
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& out = ctx.output(0);
   unpack(a.weights.type(), a.weights.data(), out.data, a.weights.count());
 }
 

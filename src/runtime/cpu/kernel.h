@@ -1,4 +1,5 @@
-// The CPU reference-kernel interface: host tensors, element access, and one kernel per kind.
+// The CPU kernel interface: the tensors kernels see, element access, and one reference kernel per
+// kind.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,9 @@ using ::layerkit::store_f;
 using ::layerkit::store_i;
 using ::layerkit::unpack;
 
-struct HostTensor {
+// A tensor as a CPU kernel sees it: dims, type and host memory holding whole-byte elements
+// (sub-byte types are unpacked before a kernel runs; docs/data_types.md).
+struct KernelTensor {
   DataType type = DataType::kFLOAT;
   Dims dims;
   void* data = nullptr;
@@ -33,16 +36,16 @@ struct HostTensor {
   }
 };
 
-inline float load_f(const HostTensor& x, int64_t i) {
+inline float load_f(const KernelTensor& x, int64_t i) {
   return load_f(x.type, x.data, i);
 }
-inline void store_f(const HostTensor& x, int64_t i, float v) {
+inline void store_f(const KernelTensor& x, int64_t i, float v) {
   store_f(x.type, x.data, i, v);
 }
-inline int64_t load_i(const HostTensor& x, int64_t i) {
+inline int64_t load_i(const KernelTensor& x, int64_t i) {
   return load_i(x.type, x.data, i);
 }
-inline void store_i(const HostTensor& x, int64_t i, int64_t v) {
+inline void store_i(const KernelTensor& x, int64_t i, int64_t v) {
   store_i(x.type, x.data, i, v);
 }
 
@@ -55,8 +58,9 @@ bool next_index(const Dims& dims, std::vector<int64_t>& idx);
 
 class KernelCtx {
  public:
-  KernelCtx(std::string_view layer_name, LayerKind kind, std::span<const HostTensor* const> inputs,
-            std::span<HostTensor* const> outputs, int num_threads, Communicator* comm)
+  KernelCtx(std::string_view layer_name, LayerKind kind,
+            std::span<const KernelTensor* const> inputs, std::span<KernelTensor* const> outputs,
+            int num_threads, Communicator* comm)
       : name_(layer_name),
         kind_(kind),
         inputs_(inputs),
@@ -66,9 +70,9 @@ class KernelCtx {
 
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
   bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)]; }
-  const HostTensor& input(int i) const;
+  const KernelTensor& input(int i) const;
   int num_outputs() const { return static_cast<int>(outputs_.size()); }
-  const HostTensor& output(int i) const;
+  const KernelTensor& output(int i) const;
   int num_threads() const { return num_threads_; }
   Communicator* communicator() const { return comm_; }
   std::string_view layer_name() const { return name_; }
@@ -83,8 +87,8 @@ class KernelCtx {
   [[noreturn]] void throw_with(const std::string& message) const;
   std::string_view name_;
   LayerKind kind_;
-  std::span<const HostTensor* const> inputs_;
-  std::span<HostTensor* const> outputs_;
+  std::span<const KernelTensor* const> inputs_;
+  std::span<KernelTensor* const> outputs_;
   int num_threads_;
   Communicator* comm_;
 };

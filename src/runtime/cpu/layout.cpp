@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "runtime/cpu/impl_list.h"
+#include "runtime/cpu/kernel_list.h"
 
 namespace layerkit::cpu {
 namespace {
@@ -111,7 +111,7 @@ bool identity(const std::vector<int>& p) {
 // Shuffle = second_transpose(reshape(first_transpose(x))); the reshape moves nothing in
 // row-major order, so the layer is the first permutation followed by the second, over the
 // reshaped dims. Only a non-identity permutation copies; with both, through a scratch buffer.
-class FastShuffle final : public LayerImpl {
+class FastShuffle final : public Kernel {
  public:
   FastShuffle(int64_t element_bytes, std::vector<Permute> steps)
       : element_bytes_(element_bytes), steps_(std::move(steps)) {}
@@ -139,10 +139,10 @@ class FastShuffle final : public LayerImpl {
   std::vector<Permute> steps_;
 };
 
-std::unique_ptr<LayerImpl> make_shuffle(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_shuffle(const KernelProblem& p) {
   const auto& a = p.as<ShuffleAttrs>();
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   const int64_t es = element_size(x.type);
   if (y.numel() == 0 || (es != 1 && es != 2 && es != 4 && es != 8)) return nullptr;
   const std::vector<int> p1 = permutation_of(a.first_transpose, x.dims.rank());
@@ -158,11 +158,11 @@ std::unique_ptr<LayerImpl> make_shuffle(const ImplProblem& p) {
   return std::make_unique<FastShuffle>(es, std::move(steps));
 }
 
-class FastConcatenation final : public LayerImpl {
+class FastConcatenation final : public Kernel {
  public:
   explicit FastConcatenation(int axis) : axis_(axis) {}
   void run(KernelCtx& ctx) const override {
-    const HostTensor& out = ctx.output(0);
+    const KernelTensor& out = ctx.output(0);
     const int64_t es = element_size(out.type);
     int64_t outer = 1, inner = es;
     for (int d = 0; d < axis_; ++d) outer *= out.dims[d];
@@ -171,7 +171,7 @@ class FastConcatenation final : public LayerImpl {
     const int64_t row = out.dims[axis_] * inner;
     int64_t at = 0;
     for (int i = 0; i < ctx.num_inputs(); ++i) {
-      const HostTensor& x = ctx.input(i);
+      const KernelTensor& x = ctx.input(i);
       const int64_t chunk = x.dims[axis_] * inner;
       const auto* src = static_cast<const uint8_t*>(x.data);
       for (int64_t b = 0; b < outer; ++b)
@@ -184,7 +184,7 @@ class FastConcatenation final : public LayerImpl {
   int axis_;
 };
 
-std::unique_ptr<LayerImpl> make_concatenation(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_concatenation(const KernelProblem& p) {
   if (p.output(0).numel() == 0) return nullptr;
   for (size_t i = 0; i < p.inputs.size(); ++i)
     if (!p.has_input(static_cast<int>(i))) return nullptr;
@@ -193,7 +193,7 @@ std::unique_ptr<LayerImpl> make_concatenation(const ImplProblem& p) {
 
 }  // namespace
 
-std::vector<ImplEntry> layout_implementations(LayerKind kind) {
+std::vector<KernelEntry> layout_kernels(LayerKind kind) {
   if (kind == LayerKind::kSHUFFLE) return {{"strided copy", &make_shuffle}};
   if (kind == LayerKind::kCONCATENATION) return {{"strided copy", &make_concatenation}};
   return {};

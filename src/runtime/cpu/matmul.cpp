@@ -6,9 +6,9 @@
 namespace layerkit::cpu {
 
 void run_reference(const MatrixMultiplyAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x0 = ctx.input(0);
-  const HostTensor& x1 = ctx.input(1);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x0 = ctx.input(0);
+  const KernelTensor& x1 = ctx.input(1);
+  const KernelTensor& y = ctx.output(0);
   detail::MatmulOperand m0 = detail::split_operand(x0.dims, a.op0);
   detail::MatmulOperand m1 = detail::split_operand(x1.dims, a.op1);
   const int nb = m0.batch.rank();

@@ -36,10 +36,10 @@ int64_t affine_offset(const Dims& p, std::span<const int64_t> idx, int64_t group
 }  // namespace
 
 void run_reference(const NormalizationAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& scale = ctx.input(1);
-  const HostTensor& bias = ctx.input(2);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& scale = ctx.input(1);
+  const KernelTensor& bias = ctx.input(2);
+  const KernelTensor& y = ctx.output(0);
   const Dims& dims = x.dims;
   int rank = dims.rank();
   int64_t groups = a.num_groups;
@@ -98,8 +98,8 @@ void run_reference(const NormalizationAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const SoftMaxAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.output(0);
   const Dims& dims = x.dims;
   int rank = dims.rank();
   int axis = rank - 1;

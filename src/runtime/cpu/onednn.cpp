@@ -11,7 +11,7 @@
 
 #include "network/layers/conv_geometry.h"
 #include "network/layers/matmul_shape.h"
-#include "runtime/cpu/impl_list.h"
+#include "runtime/cpu/kernel_list.h"
 
 namespace layerkit::cpu {
 namespace {
@@ -39,7 +39,7 @@ memory::desc plain_desc(const memory::dims& dims) {
   return memory::desc(dims, memory::data_type::f32, dense_strides(dims));
 }
 
-bool is_f32(const HostTensor& t) {
+bool is_f32(const KernelTensor& t) {
   return t.type == DataType::kFLOAT;
 }
 
@@ -90,7 +90,7 @@ struct ConvOperand {
   bool constant = true;
 };
 
-std::optional<ConvOperand> conv_operand(const ImplProblem& p, int input, const Weights& w) {
+std::optional<ConvOperand> conv_operand(const KernelProblem& p, int input, const Weights& w) {
   ConvOperand op;
   if (p.has_input(input)) {
     if (!is_f32(p.input(input))) return std::nullopt;
@@ -213,7 +213,7 @@ DnnlPostOps dnnl_post_ops(std::span<const PostOp> ops, const memory::dims& dst, 
 // The post-op attempts for a primitive, most fused first: the longest prefix of the ops oneDNN
 // can express, then the longest without binary ops (gemm-based convolutions apply binary post-ops
 // element by element, several times slower than the vectorized chain), then none.
-std::vector<DnnlPostOps> post_op_attempts(const ImplProblem& p, const memory::dims& dst) {
+std::vector<DnnlPostOps> post_op_attempts(const KernelProblem& p, const memory::dims& dst) {
   std::vector<DnnlPostOps> attempts;
   for (bool binary : {true, false}) {
     DnnlPostOps a = dnnl_post_ops(p.post_ops, dst, binary);
@@ -237,7 +237,7 @@ void add_post_op_args(const DnnlPostOps& post, KernelCtx& ctx,
 
 // ---- Convolution --------------------------------------------------------------------------------
 
-class DnnlConvolution final : public LayerImpl {
+class DnnlConvolution final : public Kernel {
  public:
   // `user_src`/`user_dst` are the plain layouts of the layer's tensors; where the primitive chose
   // blocked ones, run() reorders into and out of them.
@@ -322,8 +322,8 @@ struct SpatialParams {
 };
 
 template <typename A>
-SpatialParams spatial(const A& a, const Dims& window, const Dims& stride_attr, const HostTensor& x,
-                      const HostTensor& y) {
+SpatialParams spatial(const A& a, const Dims& window, const Dims& stride_attr,
+                      const KernelTensor& x, const KernelTensor& y) {
   const int axes = window.rank();
   std::vector<int64_t> stride = stride_attr.rank() == 0 && std::is_same_v<A, PoolingAttrs>
                                     ? window.to_vector()
@@ -350,28 +350,28 @@ SpatialParams spatial(const A& a, const Dims& window, const Dims& stride_attr, c
 // Times two candidates for `p` on zero-filled tensors of its dims (one warm-up, then the better of
 // two runs, each with the post-ops it leaves to the executor) and returns the faster; a tie keeps
 // the first. This is the creation-time tactic choice; it runs once per layer and shape.
-std::unique_ptr<LayerImpl> faster(const ImplProblem& p, std::unique_ptr<LayerImpl> first,
-                                  std::unique_ptr<LayerImpl> second) {
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+std::unique_ptr<Kernel> faster(const KernelProblem& p, std::unique_ptr<Kernel> first,
+                               std::unique_ptr<Kernel> second) {
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   std::vector<float> xs(static_cast<size_t>(x.numel()), 0.0f), ys(static_cast<size_t>(y.numel()));
-  HostTensor xt{x.type, x.dims, xs.data()}, yt{y.type, y.dims, ys.data()};
+  KernelTensor xt{x.type, x.dims, xs.data()}, yt{y.type, y.dims, ys.data()};
   // Kernel inputs as the executor passes them: the layer's, then the post-ops' side operands.
-  std::vector<const HostTensor*> ins(p.inputs.begin(), p.inputs.end());
+  std::vector<const KernelTensor*> ins(p.inputs.begin(), p.inputs.end());
   ins[0] = &xt;
   for (const PostOp& op : p.post_ops) {
     if (!op.side) continue;
     if (ins.size() <= static_cast<size_t>(op.input)) ins.resize(static_cast<size_t>(op.input) + 1);
     ins[static_cast<size_t>(op.input)] = op.side;
   }
-  std::vector<HostTensor*> outs{&yt};
+  std::vector<KernelTensor*> outs{&yt};
   KernelCtx ctx(p.layer_name, LayerKind::kCONVOLUTION, ins, outs, p.num_threads, nullptr);
-  auto time = [&](LayerImpl& impl) {
+  auto time = [&](Kernel& kernel) {
     double best = std::numeric_limits<double>::infinity();
     for (int i = 0; i < 3; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      impl.run(ctx);
-      const auto done = static_cast<size_t>(impl.post_ops_handled());
+      kernel.run(ctx);
+      const auto done = static_cast<size_t>(kernel.post_ops_handled());
       if (done < p.post_ops.size())
         apply_post_ops(ys.data(), ys.data(), y.numel(), p.post_ops.subspan(done), p.num_threads);
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
@@ -382,10 +382,10 @@ std::unique_ptr<LayerImpl> faster(const ImplProblem& p, std::unique_ptr<LayerImp
   return time(*second) < time(*first) ? std::move(second) : std::move(first);
 }
 
-std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_convolution(const KernelProblem& p) {
   const auto& a = p.as<ConvolutionAttrs>();
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   if (!is_f32(x) || !is_f32(y) || x.numel() == 0 || y.numel() == 0) return nullptr;
   std::optional<ConvOperand> w = conv_operand(p, 1, a.kernel);
   std::optional<ConvOperand> b = conv_operand(p, 2, a.bias);
@@ -444,12 +444,12 @@ std::unique_ptr<LayerImpl> make_convolution(const ImplProblem& p) {
 
 // ---- Pooling ------------------------------------------------------------------------------------
 
-class DnnlPooling final : public LayerImpl {
+class DnnlPooling final : public Kernel {
  public:
   DnnlPooling(const PoolingAttrs& attrs, dnnl::pooling_v2_forward::primitive_desc pd)
       : attrs_(attrs), pd_(std::move(pd)), prim_(pd_) {}
   void run(KernelCtx& ctx) const override {
-    const HostTensor& x = ctx.input(0);
+    const KernelTensor& x = ctx.input(0);
     // oneDNN's max skips NaN where the reference (as ATen) propagates it; an input with a NaN,
     // rare and found by a cheap scan, runs the reference instead.
     if (attrs_.type == PoolingType::kMAX && has_nan(x.as<float>(), x.numel())) {
@@ -487,10 +487,10 @@ bool has_empty_window(int64_t in, int64_t out, int64_t window, int64_t stride, i
   return false;
 }
 
-std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_pooling(const KernelProblem& p) {
   const auto& a = p.as<PoolingAttrs>();
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   if (!is_f32(x) || !is_f32(y) || x.numel() == 0 || y.numel() == 0) return nullptr;
   if (a.type == PoolingType::kMAX_AVERAGE_BLEND) return nullptr;
   SpatialParams s = spatial(a, a.window, a.stride, x, y);
@@ -524,7 +524,7 @@ std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
 
 // ---- MatrixMultiply -----------------------------------------------------------------------------
 
-class DnnlMatmul final : public LayerImpl {
+class DnnlMatmul final : public Kernel {
  public:
   DnnlMatmul(dnnl::matmul::primitive_desc pd, memory::desc user_a, memory::desc user_b,
              const void* constant_b, DnnlPostOps post)
@@ -587,7 +587,7 @@ memory::desc operand_desc(const detail::MatmulOperand& m, bool as_rhs) {
 // A matmul whose B is constant and unbatched, and whose A is plain: oneDNN's inner product on
 // [rows of A over all its batches, K] x [N, K]^T, which pre-packs B once (its gemm-based matmul
 // repacks B on every call: about half the speed at BERT's 128 rows).
-class DnnlInnerProduct final : public LayerImpl {
+class DnnlInnerProduct final : public Kernel {
  public:
   DnnlInnerProduct(dnnl::inner_product_forward::primitive_desc pd, memory::desc user_weights,
                    const void* weights, DnnlPostOps post)
@@ -613,8 +613,8 @@ class DnnlInnerProduct final : public LayerImpl {
   memory packed_;
 };
 
-std::unique_ptr<LayerImpl> make_inner_product(const ImplProblem& p, const detail::MatmulOperand& m0,
-                                              const detail::MatmulOperand& m1) {
+std::unique_ptr<Kernel> make_inner_product(const KernelProblem& p, const detail::MatmulOperand& m0,
+                                           const detail::MatmulOperand& m1) {
   if (!p.is_constant(1) || m0.vector || m0.transposed || m1.vector) return nullptr;
   for (int64_t d : m1.batch)
     if (d != 1) return nullptr;
@@ -639,17 +639,17 @@ std::unique_ptr<LayerImpl> make_inner_product(const ImplProblem& p, const detail
   return nullptr;
 }
 
-std::unique_ptr<LayerImpl> make_matmul(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_matmul(const KernelProblem& p) {
   const auto& a = p.as<MatrixMultiplyAttrs>();
-  const HostTensor& x0 = p.input(0);
-  const HostTensor& x1 = p.input(1);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x0 = p.input(0);
+  const KernelTensor& x1 = p.input(1);
+  const KernelTensor& y = p.output(0);
   if (!is_f32(x0) || !is_f32(x1) || !is_f32(y) || y.numel() == 0) return nullptr;
   const detail::MatmulOperand m0 = detail::split_operand(x0.dims, a.op0);
   const detail::MatmulOperand m1 = detail::split_operand(x1.dims, a.op1);
   const int nb = m0.batch.rank();
   if (m1.batch.rank() != nb || nb + 2 > DNNL_MAX_NDIMS || m0.cols == 0) return nullptr;
-  if (std::unique_ptr<LayerImpl> ip = make_inner_product(p, m0, m1)) return ip;
+  if (std::unique_ptr<Kernel> ip = make_inner_product(p, m0, m1)) return ip;
   memory::dims dst_dims;
   for (int i = 0; i < nb; ++i) dst_dims.push_back(m0.batch[i] == 1 ? m1.batch[i] : m0.batch[i]);
   dst_dims.push_back(m0.rows);
@@ -679,7 +679,7 @@ std::unique_ptr<LayerImpl> make_matmul(const ImplProblem& p) {
 }  // namespace
 
 // Most kinds have no oneDNN entry, so this is a lookup rather than a switch over every kind.
-std::vector<ImplEntry> dnnl_implementations(LayerKind kind) {
+std::vector<KernelEntry> onednn_kernels(LayerKind kind) {
   if (kind == LayerKind::kCONVOLUTION) return {{"onednn", &make_convolution}};
   if (kind == LayerKind::kPOOLING) return {{"onednn", &make_pooling}};
   if (kind == LayerKind::kMATRIX_MULTIPLY) return {{"onednn", &make_matmul}};

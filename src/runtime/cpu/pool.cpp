@@ -14,8 +14,8 @@ namespace layerkit::cpu {
 
 void run_reference(const PoolingAttrs& a, KernelCtx& ctx) {
   using detail::kSpatialAxes;
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.output(0);
   const int axes = a.window.rank();
   std::vector<int64_t> in(x.dims.begin() + 2, x.dims.end());
   std::vector<int64_t> out(y.dims.begin() + 2, y.dims.end());

@@ -9,7 +9,7 @@ namespace {
 
 // The scale's dims seen as blocks over the data: rank of the data, data dim d split into
 // scale_dims[d] blocks. Per tensor is all ones, per channel is dims[axis] on the axis.
-Dims block_scale_dims(const HostTensor& x, const HostTensor& s, int32_t axis_attr) {
+Dims block_scale_dims(const KernelTensor& x, const KernelTensor& s, int32_t axis_attr) {
   int rank = x.dims.rank();
   Dims e = Dims::of_rank(rank, 1);
   if (s.dims.rank() == 0 || s.numel() == 1) return e;
@@ -43,9 +43,9 @@ int64_t round_saturate(float v, int64_t lo, int64_t hi) {
 }  // namespace
 
 void run_reference(const QuantizeAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& s = ctx.input(1);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& s = ctx.input(1);
+  const KernelTensor& out = ctx.output(0);
   // Zero points are all zero (inference checked), so out = saturate(round(x / scale)).
   Dims e = block_scale_dims(x, s, a.axis);
   std::vector<int64_t> idx(static_cast<size_t>(x.dims.rank()), 0);
@@ -66,9 +66,9 @@ void run_reference(const QuantizeAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const DequantizeAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& s = ctx.input(1);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& s = ctx.input(1);
+  const KernelTensor& out = ctx.output(0);
   Dims e = block_scale_dims(x, s, a.axis);
   std::vector<int64_t> idx(static_cast<size_t>(x.dims.rank()), 0);
   for (int64_t i = 0; i < x.numel(); ++i, next_index(x.dims, idx))
@@ -76,9 +76,9 @@ void run_reference(const DequantizeAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const DynamicQuantizeAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& data = ctx.output(0);
-  const HostTensor& scales = ctx.output(1);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& data = ctx.output(0);
+  const KernelTensor& scales = ctx.output(1);
   int rank = x.dims.rank();
   int axis = a.axis < 0 ? a.axis + rank : a.axis;
   float global = ctx.has_input(1) ? load_f(ctx.input(1), 0) : 1.0f;

@@ -40,7 +40,7 @@ bool is_nan(T v) {
 
 // Accumulates in T (double for floating types, int64 for integers) and finishes each group.
 template <typename T, typename Load, typename Store>
-void reduce(const ReduceAttrs& a, const HostTensor& x, const HostTensor& out, Load load,
+void reduce(const ReduceAttrs& a, const KernelTensor& x, const KernelTensor& out, Load load,
             Store store) {
   const int64_t n_out = out.numel();
   const int64_t group = n_out == 0 ? 0 : x.numel() / n_out;
@@ -97,8 +97,8 @@ void reduce(const ReduceAttrs& a, const HostTensor& x, const HostTensor& out, Lo
 }  // namespace
 
 void run_reference(const ReduceAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   // As at::amax/amin: an extremum of nothing is undefined.
   if (x.numel() == 0 && out.numel() > 0 &&
       (a.op == ReduceOperation::kMAX || a.op == ReduceOperation::kMIN))
@@ -116,9 +116,9 @@ void run_reference(const ReduceAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const TopKAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& values = ctx.output(0);
-  const HostTensor& indices = ctx.output(1);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& values = ctx.output(0);
+  const KernelTensor& indices = ctx.output(1);
   int axis = 0;
   while (!(a.axes & (1u << axis))) ++axis;
   const int64_t n = x.dims[axis], k = values.dims[axis];
@@ -169,8 +169,8 @@ void run_reference(const TopKAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const CumulativeAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   const int rank = x.dims.rank();
   const int axis = a.axis < 0 ? a.axis + rank : a.axis;
   int64_t outer = 1, inner = 1;

@@ -110,7 +110,7 @@ std::vector<std::vector<Tap>> axis_taps(const ResizeAttrs& a, int64_t in, int64_
 std::vector<std::optional<double>> resize_scales(const ResizeAttrs& a, KernelCtx& ctx, int rank) {
   std::vector<std::optional<double>> s(static_cast<size_t>(rank));
   if (ctx.num_inputs() == 2 && ctx.has_input(1)) {
-    const HostTensor& t = ctx.input(1);
+    const KernelTensor& t = ctx.input(1);
     if (t.type == DataType::kFLOAT)
       for (int d = 0; d < rank; ++d) s[static_cast<size_t>(d)] = load_f(t, d);
   } else if (!a.output_dims && !a.scales.empty()) {
@@ -122,8 +122,8 @@ std::vector<std::optional<double>> resize_scales(const ResizeAttrs& a, KernelCtx
 }  // namespace
 
 void run_reference(const ResizeAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& y = ctx.output(0);
   int rank = x.dims.rank();
   if (y.numel() == 0) return;
   auto scales = resize_scales(a, ctx, rank);
@@ -203,9 +203,9 @@ float pad_coordinate(float v, int64_t size, const GridSampleAttrs& a) {
 }  // namespace
 
 void run_reference(const GridSampleAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& grid = ctx.input(1);
-  const HostTensor& y = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& grid = ctx.input(1);
+  const KernelTensor& y = ctx.output(0);
   const int64_t N = x.dims[0], C = x.dims[1], H = x.dims[2], W = x.dims[3];
   const int64_t Ho = y.dims[2], Wo = y.dims[3];
   auto unnormalize = [&](float c, int64_t size) {

@@ -9,7 +9,7 @@ namespace layerkit::cpu {
 
 namespace {
 
-void copy_element(const HostTensor& src, int64_t si, const HostTensor& dst, int64_t di) {
+void copy_element(const KernelTensor& src, int64_t si, const KernelTensor& dst, int64_t di) {
   int64_t es = element_size(src.type);
   std::memcpy(static_cast<char*>(dst.data) + di * es, static_cast<const char*>(src.data) + si * es,
               static_cast<size_t>(es));
@@ -44,8 +44,8 @@ bool int_like(DataType t) {
 }  // namespace
 
 void run_reference(const ShuffleAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   if (out.numel() == 0) return;
   int xr = x.dims.rank();
   std::vector<int> p1 = permutation(a.first_transpose, xr);
@@ -71,15 +71,15 @@ void run_reference(const ShuffleAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const IdentityAttrs&, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   if (x.numel() > 0)
     std::memcpy(out.data, x.data, static_cast<size_t>(x.numel() * element_size(x.type)));
 }
 
 void run_reference(const CastAttrs&, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   // Integer (and bool) sources go through int64 so int->int casts wrap exactly and large int64
   // values are rounded once; floating sources go through float (Note [Scalar conversions]).
   bool int_src = int_like(x.type);
@@ -93,20 +93,20 @@ void run_reference(const CastAttrs&, KernelCtx& ctx) {
 }
 
 void run_reference(const ShapeAttrs&, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   for (int i = 0; i < x.dims.rank(); ++i) store_i(out, i, x.dims[i]);
 }
 
 void run_reference(const ConcatenationAttrs& a, KernelCtx& ctx) {
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& out = ctx.output(0);
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < a.axis; ++d) outer *= out.dims[d];
   for (int d = a.axis + 1; d < out.dims.rank(); ++d) inner *= out.dims[d];
   int64_t o = 0;
   for (int64_t b = 0; b < outer; ++b) {
     for (int i = 0; i < ctx.num_inputs(); ++i) {
-      const HostTensor& x = ctx.input(i);
+      const KernelTensor& x = ctx.input(i);
       int64_t chunk = x.dims[a.axis] * inner;
       for (int64_t j = 0; j < chunk; ++j) copy_element(x, b * chunk + j, out, o++);
     }
@@ -114,8 +114,8 @@ void run_reference(const ConcatenationAttrs& a, KernelCtx& ctx) {
 }
 
 void run_reference(const PaddingAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   if (out.numel() == 0) return;
   // All-zero bytes are the value 0 of every type (E8M0, which has no zero, gets its smallest
   // value 2^-127, as store_f(0) gives).

@@ -11,7 +11,7 @@ namespace {
 std::vector<int64_t> param(const KernelCtx& ctx, int input, const Dims& attr) {
   std::vector<int64_t> v;
   if (ctx.has_input(input)) {
-    const HostTensor& t = ctx.input(input);
+    const KernelTensor& t = ctx.input(input);
     for (int64_t i = 0; i < t.numel(); ++i) v.push_back(load_i(t, i));
   } else {
     v.assign(attr.begin(), attr.end());
@@ -22,12 +22,12 @@ std::vector<int64_t> param(const KernelCtx& ctx, int input, const Dims& attr) {
 }  // namespace
 
 void run_reference(const SliceAttrs& a, KernelCtx& ctx) {
-  const HostTensor& x = ctx.input(0);
-  const HostTensor& out = ctx.output(0);
+  const KernelTensor& x = ctx.input(0);
+  const KernelTensor& out = ctx.output(0);
   int rank = x.dims.rank();
   std::vector<int> axes;
   if (ctx.has_input(5)) {
-    const HostTensor& t = ctx.input(5);
+    const KernelTensor& t = ctx.input(5);
     for (int64_t i = 0; i < t.numel(); ++i) {
       int64_t ax = load_i(t, i);
       axes.push_back(static_cast<int>(ax < 0 ? ax + rank : ax));

@@ -14,7 +14,7 @@
 #include "network/layers/conv_geometry.h"
 #include "network/layers/matmul_shape.h"
 #include "runtime/cpu/fusion.h"
-#include "runtime/cpu/impl_list.h"
+#include "runtime/cpu/kernel_list.h"
 
 // Each loop is compiled for AVX-512, AVX2 and the baseline; the loader picks the best the CPU
 // has (GCC function multiversioning), so shipped builds need no -march flag.
@@ -180,7 +180,7 @@ void parallel_chunks(int64_t n, int threads, int64_t min_chunk, F f) {
 
 // ---- Activation ---------------------------------------------------------------------------------
 
-class VectorActivation final : public LayerImpl {
+class VectorActivation final : public Kernel {
  public:
   explicit VectorActivation(void (*loop)(const float*, float*, int64_t)) : loop_(loop) {}
   void run(KernelCtx& ctx) const override {
@@ -214,7 +214,7 @@ ActivationLoop activation_loop(ActivationType type) {
   }
 }
 
-std::unique_ptr<LayerImpl> make_activation(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_activation(const KernelProblem& p) {
   if (p.input(0).type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT) return nullptr;
   const ActivationLoop loop = activation_loop(p.as<ActivationAttrs>().type);
   return loop ? std::make_unique<VectorActivation>(loop) : nullptr;
@@ -222,7 +222,7 @@ std::unique_ptr<LayerImpl> make_activation(const ImplProblem& p) {
 
 // ---- ElementWise --------------------------------------------------------------------------------
 
-class VectorElementWise final : public LayerImpl {
+class VectorElementWise final : public Kernel {
  public:
   // `full` is the input that covers the output; the other broadcasts per `view`.
   VectorElementWise(BinaryLoops loops, int full, BroadcastView view)
@@ -263,10 +263,10 @@ class VectorElementWise final : public LayerImpl {
   BroadcastView view_;
 };
 
-std::unique_ptr<LayerImpl> make_elementwise(const ImplProblem& p) {
-  const HostTensor& a = p.input(0);
-  const HostTensor& b = p.input(1);
-  const HostTensor& y = p.output(0);
+std::unique_ptr<Kernel> make_elementwise(const KernelProblem& p) {
+  const KernelTensor& a = p.input(0);
+  const KernelTensor& b = p.input(1);
+  const KernelTensor& y = p.output(0);
   if (a.type != DataType::kFLOAT || b.type != DataType::kFLOAT || y.type != DataType::kFLOAT ||
       y.numel() == 0)
     return nullptr;
@@ -283,7 +283,7 @@ std::unique_ptr<LayerImpl> make_elementwise(const ImplProblem& p) {
 
 // ---- SoftMax ------------------------------------------------------------------------------------
 
-class VectorSoftMax final : public LayerImpl {
+class VectorSoftMax final : public Kernel {
  public:
   explicit VectorSoftMax(int64_t len) : len_(len) {}
   void run(KernelCtx& ctx) const override {
@@ -306,8 +306,8 @@ class VectorSoftMax final : public LayerImpl {
   int64_t len_;
 };
 
-std::unique_ptr<LayerImpl> make_softmax(const ImplProblem& p) {
-  const HostTensor& x = p.input(0);
+std::unique_ptr<Kernel> make_softmax(const KernelProblem& p) {
+  const KernelTensor& x = p.input(0);
   if (x.type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT || x.numel() == 0)
     return nullptr;
   const int rank = x.dims.rank();
@@ -375,7 +375,7 @@ std::optional<AffineOperand> affine_operand(const Dims& p, const Dims& x, int64_
   return std::nullopt;
 }
 
-class VectorNormalization final : public LayerImpl {
+class VectorNormalization final : public Kernel {
  public:
   VectorNormalization(int64_t len, float epsilon, AffineOperand g, AffineOperand b)
       : len_(len), epsilon_(epsilon), g_(g), b_(b) {}
@@ -420,12 +420,12 @@ class VectorNormalization final : public LayerImpl {
 
 // Normalization over trailing axes with one group (layer norm, instance norm over the spatial
 // axes); group norm and other axis sets run the reference.
-std::unique_ptr<LayerImpl> make_normalization(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_normalization(const KernelProblem& p) {
   const auto& a = p.as<NormalizationAttrs>();
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   if (a.num_groups != 1 || !p.has_input(1) || !p.has_input(2) || x.numel() == 0) return nullptr;
-  for (const HostTensor* t : {&x, &p.input(1), &p.input(2), &y})
+  for (const KernelTensor* t : {&x, &p.input(1), &p.input(2), &y})
     if (t->type != DataType::kFLOAT || t->dims.rank() != x.dims.rank()) return nullptr;
   const int rank = x.dims.rank();
   int first = rank;
@@ -483,7 +483,7 @@ LK_CLONES void accumulate_extremum(float* acc, const float* x, int64_t n, bool i
 
 // Sum, average, max and min (fp32) over one contiguous run of axes, the input viewed as
 // [outer, len, inner]; sums accumulate in double as in the reference. Products stay there.
-class VectorReduce final : public LayerImpl {
+class VectorReduce final : public Kernel {
  public:
   VectorReduce(ReduceOperation op, int64_t outer, int64_t len, int64_t inner)
       : op_(op), outer_(outer), len_(len), inner_(inner) {}
@@ -523,9 +523,9 @@ class VectorReduce final : public LayerImpl {
   int64_t outer_, len_, inner_;
 };
 
-std::unique_ptr<LayerImpl> make_reduce(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_reduce(const KernelProblem& p) {
   const auto& a = p.as<ReduceAttrs>();
-  const HostTensor& x = p.input(0);
+  const KernelTensor& x = p.input(0);
   if (x.type != DataType::kFLOAT || p.output(0).type != DataType::kFLOAT ||
       a.op == ReduceOperation::kPROD)
     return nullptr;
@@ -595,7 +595,7 @@ __attribute__((target("avx2,fma"))) void skinny_panel_fma(const float* const* a,
     for (int64_t j = 0; j < cols; ++j) y[r][j] = acc[r][j];
 }
 
-class SkinnyMatmul final : public LayerImpl {
+class SkinnyMatmul final : public Kernel {
  public:
   // B(kk, j) = b[kk * stride_k + j * stride_n].
   SkinnyMatmul(int64_t k, int64_t n, const float* b, int64_t stride_k, int64_t stride_n)
@@ -635,11 +635,11 @@ class SkinnyMatmul final : public LayerImpl {
   bool fma_ = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 };
 
-std::unique_ptr<LayerImpl> make_skinny_matmul(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_skinny_matmul(const KernelProblem& p) {
   const auto& a = p.as<MatrixMultiplyAttrs>();
-  const HostTensor& x0 = p.input(0);
-  const HostTensor& x1 = p.input(1);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x0 = p.input(0);
+  const KernelTensor& x1 = p.input(1);
+  const KernelTensor& y = p.output(0);
   if (!p.is_constant(1) || x0.type != DataType::kFLOAT || x1.type != DataType::kFLOAT ||
       y.type != DataType::kFLOAT || y.numel() == 0)
     return nullptr;
@@ -694,12 +694,12 @@ LK_CLONES void max_pool_plane(const float* x, float* y, int64_t h, int64_t w, in
   }
 }
 
-class DirectMaxPool final : public LayerImpl {
+class DirectMaxPool final : public Kernel {
  public:
   explicit DirectMaxPool(PoolGeometry g) : g_(g) {}
   void run(KernelCtx& ctx) const override {
-    const HostTensor& x = ctx.input(0);
-    const HostTensor& y = ctx.output(0);
+    const KernelTensor& x = ctx.input(0);
+    const KernelTensor& y = ctx.output(0);
     const int64_t planes = x.dims[0] * x.dims[1], h = x.dims[2], w = x.dims[3];
     const int64_t oh = y.dims[2], ow = y.dims[3];
     const float* xp = x.as<float>();
@@ -715,10 +715,10 @@ class DirectMaxPool final : public LayerImpl {
   PoolGeometry g_;
 };
 
-std::unique_ptr<LayerImpl> make_pooling(const ImplProblem& p) {
+std::unique_ptr<Kernel> make_pooling(const KernelProblem& p) {
   const auto& a = p.as<PoolingAttrs>();
-  const HostTensor& x = p.input(0);
-  const HostTensor& y = p.output(0);
+  const KernelTensor& x = p.input(0);
+  const KernelTensor& y = p.output(0);
   if (a.type != PoolingType::kMAX || a.window.rank() != 2 || x.dims.rank() != 4 ||
       x.type != DataType::kFLOAT || y.type != DataType::kFLOAT || y.numel() == 0)
     return nullptr;
@@ -782,7 +782,7 @@ void apply_post_ops(const float* src, float* y, int64_t n, std::span<const PostO
 }
 
 // Most kinds have no vectorized entry, so this is a lookup rather than a switch over every kind.
-std::vector<ImplEntry> vector_implementations(LayerKind kind) {
+std::vector<KernelEntry> vectorized_kernels(LayerKind kind) {
   if (kind == LayerKind::kACTIVATION) return {{"vectorized", &make_activation}};
   if (kind == LayerKind::kELEMENTWISE) return {{"vectorized", &make_elementwise}};
   if (kind == LayerKind::kSOFTMAX) return {{"vectorized", &make_softmax}};

@@ -8,7 +8,6 @@
 #include <mutex>
 #include <optional>
 
-#include "builder/passes/pass.h"
 #include "core/element.h"
 #include "layerkit/core/size.h"
 #include "layerkit/network/network.h"
@@ -17,6 +16,7 @@
 #include "runtime/cpu/kernel.h"
 #include "runtime/cuda/kernel.h"
 #include "runtime/cuda/libraries.h"
+#include "runtime/plan.h"
 
 namespace layerkit::cuda {
 
@@ -299,7 +299,7 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   void find_softmax_chains();
   // Each slot is released after the last layer that reads it; outputs and constants are kept.
   void plan_lifetimes();
-  // The caller's arena: the memory plan (passes::plan_memory) over the executor's schedule
+  // The caller's arena: the memory plan (plan::plan_memory) over the executor's schedule
   // (a fused layer runs at its softmax) at the largest dims each tensor has at any profile's max
   // shapes, every slot aligned to 256 bytes as cudaMalloc's blocks are.
   void plan_arena();
@@ -1122,8 +1122,8 @@ class CudaExecutor final : public Executor, private RunChecks {
   // Runs the layer's CPU reference kernel on host copies of its inputs (downloading them).
   // `need_data` false: only the inputs' dims are read (Shape).
   void run_on_host(const Layer& l, bool need_data) {
-    std::vector<cpu::HostTensor> in_t(l.inputs().size());
-    std::vector<const cpu::HostTensor*> ins;
+    std::vector<cpu::KernelTensor> in_t(l.inputs().size());
+    std::vector<const cpu::KernelTensor*> ins;
     for (size_t k = 0; k < l.inputs().size(); ++k) {
       const Tensor* t = l.inputs()[k];
       if (!t) {
@@ -1135,8 +1135,8 @@ class CudaExecutor final : public Executor, private RunChecks {
       in_t[k] = {s.type, s.dims, s.host_valid ? const_cast<uint8_t*>(s.host_data()) : nullptr};
       ins.push_back(&in_t[k]);
     }
-    std::vector<cpu::HostTensor> out_t(static_cast<size_t>(l.num_outputs()));
-    std::vector<cpu::HostTensor*> outs;
+    std::vector<cpu::KernelTensor> out_t(static_cast<size_t>(l.num_outputs()));
+    std::vector<cpu::KernelTensor*> outs;
     for (int k = 0; k < l.num_outputs(); ++k) {
       Slot& s = slot(l.output(k));
       s.host.assign(static_cast<size_t>(s.dims.volume() * element_size(s.type)), 0);
@@ -1424,7 +1424,7 @@ void CudaState::plan_arena() {
     if (into >= 0)
       for (const Tensor* t : net_.layer(i)->outputs()) largest[t] = Dims{0};
   }
-  const MemoryPlan plan = passes::plan_memory(net_, largest, position);
+  const MemoryPlan plan = plan::plan_memory(net_, largest, position);
   std::map<int, int64_t> slot_bytes, slot_offset;
   for (const MemoryPlan::Assignment& a : plan.assignments)
     slot_bytes[a.slot] = std::max(slot_bytes[a.slot], a.bytes);
@@ -1469,8 +1469,8 @@ void CudaState::materialise_constants() {
                   detail::cat("constant '", l.output(0)->name(), "' ", data_type_name(c->type),
                               c->dims.to_string()));
     c->data = c->storage.data();
-    cpu::HostTensor out{c->type, c->dims, c->storage.data()};
-    std::vector<cpu::HostTensor*> out_tensors{&out};
+    cpu::KernelTensor out{c->type, c->dims, c->storage.data()};
+    std::vector<cpu::KernelTensor*> out_tensors{&out};
     cpu::KernelCtx ctx(l.name(), l.kind(), {}, out_tensors, 1, nullptr);
     cpu::run_reference(l.attrs<ConstantAttrs>(), ctx);
     constants_[static_cast<size_t>(index_.at(l.output(0)))] = std::move(c);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "kernel_names.h"
 #include "test_util.h"
 
 namespace lktest {
@@ -44,7 +45,7 @@ struct ConvCase {
   bool bias = true;
   KernelFrom from = KernelFrom::kWEIGHTS;
   DataType type = DataType::kFLOAT;
-  std::string expect_impl = "onednn";
+  std::string expect_impl = onednn_or("reference");
 };
 
 std::string describe(const ConvCase& c) {
@@ -174,7 +175,7 @@ TEST(FastConvolution, DynamicShapesReselect) {
     SCOPED_TRACE(dims(shape).to_string());
     at::Tensor x = random(DataType::kFLOAT, shape, seed++);
     at::Tensor f = fast.run({x}).at(0), r = ref.run({x}).at(0);
-    EXPECT_EQ(fast.context().layer_implementation(conv->name()), "onednn");
+    EXPECT_EQ(fast.context().layer_implementation(conv->name()), onednn_or("reference"));
     expect_close(f, r, std::sqrt(4.0 * 9.0));  // K = C * 3 * 3
   }
 }
@@ -191,7 +192,7 @@ TEST(FastConvolution, ThreadCountDoesNotChangeResults) {
   BuilderConfig cfg;
   cfg.num_threads = 3;
   Compared r = compare(net, {x}, cfg);
-  EXPECT_EQ(r.impl, "onednn");
+  EXPECT_EQ(r.impl, onednn_or("reference"));
   expect_close(r.fast, r.ref, std::sqrt(16.0 * 9.0));
 }
 
@@ -224,7 +225,7 @@ struct MatmulCase {
   std::vector<int64_t> a, b;
   MatrixOperation op0 = MatrixOperation::kNONE, op1 = MatrixOperation::kNONE;
   bool constant_b = false;
-  std::string expect_impl = "onednn";
+  std::string expect_impl = onednn_or("reference");
 };
 
 TEST(FastMatmul, MatchesReference) {
@@ -296,7 +297,7 @@ TEST(FastMatmul, DynamicShapesReselect) {
     // 2 to 16 rows of A (over its batch dims): the packed-panel kernel.
     const int64_t rows = shape[0] * shape[1];
     EXPECT_EQ(fast.context().layer_implementation(mm->name()),
-              rows >= 2 && rows <= 16 ? "skinny" : "onednn");
+              rows >= 2 && rows <= 16 ? "skinny" : onednn_or("reference"));
     expect_close(f, r, std::sqrt(16.0));
   }
 }
@@ -309,7 +310,7 @@ struct PoolCase {
   std::vector<int64_t> window, stride{}, pre{}, post{}, dil{};
   PaddingMode mode = PaddingMode::kEXPLICIT_ROUND_DOWN;
   bool exclude_padding = true;
-  std::string expect_impl = "onednn";
+  std::string expect_impl = onednn_or("reference");
 };
 
 TEST(FastPooling, MatchesReferenceOrDeclines) {
@@ -454,7 +455,7 @@ TEST(FastPooling, MaxPropagatesNan) {
     at::Tensor plane = three_d ? x[0][1][0] : x[0][1];
     plane[2][3] = NAN;
     Compared r = compare(net, {x});
-    EXPECT_EQ(r.impl, three_d ? "onednn" : "direct");
+    EXPECT_EQ(r.impl, three_d ? onednn_or("reference") : "direct");
     at::Tensor out = three_d ? r.fast[0][1][0] : r.fast[0][1];
     EXPECT_TRUE(std::isnan(out[1][1].item<float>()));
     expect_close(r.fast, r.ref);

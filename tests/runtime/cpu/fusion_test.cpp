@@ -2,6 +2,7 @@
 // against the reference kernels run layer by layer, and the fallback when shapes forbid fusing.
 #include <cmath>
 
+#include "kernel_names.h"
 #include "test_util.h"
 
 namespace lktest {
@@ -61,8 +62,8 @@ TEST(Fusion, ConvolutionWithResidualAddAndReluIsOneOneDnnPrimitive) {
   // oneDNN takes the add and relu as post-ops, or (a gemm-based convolution, which applies binary
   // post-ops slowly) the vectorized chain applies both after it.
   const std::string fused = " fused with '" + add->name() + "', '" + relu->name() + "'";
-  EXPECT_TRUE(impl(f, conv) == "onednn" + fused ||
-              impl(f, conv) == "onednn + vectorized chain" + fused)
+  EXPECT_TRUE(impl(f, conv) == onednn_or("-") + fused ||
+              impl(f, conv) == onednn_or("reference") + " + vectorized chain" + fused)
       << impl(f, conv);
   EXPECT_EQ(impl(f, add), "fused into '" + conv->name() + "'");
   EXPECT_EQ(impl(f, relu), "fused into '" + conv->name() + "'");
@@ -91,8 +92,10 @@ TEST(Fusion, MatrixMultiplyWithBiasAndGelu) {
                        {random(DataType::kFLOAT, {2, 16, 32}, 9)}},
                       std::sqrt(32.0), cfg);
     // Softplus has no oneDNN post-op: the vectorized chain applies both steps after the product.
-    const std::string how =
-        act == ActivationType::kSOFTPLUS ? "onednn + vectorized chain" : "onednn";
+    // (Without oneDNN the reference product and the chain.)
+    const std::string how = act == ActivationType::kSOFTPLUS
+                                ? onednn_or("reference") + " + vectorized chain"
+                                : onednn_or("reference + vectorized chain");
     EXPECT_EQ(impl(f, mm), how + " fused with '" + add->name() + "', '" + g->name() + "'");
   }
 }
@@ -113,8 +116,8 @@ TEST(Fusion, ConvolutionTakesLeadingActivationsAsPostOps) {
   Fused f = compare(net, {{random(DataType::kFLOAT, {2, 4, 9, 9}, 42)}}, std::sqrt(4.0 * 9.0));
   // Softplus has no oneDNN post-op: at most relu and the per-channel product go into the
   // primitive, and the chain applies what is left.
-  EXPECT_EQ(impl(f, conv), "onednn + vectorized chain fused with '" + relu->name() + "', '" +
-                               mul->name() + "', '" + sp->name() + "'");
+  EXPECT_EQ(impl(f, conv), onednn_or("reference") + " + vectorized chain fused with '" +
+                               relu->name() + "', '" + mul->name() + "', '" + sp->name() + "'");
 }
 
 // Leaky ReLU then ReLU after a convolution: oneDNN (2.x) applied the second ReLU post-op with the
@@ -158,7 +161,8 @@ TEST(Fusion, ConvolutionUnderAReversedSubtractionUsesTheVectorizedChain) {
   Layer* sub = net.add_elementwise(c, conv->output(0), ElementWiseOperation::kSUB);  // c - conv
   net.mark_output(sub->output(0));
   Fused f = compare(net, {{random(DataType::kFLOAT, {1, 4, 6, 6}, 12)}}, 2.0);
-  EXPECT_EQ(impl(f, conv), "onednn + vectorized chain fused with '" + sub->name() + "'");
+  EXPECT_EQ(impl(f, conv),
+            onednn_or("reference") + " + vectorized chain fused with '" + sub->name() + "'");
 }
 
 TEST(Fusion, PointwiseChainRunsAsOneKernelWithEveryBroadcastForm) {

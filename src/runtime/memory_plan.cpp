@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <map>
 
-#include "builder/passes/pass.h"
 #include "core/element.h"
 #include "layerkit/core/error.h"
 #include "layerkit/core/size.h"
+#include "layerkit/network/network.h"
+#include "runtime/plan.h"
 
-namespace layerkit::passes {
+namespace layerkit::plan {
 
 MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& dims,
                        std::span<const int> position) {
@@ -96,4 +97,4 @@ MemoryPlan plan_memory(const Network& net, const std::map<const Tensor*, Dims>& 
   return plan;
 }
 
-}  // namespace layerkit::passes
+}  // namespace layerkit::plan
