@@ -21,12 +21,6 @@ namespace {
 using E = ElementWiseOperation;
 using U = UnaryOperation;
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 // The type the ElementWise layer computes in for a promoted type `t`: the layer has no uint8 or
 // bool arithmetic (and no int8 comparisons), so those compute in int32 and are cast back, which
 // wraps exactly as torch's uint8 arithmetic does.
@@ -42,7 +36,7 @@ DataType layer_type(E op, DataType t) {
 Tensor* binary_layer(ConversionContext& ctx, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name, const Operand& lhs,
                      const Operand& rhs, E op, DataType type) {
-  int rank = std::max(operand_rank(lhs), operand_rank(rhs));
+  int rank = std::max(lhs.rank(), rhs.rank());
   Tensor* a = to_tensor(ctx, lhs, type, rank, target, source_ir, sub_name(name, "lhs"));
   Tensor* b = to_tensor(ctx, rhs, type, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
@@ -72,7 +66,7 @@ Tensor* unary_layer(ConversionContext& ctx, const Target& target, std::optional<
 
 Tensor* input_tensor(ConversionContext& ctx, const Operand& op, DataType type, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, type, operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, type, op.rank(), target, source_ir, name);
 }
 
 bool is_int_or_bool(DataType t) {
@@ -139,7 +133,7 @@ Tensor* compare_or_equal(ConversionContext& ctx, const Target& target,
     Tensor* o = compare(ctx, target, source_ir, sub_name(name, "opposite"), lhs, rhs, opposite);
     return unary_layer(ctx, target, source_ir, name, o, U::kNOT);
   }
-  int rank = std::max(operand_rank(lhs), operand_rank(rhs));
+  int rank = std::max(lhs.rank(), rhs.rank());
   Tensor* a = to_tensor(ctx, lhs, t, rank, target, source_ir, sub_name(name, "lhs"));
   Tensor* b = to_tensor(ctx, rhs, t, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
@@ -243,8 +237,8 @@ Tensor* remainder_impl(ConversionContext& ctx, const Target& target,
   DataType t = result_type({&lhs, &rhs});
   LK_CHECK(t != DataType::kBOOL, op, " does not take bool operands");
   DataType ct = compute_type(t);
-  Tensor* a = to_tensor(ctx, lhs, ct, operand_rank(lhs), target, source_ir, sub_name(name, "lhs"));
-  Tensor* b = to_tensor(ctx, rhs, ct, operand_rank(rhs), target, source_ir, sub_name(name, "rhs"));
+  Tensor* a = to_tensor(ctx, lhs, ct, lhs.rank(), target, source_ir, sub_name(name, "lhs"));
+  Tensor* b = to_tensor(ctx, rhs, ct, rhs.rank(), target, source_ir, sub_name(name, "rhs"));
   Tensor* q =
       div_impl(ctx, target, source_ir, sub_name(name, std::string(mode) + "_div"), a, b, mode);
   Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, b, E::kPROD, ct);

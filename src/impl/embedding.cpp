@@ -12,15 +12,9 @@ namespace {
 
 using E = ElementWiseOperation;
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 Tensor* as_tensor(ConversionContext& ctx, const Operand& op, const Target& target,
                   std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, operand_type(op), operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, operand_type(op), op.rank(), target, source_ir, name);
 }
 
 void check_index(const Tensor* index, std::string_view what) {

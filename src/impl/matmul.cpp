@@ -12,12 +12,6 @@ namespace layerkit::impl::matmul {
 
 namespace {
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 Tensor* shuffle(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                 std::string_view name, Tensor* x, const ShuffleAttrs& s) {
   Layer* l = ctx.net().add_shuffle(x, s);
@@ -145,8 +139,8 @@ Tensor* matrix_multiply(ConversionContext& ctx, const Target& target,
              ka, " columns but ", b.describe(), " has ", kb, " rows");
     broadcast_shape(batch_dims(da), batch_dims(db));
     DataType t = result_type({&a, &b});
-    Tensor* ta = to_tensor(ctx, a, t, operand_rank(a), target, source_ir, sub_name(name, "lhs"));
-    Tensor* tb = to_tensor(ctx, b, t, operand_rank(b), target, source_ir, sub_name(name, "rhs"));
+    Tensor* ta = to_tensor(ctx, a, t, a.rank(), target, source_ir, sub_name(name, "lhs"));
+    Tensor* tb = to_tensor(ctx, b, t, b.rank(), target, source_ir, sub_name(name, "rhs"));
     return detail::matmul_tensors(ctx, target, source_ir, name, ta, tb, false);
   });
 }
@@ -154,7 +148,7 @@ Tensor* matrix_multiply(ConversionContext& ctx, const Target& target,
 Tensor* outer(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
               std::string_view name, Operand a, Operand b) {
   return guarded(ctx, "matmul::outer", target, name, {&a, &b}, [&]() -> Tensor* {
-    LK_CHECK(!a.is_scalar() && !b.is_scalar() && operand_rank(a) == 1 && operand_rank(b) == 1,
+    LK_CHECK(!a.is_scalar() && !b.is_scalar() && a.rank() == 1 && b.rank() == 1,
              "outer takes two 1-D tensors, got ", a.describe(), " and ", b.describe());
     auto column = [&](const Operand& op, std::string_view suffix, Dims shape) {
       Tensor* t =

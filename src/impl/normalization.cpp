@@ -31,15 +31,6 @@ Tensor* float_input(const Operand& op) {
   return x;
 }
 
-Dims operand_dims(const Operand& op) {
-  if (op.is_tensor()) {
-    LK_CHECK(op.tensor() != nullptr, "operand is a null tensor");
-    return op.tensor()->dims();
-  }
-  if (op.is_host_constant()) return op.host_constant().dims;
-  return Dims{};
-}
-
 // The values of a constant operand (a host constant, or a tensor a Constant layer produces), or
 // nullopt when they are only known at run time.
 std::optional<std::vector<double>> constant_values(ConversionContext& ctx, const Operand& op,
@@ -108,7 +99,7 @@ Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<Sour
 Tensor* channel_param(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, const Operand& p,
                       std::string_view what, int64_t channels, DataType type, int rank) {
-  Dims d = operand_dims(p);
+  Dims d = p.dims();
   LK_CHECK(!p.is_scalar() && d.rank() == 1, what, " must be a 1-D tensor of C = ", channels,
            " elements, got ", p.describe());
   LK_CHECK(d[0] == -1 || channels == -1 || d[0] == channels, what, " has ", d[0],
@@ -132,7 +123,7 @@ Tensor* batch_norm_impl(ConversionContext& ctx, const Target& target,
   int64_t c = channels_of(x, "batch_norm");
   int rank = x->dims().rank();
   auto check_param = [&](const Operand& p, std::string_view what) {
-    Dims d = operand_dims(p);
+    Dims d = p.dims();
     LK_CHECK(!p.is_scalar() && d.rank() == 1, what, " must be a 1-D tensor of C = ", c,
              " elements, got ", p.describe());
     LK_CHECK(d[0] == -1 || c == -1 || d[0] == c, what, " has ", d[0],
@@ -208,7 +199,7 @@ Tensor* norm_param(ConversionContext& ctx, const Target& target, std::optional<S
   int rank = x->dims().rank();
   if (!p)
     return scalar_constant(ctx, fill, x->type(), Dims::of_rank(rank, 1), target, source_ir, name);
-  Dims d = operand_dims(*p);
+  Dims d = p->dims();
   Tensor* t = to_tensor(ctx, *p, x->type(), d.rank(), target, source_ir, name);
   return prepend_ones(ctx, t, rank, target, source_ir, name);
 }
@@ -234,7 +225,7 @@ void check_normalized_shape(Tensor* x, const std::vector<int64_t>& shape,
   }
   auto check = [&](const std::optional<Operand>& p, std::string_view what) {
     if (!p) return;
-    Dims pd = operand_dims(*p);
+    Dims pd = p->dims();
     bool ok = !p->is_scalar() && pd.rank() == nd.rank();
     for (int i = 0; ok && i < pd.rank(); ++i) ok = pd[i] == -1 || pd[i] == nd[i];
     LK_CHECK(ok, what, " must have shape normalized_shape ", nd.to_string(), ", got ",

@@ -14,8 +14,7 @@ Tensor* scale_tensor(ConversionContext& ctx, const Operand& scale, const Target&
     LK_CHECK(scale.as_double() > 0, "scale ", scale.as_double(), " must be positive");
     return to_tensor(ctx, scale, DataType::kFLOAT, 0, target, source_ir, name);
   }
-  int rank = scale.is_tensor() ? scale.tensor()->dims().rank() : scale.host_constant().dims.rank();
-  return to_tensor(ctx, scale, DataType::kFLOAT, rank, target, source_ir, name);
+  return to_tensor(ctx, scale, DataType::kFLOAT, scale.rank(), target, source_ir, name);
 }
 
 int axis_for(Tensor* x, std::optional<int64_t> axis) {

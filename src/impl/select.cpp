@@ -11,17 +11,11 @@ namespace layerkit::impl::select {
 
 namespace {
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 // Tensors pass through unchanged; scalars and host constants become Constant layers of their
 // own type (int scalars as 0-D int64, which is what an int index means).
 Tensor* as_tensor(ConversionContext& ctx, const Operand& op, const Target& target,
                   std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, operand_type(op), operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, operand_type(op), op.rank(), target, source_ir, name);
 }
 
 bool is_index_type(DataType t) {

@@ -189,8 +189,7 @@ DataType result_type(std::span<const Operand* const> operands) {
     if (op->is_scalar()) {
       fold(scalar, t);
     } else {
-      int rank = op->is_tensor() ? op->tensor()->dims().rank() : op->host_constant().dims.rank();
-      fold(rank > 0 ? dim : zero, t);
+      fold(op->rank() > 0 ? dim : zero, t);
     }
   }
   std::optional<DataType> r = combine(dim, combine(zero, scalar));
