@@ -105,8 +105,7 @@ class Builder {
 
  private:
   Tensor* named(Layer* l, std::string_view name) {
-    set_layer_name(ctx_, l, target_, ir_, name);
-    return l->output(0);
+    return named_output(ctx_, l, target_, ir_, name);
   }
   ConversionContext& ctx_;
   const Target& target_;

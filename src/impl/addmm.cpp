@@ -15,9 +15,7 @@ Tensor* binary(ConversionContext& ctx, const Target& target, std::optional<Sourc
                std::string_view name, Tensor* a, Tensor* b, ElementWiseOperation op) {
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* l = ctx.net().add_elementwise(bc[0], bc[1], op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], op), target, source_ir, name);
 }
 }  // namespace
 

@@ -50,9 +50,7 @@ Tensor* cat(ConversionContext& ctx, const Target& target, std::optional<SourceIR
     for (size_t i : used)
       inputs.push_back(to_tensor(ctx, tensors[i], type, ref.rank(), target, source_ir,
                                  sub_name(name, detail::cat("in", i))));
-    Layer* l = ctx.net().add_concatenation(inputs, axis);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_concatenation(inputs, axis), target, source_ir, name);
   });
 }
 

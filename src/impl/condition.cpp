@@ -24,9 +24,7 @@ Tensor* where(ConversionContext& ctx, const Target& target, std::optional<Source
     // Note [Broadcasting]: the Select layer broadcasts equal ranks; leading 1s are added here.
     std::array<Tensor*, 3> all{condition, a, b};
     std::vector<Tensor*> bc = broadcast(ctx, all, target, source_ir, name);
-    Layer* l = ctx.net().add_select(bc[0], bc[1], bc[2]);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_select(bc[0], bc[1], bc[2]), target, source_ir, name);
   });
 }
 

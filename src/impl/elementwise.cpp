@@ -41,9 +41,7 @@ Tensor* binary_layer(ConversionContext& ctx, const Target& target,
   Tensor* b = to_tensor(ctx, rhs, type, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* l = ctx.net().add_elementwise(bc[0], bc[1], op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], op), target, source_ir, name);
 }
 
 // Arithmetic in the promoted type (computed in layer_type and cast back when they differ).
@@ -59,9 +57,7 @@ Tensor* arithmetic(ConversionContext& ctx, const Target& target, std::optional<S
 
 Tensor* unary_layer(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                     std::string_view name, Tensor* x, U op) {
-  Layer* l = ctx.net().add_unary(x, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_unary(x, op), target, source_ir, name);
 }
 
 Tensor* input_tensor(ConversionContext& ctx, const Operand& op, DataType type, const Target& target,
@@ -138,11 +134,10 @@ Tensor* compare_or_equal(ConversionContext& ctx, const Target& target,
   Tensor* b = to_tensor(ctx, rhs, t, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* m = ctx.net().add_elementwise(bc[0], bc[1], strict == E::kGREATER ? E::kMAX : E::kMIN);
-  set_layer_name(ctx, m, target, source_ir, sub_name(name, strict == E::kGREATER ? "max" : "min"));
-  Layer* eq = ctx.net().add_elementwise(m->output(0), bc[0], E::kEQUAL);
-  set_layer_name(ctx, eq, target, source_ir, name);
-  return eq->output(0);
+  Tensor* m = named_output(
+      ctx, ctx.net().add_elementwise(bc[0], bc[1], strict == E::kGREATER ? E::kMAX : E::kMIN),
+      target, source_ir, sub_name(name, strict == E::kGREATER ? "max" : "min"));
+  return named_output(ctx, ctx.net().add_elementwise(m, bc[0], E::kEQUAL), target, source_ir, name);
 }
 
 bool is_one(const Operand& op) {
@@ -425,16 +420,12 @@ Tensor* like(ConversionContext& ctx, Tensor* x, double v, const Target& target,
 
 Tensor* ew_layer(ConversionContext& ctx, Tensor* a, Tensor* b, E op, const Target& target,
                  std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_elementwise(a, b, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(a, b, op), target, source_ir, name);
 }
 
 Tensor* select_layer(ConversionContext& ctx, Tensor* c, Tensor* a, Tensor* b, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_select(c, a, b);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_select(c, a, b), target, source_ir, name);
 }
 
 }  // namespace
@@ -516,9 +507,8 @@ Tensor* expm1(ConversionContext& ctx, const Target& target, std::optional<Source
       [&](Tensor* x, const std::string& last) {
         auto sub = [&](std::string_view s) { return sub_name(name, s); };
         auto elu = [&](Tensor* v, std::string_view n) {
-          Layer* l = ctx.net().add_activation(v, ActivationType::kELU, 1.0f, 0.0f);
-          set_layer_name(ctx, l, target, source_ir, n);
-          return l->output(0);
+          return named_output(ctx, ctx.net().add_activation(v, ActivationType::kELU, 1.0f, 0.0f),
+                              target, source_ir, n);
         };
         Tensor* neg_branch = elu(x, sub("elu"));
         Tensor* nx = unary_layer(ctx, target, source_ir, sub("neg"), x, U::kNEG);

@@ -36,9 +36,10 @@ Tensor* linear(ConversionContext& ctx, const Target& target, std::optional<Sourc
     Tensor* b = to_tensor(ctx, *bias, ct, 1, target, source_ir, sub_name(name, "bias"));
     std::array<Tensor*, 2> pair{y, b};
     std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-    Layer* l = ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kSUM);
-    set_layer_name(ctx, l, target, source_ir, ct == t ? name : sub_name(name, "add_bias"));
-    return cast_to(ctx, l->output(0), t, target, source_ir, name);
+    Tensor* sum =
+        named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kSUM),
+                     target, source_ir, ct == t ? name : sub_name(name, "add_bias"));
+    return cast_to(ctx, sum, t, target, source_ir, name);
   });
 }
 

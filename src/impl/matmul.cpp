@@ -14,9 +14,7 @@ namespace {
 
 Tensor* shuffle(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                 std::string_view name, Tensor* x, const ShuffleAttrs& s) {
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // Inserts a size-1 axis at `pos`: a reshape appending it (0 keeps each existing dim, dynamic
@@ -69,13 +67,14 @@ Tensor* integer_matmul(ConversionContext& ctx, const Target& target,
   }
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* p = ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kPROD);
-  set_layer_name(ctx, p, target, source_ir, sub_name(name, "products"));
-  int r = p->output(0)->dims().rank();
-  Layer* s = ctx.net().add_reduce(p->output(0), ReduceOperation::kSUM,
-                                  AxesMask{1} << (r - axis_from_end), false);
-  set_layer_name(ctx, s, target, source_ir, name);
-  return s->output(0);
+  Tensor* p =
+      named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kPROD),
+                   target, source_ir, sub_name(name, "products"));
+  int r = p->dims().rank();
+  return named_output(
+      ctx,
+      ctx.net().add_reduce(p, ReduceOperation::kSUM, AxesMask{1} << (r - axis_from_end), false),
+      target, source_ir, name);
 }
 
 }  // namespace
@@ -116,9 +115,8 @@ Tensor* matmul_tensors(ConversionContext& ctx, const Target& target,
   MatrixOperation op1 = rb == 1       ? MatrixOperation::kVECTOR
                         : transpose_b ? MatrixOperation::kTRANSPOSE
                                       : MatrixOperation::kNONE;
-  Layer* l = ctx.net().add_matrix_multiply(pa, op0, pb, op1);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_matrix_multiply(pa, op0, pb, op1), target, source_ir,
+                      name);
 }
 
 }  // namespace detail

@@ -39,13 +39,10 @@ Tensor* prelu(ConversionContext& ctx, const Target& target, std::optional<Source
       ShuffleAttrs s;
       s.reshape_dims = shape;
       s.zero_is_placeholder = false;
-      Layer* r = ctx.net().add_shuffle(w, s);
-      set_layer_name(ctx, r, target, source_ir, sub_name(name, "weight_reshape"));
-      w = r->output(0);
+      w = named_output(ctx, ctx.net().add_shuffle(w, s), target, source_ir,
+                       sub_name(name, "weight_reshape"));
     }
-    Layer* l = ctx.net().add_parametric_relu(x, w);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_parametric_relu(x, w), target, source_ir, name);
   });
 }
 

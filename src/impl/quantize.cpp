@@ -34,9 +34,7 @@ Tensor* quantize_impl(ConversionContext& ctx, const Target& target,
   QuantizeAttrs a;
   a.axis = axis_for(x, axis);
   a.output_type = output_type;
-  Layer* l = ctx.net().add_quantize(x, s, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_quantize(x, s, a), target, source_ir, name);
 }
 
 Tensor* dequantize_impl(ConversionContext& ctx, const Target& target,
@@ -49,9 +47,7 @@ Tensor* dequantize_impl(ConversionContext& ctx, const Target& target,
   DequantizeAttrs a;
   a.axis = axis_for(x, axis);
   a.to_type = to_type;
-  Layer* l = ctx.net().add_dequantize(x, s, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_dequantize(x, s, a), target, source_ir, name);
 }
 
 }  // namespace
