@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "impl/shape_math.h"
 #include "impl/spatial_util.h"
 #include "layerkit/impl/utils.h"
 
@@ -13,6 +14,7 @@ namespace layerkit::impl::pool {
 namespace {
 
 using E = ElementWiseOperation;
+namespace sm = shape_math;
 
 struct Window {
   int n = 0;
@@ -113,26 +115,23 @@ Tensor* crop_ceil_overhang(ConversionContext& ctx, const Target& target,
       int i = static_cast<int>(axes[j]) - 2;
       std::string ax = sub_name(crop, detail::cat("axis", i));
       if (sizes[j]) {
-        parts.push_back(spatial::i64(ctx, *sizes[j], target, source_ir, sub_name(ax, "size")));
+        parts.push_back(sm::i64_const(ctx, {*sizes[j]}, target, source_ir, sub_name(ax, "size")));
         continue;
       }
       // O = O_up - ((O_up - 1) * S > I + p - 1)
-      Tensor* in_dim =
-          spatial::dim_of(ctx, x, 2 + i, target, source_ir, sub_name(ax, "input_size"));
-      Tensor* up = spatial::dim_of(ctx, y, 2 + i, target, source_ir, sub_name(ax, "round_up"));
-      Tensor* one = spatial::i64(ctx, 1, target, source_ir, sub_name(ax, "one"));
-      Tensor* s = spatial::i64(ctx, w.stride[i], target, source_ir, sub_name(ax, "stride"));
-      Tensor* last = spatial::i64_op(
-          ctx, spatial::i64_op(ctx, up, one, E::kSUB, target, source_ir, sub_name(ax, "last")), s,
+      Tensor* in_dim = sm::dim_size(ctx, x, 2 + i, target, source_ir, sub_name(ax, "input_size"));
+      Tensor* up = sm::dim_size(ctx, y, 2 + i, target, source_ir, sub_name(ax, "round_up"));
+      Tensor* one = sm::i64_const(ctx, {1}, target, source_ir, sub_name(ax, "one"));
+      Tensor* s = sm::i64_const(ctx, {w.stride[i]}, target, source_ir, sub_name(ax, "stride"));
+      Tensor* last = sm::binary(
+          ctx, sm::binary(ctx, up, one, E::kSUB, target, source_ir, sub_name(ax, "last")), s,
           E::kPROD, target, source_ir, sub_name(ax, "last_start"));
-      Tensor* p1 = spatial::i64(ctx, w.padding[i] - 1, target, source_ir, sub_name(ax, "pad"));
-      Tensor* lim =
-          spatial::i64_op(ctx, in_dim, p1, E::kSUM, target, source_ir, sub_name(ax, "limit"));
+      Tensor* p1 = sm::i64_const(ctx, {w.padding[i] - 1}, target, source_ir, sub_name(ax, "pad"));
+      Tensor* lim = sm::binary(ctx, in_dim, p1, E::kSUM, target, source_ir, sub_name(ax, "limit"));
       Tensor* drop =
-          spatial::i64_op(ctx, last, lim, E::kGREATER, target, source_ir, sub_name(ax, "drops"));
+          sm::binary(ctx, last, lim, E::kGREATER, target, source_ir, sub_name(ax, "drops"));
       drop = cast_to(ctx, drop, DataType::kINT64, target, source_ir, sub_name(ax, "drops_int"));
-      parts.push_back(
-          spatial::i64_op(ctx, up, drop, E::kSUB, target, source_ir, sub_name(ax, "size")));
+      parts.push_back(sm::binary(ctx, up, drop, E::kSUB, target, source_ir, sub_name(ax, "size")));
     }
     in.size = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
                            sub_name(crop, "sizes"));

@@ -110,26 +110,6 @@ Tensor* pin_channels(ConversionContext& ctx, Tensor* x, int64_t channels, const 
                       sub_name(name, "channels"));
 }
 
-Tensor* i64(ConversionContext& ctx, int64_t v, const Target& target,
-            std::optional<SourceIR> source_ir, std::string_view name) {
-  return named_output(
-      ctx,
-      ctx.net().add_constant({1}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{v})),
-      target, source_ir, name);
-}
-
-Tensor* dim_of(ConversionContext& ctx, Tensor* x, int axis, const Target& target,
-               std::optional<SourceIR> source_ir, std::string_view name) {
-  Tensor* shape =
-      named_output(ctx, ctx.net().add_shape(x), target, source_ir, sub_name(name, "shape"));
-  return named_output(ctx, ctx.net().add_slice(shape, {axis}, {1}, {1}), target, source_ir, name);
-}
-
-Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
-               const Target& target, std::optional<SourceIR> source_ir, std::string_view name) {
-  return named_output(ctx, ctx.net().add_elementwise(a, b, op), target, source_ir, name);
-}
-
 Tensor* bias_operand(ConversionContext& ctx, const std::optional<Operand>& bias, DataType t,
                      int64_t k, const Target& target, std::optional<SourceIR> source_ir,
                      std::string_view name, Weights& weights) {
