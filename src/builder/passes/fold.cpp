@@ -67,7 +67,36 @@ class FoldConstants final : public Pass {
         // The shape of a tensor with static dims is known whatever its values.
         if (l.input(0)->dims().is_static()) return outputs_fit(l);
         break;
-      default:
+      // Every other kind folds when all its inputs are constants.
+      case LayerKind::kIDENTITY:
+      case LayerKind::kCAST:
+      case LayerKind::kELEMENTWISE:
+      case LayerKind::kUNARY:
+      case LayerKind::kACTIVATION:
+      case LayerKind::kSHUFFLE:
+      case LayerKind::kSLICE:
+      case LayerKind::kCONCATENATION:
+      case LayerKind::kGATHER:
+      case LayerKind::kSCATTER:
+      case LayerKind::kMATRIX_MULTIPLY:
+      case LayerKind::kCONVOLUTION:
+      case LayerKind::kDECONVOLUTION:
+      case LayerKind::kPOOLING:
+      case LayerKind::kREDUCE:
+      case LayerKind::kTOPK:
+      case LayerKind::kCUMULATIVE:
+      case LayerKind::kSOFTMAX:
+      case LayerKind::kRESIZE:
+      case LayerKind::kGRID_SAMPLE:
+      case LayerKind::kPADDING:
+      case LayerKind::kSCALE:
+      case LayerKind::kNORMALIZATION:
+      case LayerKind::kSELECT:
+      case LayerKind::kPARAMETRIC_RELU:
+      case LayerKind::kQUANTIZE:
+      case LayerKind::kDEQUANTIZE:
+      case LayerKind::kDYNAMIC_QUANTIZE:
+      case LayerKind::kNON_ZERO:
         break;
     }
     for (const Tensor* in : l.inputs())
