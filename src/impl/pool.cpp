@@ -155,29 +155,32 @@ void check_input(const Tensor* input, int n, std::string_view what) {
              input->dims().to_string(), " has an empty non-batch dim");
 }
 
+// The Pooling layer over per-axis windows; pre and post padding may differ.
+Layer* add_pooling(ConversionContext& ctx, Tensor* x, PoolingType type,
+                   const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                   const std::vector<int64_t>& pre, const std::vector<int64_t>& post,
+                   const std::vector<int64_t>& dilation, bool ceil_mode, bool count_include_pad) {
+  auto dims = [](const std::vector<int64_t>& v) { return Dims(std::span<const int64_t>(v)); };
+  PoolingAttrs a;
+  a.type = type;
+  a.window = dims(kernel);
+  a.stride = dims(stride);
+  a.pre_padding = dims(pre);
+  a.post_padding = dims(post);
+  if (type == PoolingType::kMAX) a.dilation = dims(dilation);
+  a.padding_mode = ceil_mode ? PaddingMode::kEXPLICIT_ROUND_UP : PaddingMode::kEXPLICIT_ROUND_DOWN;
+  a.average_count_excludes_padding = !count_include_pad;
+  return ctx.net().add_pooling_nd(x, a);
+}
+
 Tensor* pooling_layer(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, Tensor* x,
                       const Window& w, PoolingType type, bool count_include_pad) {
-  PoolingAttrs a;
-  a.type = type;
-  a.window = Dims::of_rank(w.n);
-  a.stride = Dims::of_rank(w.n);
-  a.pre_padding = Dims::of_rank(w.n);
-  a.post_padding = Dims::of_rank(w.n);
-  a.dilation = Dims::of_rank(w.n);
-  for (int i = 0; i < w.n; ++i) {
-    a.window[i] = w.kernel[i];
-    a.stride[i] = w.stride[i];
-    a.pre_padding[i] = a.post_padding[i] = w.padding[i];
-    a.dilation[i] = w.dilation[i];
-  }
-  if (type != PoolingType::kMAX) a.dilation = Dims();
-  a.padding_mode =
-      w.ceil_mode ? PaddingMode::kEXPLICIT_ROUND_UP : PaddingMode::kEXPLICIT_ROUND_DOWN;
   // With post padding = p, the layer's count_include_pad divisor is the window clipped to
   // [-p, I + p), ATen's rule.
-  a.average_count_excludes_padding = !count_include_pad;
-  Tensor* pooled = named_output(ctx, ctx.net().add_pooling_nd(x, a), target, source_ir, name);
+  Layer* l = add_pooling(ctx, x, type, w.kernel, w.stride, w.padding, w.padding, w.dilation,
+                         w.ceil_mode, count_include_pad);
+  Tensor* pooled = named_output(ctx, l, target, source_ir, name);
   return crop_ceil_overhang(ctx, target, source_ir, name, w, x, pooled);
 }
 
@@ -408,6 +411,30 @@ Tensor* adaptive_max_pool(ConversionContext& ctx, const Target& target,
   Operand in(input);
   return guarded(ctx, "pool::adaptive_max_pool", target, name, {&in}, [&] {
     return adaptive_impl(ctx, target, source_ir, name, input, output_size, true);
+  });
+}
+
+Tensor* pool_nd(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                std::string_view name, Tensor* input, const PoolNdOptions& o) {
+  Operand in(input);
+  return guarded(ctx, "pool::pool_nd", target, name, {&in}, [&] {
+    const std::vector<int64_t>& k = o.kernel_size;
+    LK_CHECK(k.size() >= 1 && k.size() <= 3, "kernel ", spatial::list(k),
+             " must have 1 to 3 entries (one per spatial axis)");
+    int n = static_cast<int>(k.size());
+    LK_CHECK(input != nullptr, "input is a null tensor");
+    LK_CHECK(input->dims().rank() == n + 2, "input ", input->dims().to_string(), " has rank ",
+             input->dims().rank(), "; ", n, "D pooling takes rank ", n + 2, " [N, C, spatial...]");
+    std::vector<int64_t> dilation = spatial::expand(o.dilation, n, 1, "dilation");
+    LK_CHECK(o.type == PoolingType::kMAX ||
+                 std::all_of(dilation.begin(), dilation.end(), [](int64_t d) { return d == 1; }),
+             "dilation ", spatial::list(dilation), " is supported for max pooling only");
+    // The layer checks the values (windows >= 1, padding below the window extent, ...).
+    Layer* l = add_pooling(ctx, input, o.type, k, spatial::expand(o.stride, n, 1, "stride"),
+                           spatial::expand(o.pre_padding, n, 0, "pre_padding"),
+                           spatial::expand(o.post_padding, n, 0, "post_padding"), dilation,
+                           o.ceil_mode, o.count_include_pad);
+    return named_output(ctx, l, target, source_ir, name);
   });
 }
 

@@ -199,30 +199,29 @@ void pool_op(NodeContext& n, PoolingType type) {
     n.fail(ErrorCode::kINVALID_ARGUMENT, "kernel_shape has " + std::to_string(kernel->size()) +
                                              " entries for input " + describe(*x));
   Window w = window(n, x, *kernel);
-  PoolingAttrs p;
-  p.type = type;
-  p.window = Dims(std::span<const int64_t>(w.kernel));
-  p.stride = Dims(std::span<const int64_t>(w.stride));
-  p.pre_padding = Dims(std::span<const int64_t>(w.pre));
-  p.post_padding = Dims(std::span<const int64_t>(w.post));
-  if (type == PoolingType::kMAX) p.dilation = Dims(std::span<const int64_t>(w.dilation));
-  p.padding_mode = n.attr_int("ceil_mode", 0) != 0 ? PaddingMode::kEXPLICIT_ROUND_UP
-                                                   : PaddingMode::kEXPLICIT_ROUND_DOWN;
-  p.average_count_excludes_padding = n.attr_int("count_include_pad", 0) == 0;
   if (type == PoolingType::kAVERAGE)
     for (int64_t dl : w.dilation)
       if (dl != 1) n.fail(ErrorCode::kUNSUPPORTED, "AveragePool with dilations");
+  impl::pool::PoolNdOptions o;
+  o.type = type;
+  o.kernel_size = w.kernel;
+  o.stride = w.stride;
+  o.pre_padding = w.pre;
+  o.post_padding = w.post;
+  if (type == PoolingType::kMAX) o.dilation = w.dilation;
+  o.ceil_mode = n.attr_int("ceil_mode", 0) != 0;
+  o.count_include_pad = n.attr_int("count_include_pad", 0) != 0;
   if (type == PoolingType::kMAX &&
       (x->type() == DataType::kUINT8 || x->type() == DataType::kINT8)) {
     // The Pooling layer takes floats; 8-bit integers are exact in fp32 and a max picks one.
     const DataType t = x->type();
     Tensor* xf =
         impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, "to_float"), x, DataType::kFLOAT);
-    Tensor* y = named(n, n.net().add_pooling_nd(xf, p), "pool");
+    Tensor* y = impl::pool::pool_nd(n.ctx(), n.op_type(), kONNX, sub(n, "pool"), xf, o);
     n.set_output(0, impl::cast::cast(n.ctx(), n.op_type(), kONNX, n.name(), y, t));
     return;
   }
-  n.set_output(0, named(n, n.net().add_pooling_nd(x, p)));
+  n.set_output(0, impl::pool::pool_nd(n.ctx(), n.op_type(), kONNX, n.name(), x, o));
 }
 
 void global_pool_op(NodeContext& n, bool max) {
@@ -497,14 +496,13 @@ void lrn_op(NodeContext& n) {
   for (int d = 2; d < rank; ++d) groups[3].push_back(d);
   Tensor* sq = ew::mul(c, t, kONNX, sub(n, "sq"), x, x);
   Tensor* grid = impl::reshape_groups(c, sq, groups, t, kONNX, sub(n, "grid"));
-  PoolingAttrs p;
+  impl::pool::PoolNdOptions p;
   p.type = PoolingType::kAVERAGE;
-  p.window = Dims{size, 1};
-  p.stride = Dims{1, 1};
-  p.pre_padding = Dims{(size - 1) / 2, 0};
-  p.post_padding = Dims{size - 1 - (size - 1) / 2, 0};
-  p.average_count_excludes_padding = false;
-  Tensor* avg = named(n, n.net().add_pooling_nd(grid, p), "window");
+  p.kernel_size = {size, 1};
+  p.pre_padding = {(size - 1) / 2, 0};
+  p.post_padding = {size - 1 - (size - 1) / 2, 0};
+  p.count_include_pad = true;
+  Tensor* avg = impl::pool::pool_nd(c, t, kONNX, sub(n, "window"), grid, p);
   Tensor* shape = impl::shape::shape(c, t, kONNX, sub(n, "shape"), x);
   Tensor* sum = impl::shuffle::reshape(c, t, kONNX, sub(n, "sum"), avg, shape);
   // alpha / size * (size * avg) = alpha * avg.
