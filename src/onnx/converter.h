@@ -136,6 +136,14 @@ Tensor* quantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp, Data
                       const std::string& name);
 Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const std::string& what);
 
+// Spatial attributes of the convolutions and the pools (conv_ops.cpp), one entry per spatial axis.
+struct Window {
+  std::vector<int64_t> kernel, stride, dilation, pre, post;
+};
+// Reads strides, dilations and pads (explicit or auto_pad SAME_*/VALID) for `kernel`; auto_pad
+// SAME needs static spatial dims of `x`.
+Window window(const NodeView& n, Tensor* x, std::vector<int64_t> kernel);
+
 // A node-level check run by the check pass: a reason when the node cannot be converted.
 using CheckFn = std::function<std::optional<std::string>(const NodeView&)>;
 using ConvertFn = std::function<void(NodeContext&)>;
@@ -162,7 +170,10 @@ void register_select_ops(Registry& r);
 void register_cast_ops(Registry& r);
 void register_shape_ops(Registry& r);
 void register_tensor_ops(Registry& r);
-void register_nn_ops(Registry& r);
+void register_conv_ops(Registry& r);
+void register_pool_ops(Registry& r);
+void register_normalization_ops(Registry& r);
+void register_matmul_ops(Registry& r);
 void register_reduce_ops(Registry& r);
 void register_resize_ops(Registry& r);
 void register_loss_ops(Registry& r);
