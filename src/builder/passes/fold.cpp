@@ -1,5 +1,6 @@
-// Constant folding: a layer whose inputs are all constants is evaluated once at build time by the
-// CPU executor's kernels (the same code the engine would run) and becomes a Constant layer.
+// Constant folding: a layer whose inputs are all constants is evaluated once at build time on the
+// CPU (evaluate_constants with the executor's default kernels: the fast kernels where they accept
+// the layer, else the reference kernel) and becomes a Constant layer.
 #include "builder/passes/pass.h"
 #include "builder/passes/rewrite.h"
 #include "layerkit/builder/evaluate.h"
