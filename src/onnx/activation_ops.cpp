@@ -21,9 +21,7 @@ OpConverter layer(ActivationType type, const char* alpha_name, float alpha_defau
             Tensor* x = n.input(0);
             if (!is_floating(x->type()))
               n.fail(ErrorCode::kINVALID_ARGUMENT, "input 0 must be floating, got " + describe(*x));
-            Layer* l = n.net().add_activation(x, type, alpha, beta);
-            impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX, n.name());
-            n.set_output(0, l->output(0));
+            n.set_output(0, named(n, n.net().add_activation(x, type, alpha, beta)));
           },
           nullptr};
 }

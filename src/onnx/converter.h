@@ -115,9 +115,8 @@ constexpr auto kONNX = impl::SourceIR::kONNX;
 // Names a layer a converter adds directly (where no building block has ONNX's semantics): the
 // node's name, or sub_name(name, suffix) for an intermediate layer. Returns output 0.
 inline Tensor* named(const NodeContext& n, Layer* l, std::string_view suffix = {}) {
-  impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX,
-                       suffix.empty() ? n.name() : impl::sub_name(n.name(), suffix));
-  return l->output(0);
+  return impl::named_output(n.ctx(), l, n.op_type(), kONNX,
+                            suffix.empty() ? n.name() : impl::sub_name(n.name(), suffix));
 }
 // sub_name(n.name(), suffix): the name of an intermediate building-block call.
 inline std::string sub(const NodeView& n, std::string_view suffix) {
