@@ -55,7 +55,7 @@ std::vector<at::Tensor> run_at_level(const Network& net, const std::vector<at::T
 at::Tensor run1(const Network& net, const std::vector<at::Tensor>& inputs,
                 BuilderConfig config = {});
 
-// Per-dtype tolerances from ARCHITECTURE.md: fp32 rtol 1.3e-6 atol 1e-5; fp16 rtol 1e-3 atol
+// Per-dtype tolerances, torch.testing's defaults: fp32 rtol 1.3e-6 atol 1e-5; fp16 rtol 1e-3 atol
 // 1e-5; bf16 rtol 1.6e-2 atol 1e-5; integers and bool exact. `scale` multiplies both (for ops
 // that accumulate over K elements tests pass sqrt(K) and say so).
 struct Tolerance {

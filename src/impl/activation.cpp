@@ -105,8 +105,7 @@ class Builder {
 
  private:
   Tensor* named(Layer* l, std::string_view name) {
-    set_layer_name(ctx_, l, target_, ir_, name);
-    return l->output(0);
+    return named_output(ctx_, l, target_, ir_, name);
   }
   ConversionContext& ctx_;
   const Target& target_;
@@ -114,12 +113,6 @@ class Builder {
   std::string_view name_;
   int rank_;
 };
-
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
 
 bool is_float16_32(DataType t) {
   return t == DataType::kFLOAT || t == DataType::kHALF || t == DataType::kBF16;
@@ -147,7 +140,7 @@ Tensor* block(ConversionContext& ctx, std::string_view block_name, const Target&
     LK_CHECK(is_float16_32(t), block_name, " takes float32, float16 or bfloat16 inputs; got ",
              data_type_name(t));
     DataType ct = composite ? compute_type(t) : t;
-    int rank = operand_rank(input);
+    int rank = input.rank();
     Tensor* x = to_tensor(ctx, input, ct, rank, target, source_ir, name);
     Builder b(ctx, target, source_ir, name, rank);
     Tensor* y = body(b, x, ct == t ? std::string(name) : b.sub(last_suffix));

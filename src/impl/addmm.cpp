@@ -10,19 +10,12 @@
 namespace layerkit::impl::addmm {
 
 namespace {
-Dims operand_dims(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims() : Dims{};
-  if (op.is_host_constant()) return op.host_constant().dims;
-  return Dims{};
-}
 
 Tensor* binary(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                std::string_view name, Tensor* a, Tensor* b, ElementWiseOperation op) {
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* l = ctx.net().add_elementwise(bc[0], bc[1], op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], op), target, source_ir, name);
 }
 }  // namespace
 
@@ -32,8 +25,7 @@ Tensor* addmm(ConversionContext& ctx, const Target& target, std::optional<Source
   return guarded(
       ctx, "addmm::addmm", target, name, {&input, &mat1, &mat2, &beta, &alpha}, [&]() -> Tensor* {
         LK_CHECK(beta.is_scalar() && alpha.is_scalar(), "beta and alpha must be scalars");
-        LK_CHECK(!mat1.is_scalar() && !mat2.is_scalar() && operand_dims(mat1).rank() == 2 &&
-                     operand_dims(mat2).rank() == 2,
+        LK_CHECK(!mat1.is_scalar() && !mat2.is_scalar() && mat1.rank() == 2 && mat2.rank() == 2,
                  "mat1 and mat2 must be 2-D tensors, got ", mat1.describe(), " and ",
                  mat2.describe());
         DataType t = result_type({&input, &mat1, &mat2});
@@ -41,8 +33,8 @@ Tensor* addmm(ConversionContext& ctx, const Target& target, std::optional<Source
                  "beta and alpha must be integral for ", data_type_name(t),
                  " operands (as torch requires)");
         // input only broadcasts up to [n, p]; it never enlarges the product.
-        Dims out{operand_dims(mat1)[0], operand_dims(mat2)[1]};
-        Dims id = operand_dims(input);
+        Dims out{mat1.dims()[0], mat2.dims()[1]};
+        Dims id = input.dims();
         LK_CHECK(id.rank() <= 2, "input ", input.describe(), " does not broadcast to ",
                  out.to_string());
         for (int i = 0; i < id.rank(); ++i) {

@@ -128,9 +128,7 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
     else
       store_i(type, p, i, ivals[static_cast<size_t>(i)]);
   }
-  Layer* l = ctx.net().add_constant({len}, w);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_constant({len}, w), target, source_ir, name);
 }
 
 // Note [Run-time arange with static start and step]
@@ -179,17 +177,17 @@ Tensor* arange_static_start_step(ConversionContext& ctx, const Target& target,
     Tensor* q = step == 1 ? d
                           : sm::binary(ctx, d, vec1(step, "step"), E::kDIV, target, source_ir,
                                        sub("quotient"));
-    Layer* c = ctx.net().add_unary(q, UnaryOperation::kCEIL);
-    set_layer_name(ctx, c, target, source_ir, sub("ceil"));
-    len = cast_to(ctx, c->output(0), DataType::kINT64, target, source_ir, sub("length"));
+    Tensor* c = named_output(ctx, ctx.net().add_unary(q, UnaryOperation::kCEIL), target, source_ir,
+                             sub("ceil"));
+    len = cast_to(ctx, c, DataType::kINT64, target, source_ir, sub("length"));
     a.alpha = static_cast<double>(static_cast<float>(start));
     a.beta = {static_cast<double>(static_cast<float>(step))};
   }
   FillInputs in;
   in.shape = len;
-  Layer* l = ctx.net().add_fill(a, in);
-  set_layer_name(ctx, l, target, source_ir, ct == type ? std::string(name) : sub("fill"));
-  return cast_to(ctx, l->output(0), type, target, source_ir, name);
+  Tensor* filled = named_output(ctx, ctx.net().add_fill(a, in), target, source_ir,
+                                ct == type ? std::string(name) : sub("fill"));
+  return cast_to(ctx, filled, type, target, source_ir, name);
 }
 
 Tensor* arange_dynamic(ConversionContext& ctx, const Target& target,
@@ -206,15 +204,14 @@ Tensor* arange_dynamic(ConversionContext& ctx, const Target& target,
     // ceil((e - s) / st) = -floor((s - e) / st), exact in integers.
     Tensor* d = sm::binary(ctx, s, e, E::kSUB, target, source_ir, sub_name(name, "neg_span"));
     Tensor* q = sm::binary(ctx, d, st, E::kFLOOR_DIV, target, source_ir, sub_name(name, "floor"));
-    Layer* n = ctx.net().add_unary(q, UnaryOperation::kNEG);
-    set_layer_name(ctx, n, target, source_ir, sub_name(name, "length"));
-    len = n->output(0);
+    len = named_output(ctx, ctx.net().add_unary(q, UnaryOperation::kNEG), target, source_ir,
+                       sub_name(name, "length"));
   } else {
     Tensor* d = sm::binary(ctx, e, s, E::kSUB, target, source_ir, sub_name(name, "span"));
     Tensor* q = sm::binary(ctx, d, st, E::kDIV, target, source_ir, sub_name(name, "quotient"));
-    Layer* c = ctx.net().add_unary(q, UnaryOperation::kCEIL);
-    set_layer_name(ctx, c, target, source_ir, sub_name(name, "ceil"));
-    len = cast_to(ctx, c->output(0), DataType::kINT64, target, source_ir, sub_name(name, "length"));
+    Tensor* c = named_output(ctx, ctx.net().add_unary(q, UnaryOperation::kCEIL), target, source_ir,
+                             sub_name(name, "ceil"));
+    len = cast_to(ctx, c, DataType::kINT64, target, source_ir, sub_name(name, "length"));
   }
   Tensor* shape = sm::reshape(ctx, len, {1}, target, source_ir, sub_name(name, "shape"));
   Tensor* beta = sm::reshape(ctx, st, {1}, target, source_ir, sub_name(name, "delta"));
@@ -225,10 +222,9 @@ Tensor* arange_dynamic(ConversionContext& ctx, const Target& target,
   in.shape = shape;
   in.alpha = s;
   in.beta = beta;
-  Layer* l = ctx.net().add_fill(a, in);
-  set_layer_name(ctx, l, target, source_ir,
-                 ct == type ? std::string(name) : sub_name(name, "fill"));
-  return cast_to(ctx, l->output(0), type, target, source_ir, name);
+  Tensor* filled = named_output(ctx, ctx.net().add_fill(a, in), target, source_ir,
+                                ct == type ? std::string(name) : sub_name(name, "fill"));
+  return cast_to(ctx, filled, type, target, source_ir, name);
 }
 
 }  // namespace

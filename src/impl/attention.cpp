@@ -28,9 +28,7 @@ Tensor* reshape(ConversionContext& ctx, Tensor* x, const Dims& dims, const Targe
   ShuffleAttrs s;
   s.reshape_dims = dims;
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // The [L, S] bool mask j <= i: a Constant when both lengths are static, otherwise
@@ -43,9 +41,8 @@ Tensor* causal_mask(ConversionContext& ctx, Tensor* q, Tensor* k, const Target& 
     std::vector<bool> m(static_cast<size_t>(l * s));
     for (int64_t i = 0; i < l; ++i)
       for (int64_t j = 0; j < s; ++j) m[static_cast<size_t>(i * s + j)] = j <= i;
-    Layer* c = ctx.net().add_constant({l, s}, Weights::from_vector(m));
-    set_layer_name(ctx, c, target, source_ir, sub("causal_mask"));
-    return c->output(0);
+    return named_output(ctx, ctx.net().add_constant({l, s}, Weights::from_vector(m)), target,
+                        source_ir, sub("causal_mask"));
   }
   Tensor* ln = shape_math::dim_size(ctx, q, q->dims().rank() - 2, target, source_ir, sub("len_q"));
   Tensor* sn = shape_math::dim_size(ctx, k, k->dims().rank() - 2, target, source_ir, sub("len_k"));

@@ -15,8 +15,7 @@ Tensor* convert(ConversionContext& ctx, std::string_view block, const Target& ta
       LK_CHECK(input.tensor() != nullptr, "operand is a null tensor");
       return cast_to(ctx, input.tensor(), to, target, source_ir, name);
     }
-    int rank = input.is_host_constant() ? input.host_constant().dims.rank() : 0;
-    return to_tensor(ctx, input, to, rank, target, source_ir, name);
+    return to_tensor(ctx, input, to, input.rank(), target, source_ir, name);
   });
 }
 }  // namespace

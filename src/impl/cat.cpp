@@ -7,13 +7,9 @@ namespace layerkit::impl::cat {
 
 namespace {
 
-Dims operand_dims(const Operand& op) {
-  return op.is_tensor() ? op.tensor()->dims() : op.host_constant().dims;
-}
-
 // torch skips 1-D empty tensors in cat (a legacy of "empty" meaning shape [0]).
 bool skipped(const Operand& op) {
-  Dims d = operand_dims(op);
+  Dims d = op.dims();
   return d.rank() == 1 && d[0] == 0;
 }
 
@@ -36,12 +32,12 @@ Tensor* cat(ConversionContext& ctx, const Target& target, std::optional<SourceIR
     for (size_t i = 0; i < tensors.size(); ++i)
       if (!skipped(tensors[i])) used.push_back(i);
     if (used.empty()) used.push_back(0);  // all [0]: the result is [0]
-    Dims ref = operand_dims(tensors[used[0]]);
+    Dims ref = tensors[used[0]].dims();
     LK_CHECK(ref.rank() > 0, "cat operand ", used[0], " (", tensors[used[0]].describe(),
              ") is zero-dimensional and cannot be concatenated");
     int axis = get_positive_dim(dim, ref.rank());
     for (size_t k = 1; k < used.size(); ++k) {
-      Dims d = operand_dims(tensors[used[k]]);
+      Dims d = tensors[used[k]].dims();
       LK_CHECK(d.rank() == ref.rank(), "cat operands must have the same rank: operand ", used[0],
                " is ", ref.to_string(), " but operand ", used[k], " is ", d.to_string());
       for (int a = 0; a < d.rank(); ++a)
@@ -54,9 +50,7 @@ Tensor* cat(ConversionContext& ctx, const Target& target, std::optional<SourceIR
     for (size_t i : used)
       inputs.push_back(to_tensor(ctx, tensors[i], type, ref.rank(), target, source_ir,
                                  sub_name(name, detail::cat("in", i))));
-    Layer* l = ctx.net().add_concatenation(inputs, axis);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_concatenation(inputs, axis), target, source_ir, name);
   });
 }
 

@@ -8,16 +8,6 @@
 
 namespace layerkit::impl::condition {
 
-namespace {
-
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
-}  // namespace
-
 Tensor* where(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
               std::string_view name, Tensor* condition, Operand x, Operand y) {
   Operand c(condition);
@@ -28,15 +18,13 @@ Tensor* where(ConversionContext& ctx, const Target& target, std::optional<Source
     // Note [Type promotion]: the result type of x and y alone.
     DataType t = result_type({&x, &y});
     LK_CHECK(!is_sub_byte(t), "where does not take sub-byte type ", data_type_name(t));
-    int rank = std::max({condition->dims().rank(), operand_rank(x), operand_rank(y)});
+    int rank = std::max({condition->dims().rank(), x.rank(), y.rank()});
     Tensor* a = to_tensor(ctx, x, t, rank, target, source_ir, sub_name(name, "x"));
     Tensor* b = to_tensor(ctx, y, t, rank, target, source_ir, sub_name(name, "y"));
     // Note [Broadcasting]: the Select layer broadcasts equal ranks; leading 1s are added here.
     std::array<Tensor*, 3> all{condition, a, b};
     std::vector<Tensor*> bc = broadcast(ctx, all, target, source_ir, name);
-    Layer* l = ctx.net().add_select(bc[0], bc[1], bc[2]);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_select(bc[0], bc[1], bc[2]), target, source_ir, name);
   });
 }
 

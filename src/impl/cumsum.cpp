@@ -18,9 +18,7 @@ Tensor* reshape(ConversionContext& ctx, Tensor* x, const Dims& dims, const Targe
   ShuffleAttrs s;
   s.reshape_dims = dims;
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 }  // namespace
@@ -45,9 +43,9 @@ Tensor* cumsum(ConversionContext& ctx, const Target& target, std::optional<Sourc
     Tensor* x = cast_to(ctx, input, lt, target, source_ir, sub_name(name, "cast"));
     // A 0-D input is a one-element line.
     if (rank == 0) x = reshape(ctx, x, Dims{1}, target, source_ir, sub_name(name, "as_1d"));
-    Layer* l = ctx.net().add_cumulative(x, CumulativeOperation::kSUM, axis, exclusive, reverse);
-    set_layer_name(ctx, l, target, source_ir, lt == out && rank > 0 ? name : sub_name(name, "sum"));
-    Tensor* r = l->output(0);
+    Tensor* r = named_output(
+        ctx, ctx.net().add_cumulative(x, CumulativeOperation::kSUM, axis, exclusive, reverse),
+        target, source_ir, lt == out && rank > 0 ? name : sub_name(name, "sum"));
     if (rank == 0) {
       r = reshape(ctx, r, Dims{}, target, source_ir, lt == out ? name : sub_name(name, "scalar"));
     }

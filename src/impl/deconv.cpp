@@ -83,9 +83,8 @@ Tensor* deconv_impl(ConversionContext& ctx, const Target& target, std::optional<
              spatial::list(padding), ")");
   }
   if (pad_input) {
-    Layer* p = ctx.net().add_padding_nd(x, Dims::of_rank(n, 0), rows);
-    set_layer_name(ctx, p, target, source_ir, sub_name(name, "output_padding"));
-    x = p->output(0);
+    x = named_output(ctx, ctx.net().add_padding_nd(x, Dims::of_rank(n, 0), rows), target, source_ir,
+                     sub_name(name, "output_padding"));
   }
   a.num_groups = groups;
   a.kernel = w.weights;

@@ -104,9 +104,7 @@ Tensor* dequantize(ConversionContext& ctx, const Target& target, std::optional<S
     auto reshape = [&](Tensor* t, const Dims& dims, const std::string& layer_name) {
       ShuffleAttrs a;
       a.reshape_dims = dims;
-      Layer* l = ctx.net().add_shuffle(t, a);
-      set_layer_name(ctx, l, target, source_ir, layer_name);
-      return l->output(0);
+      return named_output(ctx, ctx.net().add_shuffle(t, a), target, source_ir, layer_name);
     };
     // Leading dims are copied (0 placeholders); the one after the blocked axis is inferred (-1).
     Dims split_data, split_scale, merged;
@@ -129,25 +127,23 @@ Tensor* dequantize(ConversionContext& ctx, const Target& target, std::optional<S
                                   sub_name(name, "unit_scale"));
     DequantizeAttrs a;
     a.to_type = DataType::kFLOAT;
-    Layer* decoded = ctx.net().add_dequantize(q.data, one, a);
-    set_layer_name(ctx, decoded, target, source_ir, sub_name(name, "decode"));
+    Tensor* decoded = named_output(ctx, ctx.net().add_dequantize(q.data, one, a), target, source_ir,
+                                   sub_name(name, "decode"));
     Tensor* s =
         cast_to(ctx, q.scales, DataType::kFLOAT, target, source_ir, sub_name(name, "scales"));
     Tensor* g =
         global_tensor(ctx, global_scale, format, target, source_ir, sub_name(name, "global_scale"));
     if (g) {
       Tensor* gb = prepend_ones(ctx, g, rank, target, source_ir, sub_name(name, "global_scale"));
-      Layer* m = ctx.net().add_elementwise(s, gb, ElementWiseOperation::kPROD);
-      set_layer_name(ctx, m, target, source_ir, sub_name(name, "scale"));
-      s = m->output(0);
+      s = named_output(ctx, ctx.net().add_elementwise(s, gb, ElementWiseOperation::kPROD), target,
+                       source_ir, sub_name(name, "scale"));
     }
-    Tensor* xd = reshape(decoded->output(0), split_data, sub_name(name, "blocks"));
+    Tensor* xd = reshape(decoded, split_data, sub_name(name, "blocks"));
     Tensor* xs = reshape(s, split_scale, sub_name(name, "block_scales"));
-    Layer* prod = ctx.net().add_elementwise(xd, xs, ElementWiseOperation::kPROD);
-    set_layer_name(ctx, prod, target, source_ir, sub_name(name, "apply"));
-    Tensor* out =
-        reshape(prod->output(0), merged,
-                to_type == DataType::kFLOAT ? std::string(name) : sub_name(name, "merged"));
+    Tensor* prod = named_output(ctx, ctx.net().add_elementwise(xd, xs, ElementWiseOperation::kPROD),
+                                target, source_ir, sub_name(name, "apply"));
+    Tensor* out = reshape(
+        prod, merged, to_type == DataType::kFLOAT ? std::string(name) : sub_name(name, "merged"));
     // Note [Precision policy]: decode and scale in fp32, round once.
     return cast_to(ctx, out, to_type, target, source_ir, name);
   });

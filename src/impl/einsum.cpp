@@ -164,10 +164,10 @@ struct Builder {
         mask |= AxesMask{1} << i;
     }
     if (!mask) return t;
-    Layer* r = ctx.net().add_reduce(t, ReduceOperation::kSUM, mask, false);
-    set_layer_name(ctx, r, target, source_ir, next("sum"));
+    Tensor* r = named_output(ctx, ctx.net().add_reduce(t, ReduceOperation::kSUM, mask, false),
+                             target, source_ir, next("sum"));
     l = rest;
-    return r->output(0);
+    return r;
   }
 
   // Permutes `t` (labels `from`) to the label order `to`.
@@ -180,9 +180,7 @@ struct Builder {
       identity = identity && p == static_cast<int>(i);
     }
     if (identity) return t;
-    Layer* l = ctx.net().add_shuffle(t, s);
-    set_layer_name(ctx, l, target, source_ir, n);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_shuffle(t, s), target, source_ir, n);
   }
 
   // Contracts a (labels la) with b (labels lb), keeping the labels in `keep`; returns the result
@@ -233,10 +231,9 @@ struct Builder {
                                 next("lhs_matrix"));
     Tensor* bm = reshape_groups(ctx, bp, groups(con.size(), bfree.size()), target, source_ir,
                                 next("rhs_matrix"));
-    Layer* mm =
-        ctx.net().add_matrix_multiply(am, MatrixOperation::kNONE, bm, MatrixOperation::kNONE);
-    set_layer_name(ctx, mm, target, source_ir, next("matmul"));
-    Tensor* c = mm->output(0);
+    Tensor* c = named_output(
+        ctx, ctx.net().add_matrix_multiply(am, MatrixOperation::kNONE, bm, MatrixOperation::kNONE),
+        target, source_ir, next("matmul"));
     lo = order({&batch, &afree, &bfree});
     // Back to one dim per label: batch dims from the product (broadcast), free dims from the
     // operands.
@@ -262,20 +259,17 @@ struct Builder {
       Dims d = Dims::of_rank(static_cast<int>(dims.size()));
       for (size_t i = 0; i < dims.size(); ++i) d[static_cast<int>(i)] = *dims[i].size;
       s.reshape_dims = d;
-      Layer* l = ctx.net().add_shuffle(t, s);
-      set_layer_name(ctx, l, target, source_ir, next("unflatten"));
-      return l->output(0);
+      return named_output(ctx, ctx.net().add_shuffle(t, s), target, source_ir, next("unflatten"));
     }
     std::vector<Tensor*> pieces;
     for (const auto& d : dims)
       pieces.push_back(d.size
                            ? shape_math::i64_const(ctx, {*d.size}, target, source_ir, next("size"))
                            : d.tensor);
-    Layer* cat = ctx.net().add_concatenation(pieces, 0);
-    set_layer_name(ctx, cat, target, source_ir, next("shape"));
-    Layer* l = ctx.net().add_shuffle(t, s, cat->output(0));
-    set_layer_name(ctx, l, target, source_ir, next("unflatten"));
-    return l->output(0);
+    Tensor* cat =
+        named_output(ctx, ctx.net().add_concatenation(pieces, 0), target, source_ir, next("shape"));
+    return named_output(ctx, ctx.net().add_shuffle(t, s, cat), target, source_ir,
+                        next("unflatten"));
   }
 };
 

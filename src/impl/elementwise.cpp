@@ -21,12 +21,6 @@ namespace {
 using E = ElementWiseOperation;
 using U = UnaryOperation;
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 // The type the ElementWise layer computes in for a promoted type `t`: the layer has no uint8 or
 // bool arithmetic (and no int8 comparisons), so those compute in int32 and are cast back, which
 // wraps exactly as torch's uint8 arithmetic does.
@@ -42,14 +36,12 @@ DataType layer_type(E op, DataType t) {
 Tensor* binary_layer(ConversionContext& ctx, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name, const Operand& lhs,
                      const Operand& rhs, E op, DataType type) {
-  int rank = std::max(operand_rank(lhs), operand_rank(rhs));
+  int rank = std::max(lhs.rank(), rhs.rank());
   Tensor* a = to_tensor(ctx, lhs, type, rank, target, source_ir, sub_name(name, "lhs"));
   Tensor* b = to_tensor(ctx, rhs, type, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* l = ctx.net().add_elementwise(bc[0], bc[1], op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], op), target, source_ir, name);
 }
 
 // Arithmetic in the promoted type (computed in layer_type and cast back when they differ).
@@ -65,14 +57,12 @@ Tensor* arithmetic(ConversionContext& ctx, const Target& target, std::optional<S
 
 Tensor* unary_layer(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                     std::string_view name, Tensor* x, U op) {
-  Layer* l = ctx.net().add_unary(x, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_unary(x, op), target, source_ir, name);
 }
 
 Tensor* input_tensor(ConversionContext& ctx, const Operand& op, DataType type, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, type, operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, type, op.rank(), target, source_ir, name);
 }
 
 bool is_int_or_bool(DataType t) {
@@ -139,16 +129,15 @@ Tensor* compare_or_equal(ConversionContext& ctx, const Target& target,
     Tensor* o = compare(ctx, target, source_ir, sub_name(name, "opposite"), lhs, rhs, opposite);
     return unary_layer(ctx, target, source_ir, name, o, U::kNOT);
   }
-  int rank = std::max(operand_rank(lhs), operand_rank(rhs));
+  int rank = std::max(lhs.rank(), rhs.rank());
   Tensor* a = to_tensor(ctx, lhs, t, rank, target, source_ir, sub_name(name, "lhs"));
   Tensor* b = to_tensor(ctx, rhs, t, rank, target, source_ir, sub_name(name, "rhs"));
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* m = ctx.net().add_elementwise(bc[0], bc[1], strict == E::kGREATER ? E::kMAX : E::kMIN);
-  set_layer_name(ctx, m, target, source_ir, sub_name(name, strict == E::kGREATER ? "max" : "min"));
-  Layer* eq = ctx.net().add_elementwise(m->output(0), bc[0], E::kEQUAL);
-  set_layer_name(ctx, eq, target, source_ir, name);
-  return eq->output(0);
+  Tensor* m = named_output(
+      ctx, ctx.net().add_elementwise(bc[0], bc[1], strict == E::kGREATER ? E::kMAX : E::kMIN),
+      target, source_ir, sub_name(name, strict == E::kGREATER ? "max" : "min"));
+  return named_output(ctx, ctx.net().add_elementwise(m, bc[0], E::kEQUAL), target, source_ir, name);
 }
 
 bool is_one(const Operand& op) {
@@ -243,8 +232,8 @@ Tensor* remainder_impl(ConversionContext& ctx, const Target& target,
   DataType t = result_type({&lhs, &rhs});
   LK_CHECK(t != DataType::kBOOL, op, " does not take bool operands");
   DataType ct = compute_type(t);
-  Tensor* a = to_tensor(ctx, lhs, ct, operand_rank(lhs), target, source_ir, sub_name(name, "lhs"));
-  Tensor* b = to_tensor(ctx, rhs, ct, operand_rank(rhs), target, source_ir, sub_name(name, "rhs"));
+  Tensor* a = to_tensor(ctx, lhs, ct, lhs.rank(), target, source_ir, sub_name(name, "lhs"));
+  Tensor* b = to_tensor(ctx, rhs, ct, rhs.rank(), target, source_ir, sub_name(name, "rhs"));
   Tensor* q =
       div_impl(ctx, target, source_ir, sub_name(name, std::string(mode) + "_div"), a, b, mode);
   Tensor* p = arithmetic(ctx, target, source_ir, sub_name(name, "prod"), q, b, E::kPROD, ct);
@@ -431,16 +420,12 @@ Tensor* like(ConversionContext& ctx, Tensor* x, double v, const Target& target,
 
 Tensor* ew_layer(ConversionContext& ctx, Tensor* a, Tensor* b, E op, const Target& target,
                  std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_elementwise(a, b, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(a, b, op), target, source_ir, name);
 }
 
 Tensor* select_layer(ConversionContext& ctx, Tensor* c, Tensor* a, Tensor* b, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_select(c, a, b);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_select(c, a, b), target, source_ir, name);
 }
 
 }  // namespace
@@ -522,9 +507,8 @@ Tensor* expm1(ConversionContext& ctx, const Target& target, std::optional<Source
       [&](Tensor* x, const std::string& last) {
         auto sub = [&](std::string_view s) { return sub_name(name, s); };
         auto elu = [&](Tensor* v, std::string_view n) {
-          Layer* l = ctx.net().add_activation(v, ActivationType::kELU, 1.0f, 0.0f);
-          set_layer_name(ctx, l, target, source_ir, n);
-          return l->output(0);
+          return named_output(ctx, ctx.net().add_activation(v, ActivationType::kELU, 1.0f, 0.0f),
+                              target, source_ir, n);
         };
         Tensor* neg_branch = elu(x, sub("elu"));
         Tensor* nx = unary_layer(ctx, target, source_ir, sub("neg"), x, U::kNEG);

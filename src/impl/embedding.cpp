@@ -12,27 +12,15 @@ namespace {
 
 using E = ElementWiseOperation;
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 Tensor* as_tensor(ConversionContext& ctx, const Operand& op, const Target& target,
                   std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, operand_type(op), operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, operand_type(op), op.rank(), target, source_ir, name);
 }
 
 void check_index(const Tensor* index, std::string_view what) {
   LK_CHECK(index->type() == DataType::kINT32 || index->type() == DataType::kINT64, what,
            " must be int32 or int64, got ", data_type_name(index->type()), " ",
            index->dims().to_string());
-}
-
-Tensor* named(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
-              std::string_view name, Layer* l) {
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
 }
 
 Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
@@ -42,12 +30,12 @@ Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<Sour
   s.reshape_dims = dims;
   s.zero_is_placeholder = true;
   s.second_transpose = std::move(second_transpose);
-  return named(ctx, target, source_ir, name, ctx.net().add_shuffle(x, s));
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 Tensor* binary(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                std::string_view name, Tensor* a, Tensor* b, E op) {
-  return named(ctx, target, source_ir, name, ctx.net().add_elementwise(a, b, op));
+  return named_output(ctx, ctx.net().add_elementwise(a, b, op), target, source_ir, name);
 }
 
 Tensor* weight_matrix(ConversionContext& ctx, const Operand& weight, const Target& target,
@@ -66,7 +54,7 @@ Tensor* embedding(ConversionContext& ctx, const Target& target, std::optional<So
     Tensor* w = weight_matrix(ctx, weight, target, source_ir, name);
     Tensor* i = as_tensor(ctx, indices, target, source_ir, sub_name(name, "indices"));
     check_index(i, "embedding indices");
-    return named(ctx, target, source_ir, name, ctx.net().add_gather(w, i, 0));
+    return named_output(ctx, ctx.net().add_gather(w, i, 0), target, source_ir, name);
   });
 }
 
@@ -100,8 +88,8 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
                    " must have the shape of indices ", i->dims().to_string());
           psw = cast_to(ctx, psw, ct, target, source_ir, sub_name(name, "psw_cast"));
         }
-        Tensor* emb =
-            named(ctx, target, source_ir, sub_name(name, "lookup"), ctx.net().add_gather(w, i, 0));
+        Tensor* emb = named_output(ctx, ctx.net().add_gather(w, i, 0), target, source_ir,
+                                   sub_name(name, "lookup"));
 
         if (ir == 2) {  // fixed-size bags [bags, L]: reduce the looked-up rows over L
           LK_CHECK(!offsets, "offsets must be absent when indices are 2-D ", i->dims().to_string());
@@ -114,8 +102,8 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
           ReduceOperation op = mode == BagMode::kSUM    ? ReduceOperation::kSUM
                                : mode == BagMode::kMEAN ? ReduceOperation::kAVG
                                                         : ReduceOperation::kMAX;
-          Tensor* r = named(ctx, target, source_ir, ct == wt ? name : sub_name(name, "reduce"),
-                            ctx.net().add_reduce(e, op, 1u << 1, false));
+          Tensor* r = named_output(ctx, ctx.net().add_reduce(e, op, 1u << 1, false), target,
+                                   source_ir, ct == wt ? name : sub_name(name, "reduce"));
           return cast_to(ctx, r, wt, target, source_ir, name);
         }
 
@@ -128,15 +116,15 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
                  "include_last_offset needs at least one offset");
         // Bag b spans positions [start_b, end_b): starts = ext[0:bags], ends = ext[1:bags+1] with
         // ext = offsets ++ [num_indices].
-        Tensor* n =
-            named(ctx, target, source_ir, sub_name(name, "num_indices"), ctx.net().add_shape(i));
+        Tensor* n = named_output(ctx, ctx.net().add_shape(i), target, source_ir,
+                                 sub_name(name, "num_indices"));
         Tensor* o64 =
             cast_to(ctx, o, DataType::kINT64, target, source_ir, sub_name(name, "offsets_int64"));
         std::vector<Tensor*> parts{o64, n};
-        Tensor* ext = named(ctx, target, source_ir, sub_name(name, "bounds"),
-                            ctx.net().add_concatenation(parts, 0));
-        Tensor* bags =
-            named(ctx, target, source_ir, sub_name(name, "num_offsets"), ctx.net().add_shape(o));
+        Tensor* ext = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                                   sub_name(name, "bounds"));
+        Tensor* bags = named_output(ctx, ctx.net().add_shape(o), target, source_ir,
+                                    sub_name(name, "num_offsets"));
         if (include_last_offset) {
           Tensor* one = scalar_constant(ctx, 1, DataType::kINT64, {1}, target, source_ir,
                                         sub_name(name, "one"));
@@ -144,12 +132,12 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
         }
         SliceInputs by_size;
         by_size.size = bags;
-        Tensor* starts =
-            named(ctx, target, source_ir, sub_name(name, "starts"),
-                  ctx.net().add_slice(ext, {0}, {0}, {1}, SampleMode::kSTRICT_BOUNDS, by_size));
-        Tensor* ends =
-            named(ctx, target, source_ir, sub_name(name, "ends"),
-                  ctx.net().add_slice(ext, {1}, {0}, {1}, SampleMode::kSTRICT_BOUNDS, by_size));
+        Tensor* starts = named_output(
+            ctx, ctx.net().add_slice(ext, {0}, {0}, {1}, SampleMode::kSTRICT_BOUNDS, by_size),
+            target, source_ir, sub_name(name, "starts"));
+        Tensor* ends = named_output(
+            ctx, ctx.net().add_slice(ext, {1}, {0}, {1}, SampleMode::kSTRICT_BOUNDS, by_size),
+            target, source_ir, sub_name(name, "ends"));
         FillAttrs ramp;
         ramp.op = FillOperation::kLINSPACE;
         ramp.alpha = 0;
@@ -157,8 +145,8 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
         ramp.output_type = DataType::kINT64;
         FillInputs ramp_in;
         ramp_in.shape = n;
-        Tensor* pos = named(ctx, target, source_ir, sub_name(name, "positions"),
-                            ctx.net().add_fill(ramp, ramp_in));
+        Tensor* pos = named_output(ctx, ctx.net().add_fill(ramp, ramp_in), target, source_ir,
+                                   sub_name(name, "positions"));
         Tensor* pos_row =
             reshape(ctx, target, source_ir, sub_name(name, "positions_row"), pos, {1, -1});
         Tensor* start_col =
@@ -168,8 +156,8 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
                                 start_col, E::kLESS);
         Tensor* in_range = binary(ctx, target, source_ir, sub_name(name, "before_end"), pos_row,
                                   end_col, E::kLESS);
-        Tensor* after = named(ctx, target, source_ir, sub_name(name, "from_start"),
-                              ctx.net().add_unary(before, UnaryOperation::kNOT));
+        Tensor* after = named_output(ctx, ctx.net().add_unary(before, UnaryOperation::kNOT), target,
+                                     source_ir, sub_name(name, "from_start"));
         Tensor* member =
             binary(ctx, target, source_ir, sub_name(name, "member"), after, in_range, E::kAND);
 
@@ -181,21 +169,24 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
                                {2, 0, 1});
           Tensor* lowest = scalar_constant(ctx, -std::numeric_limits<double>::infinity(), wt,
                                            {1, 1, 1}, target, source_ir, sub_name(name, "lowest"));
-          Tensor* masked = named(ctx, target, source_ir, sub_name(name, "masked"),
-                                 ctx.net().add_select(m3, e3, lowest));
-          Tensor* mx = named(ctx, target, source_ir, sub_name(name, "max"),
-                             ctx.net().add_reduce(masked, ReduceOperation::kMAX, 1u << 1, false));
+          Tensor* masked = named_output(ctx, ctx.net().add_select(m3, e3, lowest), target,
+                                        source_ir, sub_name(name, "masked"));
+          Tensor* mx =
+              named_output(ctx, ctx.net().add_reduce(masked, ReduceOperation::kMAX, 1u << 1, false),
+                           target, source_ir, sub_name(name, "max"));
           Tensor* mi = cast_to(ctx, member, DataType::kINT32, target, source_ir,
                                sub_name(name, "member_int"));
-          Tensor* any = named(ctx, target, source_ir, sub_name(name, "count"),
-                              ctx.net().add_reduce(mi, ReduceOperation::kMAX, 1u << 1, true));
+          Tensor* any =
+              named_output(ctx, ctx.net().add_reduce(mi, ReduceOperation::kMAX, 1u << 1, true),
+                           target, source_ir, sub_name(name, "count"));
           Tensor* zero_i = scalar_constant(ctx, 0, DataType::kINT32, {1, 1}, target, source_ir,
                                            sub_name(name, "zero_count"));
           Tensor* nonempty =
               binary(ctx, target, source_ir, sub_name(name, "nonempty"), any, zero_i, E::kGREATER);
           Tensor* zero =
               scalar_constant(ctx, 0, wt, {1, 1}, target, source_ir, sub_name(name, "zero"));
-          return named(ctx, target, source_ir, name, ctx.net().add_select(nonempty, mx, zero));
+          return named_output(ctx, ctx.net().add_select(nonempty, mx, zero), target, source_ir,
+                              name);
         }
 
         Tensor* mf = cast_to(ctx, member, ct, target, source_ir, sub_name(name, "member_float"));
@@ -206,12 +197,14 @@ Tensor* embedding_bag(ConversionContext& ctx, const Target& target,
         }
         Tensor* e = cast_to(ctx, emb, ct, target, source_ir, sub_name(name, "lookup_cast"));
         bool last_is_sum = mode == BagMode::kSUM && ct == wt;
-        Tensor* s = named(
-            ctx, target, source_ir, last_is_sum ? name : sub_name(name, "sum"),
-            ctx.net().add_matrix_multiply(coef, MatrixOperation::kNONE, e, MatrixOperation::kNONE));
+        Tensor* s = named_output(
+            ctx,
+            ctx.net().add_matrix_multiply(coef, MatrixOperation::kNONE, e, MatrixOperation::kNONE),
+            target, source_ir, last_is_sum ? name : sub_name(name, "sum"));
         if (mode == BagMode::kMEAN) {
-          Tensor* cnt = named(ctx, target, source_ir, sub_name(name, "count"),
-                              ctx.net().add_reduce(mf, ReduceOperation::kSUM, 1u << 1, true));
+          Tensor* cnt =
+              named_output(ctx, ctx.net().add_reduce(mf, ReduceOperation::kSUM, 1u << 1, true),
+                           target, source_ir, sub_name(name, "count"));
           Tensor* one =
               scalar_constant(ctx, 1, ct, {1, 1}, target, source_ir, sub_name(name, "one_f"));
           Tensor* denom =

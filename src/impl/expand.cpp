@@ -32,9 +32,7 @@ int64_t check_shape_tensor(Tensor* t, std::string_view what) {
 // Entry j of a 1-D int64 tensor as an int64 [1] tensor.
 Tensor* entry(ConversionContext& ctx, Tensor* t, int64_t j, const Target& target,
               std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_slice(t, {j}, {1}, {1});
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_slice(t, {j}, {1}, {1}), target, source_ir, name);
 }
 
 std::optional<int64_t> known_entry(const Tensor* t, int64_t j) {
@@ -140,9 +138,9 @@ Tensor* expand_to(ConversionContext& ctx, const Target& target, std::optional<So
                                             sub_name(name, detail::cat("one", i)));
         Tensor* is_one = shape_math::binary(ctx, xd, one, ElementWiseOperation::kEQUAL, target,
                                             source_ir, sub_name(name, detail::cat("is_one", i)));
-        Layer* sel = ctx.net().add_select(is_one, e, xd);
-        set_layer_name(ctx, sel, target, source_ir, sub_name(name, detail::cat("size", i)));
-        dims.push_back({std::nullopt, sel->output(0)});
+        Tensor* sel = named_output(ctx, ctx.net().add_select(is_one, e, xd), target, source_ir,
+                                   sub_name(name, detail::cat("size", i)));
+        dims.push_back({std::nullopt, sel});
       }
     }
     return expand_util::broadcast_to(ctx, x, dims, target, source_ir, name);
@@ -204,16 +202,16 @@ Tensor* tile(ConversionContext& ctx, const Target& target, std::optional<SourceI
       for (int64_t j = 0; j < n; ++j)
         LK_CHECK(!k[static_cast<size_t>(j)] || *k[static_cast<size_t>(j)] >= 0, "repeat ",
                  *k[static_cast<size_t>(j)], " at position ", j, " must be >= 0");
-    Layer* shape = ctx.net().add_shape(input);
-    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-    Tensor* sizes = shape_math::binary(ctx, shape->output(0), r64, ElementWiseOperation::kPROD,
-                                       target, source_ir, sub_name(name, "sizes"));
+    Tensor* shape =
+        named_output(ctx, ctx.net().add_shape(input), target, source_ir, sub_name(name, "shape"));
+    Tensor* sizes = shape_math::binary(ctx, shape, r64, ElementWiseOperation::kPROD, target,
+                                       source_ir, sub_name(name, "sizes"));
     SliceInputs si;
     si.size = sizes;
-    Layer* l = ctx.net().add_slice(input, Dims::of_rank(rank, 0), Dims::of_rank(rank, 0),
-                                   Dims::of_rank(rank, 1), SampleMode::kWRAP, si);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx,
+                        ctx.net().add_slice(input, Dims::of_rank(rank, 0), Dims::of_rank(rank, 0),
+                                            Dims::of_rank(rank, 1), SampleMode::kWRAP, si),
+                        target, source_ir, name);
   });
 }
 

@@ -61,13 +61,11 @@ inline Tensor* slice_to(ConversionContext& ctx, Tensor* x, const std::vector<Dim
                                                       sub_name(name, detail::cat("size", d)))
                               : t.tensor);
     }
-    Layer* c = ctx.net().add_concatenation(pieces, 0);
-    set_layer_name(ctx, c, target, source_ir, sub_name(name, "sizes"));
-    in.size = c->output(0);
+    in.size = named_output(ctx, ctx.net().add_concatenation(pieces, 0), target, source_ir,
+                           sub_name(name, "sizes"));
   }
-  Layer* l = ctx.net().add_slice(x, start, size, stride, mode, in);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_slice(x, start, size, stride, mode, in), target, source_ir,
+                      name);
 }
 
 // Broadcasts `x` (rank <= dims.size()) to `dims` (leading 1s first, then a kCLAMP Slice). Each
@@ -102,17 +100,17 @@ inline Tensor* iota(ConversionContext& ctx, const DimTarget& n, int rank, int ax
     dims[axis] = *n.size;
     std::vector<int64_t> v(static_cast<size_t>(*n.size));
     for (int64_t i = 0; i < *n.size; ++i) v[static_cast<size_t>(i)] = i;
-    Layer* l = ctx.net().add_constant(dims, Weights::from_vector(DataType::kINT64, v));
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx,
+                        ctx.net().add_constant(dims, Weights::from_vector(DataType::kINT64, v)),
+                        target, source_ir, name);
   }
   std::vector<Tensor*> pieces;
   for (int d = 0; d < rank; ++d)
     pieces.push_back(d == axis ? n.tensor
                                : shape_math::i64_const(ctx, {1}, target, source_ir,
                                                        sub_name(name, detail::cat("one", d))));
-  Layer* c = ctx.net().add_concatenation(pieces, 0);
-  set_layer_name(ctx, c, target, source_ir, sub_name(name, "shape"));
+  Tensor* c = named_output(ctx, ctx.net().add_concatenation(pieces, 0), target, source_ir,
+                           sub_name(name, "shape"));
   FillAttrs a;
   a.op = FillOperation::kLINSPACE;
   a.dims = Dims::of_rank(rank, 1);
@@ -121,10 +119,8 @@ inline Tensor* iota(ConversionContext& ctx, const DimTarget& n, int rank, int ax
   a.beta[static_cast<size_t>(axis)] = 1.0;
   a.output_type = DataType::kINT64;
   FillInputs in;
-  in.shape = c->output(0);
-  Layer* l = ctx.net().add_fill(a, in);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  in.shape = c;
+  return named_output(ctx, ctx.net().add_fill(a, in), target, source_ir, name);
 }
 
 }  // namespace layerkit::impl::expand_util

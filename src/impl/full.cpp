@@ -69,9 +69,8 @@ Tensor* fill(ConversionContext& ctx, const Target& target, std::optional<SourceI
     LK_FAIL(kINVALID_ARGUMENT, "fill_value must be a scalar or a 0-D tensor; got ",
             value.describe());
   }
-  Layer* l = ctx.net().add_fill(a, in);
-  set_layer_name(ctx, l, target, source_ir, fill_name);
-  return cast_to(ctx, l->output(0), out, target, source_ir, name);
+  Tensor* filled = named_output(ctx, ctx.net().add_fill(a, in), target, source_ir, fill_name);
+  return cast_to(ctx, filled, out, target, source_ir, name);
 }
 
 Tensor* full_static(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,

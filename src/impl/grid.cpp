@@ -47,9 +47,8 @@ Tensor* grid_sample(ConversionContext& ctx, const Target& target, std::optional<
     LK_CHECK(is_floating(input->type()) && input->type() == grid->type(),
              "input and grid must have the same float type; got ", data_type_name(input->type()),
              " and ", data_type_name(grid->type()));
-    Layer* l = ctx.net().add_grid_sample(input, grid, attrs);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_grid_sample(input, grid, attrs), target, source_ir,
+                        name);
   });
 }
 

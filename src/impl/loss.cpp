@@ -56,9 +56,9 @@ Tensor* nll_body(ConversionContext& ctx, const Target& target, std::optional<Sou
     Tensor* wt = to_tensor(ctx, *weight, ct, 1, target, source_ir, sn("weight"));
     LK_CHECK(wt->dims().rank() == 1 && (wt->dims()[0] < 0 || xd[1] < 0 || wt->dims()[0] == xd[1]),
              "weight must be [C = ", xd[1], "], got ", weight->describe());
-    Layer* g = ctx.net().add_gather(wt, safe, 0);
-    set_layer_name(ctx, g, target, source_ir, sn("class_weight"));
-    w = ew::mul(ctx, target, source_ir, sn("weight_valid"), g->output(0), w);
+    Tensor* g =
+        named_output(ctx, ctx.net().add_gather(wt, safe, 0), target, source_ir, sn("class_weight"));
+    w = ew::mul(ctx, target, source_ir, sn("weight_valid"), g, w);
   }
   Tensor* picked = select::gather(ctx, target, source_ir, sn("pick"), x, 1,
                                   squeeze::unsqueeze(ctx, target, source_ir, sn("index"), safe, 1));

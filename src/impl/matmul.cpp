@@ -12,17 +12,9 @@ namespace layerkit::impl::matmul {
 
 namespace {
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 Tensor* shuffle(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                 std::string_view name, Tensor* x, const ShuffleAttrs& s) {
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // Inserts a size-1 axis at `pos`: a reshape appending it (0 keeps each existing dim, dynamic
@@ -75,13 +67,14 @@ Tensor* integer_matmul(ConversionContext& ctx, const Target& target,
   }
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* p = ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kPROD);
-  set_layer_name(ctx, p, target, source_ir, sub_name(name, "products"));
-  int r = p->output(0)->dims().rank();
-  Layer* s = ctx.net().add_reduce(p->output(0), ReduceOperation::kSUM,
-                                  AxesMask{1} << (r - axis_from_end), false);
-  set_layer_name(ctx, s, target, source_ir, name);
-  return s->output(0);
+  Tensor* p =
+      named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], ElementWiseOperation::kPROD),
+                   target, source_ir, sub_name(name, "products"));
+  int r = p->dims().rank();
+  return named_output(
+      ctx,
+      ctx.net().add_reduce(p, ReduceOperation::kSUM, AxesMask{1} << (r - axis_from_end), false),
+      target, source_ir, name);
 }
 
 }  // namespace
@@ -122,9 +115,8 @@ Tensor* matmul_tensors(ConversionContext& ctx, const Target& target,
   MatrixOperation op1 = rb == 1       ? MatrixOperation::kVECTOR
                         : transpose_b ? MatrixOperation::kTRANSPOSE
                                       : MatrixOperation::kNONE;
-  Layer* l = ctx.net().add_matrix_multiply(pa, op0, pb, op1);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_matrix_multiply(pa, op0, pb, op1), target, source_ir,
+                      name);
 }
 
 }  // namespace detail
@@ -145,8 +137,8 @@ Tensor* matrix_multiply(ConversionContext& ctx, const Target& target,
              ka, " columns but ", b.describe(), " has ", kb, " rows");
     broadcast_shape(batch_dims(da), batch_dims(db));
     DataType t = result_type({&a, &b});
-    Tensor* ta = to_tensor(ctx, a, t, operand_rank(a), target, source_ir, sub_name(name, "lhs"));
-    Tensor* tb = to_tensor(ctx, b, t, operand_rank(b), target, source_ir, sub_name(name, "rhs"));
+    Tensor* ta = to_tensor(ctx, a, t, a.rank(), target, source_ir, sub_name(name, "lhs"));
+    Tensor* tb = to_tensor(ctx, b, t, b.rank(), target, source_ir, sub_name(name, "rhs"));
     return detail::matmul_tensors(ctx, target, source_ir, name, ta, tb, false);
   });
 }
@@ -154,7 +146,7 @@ Tensor* matrix_multiply(ConversionContext& ctx, const Target& target,
 Tensor* outer(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
               std::string_view name, Operand a, Operand b) {
   return guarded(ctx, "matmul::outer", target, name, {&a, &b}, [&]() -> Tensor* {
-    LK_CHECK(!a.is_scalar() && !b.is_scalar() && operand_rank(a) == 1 && operand_rank(b) == 1,
+    LK_CHECK(!a.is_scalar() && !b.is_scalar() && a.rank() == 1 && b.rank() == 1,
              "outer takes two 1-D tensors, got ", a.describe(), " and ", b.describe());
     auto column = [&](const Operand& op, std::string_view suffix, Dims shape) {
       Tensor* t =

@@ -21,9 +21,7 @@ Tensor* collective(ConversionContext& ctx, const Target& target, std::optional<S
   a.rank = group.rank;
   a.world_size = group.world_size;
   if (dim) a.axis = get_positive_dim(*dim, x->dims().rank());
-  Layer* l = ctx.net().add_collective(x, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_collective(x, a), target, source_ir, name);
 }
 
 }  // namespace

@@ -31,15 +31,6 @@ Tensor* float_input(const Operand& op) {
   return x;
 }
 
-Dims operand_dims(const Operand& op) {
-  if (op.is_tensor()) {
-    LK_CHECK(op.tensor() != nullptr, "operand is a null tensor");
-    return op.tensor()->dims();
-  }
-  if (op.is_host_constant()) return op.host_constant().dims;
-  return Dims{};
-}
-
 // The values of a constant operand (a host constant, or a tensor a Constant layer produces), or
 // nullopt when they are only known at run time.
 std::optional<std::vector<double>> constant_values(ConversionContext& ctx, const Operand& op,
@@ -80,16 +71,12 @@ Tensor* elementwise(ConversionContext& ctx, const Target& target, std::optional<
                     std::string_view name, Tensor* a, Tensor* b, E op) {
   std::array<Tensor*, 2> pair{a, b};
   std::vector<Tensor*> bc = broadcast(ctx, pair, target, source_ir, name);
-  Layer* l = ctx.net().add_elementwise(bc[0], bc[1], op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(bc[0], bc[1], op), target, source_ir, name);
 }
 
 Tensor* unary(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
               std::string_view name, Tensor* x, UnaryOperation op) {
-  Layer* l = ctx.net().add_unary(x, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_unary(x, op), target, source_ir, name);
 }
 
 Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
@@ -98,9 +85,7 @@ Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<Sour
   ShuffleAttrs s;
   s.reshape_dims = dims;
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // A per-channel parameter ([C], checked against the input's C where static) as a tensor of
@@ -108,7 +93,7 @@ Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<Sour
 Tensor* channel_param(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, const Operand& p,
                       std::string_view what, int64_t channels, DataType type, int rank) {
-  Dims d = operand_dims(p);
+  Dims d = p.dims();
   LK_CHECK(!p.is_scalar() && d.rank() == 1, what, " must be a 1-D tensor of C = ", channels,
            " elements, got ", p.describe());
   LK_CHECK(d[0] == -1 || channels == -1 || d[0] == channels, what, " has ", d[0],
@@ -132,7 +117,7 @@ Tensor* batch_norm_impl(ConversionContext& ctx, const Target& target,
   int64_t c = channels_of(x, "batch_norm");
   int rank = x->dims().rank();
   auto check_param = [&](const Operand& p, std::string_view what) {
-    Dims d = operand_dims(p);
+    Dims d = p.dims();
     LK_CHECK(!p.is_scalar() && d.rank() == 1, what, " must be a 1-D tensor of C = ", c,
              " elements, got ", p.describe());
     LK_CHECK(d[0] == -1 || c == -1 || d[0] == c, what, " has ", d[0],
@@ -164,11 +149,10 @@ Tensor* batch_norm_impl(ConversionContext& ctx, const Target& target,
       s.channel_axis = 1;
       s.scale = Weights::from_vector(DataType::kFLOAT, scale);
       s.shift = Weights::from_vector(DataType::kFLOAT, shift);
-      Layer* l = ctx.net().add_scale_nd(x, s);
-      set_layer_name(ctx, l, target, source_ir, name);
+      Tensor* y = named_output(ctx, ctx.net().add_scale_nd(x, s), target, source_ir, name);
       ctx.register_weights(sub_name(name, "scale"), s.scale);
       ctx.register_weights(sub_name(name, "shift"), s.shift);
-      return l->output(0);
+      return y;
     }
   }
   // Run-time statistics: the same transform from layers, in the compute type.
@@ -208,7 +192,7 @@ Tensor* norm_param(ConversionContext& ctx, const Target& target, std::optional<S
   int rank = x->dims().rank();
   if (!p)
     return scalar_constant(ctx, fill, x->type(), Dims::of_rank(rank, 1), target, source_ir, name);
-  Dims d = operand_dims(*p);
+  Dims d = p->dims();
   Tensor* t = to_tensor(ctx, *p, x->type(), d.rank(), target, source_ir, name);
   return prepend_ones(ctx, t, rank, target, source_ir, name);
 }
@@ -234,7 +218,7 @@ void check_normalized_shape(Tensor* x, const std::vector<int64_t>& shape,
   }
   auto check = [&](const std::optional<Operand>& p, std::string_view what) {
     if (!p) return;
-    Dims pd = operand_dims(*p);
+    Dims pd = p->dims();
     bool ok = !p->is_scalar() && pd.rank() == nd.rank();
     for (int i = 0; ok && i < pd.rank(); ++i) ok = pd[i] == -1 || pd[i] == nd[i];
     LK_CHECK(ok, what, " must have shape normalized_shape ", nd.to_string(), ", got ",
@@ -253,9 +237,7 @@ Tensor* normalization_layer(ConversionContext& ctx, const Target& target,
   a.epsilon = static_cast<float>(eps);
   a.axes = axes;
   a.num_groups = groups;
-  Layer* l = ctx.net().add_normalization(x, scale, bias, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_normalization(x, scale, bias, a), target, source_ir, name);
 }
 
 // Per-channel parameter for group and instance norm: [C] reshaped to [1, C, 1, ...].
@@ -390,11 +372,12 @@ Tensor* rms_norm(ConversionContext& ctx, const Target& target, std::optional<Sou
     int rank = x->dims().rank();
     Tensor* xc = cast_to(ctx, x, ct, target, source_ir, sub_name(name, "input_cast"));
     Tensor* sq = elementwise(ctx, target, source_ir, sub_name(name, "square"), xc, xc, E::kPROD);
-    Layer* r =
+    Tensor* r = named_output(
+        ctx,
         ctx.net().add_reduce(sq, ReduceOperation::kAVG,
-                             trailing_axes(rank, static_cast<int>(normalized_shape.size())), true);
-    set_layer_name(ctx, r, target, source_ir, sub_name(name, "mean"));
-    Tensor* me = elementwise(ctx, target, source_ir, sub_name(name, "mean_eps"), r->output(0),
+                             trailing_axes(rank, static_cast<int>(normalized_shape.size())), true),
+        target, source_ir, sub_name(name, "mean"));
+    Tensor* me = elementwise(ctx, target, source_ir, sub_name(name, "mean_eps"), r,
                              scalar_constant(ctx, e, ct, Dims::of_rank(rank, 1), target, source_ir,
                                              sub_name(name, "eps")),
                              E::kSUM);
@@ -419,10 +402,10 @@ Tensor* softmax(ConversionContext& ctx, const Target& target, std::optional<Sour
     int d = get_positive_dim(dim, rank);
     // A 0-d input is a one-element softmax: the layer needs rank >= 1.
     Tensor* x1 = rank == 0 ? reshape(ctx, target, source_ir, sub_name(name, "to_1d"), x, {1}) : x;
-    Layer* l = ctx.net().add_softmax(x1, AxesMask{1} << d);
-    set_layer_name(ctx, l, target, source_ir, rank == 0 ? sub_name(name, "softmax") : name);
-    if (rank != 0) return l->output(0);
-    return reshape(ctx, target, source_ir, name, l->output(0), Dims{});
+    Tensor* y = named_output(ctx, ctx.net().add_softmax(x1, AxesMask{1} << d), target, source_ir,
+                             rank == 0 ? sub_name(name, "softmax") : name);
+    if (rank != 0) return y;
+    return reshape(ctx, target, source_ir, name, y, Dims{});
   });
 }
 
@@ -439,16 +422,16 @@ Tensor* log_softmax(ConversionContext& ctx, const Target& target, std::optional<
     Tensor* xc = cast_to(ctx, x, ct, target, source_ir, sub_name(name, "input_cast"));
     if (rank == 0) xc = reshape(ctx, target, source_ir, sub_name(name, "to_1d"), xc, {1});
     AxesMask axis = AxesMask{1} << d;
-    Layer* mx = ctx.net().add_reduce(xc, ReduceOperation::kMAX, axis, true);
-    set_layer_name(ctx, mx, target, source_ir, sub_name(name, "max"));
+    Tensor* mx = named_output(ctx, ctx.net().add_reduce(xc, ReduceOperation::kMAX, axis, true),
+                              target, source_ir, sub_name(name, "max"));
     Tensor* shifted =
-        elementwise(ctx, target, source_ir, sub_name(name, "shifted"), xc, mx->output(0), E::kSUB);
+        elementwise(ctx, target, source_ir, sub_name(name, "shifted"), xc, mx, E::kSUB);
     Tensor* ex =
         unary(ctx, target, source_ir, sub_name(name, "exp"), shifted, UnaryOperation::kEXP);
-    Layer* sum = ctx.net().add_reduce(ex, ReduceOperation::kSUM, axis, true);
-    set_layer_name(ctx, sum, target, source_ir, sub_name(name, "sum"));
-    Tensor* lse = unary(ctx, target, source_ir, sub_name(name, "log_sum"), sum->output(0),
-                        UnaryOperation::kLOG);
+    Tensor* sum = named_output(ctx, ctx.net().add_reduce(ex, ReduceOperation::kSUM, axis, true),
+                               target, source_ir, sub_name(name, "sum"));
+    Tensor* lse =
+        unary(ctx, target, source_ir, sub_name(name, "log_sum"), sum, UnaryOperation::kLOG);
     bool last = ct == t && rank != 0;
     Tensor* y = elementwise(ctx, target, source_ir, last ? name : sub_name(name, "sub"), shifted,
                             lse, E::kSUB);
@@ -471,9 +454,8 @@ std::pair<Tensor*, Tensor*> statistics(ConversionContext& ctx, const Target& tar
   auto sub = [&](std::string_view s) { return sub_name(name, s); };
   Tensor* xs = cast_to(ctx, x, ct, target, source_ir, sub("stats_input"));
   auto reduce_avg = [&](Tensor* v, std::string_view n) {
-    Layer* l = ctx.net().add_reduce(v, ReduceOperation::kAVG, axes, true);
-    set_layer_name(ctx, l, target, source_ir, n);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_reduce(v, ReduceOperation::kAVG, axes, true), target,
+                        source_ir, n);
   };
   Tensor* mean = reduce_avg(xs, sub(ct == t ? "mean" : "mean_compute"));
   Tensor* diff = elementwise(ctx, target, source_ir, sub("deviation"), xs, mean, E::kSUB);
@@ -535,17 +517,15 @@ NormOutputs native_group_norm(ConversionContext& ctx, const Target& target,
         ShuffleAttrs s;
         s.reshape_dims = Dims{0, group, -1};
         s.zero_is_placeholder = true;
-        Layer* g = ctx.net().add_shuffle(x, s);
-        set_layer_name(ctx, g, target, source_ir, sub_name(name, "groups"));
-        auto [mean, rstd] =
-            statistics(ctx, target, source_ir, name, g->output(0), AxesMask{1} << 2, eps);
+        Tensor* g = named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir,
+                                 sub_name(name, "groups"));
+        auto [mean, rstd] = statistics(ctx, target, source_ir, name, g, AxesMask{1} << 2, eps);
         auto to_2d = [&](Tensor* v, std::string_view suffix) {
           ShuffleAttrs r2;
           r2.reshape_dims = Dims{0, group};
           r2.zero_is_placeholder = true;  // keeps N, dynamic or not
-          Layer* l = ctx.net().add_shuffle(v, r2);
-          set_layer_name(ctx, l, target, source_ir, sub_name(name, suffix));
-          return l->output(0);
+          return named_output(ctx, ctx.net().add_shuffle(v, r2), target, source_ir,
+                              sub_name(name, suffix));
         };
         Tensor* m = to_2d(mean, "mean_2d");
         Tensor* rs = to_2d(rstd, "rstd_2d");

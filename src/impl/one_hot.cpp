@@ -122,9 +122,7 @@ Tensor* one_hot_values(ConversionContext& ctx, const Target& target,
                                   sub_name(name, "on"));
         Tensor* off = value_tensor(ctx, off_value, type, out_rank, "off_value", target, source_ir,
                                    sub_name(name, "off"));
-        Layer* l = ctx.net().add_select(mask, on, off);
-        set_layer_name(ctx, l, target, source_ir, name);
-        return l->output(0);
+        return named_output(ctx, ctx.net().add_select(mask, on, off), target, source_ir, name);
       });
 }
 

@@ -66,18 +66,16 @@ Tensor* padded_slice(ConversionContext& ctx, const Target& target,
   SliceInputs in;
   in.fill_value = fill;
   if (dynamic) {
-    Layer* shape = ctx.net().add_shape(x);
-    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-    Layer* c = ctx.net().add_constant({rank}, Weights::from_vector(DataType::kINT64, delta));
-    set_layer_name(ctx, c, target, source_ir, sub_name(name, "delta"));
-    Layer* sum =
-        ctx.net().add_elementwise(shape->output(0), c->output(0), ElementWiseOperation::kSUM);
-    set_layer_name(ctx, sum, target, source_ir, sub_name(name, "size"));
-    in.size = sum->output(0);
+    Tensor* shape =
+        named_output(ctx, ctx.net().add_shape(x), target, source_ir, sub_name(name, "shape"));
+    Tensor* c = named_output(
+        ctx, ctx.net().add_constant({rank}, Weights::from_vector(DataType::kINT64, delta)), target,
+        source_ir, sub_name(name, "delta"));
+    in.size = named_output(ctx, ctx.net().add_elementwise(shape, c, ElementWiseOperation::kSUM),
+                           target, source_ir, sub_name(name, "size"));
   }
-  Layer* l = ctx.net().add_slice(x, start, size, stride, mode, in);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_slice(x, start, size, stride, mode, in), target, source_ir,
+                      name);
 }
 
 // Entries must be >= 0 (reflection and replication), and for reflection < the dim size.

@@ -21,9 +21,7 @@ Tensor* transpose_layer(ConversionContext& ctx, const Target& target,
                         std::vector<int32_t> perm) {
   ShuffleAttrs s;
   s.first_transpose = std::move(perm);
-  Layer* l = ctx.net().add_shuffle(input, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(input, s), target, source_ir, name);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "impl/shape_math.h"
 #include "impl/spatial_util.h"
 #include "layerkit/impl/utils.h"
 
@@ -13,6 +14,7 @@ namespace layerkit::impl::pool {
 namespace {
 
 using E = ElementWiseOperation;
+namespace sm = shape_math;
 
 struct Window {
   int n = 0;
@@ -98,11 +100,13 @@ Tensor* crop_ceil_overhang(ConversionContext& ctx, const Target& target,
   Dims stride = Dims::of_rank(static_cast<int>(axes.size()), 1);
   Dims size = Dims::of_rank(static_cast<int>(axes.size()), 0);
   bool all_static = std::all_of(sizes.begin(), sizes.end(), [](auto& s) { return s.has_value(); });
-  Layer* axes_c = ctx.net().add_constant({static_cast<int64_t>(axes.size())},
-                                         Weights::from_vector(DataType::kINT64, axes));
-  set_layer_name(ctx, axes_c, target, source_ir, sub_name(crop, "axes"));
+  Tensor* axes_c =
+      named_output(ctx,
+                   ctx.net().add_constant({static_cast<int64_t>(axes.size())},
+                                          Weights::from_vector(DataType::kINT64, axes)),
+                   target, source_ir, sub_name(crop, "axes"));
   SliceInputs in;
-  in.axes = axes_c->output(0);
+  in.axes = axes_c;
   if (all_static) {
     for (size_t j = 0; j < sizes.size(); ++j) size[static_cast<int>(j)] = *sizes[j];
   } else {
@@ -111,35 +115,31 @@ Tensor* crop_ceil_overhang(ConversionContext& ctx, const Target& target,
       int i = static_cast<int>(axes[j]) - 2;
       std::string ax = sub_name(crop, detail::cat("axis", i));
       if (sizes[j]) {
-        parts.push_back(spatial::i64(ctx, *sizes[j], target, source_ir, sub_name(ax, "size")));
+        parts.push_back(sm::i64_const(ctx, {*sizes[j]}, target, source_ir, sub_name(ax, "size")));
         continue;
       }
       // O = O_up - ((O_up - 1) * S > I + p - 1)
-      Tensor* in_dim =
-          spatial::dim_of(ctx, x, 2 + i, target, source_ir, sub_name(ax, "input_size"));
-      Tensor* up = spatial::dim_of(ctx, y, 2 + i, target, source_ir, sub_name(ax, "round_up"));
-      Tensor* one = spatial::i64(ctx, 1, target, source_ir, sub_name(ax, "one"));
-      Tensor* s = spatial::i64(ctx, w.stride[i], target, source_ir, sub_name(ax, "stride"));
-      Tensor* last = spatial::i64_op(
-          ctx, spatial::i64_op(ctx, up, one, E::kSUB, target, source_ir, sub_name(ax, "last")), s,
+      Tensor* in_dim = sm::dim_size(ctx, x, 2 + i, target, source_ir, sub_name(ax, "input_size"));
+      Tensor* up = sm::dim_size(ctx, y, 2 + i, target, source_ir, sub_name(ax, "round_up"));
+      Tensor* one = sm::i64_const(ctx, {1}, target, source_ir, sub_name(ax, "one"));
+      Tensor* s = sm::i64_const(ctx, {w.stride[i]}, target, source_ir, sub_name(ax, "stride"));
+      Tensor* last = sm::binary(
+          ctx, sm::binary(ctx, up, one, E::kSUB, target, source_ir, sub_name(ax, "last")), s,
           E::kPROD, target, source_ir, sub_name(ax, "last_start"));
-      Tensor* p1 = spatial::i64(ctx, w.padding[i] - 1, target, source_ir, sub_name(ax, "pad"));
-      Tensor* lim =
-          spatial::i64_op(ctx, in_dim, p1, E::kSUM, target, source_ir, sub_name(ax, "limit"));
+      Tensor* p1 = sm::i64_const(ctx, {w.padding[i] - 1}, target, source_ir, sub_name(ax, "pad"));
+      Tensor* lim = sm::binary(ctx, in_dim, p1, E::kSUM, target, source_ir, sub_name(ax, "limit"));
       Tensor* drop =
-          spatial::i64_op(ctx, last, lim, E::kGREATER, target, source_ir, sub_name(ax, "drops"));
+          sm::binary(ctx, last, lim, E::kGREATER, target, source_ir, sub_name(ax, "drops"));
       drop = cast_to(ctx, drop, DataType::kINT64, target, source_ir, sub_name(ax, "drops_int"));
-      parts.push_back(
-          spatial::i64_op(ctx, up, drop, E::kSUB, target, source_ir, sub_name(ax, "size")));
+      parts.push_back(sm::binary(ctx, up, drop, E::kSUB, target, source_ir, sub_name(ax, "size")));
     }
-    Layer* cat = ctx.net().add_concatenation(parts, 0);
-    set_layer_name(ctx, cat, target, source_ir, sub_name(crop, "sizes"));
-    in.size = cat->output(0);
+    in.size = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                           sub_name(crop, "sizes"));
     size = Dims::of_rank(static_cast<int>(axes.size()), 1);  // replaced by the size tensor
   }
-  Layer* l = ctx.net().add_slice(y, start, size, stride, SampleMode::kSTRICT_BOUNDS, in);
-  set_layer_name(ctx, l, target, source_ir, crop);
-  return l->output(0);
+  return named_output(ctx,
+                      ctx.net().add_slice(y, start, size, stride, SampleMode::kSTRICT_BOUNDS, in),
+                      target, source_ir, crop);
 }
 
 void check_input(const Tensor* input, int n, std::string_view what) {
@@ -155,31 +155,33 @@ void check_input(const Tensor* input, int n, std::string_view what) {
              input->dims().to_string(), " has an empty non-batch dim");
 }
 
+// The Pooling layer over per-axis windows; pre and post padding may differ.
+Layer* add_pooling(ConversionContext& ctx, Tensor* x, PoolingType type,
+                   const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                   const std::vector<int64_t>& pre, const std::vector<int64_t>& post,
+                   const std::vector<int64_t>& dilation, bool ceil_mode, bool count_include_pad) {
+  auto dims = [](const std::vector<int64_t>& v) { return Dims(std::span<const int64_t>(v)); };
+  PoolingAttrs a;
+  a.type = type;
+  a.window = dims(kernel);
+  a.stride = dims(stride);
+  a.pre_padding = dims(pre);
+  a.post_padding = dims(post);
+  if (type == PoolingType::kMAX) a.dilation = dims(dilation);
+  a.padding_mode = ceil_mode ? PaddingMode::kEXPLICIT_ROUND_UP : PaddingMode::kEXPLICIT_ROUND_DOWN;
+  a.average_count_excludes_padding = !count_include_pad;
+  return ctx.net().add_pooling_nd(x, a);
+}
+
 Tensor* pooling_layer(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, Tensor* x,
                       const Window& w, PoolingType type, bool count_include_pad) {
-  PoolingAttrs a;
-  a.type = type;
-  a.window = Dims::of_rank(w.n);
-  a.stride = Dims::of_rank(w.n);
-  a.pre_padding = Dims::of_rank(w.n);
-  a.post_padding = Dims::of_rank(w.n);
-  a.dilation = Dims::of_rank(w.n);
-  for (int i = 0; i < w.n; ++i) {
-    a.window[i] = w.kernel[i];
-    a.stride[i] = w.stride[i];
-    a.pre_padding[i] = a.post_padding[i] = w.padding[i];
-    a.dilation[i] = w.dilation[i];
-  }
-  if (type != PoolingType::kMAX) a.dilation = Dims();
-  a.padding_mode =
-      w.ceil_mode ? PaddingMode::kEXPLICIT_ROUND_UP : PaddingMode::kEXPLICIT_ROUND_DOWN;
   // With post padding = p, the layer's count_include_pad divisor is the window clipped to
   // [-p, I + p), ATen's rule.
-  a.average_count_excludes_padding = !count_include_pad;
-  Layer* l = ctx.net().add_pooling_nd(x, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return crop_ceil_overhang(ctx, target, source_ir, name, w, x, l->output(0));
+  Layer* l = add_pooling(ctx, x, type, w.kernel, w.stride, w.padding, w.padding, w.dilation,
+                         w.ceil_mode, count_include_pad);
+  Tensor* pooled = named_output(ctx, l, target, source_ir, name);
+  return crop_ceil_overhang(ctx, target, source_ir, name, w, x, pooled);
 }
 
 // sum(window) / divisor: each (n, c) plane convolved with a ones kernel (padding reads 0), in
@@ -195,8 +197,8 @@ Tensor* sum_pool(ConversionContext& ctx, const Target& target, std::optional<Sou
   pd[1] = 1;
   planes.reshape_dims = pd;
   planes.zero_is_placeholder = true;
-  Layer* sp = ctx.net().add_shuffle(xf, planes);
-  set_layer_name(ctx, sp, target, source_ir, sub_name(name, "planes"));
+  Tensor* sp = named_output(ctx, ctx.net().add_shuffle(xf, planes), target, source_ir,
+                            sub_name(name, "planes"));
   ConvolutionAttrs a;
   a.num_output_maps = 1;
   a.kernel_size = Dims::of_rank(w.n);
@@ -213,14 +215,13 @@ Tensor* sum_pool(ConversionContext& ctx, const Target& target, std::optional<Sou
   a.padding_mode =
       w.ceil_mode ? PaddingMode::kEXPLICIT_ROUND_UP : PaddingMode::kEXPLICIT_ROUND_DOWN;
   a.kernel = Weights::from_vector(DataType::kFLOAT, std::vector<float>(count, 1.0f));
-  Layer* conv = ctx.net().add_convolution_nd(sp->output(0), a);
-  set_layer_name(ctx, conv, target, source_ir, sub_name(name, "sum"));
-  Tensor* s = crop_ceil_overhang(ctx, target, source_ir, sub_name(name, "sum"), w, sp->output(0),
-                                 conv->output(0));
+  Tensor* conv = named_output(ctx, ctx.net().add_convolution_nd(sp, a), target, source_ir,
+                              sub_name(name, "sum"));
+  Tensor* s = crop_ceil_overhang(ctx, target, source_ir, sub_name(name, "sum"), w, sp, conv);
   Tensor* d = scalar_constant(ctx, static_cast<double>(divisor), DataType::kFLOAT,
                               Dims::of_rank(rank, 1), target, source_ir, sub_name(name, "divisor"));
-  Layer* div = ctx.net().add_elementwise(s, d, E::kDIV);
-  set_layer_name(ctx, div, target, source_ir, sub_name(name, "divide"));
+  Tensor* div = named_output(ctx, ctx.net().add_elementwise(s, d, E::kDIV), target, source_ir,
+                             sub_name(name, "divide"));
   // Back to [N, C, O...]: N and C from the input, O from the result (placeholders).
   const Dims& xd = x->dims();
   Layer* back = nullptr;
@@ -231,20 +232,20 @@ Tensor* sum_pool(ConversionContext& ctx, const Target& target, std::optional<Sou
     rd[1] = xd[1];
     r.reshape_dims = rd;
     r.zero_is_placeholder = true;
-    back = ctx.net().add_shuffle(div->output(0), r);
+    back = ctx.net().add_shuffle(div, r);
   } else {
-    Layer* xs = ctx.net().add_shape(x);
-    set_layer_name(ctx, xs, target, source_ir, sub_name(name, "input_shape"));
-    Layer* nc = ctx.net().add_slice(xs->output(0), {0}, {2}, {1});
-    set_layer_name(ctx, nc, target, source_ir, sub_name(name, "batch_channels"));
-    Layer* ys = ctx.net().add_shape(div->output(0));
-    set_layer_name(ctx, ys, target, source_ir, sub_name(name, "output_shape"));
-    Layer* o = ctx.net().add_slice(ys->output(0), {2}, {w.n}, {1});
-    set_layer_name(ctx, o, target, source_ir, sub_name(name, "output_sizes"));
-    std::vector<Tensor*> parts{nc->output(0), o->output(0)};
-    Layer* cat = ctx.net().add_concatenation(parts, 0);
-    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "shape"));
-    back = ctx.net().add_shuffle(div->output(0), {}, cat->output(0));
+    Tensor* xs =
+        named_output(ctx, ctx.net().add_shape(x), target, source_ir, sub_name(name, "input_shape"));
+    Tensor* nc = named_output(ctx, ctx.net().add_slice(xs, {0}, {2}, {1}), target, source_ir,
+                              sub_name(name, "batch_channels"));
+    Tensor* ys = named_output(ctx, ctx.net().add_shape(div), target, source_ir,
+                              sub_name(name, "output_shape"));
+    Tensor* o = named_output(ctx, ctx.net().add_slice(ys, {2}, {w.n}, {1}), target, source_ir,
+                             sub_name(name, "output_sizes"));
+    std::vector<Tensor*> parts{nc, o};
+    Tensor* cat = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                               sub_name(name, "shape"));
+    back = ctx.net().add_shuffle(div, {}, cat);
   }
   set_layer_name(ctx, back, target, source_ir, sub_name(name, "unplanes"));
   return cast_to(ctx, back->output(0), t, target, source_ir, name);
@@ -290,10 +291,11 @@ Tensor* adaptive_impl(ConversionContext& ctx, const Target& target,
     std::string ax = sub_name(name, detail::cat("axis", i));
     auto& len = lengths[static_cast<size_t>(i)];
     if (out == 1) {  // the whole axis: works for dynamic sizes too
-      Layer* r = ctx.net().add_reduce(x, is_max ? ReduceOperation::kMAX : ReduceOperation::kAVG,
-                                      AxesMask{1} << axis, true);
-      set_layer_name(ctx, r, target, source_ir, ax);
-      x = r->output(0);
+      x = named_output(
+          ctx,
+          ctx.net().add_reduce(x, is_max ? ReduceOperation::kMAX : ReduceOperation::kAVG,
+                               AxesMask{1} << axis, true),
+          target, source_ir, ax);
       len.assign(1, 1);
       continue;
     }
@@ -324,19 +326,18 @@ Tensor* adaptive_impl(ConversionContext& ctx, const Target& target,
     if (ragged) {
       Dims pre = Dims::of_rank(rank - axis, 0), post = Dims::of_rank(rank - axis, 0);
       post[0] = 1;
-      Layer* p = ctx.net().add_padding_nd(x, pre, post);
-      set_layer_name(ctx, p, target, source_ir, sub_name(ax, "zero"));
-      data = p->output(0);
+      data = named_output(ctx, ctx.net().add_padding_nd(x, pre, post), target, source_ir,
+                          sub_name(ax, "zero"));
     }
-    Layer* ic = ctx.net().add_constant({out, max_len}, Weights::from_vector(DataType::kINT32, idx));
-    set_layer_name(ctx, ic, target, source_ir, sub_name(ax, "indices"));
-    Layer* g = ctx.net().add_gather(data, ic->output(0), axis);
-    set_layer_name(ctx, g, target, source_ir, sub_name(ax, "windows"));
-    Layer* r =
-        ctx.net().add_reduce(g->output(0), is_max ? ReduceOperation::kMAX : ReduceOperation::kSUM,
-                             AxesMask{1} << (axis + 1), false);
-    set_layer_name(ctx, r, target, source_ir, ax);
-    x = r->output(0);
+    Tensor* ic = named_output(
+        ctx, ctx.net().add_constant({out, max_len}, Weights::from_vector(DataType::kINT32, idx)),
+        target, source_ir, sub_name(ax, "indices"));
+    Tensor* g = named_output(ctx, ctx.net().add_gather(data, ic, axis), target, source_ir,
+                             sub_name(ax, "windows"));
+    x = named_output(ctx,
+                     ctx.net().add_reduce(g, is_max ? ReduceOperation::kMAX : ReduceOperation::kSUM,
+                                          AxesMask{1} << (axis + 1), false),
+                     target, source_ir, ax);
     any_sum = any_sum || !is_max;
   }
   if (any_sum) {
@@ -355,18 +356,15 @@ Tensor* adaptive_impl(ConversionContext& ctx, const Target& target,
       }
       vol[static_cast<size_t>(c)] = static_cast<float>(v);
     }
-    Layer* vc = ctx.net().add_constant(vd, Weights::from_vector(DataType::kFLOAT, vol));
-    set_layer_name(ctx, vc, target, source_ir, sub_name(name, "volumes"));
-    Layer* div = ctx.net().add_elementwise(x, vc->output(0), E::kDIV);
-    set_layer_name(ctx, div, target, source_ir,
-                   t == DataType::kFLOAT ? name : sub_name(name, "divide"));
-    x = div->output(0);
+    Tensor* vc =
+        named_output(ctx, ctx.net().add_constant(vd, Weights::from_vector(DataType::kFLOAT, vol)),
+                     target, source_ir, sub_name(name, "volumes"));
+    x = named_output(ctx, ctx.net().add_elementwise(x, vc, E::kDIV), target, source_ir,
+                     t == DataType::kFLOAT ? name : sub_name(name, "divide"));
   }
   x = is_max ? x : cast_to(ctx, x, t, target, source_ir, name);
   if (x == input) {  // output size equals the input size: still one named layer
-    Layer* l = ctx.net().add_identity(x);
-    set_layer_name(ctx, l, target, source_ir, name);
-    x = l->output(0);
+    x = named_output(ctx, ctx.net().add_identity(x), target, source_ir, name);
   }
   return x;
 }
@@ -413,6 +411,30 @@ Tensor* adaptive_max_pool(ConversionContext& ctx, const Target& target,
   Operand in(input);
   return guarded(ctx, "pool::adaptive_max_pool", target, name, {&in}, [&] {
     return adaptive_impl(ctx, target, source_ir, name, input, output_size, true);
+  });
+}
+
+Tensor* pool_nd(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                std::string_view name, Tensor* input, const PoolNdOptions& o) {
+  Operand in(input);
+  return guarded(ctx, "pool::pool_nd", target, name, {&in}, [&] {
+    const std::vector<int64_t>& k = o.kernel_size;
+    LK_CHECK(k.size() >= 1 && k.size() <= 3, "kernel ", spatial::list(k),
+             " must have 1 to 3 entries (one per spatial axis)");
+    int n = static_cast<int>(k.size());
+    LK_CHECK(input != nullptr, "input is a null tensor");
+    LK_CHECK(input->dims().rank() == n + 2, "input ", input->dims().to_string(), " has rank ",
+             input->dims().rank(), "; ", n, "D pooling takes rank ", n + 2, " [N, C, spatial...]");
+    std::vector<int64_t> dilation = spatial::expand(o.dilation, n, 1, "dilation");
+    LK_CHECK(o.type == PoolingType::kMAX ||
+                 std::all_of(dilation.begin(), dilation.end(), [](int64_t d) { return d == 1; }),
+             "dilation ", spatial::list(dilation), " is supported for max pooling only");
+    // The layer checks the values (windows >= 1, padding below the window extent, ...).
+    Layer* l = add_pooling(ctx, input, o.type, k, spatial::expand(o.stride, n, 1, "stride"),
+                           spatial::expand(o.pre_padding, n, 0, "pre_padding"),
+                           spatial::expand(o.post_padding, n, 0, "post_padding"), dilation,
+                           o.ceil_mode, o.count_include_pad);
+    return named_output(ctx, l, target, source_ir, name);
   });
 }
 

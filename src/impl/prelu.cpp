@@ -6,14 +6,6 @@
 
 namespace layerkit::impl::prelu {
 
-namespace {
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-}  // namespace
-
 Tensor* prelu(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
               std::string_view name, Operand input, Operand weight) {
   return guarded(ctx, "prelu::prelu", target, name, {&input, &weight}, [&]() -> Tensor* {
@@ -24,15 +16,14 @@ Tensor* prelu(ConversionContext& ctx, const Target& target, std::optional<Source
     DataType wt = operand_type(weight);
     LK_CHECK(is_floating(wt) || wt == DataType::kBOOL || is_integer(wt), "weight type ",
              data_type_name(wt), " is not supported");
-    int rank = operand_rank(input);
-    int wrank = operand_rank(weight);
+    int rank = input.rank();
+    int wrank = weight.rank();
     LK_CHECK(wrank <= 1, "prelu: expected the weight to be a scalar or 1-D tensor, got rank ",
              wrank);
     Tensor* x = to_tensor(ctx, input, t, rank, target, source_ir, name);
     // The weight's element count (-1: dynamic) against the channel count torch uses.
     int64_t wn = 1;
-    if (weight.is_tensor() && wrank == 1) wn = weight.tensor()->dims()[0];
-    if (weight.is_host_constant() && wrank == 1) wn = weight.host_constant().dims[0];
+    if (wrank == 1) wn = weight.dims()[0];
     int64_t channels = rank >= 2 ? x->dims()[1] : 1;
     LK_CHECK(wn == -1 || wn == 1 || channels == -1 || wn == channels, "the weight has ", wn,
              " elements but the input ", x->dims().to_string(), " has channel size ", channels,
@@ -48,13 +39,10 @@ Tensor* prelu(ConversionContext& ctx, const Target& target, std::optional<Source
       ShuffleAttrs s;
       s.reshape_dims = shape;
       s.zero_is_placeholder = false;
-      Layer* r = ctx.net().add_shuffle(w, s);
-      set_layer_name(ctx, r, target, source_ir, sub_name(name, "weight_reshape"));
-      w = r->output(0);
+      w = named_output(ctx, ctx.net().add_shuffle(w, s), target, source_ir,
+                       sub_name(name, "weight_reshape"));
     }
-    Layer* l = ctx.net().add_parametric_relu(x, w);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_parametric_relu(x, w), target, source_ir, name);
   });
 }
 

@@ -14,8 +14,7 @@ Tensor* scale_tensor(ConversionContext& ctx, const Operand& scale, const Target&
     LK_CHECK(scale.as_double() > 0, "scale ", scale.as_double(), " must be positive");
     return to_tensor(ctx, scale, DataType::kFLOAT, 0, target, source_ir, name);
   }
-  int rank = scale.is_tensor() ? scale.tensor()->dims().rank() : scale.host_constant().dims.rank();
-  return to_tensor(ctx, scale, DataType::kFLOAT, rank, target, source_ir, name);
+  return to_tensor(ctx, scale, DataType::kFLOAT, scale.rank(), target, source_ir, name);
 }
 
 int axis_for(Tensor* x, std::optional<int64_t> axis) {
@@ -35,9 +34,7 @@ Tensor* quantize_impl(ConversionContext& ctx, const Target& target,
   QuantizeAttrs a;
   a.axis = axis_for(x, axis);
   a.output_type = output_type;
-  Layer* l = ctx.net().add_quantize(x, s, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_quantize(x, s, a), target, source_ir, name);
 }
 
 Tensor* dequantize_impl(ConversionContext& ctx, const Target& target,
@@ -50,9 +47,7 @@ Tensor* dequantize_impl(ConversionContext& ctx, const Target& target,
   DequantizeAttrs a;
   a.axis = axis_for(x, axis);
   a.to_type = to_type;
-  Layer* l = ctx.net().add_dequantize(x, s, a);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_dequantize(x, s, a), target, source_ir, name);
 }
 
 }  // namespace

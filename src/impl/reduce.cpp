@@ -60,15 +60,11 @@ Tensor* reduce_layer(ConversionContext& ctx, const Target& target,
   if (x->dims().rank() == 0) {
     ShuffleAttrs s;
     s.reshape_dims = Dims{1};
-    Layer* r = ctx.net().add_shuffle(x, s);
-    set_layer_name(ctx, r, target, source_ir, sub_name(name, "as_1d"));
-    x = r->output(0);
+    x = named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, sub_name(name, "as_1d"));
     mask = 1;
     keepdim = false;
   }
-  Layer* l = ctx.net().add_reduce(x, op, mask, keepdim);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_reduce(x, op, mask, keepdim), target, source_ir, name);
 }
 
 // A reduction whose result has type `out`, computed in a type the Reduce layer accepts.
@@ -110,17 +106,18 @@ Tensor* reduced_count(ConversionContext& ctx, const Target& target,
   }
   if (known || axes.empty())
     return scalar_constant(ctx, n, DataType::kFLOAT, Dims{}, target, source_ir, name);
-  Layer* shape = ctx.net().add_shape(x);
-  set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
+  Tensor* shape =
+      named_output(ctx, ctx.net().add_shape(x), target, source_ir, sub_name(name, "shape"));
   std::vector<int64_t> idx(axes.begin(), axes.end());
-  Layer* c = ctx.net().add_constant({static_cast<int64_t>(idx.size())},
-                                    Weights::from_vector(DataType::kINT64, idx));
-  set_layer_name(ctx, c, target, source_ir, sub_name(name, "dims"));
-  Layer* g = ctx.net().add_gather(shape->output(0), c->output(0), 0);
-  set_layer_name(ctx, g, target, source_ir, sub_name(name, "sizes"));
-  Layer* p = ctx.net().add_reduce(g->output(0), R::kPROD, 1, false);
-  set_layer_name(ctx, p, target, source_ir, sub_name(name, "prod"));
-  return cast_to(ctx, p->output(0), DataType::kFLOAT, target, source_ir, name);
+  Tensor* c = named_output(ctx,
+                           ctx.net().add_constant({static_cast<int64_t>(idx.size())},
+                                                  Weights::from_vector(DataType::kINT64, idx)),
+                           target, source_ir, sub_name(name, "dims"));
+  Tensor* g = named_output(ctx, ctx.net().add_gather(shape, c, 0), target, source_ir,
+                           sub_name(name, "sizes"));
+  Tensor* p = named_output(ctx, ctx.net().add_reduce(g, R::kPROD, 1, false), target, source_ir,
+                           sub_name(name, "prod"));
+  return cast_to(ctx, p, DataType::kFLOAT, target, source_ir, name);
 }
 
 void check_floating(Tensor* x, std::string_view op) {

@@ -20,12 +20,6 @@ namespace {
 
 namespace ew = elementwise;
 
-Dims operand_dims(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims() : Dims{};
-  if (op.is_host_constant()) return op.host_constant().dims;
-  return Dims{};
-}
-
 // A static size that must equal `want` unless either is dynamic.
 bool fits(int64_t have, int64_t want) {
   return have == -1 || want == -1 || have == want;
@@ -305,7 +299,7 @@ std::vector<Tensor*> torch_rnn(ConversionContext& ctx, const Target& target,
              num_layers * D * per, " params (", num_layers, " layers x ", D, " directions x ", per,
              "), got ", params.size());
     const int64_t G = gate_count(cell.kind);
-    const Dims whh = operand_dims(params[1]);
+    const Dims whh = params[1].dims();
     LK_CHECK(whh.rank() == 2 && whh[1] > 0, "w_hh must be 2-D [", G,
              " * hidden, hidden] with a static hidden size, got ", params[1].describe());
     const int64_t H = whh[1];
@@ -314,7 +308,7 @@ std::vector<Tensor*> torch_rnn(ConversionContext& ctx, const Target& target,
       for (int64_t d = 0; d < D; ++d) {
         const size_t k = static_cast<size_t>((l * D + d) * per);
         const int64_t in = l == 0 ? in0 : D * H;
-        const Dims wi = operand_dims(params[k]), wh = operand_dims(params[k + 1]);
+        const Dims wi = params[k].dims(), wh = params[k + 1].dims();
         LK_CHECK(!params[k].is_scalar() && wi.rank() == 2 && fits(wi[0], G * H) && fits(wi[1], in),
                  "layer ", l, " direction ", d, ": w_ih must be [", G * H, ", ", in, "], got ",
                  params[k].describe());
@@ -323,7 +317,7 @@ std::vector<Tensor*> torch_rnn(ConversionContext& ctx, const Target& target,
             "layer ", l, " direction ", d, ": w_hh must be [", G * H, ", ", H, "], got ",
             params[k + 1].describe());
         for (size_t b = 2; b < static_cast<size_t>(per); ++b) {
-          const Dims bd = operand_dims(params[k + b]);
+          const Dims bd = params[k + b].dims();
           LK_CHECK(!params[k + b].is_scalar() && bd.rank() == 1 && fits(bd[0], G * H), "layer ", l,
                    " direction ", d, ": ", b == 2 ? "b_ih" : "b_hh", " must be [", G * H, "], got ",
                    params[k + b].describe());
@@ -443,7 +437,7 @@ std::vector<Tensor*> onnx_rnn(ConversionContext& ctx, const Target& target,
         check_static_seq(x, batch_major ? 1 : 0);
         const int64_t D = options.direction == Direction::kBIDIRECTIONAL ? 2 : 1;
         const int64_t G = gate_count(kind);
-        const Dims rd = operand_dims(r), wd = operand_dims(w);
+        const Dims rd = r.dims(), wd = w.dims();
         LK_CHECK(!r.is_scalar() && rd.rank() == 3 && rd[2] > 0, "R must be 3-D [", D, ", ", G,
                  " * hidden, hidden] with a static hidden size, got ", r.describe());
         const int64_t H = rd[2];
@@ -453,12 +447,12 @@ std::vector<Tensor*> onnx_rnn(ConversionContext& ctx, const Target& target,
                      fits(wd[2], x->dims()[2]),
                  "W must be [", D, ", ", G * H, ", ", x->dims()[2], "], got ", w.describe());
         if (b) {
-          const Dims bd = operand_dims(*b);
+          const Dims bd = b->dims();
           LK_CHECK(!b->is_scalar() && bd.rank() == 2 && fits(bd[0], D) && fits(bd[1], 2 * G * H),
                    "B must be [", D, ", ", 2 * G * H, "], got ", b->describe());
         }
         if (p) {
-          const Dims pd = operand_dims(*p);
+          const Dims pd = p->dims();
           LK_CHECK(kind == CellKind::kLSTM, "P (peepholes) is an LSTM input; ", kind_name(kind),
                    " has none");
           LK_CHECK(!p->is_scalar() && pd.rank() == 2 && fits(pd[0], D) && fits(pd[1], 3 * H),

@@ -80,9 +80,9 @@ Tensor* scatter(ConversionContext& ctx, const Target& target, std::optional<Sour
                      : expand_util::slice_to(ctx, s, idims, SampleMode::kSTRICT_BOUNDS, target,
                                              source_ir, sub_name(name, "src_slice"));
     }
-    Layer* l = ctx.net().add_scatter(input, index, updates, ScatterMode::kELEMENT, axis, red);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(
+        ctx, ctx.net().add_scatter(input, index, updates, ScatterMode::kELEMENT, axis, red), target,
+        source_ir, name);
   });
 }
 
@@ -95,9 +95,9 @@ Tensor* scatter_nd(ConversionContext& ctx, const Target& target, std::optional<S
     LK_CHECK(updates != nullptr, "updates is a null tensor");
     check_indices(indices, "indices");
     ScatterReduction red = onnx_reduction(reduction);
-    Layer* l = ctx.net().add_scatter(data, indices, updates, ScatterMode::kND, 0, red);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx,
+                        ctx.net().add_scatter(data, indices, updates, ScatterMode::kND, 0, red),
+                        target, source_ir, name);
   });
 }
 

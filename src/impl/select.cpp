@@ -11,17 +11,11 @@ namespace layerkit::impl::select {
 
 namespace {
 
-int operand_rank(const Operand& op) {
-  if (op.is_tensor()) return op.tensor() ? op.tensor()->dims().rank() : 0;
-  if (op.is_host_constant()) return op.host_constant().dims.rank();
-  return 0;
-}
-
 // Tensors pass through unchanged; scalars and host constants become Constant layers of their
 // own type (int scalars as 0-D int64, which is what an int index means).
 Tensor* as_tensor(ConversionContext& ctx, const Operand& op, const Target& target,
                   std::optional<SourceIR> source_ir, std::string_view name) {
-  return to_tensor(ctx, op, operand_type(op), operand_rank(op), target, source_ir, name);
+  return to_tensor(ctx, op, operand_type(op), op.rank(), target, source_ir, name);
 }
 
 bool is_index_type(DataType t) {
@@ -36,18 +30,15 @@ void check_index(const Tensor* index, std::string_view what) {
 Tensor* gather_layer(ConversionContext& ctx, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name, Tensor* data,
                      Tensor* index, int axis, GatherMode mode, int num_elementwise_dims = 0) {
-  Layer* l = ctx.net().add_gather(data, index, axis, mode, num_elementwise_dims);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_gather(data, index, axis, mode, num_elementwise_dims),
+                      target, source_ir, name);
 }
 
 Tensor* transpose(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                   std::string_view name, Tensor* x, const std::vector<int32_t>& perm) {
   ShuffleAttrs s;
   s.first_transpose = perm;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // Appends a trailing 1 to the dims (0 placeholders copy the dims, dynamic ones included).
@@ -58,17 +49,15 @@ Tensor* unsqueeze_last(ConversionContext& ctx, const Target& target,
   d.push_back(1);
   s.reshape_dims = d;
   s.zero_is_placeholder = true;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 Tensor* int64_constant(ConversionContext& ctx, const Target& target,
                        std::optional<SourceIR> source_ir, std::string_view name, int64_t v) {
-  Layer* l =
-      ctx.net().add_constant({}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{v}));
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(
+      ctx,
+      ctx.net().add_constant({}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{v})),
+      target, source_ir, name);
 }
 
 }  // namespace
@@ -88,17 +77,15 @@ Tensor* gather(ConversionContext& ctx, const Target& target, std::optional<Sourc
       // A 0-D gather reads the only element; the Gather layer needs an axis, so go through [1].
       ShuffleAttrs s;
       s.reshape_dims = Dims{1};
-      Layer* xl = ctx.net().add_shuffle(x, s);
-      set_layer_name(ctx, xl, target, source_ir, sub_name(name, "input_1d"));
-      Layer* il = ctx.net().add_shuffle(i, s);
-      set_layer_name(ctx, il, target, source_ir, sub_name(name, "index_1d"));
-      Tensor* g = gather_layer(ctx, target, source_ir, sub_name(name, "gather"), xl->output(0),
-                               il->output(0), 0, GatherMode::kELEMENT);
+      Tensor* xl = named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir,
+                                sub_name(name, "input_1d"));
+      Tensor* il = named_output(ctx, ctx.net().add_shuffle(i, s), target, source_ir,
+                                sub_name(name, "index_1d"));
+      Tensor* g = gather_layer(ctx, target, source_ir, sub_name(name, "gather"), xl, il, 0,
+                               GatherMode::kELEMENT);
       ShuffleAttrs back;
       back.reshape_dims = Dims{};
-      Layer* l = ctx.net().add_shuffle(g, back);
-      set_layer_name(ctx, l, target, source_ir, name);
-      return l->output(0);
+      return named_output(ctx, ctx.net().add_shuffle(g, back), target, source_ir, name);
     }
     return gather_layer(ctx, target, source_ir, name, x, i, axis, GatherMode::kELEMENT);
   });
@@ -119,9 +106,8 @@ Tensor* index_select(ConversionContext& ctx, const Target& target,
       // torch keeps the dim (size 1) for a 0-D index, unlike select.
       ShuffleAttrs s;
       s.reshape_dims = Dims{1};
-      Layer* l = ctx.net().add_shuffle(i, s);
-      set_layer_name(ctx, l, target, source_ir, sub_name(name, "index_1d"));
-      i = l->output(0);
+      i = named_output(ctx, ctx.net().add_shuffle(i, s), target, source_ir,
+                       sub_name(name, "index_1d"));
     }
     return gather_layer(ctx, target, source_ir, name, x, i, axis, GatherMode::kDEFAULT);
   });
@@ -191,14 +177,14 @@ Tensor* index(ConversionContext& ctx, const Target& target, std::optional<Source
                    t->dims().to_string(), " does not match the indexed dims of input ",
                    xd.to_string(), " at dim ", d + j, " (", md, " vs ", xs, ")");
         }
-        Layer* nz = ctx.net().add_non_zero(t);
-        set_layer_name(ctx, nz, target, source_ir, sub_name(part, "nonzero"));
+        Tensor* nz = named_output(ctx, ctx.net().add_non_zero(t), target, source_ir,
+                                  sub_name(part, "nonzero"));
         for (int j = 0; j < kr; ++j) {
           Tensor* row =
               int64_constant(ctx, target, source_ir, sub_name(part, detail::cat("row", j)), j);
           per_dim.push_back(gather_layer(ctx, target, source_ir,
-                                         sub_name(part, detail::cat("dim", j)), nz->output(0), row,
-                                         0, GatherMode::kDEFAULT));
+                                         sub_name(part, detail::cat("dim", j)), nz, row, 0,
+                                         GatherMode::kDEFAULT));
         }
         continue;
       }
@@ -219,9 +205,7 @@ Tensor* index(ConversionContext& ctx, const Target& target, std::optional<Source
         idx.push_back(per_dim[d]);
       }
     if (pos.empty()) {
-      Layer* l = ctx.net().add_identity(x);
-      set_layer_name(ctx, l, target, source_ir, name);
-      return l->output(0);
+      return named_output(ctx, ctx.net().add_identity(x), target, source_ir, name);
     }
     if (pos.size() == 1)  // Gather puts the index dims in place of the indexed dim, as torch.
       return gather_layer(ctx, target, source_ir, name, x, idx[0], pos[0], GatherMode::kDEFAULT);
@@ -239,28 +223,29 @@ Tensor* index(ConversionContext& ctx, const Target& target, std::optional<Source
                                      source_ir, sub_name(name, "zero"));
       Tensor* zeros = nullptr;
       for (size_t j = 0; j < bc.size(); ++j) {
-        Layer* p = ctx.net().add_elementwise(bc[j], zero, ElementWiseOperation::kPROD);
-        set_layer_name(ctx, p, target, source_ir, sub_name(name, detail::cat("zero", j)));
+        Tensor* p =
+            named_output(ctx, ctx.net().add_elementwise(bc[j], zero, ElementWiseOperation::kPROD),
+                         target, source_ir, sub_name(name, detail::cat("zero", j)));
         if (!zeros) {
-          zeros = p->output(0);
+          zeros = p;
           continue;
         }
-        Layer* s = ctx.net().add_elementwise(zeros, p->output(0), ElementWiseOperation::kSUM);
-        set_layer_name(ctx, s, target, source_ir, sub_name(name, detail::cat("zeros", j)));
-        zeros = s->output(0);
+        zeros = named_output(ctx, ctx.net().add_elementwise(zeros, p, ElementWiseOperation::kSUM),
+                             target, source_ir, sub_name(name, detail::cat("zeros", j)));
       }
       for (size_t j = 0; j < bc.size(); ++j) {
-        Layer* e = ctx.net().add_elementwise(bc[j], zeros, ElementWiseOperation::kSUM);
-        set_layer_name(ctx, e, target, source_ir, sub_name(name, detail::cat("expand", j)));
-        bc[j] = e->output(0);
+        Tensor* e =
+            named_output(ctx, ctx.net().add_elementwise(bc[j], zeros, ElementWiseOperation::kSUM),
+                         target, source_ir, sub_name(name, detail::cat("expand", j)));
+        bc[j] = e;
       }
     }
     std::vector<Tensor*> cols;
     for (size_t j = 0; j < bc.size(); ++j)
       cols.push_back(
           unsqueeze_last(ctx, target, source_ir, sub_name(name, detail::cat("column", j)), bc[j]));
-    Layer* cat = ctx.net().add_concatenation(cols, nb);
-    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "tuples"));
+    Tensor* cat = named_output(ctx, ctx.net().add_concatenation(cols, nb), target, source_ir,
+                               sub_name(name, "tuples"));
 
     std::vector<int32_t> perm(pos.begin(), pos.end());
     for (int d = 0; d < r; ++d)
@@ -274,7 +259,7 @@ Tensor* index(ConversionContext& ctx, const Target& target, std::optional<Source
     bool adjacent = pos.back() - pos.front() + 1 == static_cast<int>(pos.size());
     bool move_back = adjacent && pos.front() > 0;
     Tensor* g = gather_layer(ctx, target, source_ir, move_back ? sub_name(name, "gather") : name,
-                             xt, cat->output(0), 0, GatherMode::kND);
+                             xt, cat, 0, GatherMode::kND);
     if (!move_back) return g;
     int out_rank = g->dims().rank(), p0 = pos.front();
     std::vector<int32_t> back;

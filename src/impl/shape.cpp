@@ -12,9 +12,9 @@ namespace {
 Tensor* int64_constant(ConversionContext& ctx, const Dims& dims, std::vector<int64_t> values,
                        const Target& target, std::optional<SourceIR> source_ir,
                        std::string_view name) {
-  Layer* c = ctx.net().add_constant(dims, Weights::from_vector(DataType::kINT64, values));
-  set_layer_name(ctx, c, target, source_ir, name);
-  return c->output(0);
+  return named_output(ctx,
+                      ctx.net().add_constant(dims, Weights::from_vector(DataType::kINT64, values)),
+                      target, source_ir, name);
 }
 
 void check_input(const Tensor* input) {
@@ -26,9 +26,7 @@ Tensor* shape_tensor(ConversionContext& ctx, Tensor* input, const Target& target
                      std::optional<SourceIR> source_ir, std::string_view name) {
   const Dims& d = input->dims();
   if (d.is_static()) return int64_constant(ctx, {d.rank()}, d.to_vector(), target, source_ir, name);
-  Layer* l = ctx.net().add_shape(input);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shape(input), target, source_ir, name);
 }
 
 }  // namespace
@@ -47,9 +45,7 @@ Tensor* size(ConversionContext& ctx, const Target& target, std::optional<SourceI
     if (v >= 0) return int64_constant(ctx, {}, {v}, target, source_ir, name);
     Tensor* s = shape_tensor(ctx, input, target, source_ir, sub_name(name, "shape"));
     Tensor* index = int64_constant(ctx, {}, {d}, target, source_ir, sub_name(name, "index"));
-    Layer* g = ctx.net().add_gather(s, index, 0);
-    set_layer_name(ctx, g, target, source_ir, name);
-    return g->output(0);
+    return named_output(ctx, ctx.net().add_gather(s, index, 0), target, source_ir, name);
   });
 }
 
@@ -63,9 +59,8 @@ Tensor* numel(ConversionContext& ctx, const Target& target, std::optional<Source
     if (d.is_static() || has_zero)
       return int64_constant(ctx, {}, {has_zero ? 0 : d.volume()}, target, source_ir, name);
     Tensor* s = shape_tensor(ctx, input, target, source_ir, sub_name(name, "shape"));
-    Layer* p = ctx.net().add_reduce(s, ReduceOperation::kPROD, 1u, false);
-    set_layer_name(ctx, p, target, source_ir, name);
-    return p->output(0);
+    return named_output(ctx, ctx.net().add_reduce(s, ReduceOperation::kPROD, 1u, false), target,
+                        source_ir, name);
   });
 }
 

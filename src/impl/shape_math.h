@@ -14,10 +14,10 @@ namespace layerkit::impl::shape_math {
 inline Tensor* i64_const(ConversionContext& ctx, const std::vector<int64_t>& values,
                          const Target& target, std::optional<SourceIR> source_ir,
                          std::string_view name) {
-  Layer* l = ctx.net().add_constant({static_cast<int64_t>(values.size())},
-                                    Weights::from_vector(DataType::kINT64, values));
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx,
+                      ctx.net().add_constant({static_cast<int64_t>(values.size())},
+                                             Weights::from_vector(DataType::kINT64, values)),
+                      target, source_ir, name);
 }
 
 // Size of axis `dim` of `x` as an int64 [1] tensor: a Constant when static, Shape -> Slice when
@@ -26,19 +26,15 @@ inline Tensor* dim_size(ConversionContext& ctx, Tensor* x, int dim, const Target
                         std::optional<SourceIR> source_ir, std::string_view name) {
   int64_t n = x->dims()[dim];
   if (n >= 0) return i64_const(ctx, {n}, target, source_ir, name);
-  Layer* shape = ctx.net().add_shape(x);
-  set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-  Layer* s = ctx.net().add_slice(shape->output(0), {dim}, {1}, {1});
-  set_layer_name(ctx, s, target, source_ir, name);
-  return s->output(0);
+  Tensor* shape =
+      named_output(ctx, ctx.net().add_shape(x), target, source_ir, sub_name(name, "shape"));
+  return named_output(ctx, ctx.net().add_slice(shape, {dim}, {1}, {1}), target, source_ir, name);
 }
 
 inline Tensor* binary(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
                       const Target& target, std::optional<SourceIR> source_ir,
                       std::string_view name) {
-  Layer* l = ctx.net().add_elementwise(a, b, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_elementwise(a, b, op), target, source_ir, name);
 }
 
 // Reshapes a one-element tensor to `dims` (e.g. {1} or {} for 0-D); no layer when it already fits.
@@ -48,9 +44,7 @@ inline Tensor* reshape(ConversionContext& ctx, Tensor* t, const Dims& dims, cons
   ShuffleAttrs s;
   s.reshape_dims = dims;
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(t, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(t, s), target, source_ir, name);
 }
 
 // A one-element int32/int64 tensor (0-D or [1]) as an int64 [1] tensor.

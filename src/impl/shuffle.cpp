@@ -58,9 +58,7 @@ Tensor* reshape_static(ConversionContext& ctx, const Target& target,
   ShuffleAttrs s;
   s.reshape_dims = infer_shape(input->dims(), shape);
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(input, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(input, s), target, source_ir, name);
 }
 
 Tensor* reshape_tensor(ConversionContext& ctx, const Target& target,
@@ -76,9 +74,7 @@ Tensor* reshape_tensor(ConversionContext& ctx, const Target& target,
   Tensor* s = cast_to(ctx, shape, DataType::kINT64, target, source_ir, sub_name(name, "shape"));
   ShuffleAttrs attrs;
   attrs.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(input, attrs, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(input, attrs, s), target, source_ir, name);
 }
 
 }  // namespace

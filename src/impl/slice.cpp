@@ -57,10 +57,9 @@ Tensor* clamp_bound_tensor(ConversionContext& ctx, const Operand& b, Tensor* n, 
   Tensor* v = sm::i64_vec1(ctx, b.tensor(), target, source_ir, sub_name(name, "value"));
   Tensor* neg = sm::binary(ctx, v, zero, E::kLESS, target, source_ir, sub_name(name, "is_neg"));
   Tensor* w = sm::binary(ctx, v, n, E::kSUM, target, source_ir, sub_name(name, "wrap"));
-  Layer* sel = ctx.net().add_select(neg, w, v);
-  set_layer_name(ctx, sel, target, source_ir, sub_name(name, "wrapped"));
-  Tensor* lo =
-      sm::binary(ctx, sel->output(0), zero, E::kMAX, target, source_ir, sub_name(name, "lo"));
+  Tensor* sel = named_output(ctx, ctx.net().add_select(neg, w, v), target, source_ir,
+                             sub_name(name, "wrapped"));
+  Tensor* lo = sm::binary(ctx, sel, zero, E::kMAX, target, source_ir, sub_name(name, "lo"));
   return sm::binary(ctx, lo, n, E::kMIN, target, source_ir, name);
 }
 
@@ -95,15 +94,13 @@ Tensor* slice(ConversionContext& ctx, const Target& target, std::optional<Source
         st[d] = a;
         sz[d] = len;
         sd[d] = step;
-        Layer* l = ctx.net().add_slice(input, st, sz, sd);
-        set_layer_name(ctx, l, target, source_ir, name);
-        return l->output(0);
+        return named_output(ctx, ctx.net().add_slice(input, st, sz, sd), target, source_ir, name);
       }
       SliceInputs axes;
       axes.axes = sm::i64_const(ctx, {d}, target, source_ir, sub_name(name, "axes"));
-      Layer* l = ctx.net().add_slice(input, {a}, {len}, {step}, SampleMode::kSTRICT_BOUNDS, axes);
-      set_layer_name(ctx, l, target, source_ir, name);
-      return l->output(0);
+      return named_output(
+          ctx, ctx.net().add_slice(input, {a}, {len}, {step}, SampleMode::kSTRICT_BOUNDS, axes),
+          target, source_ir, name);
     }
 
     // Some value is known only at run time: clamp start and stop to 0..n as int64 [1] tensors,
@@ -129,9 +126,9 @@ Tensor* slice(ConversionContext& ctx, const Target& target, std::optional<Source
     in_t.start = a;
     in_t.size = len;
     in_t.axes = sm::i64_const(ctx, {d}, target, source_ir, sub_name(name, "axes"));
-    Layer* l = ctx.net().add_slice(input, {}, {}, {step}, SampleMode::kSTRICT_BOUNDS, in_t);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(
+        ctx, ctx.net().add_slice(input, {}, {}, {step}, SampleMode::kSTRICT_BOUNDS, in_t), target,
+        source_ir, name);
   });
 }
 
@@ -152,12 +149,12 @@ Tensor* select(ConversionContext& ctx, const Target& target, std::optional<Sourc
     }
     // A 0-D index removes the axis; Gather wraps a negative index on a dynamic dim at run time
     // and fails there when it is out of range.
-    Layer* c = ctx.net().add_constant(
-        {}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{index}));
-    set_layer_name(ctx, c, target, source_ir, sub_name(name, "index"));
-    Layer* g = ctx.net().add_gather(input, c->output(0), d);
-    set_layer_name(ctx, g, target, source_ir, name);
-    return g->output(0);
+    Tensor* c =
+        named_output(ctx,
+                     ctx.net().add_constant(
+                         {}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{index})),
+                     target, source_ir, sub_name(name, "index"));
+    return named_output(ctx, ctx.net().add_gather(input, c, d), target, source_ir, name);
   });
 }
 

@@ -44,14 +44,13 @@ Tensor* remove_batch(ConversionContext& ctx, Tensor* y, const Target& target,
     s.zero_is_placeholder = false;
     l = ctx.net().add_shuffle(y, s);
   } else {
-    Layer* shape = ctx.net().add_shape(y);
-    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "unbatch_shape"));
-    Layer* tail = ctx.net().add_slice(shape->output(0), {1}, {rank - 1}, {1});
-    set_layer_name(ctx, tail, target, source_ir, sub_name(name, "unbatch_dims"));
-    l = ctx.net().add_shuffle(y, {}, tail->output(0));
+    Tensor* shape = named_output(ctx, ctx.net().add_shape(y), target, source_ir,
+                                 sub_name(name, "unbatch_shape"));
+    Tensor* tail = named_output(ctx, ctx.net().add_slice(shape, {1}, {rank - 1}, {1}), target,
+                                source_ir, sub_name(name, "unbatch_dims"));
+    l = ctx.net().add_shuffle(y, {}, tail);
   }
-  set_layer_name(ctx, l, target, source_ir, sub_name(name, "unbatch"));
-  return l->output(0);
+  return named_output(ctx, l, target, source_ir, sub_name(name, "unbatch"));
 }
 
 Weights host_weights(ConversionContext& ctx, const HostConstant& c, DataType data_type,
@@ -107,33 +106,8 @@ Tensor* pin_channels(ConversionContext& ctx, Tensor* x, int64_t channels, const 
   d[1] = channels;
   s.reshape_dims = d;
   s.zero_is_placeholder = true;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, sub_name(name, "channels"));
-  return l->output(0);
-}
-
-Tensor* i64(ConversionContext& ctx, int64_t v, const Target& target,
-            std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l =
-      ctx.net().add_constant({1}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{v}));
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
-}
-
-Tensor* dim_of(ConversionContext& ctx, Tensor* x, int axis, const Target& target,
-               std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* shape = ctx.net().add_shape(x);
-  set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-  Layer* s = ctx.net().add_slice(shape->output(0), {axis}, {1}, {1});
-  set_layer_name(ctx, s, target, source_ir, name);
-  return s->output(0);
-}
-
-Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
-               const Target& target, std::optional<SourceIR> source_ir, std::string_view name) {
-  Layer* l = ctx.net().add_elementwise(a, b, op);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir,
+                      sub_name(name, "channels"));
 }
 
 Tensor* bias_operand(ConversionContext& ctx, const std::optional<Operand>& bias, DataType t,

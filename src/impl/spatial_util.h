@@ -1,5 +1,5 @@
 // Private helpers shared by the conv, deconv and pool building blocks: per-axis parameter lists,
-// the optional batch dim, host weights and small shape-tensor arithmetic.
+// the optional batch dim and host weights (shape-tensor arithmetic is in shape_math.h).
 #pragma once
 
 #include <optional>
@@ -41,14 +41,6 @@ WeightOperand weight_operand(ConversionContext& ctx, const Operand& op, DataType
 // (a mismatch then fails at run time, as the reshape's volume differs).
 Tensor* pin_channels(ConversionContext& ctx, Tensor* x, int64_t channels, const Target& target,
                      std::optional<SourceIR> source_ir, std::string_view name);
-
-// Shape-tensor arithmetic on int64 [1] tensors.
-Tensor* i64(ConversionContext& ctx, int64_t v, const Target& target,
-            std::optional<SourceIR> source_ir, std::string_view name);
-Tensor* dim_of(ConversionContext& ctx, Tensor* x, int axis, const Target& target,
-               std::optional<SourceIR> source_ir, std::string_view name);
-Tensor* i64_op(ConversionContext& ctx, Tensor* a, Tensor* b, ElementWiseOperation op,
-               const Target& target, std::optional<SourceIR> source_ir, std::string_view name);
 
 // The optional bias of a (de)convolution: a [k] weight operand; fills `weights` (constant) or
 // returns the tensor (layer input 2), null when absent.

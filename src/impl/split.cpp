@@ -45,15 +45,14 @@ std::vector<Tensor*> slice_chunks(ConversionContext& ctx, const Target& target,
       in.axes = axes;
       Dims st{offset};
       if (starts) {
-        Layer* pick = ctx.net().add_slice(starts, {static_cast<int64_t>(i)}, {1}, {1});
-        set_layer_name(ctx, pick, target, source_ir, sub_name(chunk, "start"));
-        in.start = pick->output(0);
+        in.start =
+            named_output(ctx, ctx.net().add_slice(starts, {static_cast<int64_t>(i)}, {1}, {1}),
+                         target, source_ir, sub_name(chunk, "start"));
         st = {};
       }
       l = ctx.net().add_slice(x, st, {sizes[i]}, {1}, SampleMode::kSTRICT_BOUNDS, in);
     }
-    set_layer_name(ctx, l, target, source_ir, chunk);
-    out.push_back(l->output(0));
+    out.push_back(named_output(ctx, l, target, source_ir, chunk));
     offset += sizes[i];
   }
   return out;
@@ -89,8 +88,9 @@ std::vector<Tensor*> split_sizes_impl(ConversionContext& ctx, const Target& targ
   Tensor* zero = sm::i64_const(ctx, {0}, target, source_ir, sub_name(check, "zero"));
   SliceInputs probe;
   probe.start = diff;
-  Layer* l = ctx.net().add_slice(zero, {}, {1}, {1}, SampleMode::kSTRICT_BOUNDS, probe);
-  set_layer_name(ctx, l, target, source_ir, check);
+  Tensor* checked =
+      named_output(ctx, ctx.net().add_slice(zero, {}, {1}, {1}, SampleMode::kSTRICT_BOUNDS, probe),
+                   target, source_ir, check);
   std::vector<int64_t> offsets;
   int64_t off = 0;
   for (int64_t s : sizes) {
@@ -99,7 +99,7 @@ std::vector<Tensor*> split_sizes_impl(ConversionContext& ctx, const Target& targ
   }
   Tensor* base = sm::i64_const(ctx, offsets, target, source_ir, sub_name(name, "offsets"));
   Tensor* starts =
-      sm::binary(ctx, base, l->output(0), E::kSUM, target, source_ir, sub_name(name, "starts"));
+      sm::binary(ctx, base, checked, E::kSUM, target, source_ir, sub_name(name, "starts"));
   return slice_chunks(ctx, target, source_ir, name, input, d, sizes, starts);
 }
 

@@ -29,9 +29,7 @@ Tensor* reshape(ConversionContext& ctx, const Target& target, std::optional<Sour
   ShuffleAttrs s;
   s.reshape_dims = dims;
   s.zero_is_placeholder = false;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // Removes the size-1 `axis`: a transpose moving it last, then a reshape whose 0 placeholders
@@ -46,9 +44,7 @@ Tensor* squeeze_axis(ConversionContext& ctx, const Target& target,
   s.first_transpose.push_back(axis);
   s.reshape_dims = Dims::of_rank(rank - 1, 0);
   s.zero_is_placeholder = true;
-  Layer* l = ctx.net().add_shuffle(x, s);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_shuffle(x, s), target, source_ir, name);
 }
 
 // One TopK layer on `axis` of a rank >= 1 tensor, int64 indices, values in the input's type
@@ -184,14 +180,15 @@ ValuesIndices sort(ConversionContext& ctx, const Target& target, std::optional<S
                " exceeds the TopK layer's limit of ", kMaxK, " elements");
     } else {
       // The whole dim, read at run time (the TopK layer checks the limit there).
-      Layer* shape = ctx.net().add_shape(input);
-      set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-      Layer* idx = ctx.net().add_constant(
-          Dims{}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{axis}));
-      set_layer_name(ctx, idx, target, source_ir, sub_name(name, "axis"));
-      Layer* g = ctx.net().add_gather(shape->output(0), idx->output(0), 0);
-      set_layer_name(ctx, g, target, source_ir, sub_name(name, "k"));
-      k_tensor = g->output(0);
+      Tensor* shape =
+          named_output(ctx, ctx.net().add_shape(input), target, source_ir, sub_name(name, "shape"));
+      Tensor* idx = named_output(
+          ctx,
+          ctx.net().add_constant(
+              Dims{}, Weights::from_vector(DataType::kINT64, std::vector<int64_t>{axis})),
+          target, source_ir, sub_name(name, "axis"));
+      k_tensor = named_output(ctx, ctx.net().add_gather(shape, idx, 0), target, source_ir,
+                              sub_name(name, "k"));
     }
     ValuesIndices v =
         topk_layer(ctx, target, source_ir, name, input, axis, op, size >= 0 ? size : 1, k_tensor);

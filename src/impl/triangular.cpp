@@ -39,9 +39,7 @@ Tensor* triangle(ConversionContext& ctx, const Target& target, std::optional<Sou
                                  sub_name(name, "zero"));
   std::array<Tensor*, 3> all{keep, x, zero};
   std::vector<Tensor*> bc = broadcast(ctx, all, target, source_ir, name);
-  Layer* l = ctx.net().add_select(bc[0], bc[1], bc[2]);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_select(bc[0], bc[1], bc[2]), target, source_ir, name);
 }
 
 }  // namespace

@@ -97,16 +97,16 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
         attrs.output_dims = od;
       } else {
         // N and C come from the input's shape at run time.
-        Layer* shape = ctx.net().add_shape(input);
-        set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
-        Layer* nc = ctx.net().add_slice(shape->output(0), {0}, {2}, {1});
-        set_layer_name(ctx, nc, target, source_ir, sub_name(name, "batch_channels"));
-        Layer* sz = ctx.net().add_constant({spatial}, Weights::from_vector(DataType::kINT64, out));
-        set_layer_name(ctx, sz, target, source_ir, sub_name(name, "sizes"));
-        std::vector<Tensor*> parts{nc->output(0), sz->output(0)};
-        Layer* cat = ctx.net().add_concatenation(parts, 0);
-        set_layer_name(ctx, cat, target, source_ir, sub_name(name, "out_shape"));
-        shape_input = cat->output(0);
+        Tensor* shape = named_output(ctx, ctx.net().add_shape(input), target, source_ir,
+                                     sub_name(name, "shape"));
+        Tensor* nc = named_output(ctx, ctx.net().add_slice(shape, {0}, {2}, {1}), target, source_ir,
+                                  sub_name(name, "batch_channels"));
+        Tensor* sz = named_output(
+            ctx, ctx.net().add_constant({spatial}, Weights::from_vector(DataType::kINT64, out)),
+            target, source_ir, sub_name(name, "sizes"));
+        std::vector<Tensor*> parts{nc, sz};
+        shape_input = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                                   sub_name(name, "out_shape"));
       }
     } else {
       std::vector<double> s = expand(*scale_factor, spatial, "scale_factor");
@@ -129,9 +129,8 @@ Tensor* upsample(ConversionContext& ctx, const Target& target, std::optional<Sou
         attrs.scales[static_cast<size_t>(a + 2)] = sc;
       }
     }
-    Layer* l = ctx.net().add_resize(input, attrs, shape_input);
-    set_layer_name(ctx, l, target, source_ir, name);
-    return l->output(0);
+    return named_output(ctx, ctx.net().add_resize(input, attrs, shape_input), target, source_ir,
+                        name);
   });
 }
 

@@ -42,6 +42,12 @@ void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
   }
 }
 
+Tensor* named_output(ConversionContext& ctx, Layer* layer, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name) {
+  set_layer_name(ctx, layer, target, source_ir, name);
+  return layer->output(0);
+}
+
 namespace {
 // A tensor of another network is marked as such: its name may equal one of this network's.
 std::string describe_operands(const Network& net, std::span<const Operand* const> operands) {
@@ -189,8 +195,7 @@ DataType result_type(std::span<const Operand* const> operands) {
     if (op->is_scalar()) {
       fold(scalar, t);
     } else {
-      int rank = op->is_tensor() ? op->tensor()->dims().rank() : op->host_constant().dims.rank();
-      fold(rank > 0 ? dim : zero, t);
+      fold(op->rank() > 0 ? dim : zero, t);
     }
   }
   std::optional<DataType> r = combine(dim, combine(zero, scalar));
@@ -211,9 +216,7 @@ DataType compute_type(DataType t) {
 Tensor* cast_to(ConversionContext& ctx, Tensor* t, DataType type, const Target& target,
                 std::optional<SourceIR> source_ir, std::string_view name) {
   if (t->type() == type) return t;
-  Layer* l = ctx.net().add_cast(t, type);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, ctx.net().add_cast(t, type), target, source_ir, name);
 }
 
 namespace {
@@ -238,9 +241,9 @@ Weights fill_weights(DataType type, int64_t count, double v, std::optional<int64
 Tensor* scalar_constant(ConversionContext& ctx, double value, DataType type, const Dims& dims,
                         const Target& target, std::optional<SourceIR> source_ir,
                         std::string_view name) {
-  Layer* l = ctx.net().add_constant(dims, fill_weights(type, dims.volume(), value, std::nullopt));
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(
+      ctx, ctx.net().add_constant(dims, fill_weights(type, dims.volume(), value, std::nullopt)),
+      target, source_ir, name);
 }
 
 Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int rank,
@@ -253,9 +256,9 @@ Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int 
     Dims dims = Dims::of_rank(rank, 1);
     std::optional<int64_t> exact =
         op.is_int() ? std::optional<int64_t>(op.int_value()) : std::nullopt;
-    Layer* l = ctx.net().add_constant(dims, fill_weights(type, 1, op.as_double(), exact));
-    set_layer_name(ctx, l, target, source_ir, sub_name(name, "scalar"));
-    return l->output(0);
+    Weights w = fill_weights(type, 1, op.as_double(), exact);
+    return named_output(ctx, ctx.net().add_constant(dims, w), target, source_ir,
+                        sub_name(name, "scalar"));
   }
   const HostConstant& c = op.host_constant();
   Weights w = c.weights;
@@ -269,9 +272,9 @@ Tensor* to_tensor(ConversionContext& ctx, const Operand& op, DataType type, int 
     std::vector<float> f(c.doubles.begin(), c.doubles.end());
     w = Weights::from_vector(DataType::kFLOAT, f);
   }
-  Layer* l = ctx.net().add_constant(c.dims, w);
-  set_layer_name(ctx, l, target, source_ir, sub_name(name, "constant"));
-  return cast_to(ctx, l->output(0), type, target, source_ir, sub_name(name, "constant_cast"));
+  Tensor* constant = named_output(ctx, ctx.net().add_constant(c.dims, w), target, source_ir,
+                                  sub_name(name, "constant"));
+  return cast_to(ctx, constant, type, target, source_ir, sub_name(name, "constant_cast"));
 }
 
 // ---- Note [Broadcasting] ----
@@ -311,18 +314,18 @@ Tensor* prepend_ones(ConversionContext& ctx, Tensor* t, int rank, const Target& 
     s.zero_is_placeholder = false;
     l = ctx.net().add_shuffle(t, s);
   } else {
-    Layer* shape = ctx.net().add_shape(t);
-    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
+    Tensor* shape =
+        named_output(ctx, ctx.net().add_shape(t), target, source_ir, sub_name(name, "shape"));
     std::vector<int64_t> ones(static_cast<size_t>(extra), 1);
-    Layer* c = ctx.net().add_constant({extra}, Weights::from_vector(DataType::kINT64, ones));
-    set_layer_name(ctx, c, target, source_ir, sub_name(name, "ones"));
-    std::vector<Tensor*> parts{c->output(0), shape->output(0)};
-    Layer* cat = ctx.net().add_concatenation(parts, 0);
-    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "new_shape"));
-    l = ctx.net().add_shuffle(t, {}, cat->output(0));
+    Tensor* c = named_output(
+        ctx, ctx.net().add_constant({extra}, Weights::from_vector(DataType::kINT64, ones)), target,
+        source_ir, sub_name(name, "ones"));
+    std::vector<Tensor*> parts{c, shape};
+    Tensor* cat = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                               sub_name(name, "new_shape"));
+    l = ctx.net().add_shuffle(t, {}, cat);
   }
-  set_layer_name(ctx, l, target, source_ir, sub_name(name, "broadcast"));
-  return l->output(0);
+  return named_output(ctx, l, target, source_ir, sub_name(name, "broadcast"));
 }
 
 std::vector<Tensor*> broadcast(ConversionContext& ctx, std::span<Tensor* const> tensors,
@@ -371,13 +374,13 @@ Tensor* reshape_groups(ConversionContext& ctx, Tensor* t,
     s.zero_is_placeholder = false;
     l = ctx.net().add_shuffle(t, s);
   } else {
-    Layer* shape = ctx.net().add_shape(t);
-    set_layer_name(ctx, shape, target, source_ir, sub_name(name, "shape"));
+    Tensor* shape =
+        named_output(ctx, ctx.net().add_shape(t), target, source_ir, sub_name(name, "shape"));
     auto int64_constant = [&](std::vector<int64_t> v, const std::string& n) {
-      Layer* c = ctx.net().add_constant({static_cast<int64_t>(v.size())},
-                                        Weights::from_vector(DataType::kINT64, v));
-      set_layer_name(ctx, c, target, source_ir, n);
-      return c->output(0);
+      return named_output(ctx,
+                          ctx.net().add_constant({static_cast<int64_t>(v.size())},
+                                                 Weights::from_vector(DataType::kINT64, v)),
+                          target, source_ir, n);
     };
     std::vector<Tensor*> parts;
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -389,26 +392,24 @@ Tensor* reshape_groups(ConversionContext& ctx, Tensor* t,
       }
       std::vector<int64_t> idx(groups[g].begin(), groups[g].end());
       Tensor* ids = int64_constant(idx, sub_name(part, "indices"));
-      Layer* gather = ctx.net().add_gather(shape->output(0), ids, 0);
+      Layer* gather = ctx.net().add_gather(shape, ids, 0);
       Tensor* dims = gather->output(0);
       if (idx.size() == 1) {
         set_layer_name(ctx, gather, target, source_ir, part);
       } else {
         set_layer_name(ctx, gather, target, source_ir, sub_name(part, "gather"));
-        Layer* prod = ctx.net().add_reduce(dims, ReduceOperation::kPROD, 1u, true);
-        set_layer_name(ctx, prod, target, source_ir, part);
-        dims = prod->output(0);
+        dims = named_output(ctx, ctx.net().add_reduce(dims, ReduceOperation::kPROD, 1u, true),
+                            target, source_ir, part);
       }
       parts.push_back(dims);
     }
-    Layer* cat = ctx.net().add_concatenation(parts, 0);
-    set_layer_name(ctx, cat, target, source_ir, sub_name(name, "new_shape"));
+    Tensor* cat = named_output(ctx, ctx.net().add_concatenation(parts, 0), target, source_ir,
+                               sub_name(name, "new_shape"));
     ShuffleAttrs s;
     s.zero_is_placeholder = false;
-    l = ctx.net().add_shuffle(t, s, cat->output(0));
+    l = ctx.net().add_shuffle(t, s, cat);
   }
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
+  return named_output(ctx, l, target, source_ir, name);
 }
 
 // ---- Note [Negative dims] ----

@@ -25,10 +25,10 @@ Tensor* make(ConversionContext& ctx, const Target& target, std::optional<SourceI
     for (int64_t i = 0; i < size; ++i)
       v[static_cast<size_t>(i)] =
           size == 1 ? 1.0f : static_cast<float>(f(static_cast<double>(i), N));
-    Layer* l = ctx.net().add_constant({size}, Weights::from_vector(DataType::kFLOAT, v));
-    set_layer_name(ctx, l, target, source_ir,
-                   dtype == DataType::kFLOAT ? name : sub_name(name, "values"));
-    return cast_to(ctx, l->output(0), dtype, target, source_ir, name);
+    Tensor* values = named_output(
+        ctx, ctx.net().add_constant({size}, Weights::from_vector(DataType::kFLOAT, v)), target,
+        source_ir, dtype == DataType::kFLOAT ? name : sub_name(name, "values"));
+    return cast_to(ctx, values, dtype, target, source_ir, name);
   });
 }
 

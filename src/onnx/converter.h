@@ -115,9 +115,8 @@ constexpr auto kONNX = impl::SourceIR::kONNX;
 // Names a layer a converter adds directly (where no building block has ONNX's semantics): the
 // node's name, or sub_name(name, suffix) for an intermediate layer. Returns output 0.
 inline Tensor* named(const NodeContext& n, Layer* l, std::string_view suffix = {}) {
-  impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX,
-                       suffix.empty() ? n.name() : impl::sub_name(n.name(), suffix));
-  return l->output(0);
+  return impl::named_output(n.ctx(), l, n.op_type(), kONNX,
+                            suffix.empty() ? n.name() : impl::sub_name(n.name(), suffix));
 }
 // sub_name(n.name(), suffix): the name of an intermediate building-block call.
 inline std::string sub(const NodeView& n, std::string_view suffix) {
@@ -135,6 +134,14 @@ inline impl::Operand weight_operand(const NodeContext& n, int i) {
 Tensor* quantize_math(NodeContext& n, Tensor* x, Tensor* scale, Tensor* zp, DataType to,
                       const std::string& name);
 Tensor* dequantized(NodeContext& n, int q, int scale, int zp, int axis, const std::string& what);
+
+// Spatial attributes of the convolutions and the pools (conv_ops.cpp), one entry per spatial axis.
+struct Window {
+  std::vector<int64_t> kernel, stride, dilation, pre, post;
+};
+// Reads strides, dilations and pads (explicit or auto_pad SAME_*/VALID) for `kernel`; auto_pad
+// SAME needs static spatial dims of `x`.
+Window window(const NodeView& n, Tensor* x, std::vector<int64_t> kernel);
 
 // A node-level check run by the check pass: a reason when the node cannot be converted.
 using CheckFn = std::function<std::optional<std::string>(const NodeView&)>;
@@ -162,7 +169,10 @@ void register_select_ops(Registry& r);
 void register_cast_ops(Registry& r);
 void register_shape_ops(Registry& r);
 void register_tensor_ops(Registry& r);
-void register_nn_ops(Registry& r);
+void register_conv_ops(Registry& r);
+void register_pool_ops(Registry& r);
+void register_normalization_ops(Registry& r);
+void register_matmul_ops(Registry& r);
 void register_reduce_ops(Registry& r);
 void register_resize_ops(Registry& r);
 void register_loss_ops(Registry& r);

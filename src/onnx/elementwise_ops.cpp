@@ -1,4 +1,7 @@
-// ONNX converters for element-wise ops, each a call into impl::elementwise.
+// ONNX converters for element-wise ops, each a call into impl::elementwise (IsNaN and IsInf, whose
+// boolean results of float inputs have no block, use the Unary layer directly).
+#include <limits>
+
 #include "layerkit/impl/cast.h"
 #include "layerkit/impl/elementwise.h"
 #include "layerkit/impl/utils.h"
@@ -54,6 +57,42 @@ Tensor* add2(impl::ConversionContext& c, const impl::Target& t, std::optional<im
 Tensor* sub2(impl::ConversionContext& c, const impl::Target& t, std::optional<impl::SourceIR> s,
              std::string_view name, impl::Operand a, impl::Operand b) {
   return ew::sub(c, t, s, name, std::move(a), std::move(b));
+}
+
+// Unary layers whose ONNX op has no building block (boolean results of float inputs).
+OpConverter unary_layer(UnaryOperation op) {
+  return {[op](NodeContext& n) { n.set_output(0, named(n, n.net().add_unary(n.input(0), op))); },
+          nullptr};
+}
+
+void isinf_op(NodeContext& n) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* x = n.input(0);
+  const bool pos = n.attr_int("detect_positive", 1) != 0,
+             neg = n.attr_int("detect_negative", 1) != 0;
+  if (pos && neg) {
+    n.set_output(0, named(n, n.net().add_unary(x, UnaryOperation::kISINF)));
+    return;
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  if (!pos && !neg) {
+    // Nothing is detected: x == inf && x == -inf is false everywhere.
+    n.set_output(0, ew::logical_and(c, t, kONNX, n.name(), ew::eq(c, t, kONNX, sub(n, "a"), x, inf),
+                                    ew::eq(c, t, kONNX, sub(n, "b"), x, -inf)));
+    return;
+  }
+  n.set_output(0, ew::eq(c, t, kONNX, n.name(), x, impl::Operand(pos ? inf : -inf)));
+}
+
+void mean_op(NodeContext& n) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  Tensor* acc = n.input(0);
+  for (int i = 1; i < n.num_inputs(); ++i)
+    acc = ew::add(c, t, kONNX, sub(n, "sum" + std::to_string(i)), acc, n.input(i));
+  n.set_output(
+      0, ew::div(c, t, kONNX, n.name(), acc, impl::Operand(static_cast<double>(n.num_inputs()))));
 }
 
 }  // namespace
@@ -163,6 +202,25 @@ void register_elementwise_ops(Registry& r) {
   r["Sinh"] = unary(ew::sinh);
   r["Cosh"] = unary(ew::cosh);
   r["Sign"] = unary(ew::sign);
+  r["Erf"] = {[](NodeContext& n) {
+                n.set_output(0, ew::erf(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+              },
+              nullptr};
+  r["Asinh"] = {[](NodeContext& n) {
+                  n.set_output(0, ew::asinh(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+                },
+                nullptr};
+  r["Acosh"] = {[](NodeContext& n) {
+                  n.set_output(0, ew::acosh(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+                },
+                nullptr};
+  r["Atanh"] = {[](NodeContext& n) {
+                  n.set_output(0, ew::atanh(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0)));
+                },
+                nullptr};
+  r["IsNaN"] = unary_layer(UnaryOperation::kISNAN);
+  r["IsInf"] = {isinf_op, nullptr};
+  r["Mean"] = {mean_op, nullptr};
 }
 
 }  // namespace layerkit::onnx::detail

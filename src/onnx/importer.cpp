@@ -625,7 +625,10 @@ const Registry& registry() {
     register_cast_ops(reg);
     register_shape_ops(reg);
     register_tensor_ops(reg);
-    register_nn_ops(reg);
+    register_conv_ops(reg);
+    register_pool_ops(reg);
+    register_normalization_ops(reg);
+    register_matmul_ops(reg);
     register_reduce_ops(reg);
     register_resize_ops(reg);
     register_loss_ops(reg);

@@ -5,28 +5,28 @@
 
 namespace layerkit::onnx::detail {
 void register_select_ops(Registry& r) {
-  r["Gather"] = {[](NodeContext& n) {
-                   Tensor* data = n.input(0);
-                   Tensor* idx = n.input(1);
-                   const int64_t axis = n.attr_int("axis", 0);
-                   if (idx->dims().rank() == 1) {
-                     n.set_output(0, impl::select::index_select(n.ctx(), n.op_type(), kONNX,
-                                                                n.name(), data, axis, idx));
-                     return;
-                   }
-                   // No block takes indices of other ranks yet: the Gather layer has ONNX's
-                   // semantics exactly (negative indices wrap).
-                   const int rank = data->dims().rank();
-                   if (axis < -rank || axis >= rank)
-                     n.fail(ErrorCode::kINVALID_ARGUMENT,
-                            "attribute 'axis' is " + std::to_string(axis) + " but input 0 " +
-                                describe(*data) + " has rank " + std::to_string(rank));
-                   Layer* l = n.net().add_gather(
-                       data, idx, static_cast<int32_t>(axis < 0 ? axis + rank : axis));
-                   impl::set_layer_name(n.ctx(), l, n.op_type(), kONNX, n.name());
-                   n.set_output(0, l->output(0));
-                 },
-                 nullptr};
+  r["Gather"] = {
+      [](NodeContext& n) {
+        Tensor* data = n.input(0);
+        Tensor* idx = n.input(1);
+        const int64_t axis = n.attr_int("axis", 0);
+        if (idx->dims().rank() == 1) {
+          n.set_output(0, impl::select::index_select(n.ctx(), n.op_type(), kONNX, n.name(), data,
+                                                     axis, idx));
+          return;
+        }
+        // No block takes indices of other ranks yet: the Gather layer has ONNX's
+        // semantics exactly (negative indices wrap).
+        const int rank = data->dims().rank();
+        if (axis < -rank || axis >= rank)
+          n.fail(ErrorCode::kINVALID_ARGUMENT, "attribute 'axis' is " + std::to_string(axis) +
+                                                   " but input 0 " + describe(*data) +
+                                                   " has rank " + std::to_string(rank));
+        n.set_output(
+            0, named(n, n.net().add_gather(data, idx,
+                                           static_cast<int32_t>(axis < 0 ? axis + rank : axis))));
+      },
+      nullptr};
   r["GatherElements"] = {
       [](NodeContext& n) {
         n.set_output(0, impl::select::gather(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0),

@@ -20,14 +20,11 @@ void register_shape_ops(Registry& r) {
         start = std::clamp<int64_t>(start, 0, rank);
         end = std::clamp<int64_t>(end, start, rank);
         if (start == 0 && end == rank) {
-          impl::set_layer_name(n.ctx(), shape, n.op_type(), kONNX, n.name());
-          n.set_output(0, shape->output(0));
+          n.set_output(0, named(n, shape));
           return;
         }
-        impl::set_layer_name(n.ctx(), shape, n.op_type(), kONNX, impl::sub_name(n.name(), "shape"));
-        Layer* slice = n.net().add_slice(shape->output(0), Dims{start}, Dims{end - start}, Dims{1});
-        impl::set_layer_name(n.ctx(), slice, n.op_type(), kONNX, n.name());
-        n.set_output(0, slice->output(0));
+        Tensor* dims = named(n, shape, "shape");
+        n.set_output(0, named(n, n.net().add_slice(dims, Dims{start}, Dims{end - start}, Dims{1})));
       },
       nullptr};
 }

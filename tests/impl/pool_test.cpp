@@ -1,9 +1,11 @@
 // Pooling building blocks against at::avg_pool/max_pool/adaptive_*_pool{1,2,3}d: ceil_mode,
 // count_include_pad, divisor_override, dilation, unbatched inputs, non-divisible adaptive sizes,
-// dtypes, dynamic shapes, errors, names.
+// dtypes, dynamic shapes, errors, names; pool_nd (explicit pre/post padding) against ATen on
+// an explicitly padded input.
 #include "layerkit/impl/pool.h"
 
 #include <cmath>
+#include <limits>
 
 #include "impl/impl_test_util.h"
 
@@ -120,6 +122,117 @@ TEST(ImplPool, MaxPoolMatchesAten) {
                             c.padding, c.dilation, c.ceil_mode);
       });
       expect_close(got, expected, 1.0, c.what + " " + std::string(data_type_name(t)));
+    }
+  }
+}
+
+// pool_nd: explicit pre/post padding. The reference pads with at::constant_pad_nd (-inf for max,
+// 0 for average) and pools the padded input without padding; an average that excludes padding is
+// the zero-padded average over the zero-padded average of ones (the window sizes cancel).
+struct PoolNdCase {
+  std::string what;
+  PoolingType type;
+  std::vector<int64_t> x, kernel, stride, pre, post, dilation;
+  bool ceil_mode, count_include_pad;
+};
+
+at::Tensor aten_pool_nd(const PoolNdCase& c, const at::Tensor& x) {
+  std::vector<int64_t> pad;  // last axis first, as constant_pad_nd takes it
+  for (size_t i = c.kernel.size(); i-- > 0;) {
+    pad.push_back(c.pre[i]);
+    pad.push_back(c.post[i]);
+  }
+  std::vector<int64_t> none(c.kernel.size(), 0);
+  auto pool = [&](const at::Tensor& t) {
+    if (c.type == PoolingType::kMAX) {
+      return c.kernel.size() == 1
+                 ? at::max_pool1d(t, c.kernel, c.stride, none, c.dilation, c.ceil_mode)
+                 : at::max_pool2d(t, c.kernel, c.stride, none, c.dilation, c.ceil_mode);
+    }
+    return c.kernel.size() == 2 ? at::avg_pool2d(t, c.kernel, c.stride, none, c.ceil_mode, true)
+                                : at::avg_pool3d(t, c.kernel, c.stride, none, c.ceil_mode, true);
+  };
+  if (c.type == PoolingType::kMAX)
+    return pool(at::constant_pad_nd(x, pad, -std::numeric_limits<double>::infinity()));
+  at::Tensor sum = pool(at::constant_pad_nd(x, pad, 0));
+  if (c.count_include_pad) return sum;
+  return sum / pool(at::constant_pad_nd(at::ones_like(x), pad, 0));
+}
+
+TEST(ImplPool, PoolNdWithExplicitPaddingMatchesPaddedAten) {
+  const PoolingType kMax = PoolingType::kMAX, kAvg = PoolingType::kAVERAGE;
+  std::vector<PoolNdCase> cases = {
+      {"max 2d asymmetric",
+       kMax,
+       {2, 3, 7, 6},
+       {3, 3},
+       {2, 1},
+       {0, 2},
+       {1, 0},
+       {1, 1},
+       false,
+       false},
+      {"max 2d padding beyond half the kernel",
+       kMax,
+       {1, 2, 5, 5},
+       {3, 2},
+       {1, 1},
+       {2, 1},
+       {0, 1},
+       {1, 1},
+       false,
+       false},
+      {"max 1d dilated ceil", kMax, {1, 2, 10}, {3}, {2}, {2}, {0}, {2}, true, false},
+      {"avg 2d include pad ceil",
+       kAvg,
+       {1, 2, 6, 7},
+       {3, 2},
+       {2, 2},
+       {1, 0},
+       {0, 1},
+       {1, 1},
+       true,
+       true},
+      {"avg 2d exclude pad",
+       kAvg,
+       {2, 2, 5, 6},
+       {3, 3},
+       {1, 2},
+       {2, 0},
+       {1, 2},
+       {1, 1},
+       false,
+       false},
+      {"avg 3d exclude pad ceil",
+       kAvg,
+       {1, 2, 4, 5, 6},
+       {2, 3, 2},
+       {2, 1, 2},
+       {1, 0, 1},
+       {0, 2, 0},
+       {1, 1, 1},
+       true,
+       false},
+  };
+  uint64_t seed = 900;
+  for (const PoolNdCase& c : cases) {
+    for (DataType t : kFloatTypes) {
+      at::Tensor x = random(t, c.x, seed++);
+      at::Tensor expected = reference([&](const at::Tensor& xx) { return aten_pool_nd(c, xx); }, x);
+      at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+        pl::PoolNdOptions o;
+        o.type = c.type;
+        o.kernel_size = c.kernel;
+        o.stride = c.stride;
+        o.pre_padding = c.pre;
+        o.post_padding = c.post;
+        o.dilation = c.dilation;
+        o.ceil_mode = c.ceil_mode;
+        o.count_include_pad = c.count_include_pad;
+        return pl::pool_nd(ctx, kTarget, SourceIR::kONNX, "pool", in[0], o);
+      });
+      expect_close(got, expected, std::sqrt(static_cast<double>(volume(c.kernel))),
+                   c.what + " " + std::string(data_type_name(t)));
     }
   }
 }
@@ -273,6 +386,25 @@ TEST(ImplPool, ErrorsLeaveTheNetworkUnchanged) {
         return pl::adaptive_max_pool(ctx, kTarget, SourceIR::kATEN, "bad", in[0], {2, 2, 2, 2});
       },
       {"pool::adaptive_max_pool", "1 to 3 entries"});
+  auto nd = [](PoolingType type, std::vector<int64_t> k, std::vector<int64_t> pre,
+               std::vector<int64_t> dilation) {
+    return [=](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+      pl::PoolNdOptions o;
+      o.type = type;
+      o.kernel_size = k;
+      o.pre_padding = pre;
+      o.dilation = dilation;
+      return pl::pool_nd(ctx, kTarget, SourceIR::kONNX, "bad", in[0], o);
+    };
+  };
+  expect_block_error({x}, nd(PoolingType::kMAX, {2}, {}, {}),
+                     {"pool::pool_nd", "'bad'", "rank 4", "1D pooling takes rank 3"});
+  expect_block_error({x}, nd(PoolingType::kAVERAGE, {2, 2}, {}, {2, 1}),
+                     {"pool::pool_nd", "dilation [2,1]", "max pooling only"});
+  expect_block_error({x}, nd(PoolingType::kMAX, {2, 2}, {0, 0, 0}, {}),
+                     {"pool::pool_nd", "pre_padding must have 1 or 2 entries"});
+  expect_block_error({x}, nd(PoolingType::kMAX, {2, 2}, {2, 0}, {}),
+                     {"pool::pool_nd", "padding 2 + 0", "smaller than the window extent 2"});
 }
 
 TEST(ImplPool, LayerNamesFollowTheConvention) {

@@ -180,8 +180,8 @@ Recipe random_recipe(std::mt19937& rng, const std::set<int>& excluded) {
 }
 
 // A network built from a recipe: the profile of its dynamic inputs and the accumulation length
-// of each output's tolerance (ARCHITECTURE: ops accumulating over K scale it by sqrt(K); the
-// network's K is the sum over its accumulating layers).
+// of each output's tolerance (as in tests/test_util.h, ops accumulating over K scale it by sqrt(K);
+// the network's K is the sum over its accumulating layers).
 struct Built {
   std::unique_ptr<Network> net;
   std::map<std::string, ProfileDims> profile;
@@ -570,7 +570,7 @@ Built build_recipe(const Recipe& r, bool widen = false) {
 struct Tolerance {
   double rtol, atol;
 };
-// ARCHITECTURE's per-dtype tolerances (as torch.testing); integers and bool exact.
+// torch.testing's default per-dtype tolerances (as tests/test_util.h); integers and bool exact.
 Tolerance tolerance(DataType t) {
   switch (t) {
     case DataType::kFLOAT:

@@ -61,4 +61,22 @@ struct MaxPoolOptions {
 Tensor* max_pool(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                  std::string_view name, Tensor* input, const MaxPoolOptions& options);
 
+// One Pooling layer with explicit padding before and after each spatial axis (ONNX's pads:
+// asymmetric, not limited to half the kernel), for an [N, C, spatial...] input. Unlike avg_pool
+// and max_pool, ceil_mode is the layer's rounding alone: the output size rounds up and a last
+// window that starts in the post padding is kept. Lists take 1 entry or one per axis; an empty
+// stride or dilation is 1, an empty padding 0. Dilation other than 1 needs kMAX.
+struct PoolNdOptions {
+  PoolingType type = PoolingType::kMAX;
+  std::vector<int64_t> kernel_size;
+  std::vector<int64_t> stride = {};
+  std::vector<int64_t> pre_padding = {};
+  std::vector<int64_t> post_padding = {};
+  std::vector<int64_t> dilation = {};
+  bool ceil_mode = false;
+  bool count_include_pad = false;  // kAVERAGE: padded positions count in the divisor
+};
+Tensor* pool_nd(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
+                std::string_view name, Tensor* input, const PoolNdOptions& options);
+
 }  // namespace layerkit::impl::pool

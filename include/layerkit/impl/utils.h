@@ -26,6 +26,10 @@ std::string sub_name(std::string_view name, std::string_view suffix);
 void check_target_and_name(const Target& target, std::string_view name);
 void set_layer_name(ConversionContext& ctx, Layer* layer, const Target& target,
                     std::optional<SourceIR> source_ir, std::string_view name);
+// The common case: names a layer just added (`named_output(ctx, ctx.net().add_shape(x), target,
+// source_ir, name)`) and returns its only output.
+Tensor* named_output(ConversionContext& ctx, Layer* layer, const Target& target,
+                     std::optional<SourceIR> source_ir, std::string_view name);
 
 // Runs `body` as one building block: on any Error the network is rolled back to its state
 // before the call and the error is rethrown prefixed with the block, target, name and operands.

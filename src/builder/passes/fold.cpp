@@ -1,5 +1,6 @@
-// Constant folding: a layer whose inputs are all constants is evaluated once at build time by the
-// CPU executor's kernels (the same code the engine would run) and becomes a Constant layer.
+// Constant folding: a layer whose inputs are all constants is evaluated once at build time on the
+// CPU (evaluate_constants with the executor's default kernels: the fast kernels where they accept
+// the layer, else the reference kernel) and becomes a Constant layer.
 #include <optional>
 
 #include "builder/passes/pass.h"
@@ -56,22 +57,12 @@ class FoldConstants final : public Pass {
   }
 
  private:
+  // Which kinds may fold is decided once, by is_deterministic's switch over every kind (no
+  // default: a new kind fails to compile there).
   bool foldable(const Layer& l) const {
-    switch (l.kind()) {
-      case LayerKind::kINPUT:
-      case LayerKind::kCONSTANT:
-      case LayerKind::kCOLLECTIVE:  // communicates with other ranks at run time
-        return false;
-      case LayerKind::kFILL:
-        if (l.attrs<FillAttrs>().op != FillOperation::kLINSPACE) return false;
-        break;
-      case LayerKind::kSHAPE:
-        // The shape of a tensor with static dims is known whatever its values.
-        if (l.input(0)->dims().is_static()) return outputs_fit(l);
-        break;
-      default:
-        break;
-    }
+    if (l.kind() == LayerKind::kCONSTANT || !is_deterministic(l)) return false;
+    // The shape of a tensor with static dims is known whatever its values.
+    if (l.kind() == LayerKind::kSHAPE && l.input(0)->dims().is_static()) return outputs_fit(l);
     for (const Tensor* in : l.inputs())
       if (in && !constant_of(in)) return false;
     return outputs_fit(l);

@@ -14,8 +14,9 @@
 namespace layerkit::passes {
 
 // A rewrite of a network in place. Passes keep the network's inputs (names, order) and outputs
-// (names, order, types, dims) and what it computes, within the float tolerances of
-// ARCHITECTURE.md; anything else they may change.
+// (names, order, types, dims) and what it computes, within the per-dtype float tolerances the
+// tests hold every engine to (torch.testing's defaults, tests/test_util.h); anything else they
+// may change.
 class Pass {
  public:
   virtual ~Pass() = default;
