@@ -94,8 +94,8 @@ void infer(const ConditionalAttrs& a, InferCtx& ctx) {
   ctx.check(ctx.num_inputs() >= 1, "input 0 (the condition) is missing");
   const ValueDesc& cond = ctx.input(0);
   ctx.check(cond.type == DataType::kBOOL && one_element(cond.dims),
-            "the condition must be a bool tensor of one element, got ",
-            data_type_name(cond.type), cond.dims.to_string());
+            "the condition must be a bool tensor of one element, got ", data_type_name(cond.type),
+            cond.dims.to_string());
   const Network& t = *a.then_body;
   const Network& e = *a.else_body;
   const int n = ctx.num_inputs() - 1;
@@ -208,8 +208,9 @@ void infer(const LoopAttrs& a, InferCtx& ctx) {
     const Tensor& in = *body.input(2 + i);
     const Tensor& out = *body.output(1 + i);
     check_fits(ctx, cat("carried value ", i, " (input ", 2 + i, ")"), v.type, v.dims, in);
-    check_fits(ctx, cat("carried value ", i, " as the body gives it back (body output ", 1 + i,
-                        " '", out.name(), "')"),
+    check_fits(ctx,
+               cat("carried value ", i, " as the body gives it back (body output ", 1 + i, " '",
+                   out.name(), "')"),
                out.type(), out.dims(), in);
     carried_dims.push_back(agree(v.dims, out.dims()));
   }
@@ -218,9 +219,8 @@ void infer(const LoopAttrs& a, InferCtx& ctx) {
   for (int i = 0; i < s; ++i) {
     const ValueDesc& v = ctx.input(2 + c + i);
     ctx.check(v.dims.rank() >= 1, "scan input ", i, " (input ", 2 + c + i, ") has rank 0");
-    const int axis =
-        normalize_axis(ctx, a.scan_input_axes[static_cast<size_t>(i)], v.dims.rank(),
-                       "scan_input_axes entry");
+    const int axis = normalize_axis(ctx, a.scan_input_axes[static_cast<size_t>(i)], v.dims.rank(),
+                                    "scan_input_axes entry");
     ctx.check(a.scan_input_axes[static_cast<size_t>(i)] == axis, "scan_input_axes entry ", i,
               " is ", a.scan_input_axes[static_cast<size_t>(i)], "; give it as ", axis);
     Dims slice = Dims::of_rank(v.dims.rank() - 1);
@@ -247,7 +247,8 @@ void infer(const LoopAttrs& a, InferCtx& ctx) {
             "would never end");
   for (int i = 0; i < r; ++i) {
     const Tensor& out = *body.output(1 + c + i);
-    const int32_t axis = a.scan_output_axes.empty() ? 0 : a.scan_output_axes[static_cast<size_t>(i)];
+    const int32_t axis =
+        a.scan_output_axes.empty() ? 0 : a.scan_output_axes[static_cast<size_t>(i)];
     ctx.check(axis >= 0 && axis <= out.dims().rank(), "scan_output_axes entry ", i, " is ", axis,
               "; body output ", 1 + c + i, " '", out.name(), "' of rank ", out.dims().rank(),
               " stacks along an axis in [0, ", out.dims().rank(), "]");
@@ -257,8 +258,9 @@ void infer(const LoopAttrs& a, InferCtx& ctx) {
   // The iteration count, when the network is built: known when every bound is and the condition
   // never stops the loop early, or when a bound is 0 (or the condition starts false).
   std::optional<int64_t> trips;
-  const std::optional<int64_t> known_bound =
-      limit && scan_len ? std::min(*limit, *scan_len) : limit ? limit : scan_len;
+  const std::optional<int64_t> known_bound = limit && scan_len ? std::min(*limit, *scan_len)
+                                             : limit           ? limit
+                                                               : scan_len;
   if (cond_init == false || (known_bound && *known_bound == 0))
     trips = 0;
   else if (never_stops && !bound_unknown)
@@ -270,9 +272,11 @@ void infer(const LoopAttrs& a, InferCtx& ctx) {
   }
   for (int i = 0; i < r; ++i) {
     const Tensor& out = *body.output(1 + c + i);
-    const int32_t axis = a.scan_output_axes.empty() ? 0 : a.scan_output_axes[static_cast<size_t>(i)];
+    const int32_t axis =
+        a.scan_output_axes.empty() ? 0 : a.scan_output_axes[static_cast<size_t>(i)];
     Dims d = Dims::of_rank(out.dims().rank() + 1);
-    for (int j = 0, o = 0; j < d.rank(); ++j) d[j] = j == axis ? trips.value_or(kDynamic) : out.dims()[o++];
+    for (int j = 0, o = 0; j < d.rank(); ++j)
+      d[j] = j == axis ? trips.value_or(kDynamic) : out.dims()[o++];
     ctx.add_output(out.type(), d);
   }
 }

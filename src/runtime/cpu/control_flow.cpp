@@ -118,9 +118,9 @@ OwnedTensor stack(LayerKind kind, std::string_view layer, int r, const Tensor& d
   }
   for (int64_t t = 1; t < n; ++t)
     if (parts[static_cast<size_t>(t)].dims != item)
-      fail(kind, layer, "scan output ", r, " ('", declared.name(), "') has dims ",
-           item.to_string(), " in iteration 0 but ", parts[static_cast<size_t>(t)].dims.to_string(),
-           " in iteration ", t, "; a scan output keeps its dims across iterations");
+      fail(kind, layer, "scan output ", r, " ('", declared.name(), "') has dims ", item.to_string(),
+           " in iteration 0 but ", parts[static_cast<size_t>(t)].dims.to_string(), " in iteration ",
+           t, "; a scan output keeps its dims across iterations");
   out.dims = Dims::of_rank(item.rank() + 1);
   int64_t outer = 1, inner = static_cast<int64_t>(element_size(out.type));
   for (int d = 0, o = 0; d < out.dims.rank(); ++d) {
@@ -183,7 +183,8 @@ std::vector<OwnedTensor> run_loop(const LoopAttrs& a, std::string_view layer,
     for (int i = 0; i < s; ++i) {
       const Value& x = in[static_cast<size_t>(2 + c + i)];
       const int axis = a.scan_input_axes[static_cast<size_t>(i)];
-      const bool reverse = !a.scan_input_reverse.empty() && a.scan_input_reverse[static_cast<size_t>(i)];
+      const bool reverse =
+          !a.scan_input_reverse.empty() && a.scan_input_reverse[static_cast<size_t>(i)];
       take_slice(x, axis, reverse ? x.dims[axis] - 1 - t : t, slices[static_cast<size_t>(i)]);
       views.push_back(view(slices[static_cast<size_t>(i)]));
     }
@@ -194,7 +195,8 @@ std::vector<OwnedTensor> run_loop(const LoopAttrs& a, std::string_view layer,
            body.output(0)->name(), "') has dims ", outs[0].dims.to_string(),
            "; it must hold one element");
     cond = load_i(outs[0].type, outs[0].data.data(), 0) != 0;
-    for (int i = 0; i < c; ++i) carried[static_cast<size_t>(i)] = std::move(outs[static_cast<size_t>(1 + i)]);
+    for (int i = 0; i < c; ++i)
+      carried[static_cast<size_t>(i)] = std::move(outs[static_cast<size_t>(1 + i)]);
     for (int i = 0; i < r; ++i)
       scans[static_cast<size_t>(i)].push_back(std::move(outs[static_cast<size_t>(1 + c + i)]));
   }
@@ -266,7 +268,8 @@ std::vector<detail::ValueDesc> evaluate(const LayerAttrs& attrs, std::string_vie
     detail::ValueDesc d{v.type, v.dims, {}, nullptr};
     if ((is_integer(v.type) || v.type == DataType::kBOOL) &&
         v.dims.volume() <= detail::kMaxKnownValues)
-      for (int64_t i = 0; i < v.dims.volume(); ++i) d.known.emplace_back(load_i(v.type, v.data.data(), i));
+      for (int64_t i = 0; i < v.dims.volume(); ++i)
+        d.known.emplace_back(load_i(v.type, v.data.data(), i));
     descs.push_back(std::move(d));
   }
   t_cached = Cached{std::move(key), std::move(values)};
