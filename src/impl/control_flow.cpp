@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "layerkit/impl/squeeze.h"
 #include "layerkit/impl/utils.h"
 
 namespace layerkit::impl::control_flow {
@@ -50,19 +51,6 @@ std::vector<Tensor*> inline_body(ConversionContext& ctx, const Target& target,
 Tensor* constant_of(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
                     std::string_view name, Weights w) {
   Layer* l = ctx.net().add_constant(Dims{}, w);
-  set_layer_name(ctx, l, target, source_ir, name);
-  return l->output(0);
-}
-
-// `x` with a 1 inserted at `axis` (0 placeholders keep the other dims, static or not).
-Tensor* unsqueeze(ConversionContext& ctx, const Target& target, std::optional<SourceIR> source_ir,
-                  std::string_view name, Tensor* x, int axis) {
-  ShuffleAttrs s;
-  Dims d = Dims::of_rank(x->dims().rank() + 1, 0);
-  d[axis] = 1;
-  s.reshape_dims = d;
-  s.zero_is_placeholder = true;
-  Layer* l = ctx.net().add_shuffle(x, s);
   set_layer_name(ctx, l, target, source_ir, name);
   return l->output(0);
 }
@@ -147,8 +135,8 @@ LoopResult loop(ConversionContext& ctx, const Target& target, std::optional<Sour
         const int axis =
             options.scan_output_axes.empty() ? 0 : options.scan_output_axes[static_cast<size_t>(i)];
         scans[static_cast<size_t>(i)].push_back(
-            unsqueeze(ctx, target, source_ir, sub_name(name, detail::cat(it, "scan", i)),
-                      o[static_cast<size_t>(1 + c + i)], axis));
+            squeeze::unsqueeze(ctx, target, source_ir, sub_name(name, detail::cat(it, "scan", i)),
+                               o[static_cast<size_t>(1 + c + i)], axis));
       }
     }
     std::vector<Tensor*> result = carried;

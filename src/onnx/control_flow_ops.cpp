@@ -121,6 +121,14 @@ void convert_loop(NodeContext& n) {
       }
     }
     if (!stable && attempt < 2) continue;
+    // The body runs only while the condition holds, so a condition it passes through unchanged
+    // is true: a constant says so, and a constant trip count then makes the count known.
+    const Tensor* next = s.outputs[0];
+    while (next->producer() && next->producer()->kind() == LayerKind::kIDENTITY)
+      next = next->producer()->input(0);
+    if (next == s.body->input(1))
+      s.outputs[0] =
+          s.body->add_constant(Dims{}, Weights::from_vector(std::vector<bool>{true}))->output(0);
     for (Tensor* o : s.outputs) mark(*s.body, o);
     cf::LoopInputs in;
     in.trip_limit = m;
