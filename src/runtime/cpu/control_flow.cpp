@@ -32,12 +32,36 @@ template <typename... Args>
               detail::cat(layer_kind_name(kind), " layer '", layer, "': ", args...));
 }
 
-std::unique_ptr<Executor> body_executor(const Network& body) {
+// A body's executor, kept per thread for the bodies run last: its engine state holds the body's
+// constants, packed weights and kernel choices, which a fresh executor per run would make again
+// (a Loop layer of 8 matmul iterations took 1.8x its unrolled form that way; docs/onnx.md). The
+// entry holds the body, so a cached executor never outlives its network; callers hold the
+// executor while it runs, so an entry evicted meanwhile (by a nested body) stays alive.
+std::shared_ptr<Executor> body_executor(const std::shared_ptr<const Network>& body) {
+  struct Entry {
+    std::shared_ptr<const Network> body;
+    bool reference_only = false;
+    int num_threads = 1;
+    std::shared_ptr<Executor> executor;
+  };
+  constexpr size_t kMaxEntries = 8;
+  thread_local std::vector<Entry> cache;
   ExecutorOptions o;
   // The thread count the engine running the layer set for this thread (set_threads).
   o.num_threads = std::clamp(omp_get_max_threads(), 1, kMaxNumThreads);
   o.reference_kernels_only = BodyKernelsScope::reference_only();
-  return make_executor(DeviceType::kCPU, body, o);
+  for (size_t i = 0; i < cache.size(); ++i) {
+    if (cache[i].body != body || cache[i].reference_only != o.reference_kernels_only ||
+        cache[i].num_threads != o.num_threads)
+      continue;
+    std::rotate(cache.begin() + static_cast<std::ptrdiff_t>(i),
+                cache.begin() + static_cast<std::ptrdiff_t>(i) + 1, cache.end());
+    return cache.back().executor;
+  }
+  std::shared_ptr<Executor> e = make_executor(DeviceType::kCPU, *body, o);
+  if (cache.size() >= kMaxEntries) cache.erase(cache.begin());
+  cache.push_back({body, o.reference_kernels_only, o.num_threads, e});
+  return e;
 }
 
 TensorView view(const Value& v) {
@@ -75,14 +99,15 @@ void check_fits(LayerKind kind, std::string_view layer, std::string_view what, c
 std::vector<OwnedTensor> run_conditional(const ConditionalAttrs& a, std::string_view layer,
                                          std::span<const Value> in) {
   const bool taken = truth(in[0]);
-  const Network& body = taken ? *a.then_body : *a.else_body;
+  const std::shared_ptr<const Network>& chosen = taken ? a.then_body : a.else_body;
+  const Network& body = *chosen;
   std::vector<TensorView> views;
   for (size_t i = 1; i < in.size(); ++i) {
     check_fits(LayerKind::kCONDITIONAL, layer, detail::cat("input ", i), in[i].dims,
                *body.input(static_cast<int>(i - 1)));
     views.push_back(view(in[i]));
   }
-  return body_executor(body)->execute(views);
+  return body_executor(chosen)->execute(views);
 }
 
 // Copies slice `j` of `x` along `axis` (the axis removed) into `out`.
@@ -168,10 +193,10 @@ std::vector<OwnedTensor> run_loop(const LoopAttrs& a, std::string_view layer,
     carried.push_back(std::move(t));
   }
   std::vector<std::vector<OwnedTensor>> scans(static_cast<size_t>(r));
-  std::unique_ptr<Executor> exec;
+  std::shared_ptr<Executor> exec;
   std::vector<OwnedTensor> slices(static_cast<size_t>(s));
   for (int64_t t = 0; t < trips && cond; ++t) {
-    if (!exec) exec = body_executor(body);
+    if (!exec) exec = body_executor(a.body);
     const OwnedTensor iteration = scalar(DataType::kINT64, t);
     const OwnedTensor condition = scalar(DataType::kBOOL, 1);
     std::vector<TensorView> views{view(iteration), view(condition)};
