@@ -122,8 +122,8 @@ std::vector<std::pair<std::string_view, const Network*>> bodies_of(const LayerAt
 // them). Without it, or without host data for an input, inference gives the build-time answer
 // (-1 for data-dependent dims).
 using ControlFlowEvaluator = std::vector<ValueDesc> (*)(const LayerAttrs& attrs,
-                                                       std::string_view layer_name,
-                                                       std::span<const ValueDesc* const> inputs);
+                                                        std::string_view layer_name,
+                                                        std::span<const ValueDesc* const> inputs);
 void set_control_flow_evaluator(ControlFlowEvaluator f);
 ControlFlowEvaluator control_flow_evaluator();
 

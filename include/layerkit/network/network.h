@@ -140,8 +140,7 @@ class Network {
   Layer* add_non_zero(Tensor* input);
   // Note [Control-flow bodies] in layers.h: `inputs` are the values the bodies read.
   Layer* add_conditional(Tensor* condition, std::shared_ptr<const Network> then_body,
-                         std::shared_ptr<const Network> else_body,
-                         std::span<Tensor* const> inputs);
+                         std::shared_ptr<const Network> else_body, std::span<Tensor* const> inputs);
   // Inputs in LoopAttrs' order: trip limit and condition (null: absent), the initial carried
   // values, the scan inputs, the invariants.
   Layer* add_loop(const LoopAttrs& attrs, Tensor* trip_limit, Tensor* condition,
