@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "network/infer.h"
+
 namespace layerkit {
 
 bool is_deterministic(const Layer& layer) {
@@ -47,6 +49,13 @@ bool is_deterministic(const Layer& layer) {
     case LayerKind::kDEQUANTIZE:
     case LayerKind::kDYNAMIC_QUANTIZE:
     case LayerKind::kNON_ZERO:
+      return true;
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
+      for (const auto& [label, body] : detail::bodies_of(layer.attrs()))
+        for (int i = 0; i < body->num_layers(); ++i)
+          if (body->layer(i)->kind() != LayerKind::kINPUT && !is_deterministic(*body->layer(i)))
+            return false;
       return true;
   }
   return false;

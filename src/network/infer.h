@@ -109,6 +109,24 @@ class AttrPrinter {
 std::vector<ValueDesc> infer_layer(const LayerAttrs& attrs, std::string_view layer_name,
                                    std::span<const ValueDesc* const> inputs, bool runtime);
 
+// The bodies a layer holds (Note [Control-flow bodies]), labelled "then", "else", "body"; empty
+// for every other kind.
+std::vector<std::pair<std::string_view, const Network*>> bodies_of(const LayerAttrs& attrs);
+
+// Note [Body evaluation]
+// A Conditional's or Loop's output dims may depend on values (the condition, the trip count, a
+// body whose shapes change per iteration), so inference at run time runs the bodies. network/
+// cannot run a network (the executors sit above it), so the CPU runtime, which can, registers
+// the function that does: given every input's host data it returns the outputs' descriptions
+// (src/runtime/cpu/control_flow.cpp keeps the values, and the layer's kernel then only copies
+// them). Without it, or without host data for an input, inference gives the build-time answer
+// (-1 for data-dependent dims).
+using ControlFlowEvaluator = std::vector<ValueDesc> (*)(const LayerAttrs& attrs,
+                                                        std::string_view layer_name,
+                                                        std::span<const ValueDesc* const> inputs);
+void set_control_flow_evaluator(ControlFlowEvaluator f);
+ControlFlowEvaluator control_flow_evaluator();
+
 // ---- shared inference helpers (Note [Broadcasting] and axis rules live here) ----
 
 // Note [Broadcasting]

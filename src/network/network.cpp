@@ -384,6 +384,12 @@ std::string Network::to_string() const {
       os << describe(*l->outputs_[i]);
     }
     os << ")\n";
+    // Bodies follow their layer, indented (Note [Control-flow bodies]).
+    for (const auto& [label, body] : detail::bodies_of(l->attrs_)) {
+      os << "  " << label << ":\n";
+      std::istringstream lines(body->to_string());
+      for (std::string line; std::getline(lines, line);) os << "    " << line << "\n";
+    }
   }
   os << "outputs:";
   for (const Tensor* t : outputs_) os << " " << t->name();
@@ -567,6 +573,26 @@ Layer* Network::add_collective(Tensor* input, const CollectiveAttrs& attrs) {
 }
 Layer* Network::add_non_zero(Tensor* input) {
   return add_layer(NonZeroAttrs{}, {input});
+}
+Layer* Network::add_conditional(Tensor* condition, std::shared_ptr<const Network> then_body,
+                                std::shared_ptr<const Network> else_body,
+                                std::span<Tensor* const> inputs) {
+  std::vector<Tensor*> in{condition};
+  in.insert(in.end(), inputs.begin(), inputs.end());
+  return add_layer(ConditionalAttrs{std::move(then_body), std::move(else_body)}, std::move(in));
+}
+Layer* Network::add_loop(const LoopAttrs& attrs, Tensor* trip_limit, Tensor* condition,
+                         std::span<Tensor* const> carried, std::span<Tensor* const> scan_inputs,
+                         std::span<Tensor* const> invariants) {
+  LK_CHECK(attrs.scan_input_axes.size() == scan_inputs.size(), "add_loop: ", scan_inputs.size(),
+           " scan inputs but ", attrs.scan_input_axes.size(), " scan_input_axes");
+  LoopAttrs a = attrs;
+  a.num_carried = static_cast<int32_t>(carried.size());
+  std::vector<Tensor*> in{trip_limit, condition};
+  in.insert(in.end(), carried.begin(), carried.end());
+  in.insert(in.end(), scan_inputs.begin(), scan_inputs.end());
+  in.insert(in.end(), invariants.begin(), invariants.end());
+  return add_layer(std::move(a), std::move(in));
 }
 
 }  // namespace layerkit

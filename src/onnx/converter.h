@@ -90,6 +90,25 @@ class NodeView {
 
 class Importer;
 
+// Note [Subgraphs]
+// An If branch or a Loop/Scan body becomes a network of its own (Note [Control-flow bodies] in
+// layerkit/network/layers.h). ONNX scopes subgraphs lexically: a subgraph reads any value of the
+// scopes around it by name. Outer constants (initializers, Constant outputs, folded values) are
+// constants inside too; every other outer value it reads is captured: it becomes a body input,
+// after the leading inputs the converter declares, and the layer passes the outer tensor there.
+struct BodyInput {
+  std::string name;  // the subgraph's name for it ("" when the subgraph has none)
+  DataType type = DataType::kFLOAT;
+  Dims dims;
+};
+struct Subgraph {
+  std::shared_ptr<Network> body;  // inputs: the leading ones, then one per captured value
+  std::vector<Tensor*> outputs;   // the subgraph's outputs (not marked), in its order
+  std::vector<Tensor*> captured;  // outer tensors, one per body input after the leading ones
+};
+// The names a subgraph (and the subgraphs inside it) reads without defining them.
+std::vector<std::string> free_names(const pb::GraphProto& g);
+
 // A node being converted: inputs as network tensors, outputs bound back to ONNX names.
 class NodeContext : public NodeView {
  public:
@@ -104,6 +123,10 @@ class NodeContext : public NodeView {
   // Binds output i. A constant result may also be recorded as known (Constant nodes).
   void set_output(int i, Tensor* t) const;
   void set_constant_output(int i, std::shared_ptr<HostTensor> value) const;
+  // Converts subgraph `g` (Note [Subgraphs]); the outer values named in `capture_first` that are
+  // not constants are captured first, in that order (so two branches capture alike).
+  Subgraph subgraph(const pb::GraphProto& g, const std::vector<BodyInput>& leading,
+                    const std::vector<std::string>& capture_first = {}) const;
 
  private:
   impl::ConversionContext& ctx_;
@@ -178,5 +201,6 @@ void register_resize_ops(Registry& r);
 void register_loss_ops(Registry& r);
 void register_index_ops(Registry& r);
 void register_rnn_ops(Registry& r);
+void register_control_flow_ops(Registry& r);
 
 }  // namespace layerkit::onnx::detail

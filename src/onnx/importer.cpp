@@ -160,6 +160,9 @@ class Importer {
 
   Tensor* tensor(const NodeView& where, const std::string& name);
   void bind(const std::string& name, Tensor* t);
+  Subgraph convert_subgraph(const NodeView& where, const pb::GraphProto& g,
+                            const std::vector<BodyInput>& leading,
+                            const std::vector<std::string>& capture_first);
   void bind_constant(const std::string& name, std::shared_ptr<HostTensor> v) {
     constants_[name] = std::move(v);
   }
@@ -180,6 +183,9 @@ class Importer {
   int current_node_ = -1;
 
   bool fold_outputs(const NodeContext& nc, const NetworkMark& mark);
+  void convert_nodes(const pb::GraphProto& graph, impl::ConversionContext& conversion,
+                     std::vector<BuildTimeValue>* notes);
+  void add_graph_constants(const pb::GraphProto& graph, std::vector<std::string>* warnings);
   void note_build_time_inputs(const NodeView& view, const OpConverter& conv,
                               std::vector<BuildTimeValue>* notes) const;
 };
@@ -490,6 +496,133 @@ void Importer::bind(const std::string& name, Tensor* t) {
   journal_.push_back(name);
 }
 
+void Importer::convert_nodes(const pb::GraphProto& graph, impl::ConversionContext& conversion,
+                             std::vector<BuildTimeValue>* notes) {
+  const Registry& reg = registry();
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    NodeContext nc(NodeView(node, i, opset_, &constants_), conversion, *this);
+    auto found = reg.find(node.op_type());
+    // The check pass ran first on the main graph; a subgraph's nodes are checked here.
+    if (found == reg.end() || (!node.domain().empty() && node.domain() != "ai.onnx"))
+      nc.fail(ErrorCode::kUNSUPPORTED,
+              "no converter for " + node.op_type() +
+                  (node.domain().empty() ? "" : " in domain " + node.domain()));
+    const OpConverter& conv = found->second;
+    current_node_ = i;
+    const NetworkMark mark = conversion.net().mark();
+    journal_.clear();
+    try {
+      conv.convert(nc);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      if (msg.rfind(nc.where(), 0) == 0) throw;
+      ::layerkit::detail::throw_error(e.code(), nc.where() + ": " + msg);
+    }
+    note_build_time_inputs(nc, conv, notes);
+    fold_outputs(nc, mark);
+    for (int o = 0; o < node.output_size(); ++o)
+      if (!node.output(o).empty() && !values_.count(node.output(o)) &&
+          !constants_.count(node.output(o)))
+        nc.fail(ErrorCode::kUNSUPPORTED,
+                "output " + std::to_string(o) + " ('" + node.output(o) + "') is not produced");
+  }
+}
+
+void Importer::add_graph_constants(const pb::GraphProto& graph,
+                                   std::vector<std::string>* warnings) {
+  const auto doubles = options_.conversion.doubles;
+  for (const auto& init : graph.initializer()) {
+    LK_CHECK(!init.name().empty(), "a graph has an initializer without a name");
+    constants_[init.name()] =
+        std::make_shared<HostTensor>(decode_tensor(init, base_dir_, doubles, warnings));
+  }
+  for (const auto& node : graph.node()) {
+    if (node.op_type() != "Constant" || node.output_size() != 1 || !node.domain().empty()) continue;
+    for (const auto& a : node.attribute())
+      if (a.name() == "value" && a.has_t())
+        constants_[node.output(0)] =
+            std::make_shared<HostTensor>(decode_tensor(a.t(), base_dir_, doubles, warnings));
+  }
+}
+
+namespace {
+void collect_free_names(const pb::GraphProto& g, std::set<std::string>& defined_outer,
+                        std::vector<std::string>& out) {
+  std::set<std::string> defined;
+  for (const auto& in : g.input()) defined.insert(in.name());
+  for (const auto& init : g.initializer()) defined.insert(init.name());
+  auto use = [&](const std::string& name) {
+    if (name.empty() || defined.count(name)) return;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  for (const auto& node : g.node()) {
+    for (const auto& in : node.input()) use(in);
+    for (const auto& a : node.attribute()) {
+      std::vector<const pb::GraphProto*> subs;
+      if (a.has_g()) subs.push_back(&a.g());
+      for (const auto& sg : a.graphs()) subs.push_back(&sg);
+      for (const pb::GraphProto* sg : subs) {
+        std::vector<std::string> inner;
+        collect_free_names(*sg, defined_outer, inner);
+        for (const std::string& n : inner) use(n);
+      }
+    }
+    for (const auto& o : node.output()) defined.insert(o);
+  }
+  for (const auto& o : g.output()) use(o.name());
+}
+}  // namespace
+
+std::vector<std::string> free_names(const pb::GraphProto& g) {
+  std::set<std::string> none;
+  std::vector<std::string> out;
+  collect_free_names(g, none, out);
+  return out;
+}
+
+Subgraph Importer::convert_subgraph(const NodeView& where, const pb::GraphProto& g,
+                                    const std::vector<BodyInput>& leading,
+                                    const std::vector<std::string>& capture_first) {
+  Importer child(model_, options_, base_dir_);
+  child.opset_ = opset_;
+  child.constants_ = constants_;  // outer constants are constants inside (Note [Subgraphs])
+  std::vector<std::string> warnings;
+  child.add_graph_constants(g, &warnings);
+  Subgraph sub;
+  sub.body = std::make_shared<Network>();
+  Network& body = *sub.body;
+  impl::ConversionContext conversion(body, options_.conversion);
+  child.ctx = &conversion;
+  for (size_t i = 0; i < leading.size(); ++i) {
+    const BodyInput& b = leading[i];
+    const std::string name =
+        b.name.empty() || body.find_tensor(b.name) ? "input_" + std::to_string(i) : b.name;
+    Tensor* t = body.add_input(name, b.type, b.dims);
+    if (!b.name.empty()) {
+      child.values_[b.name] = t;
+      child.bound_.insert(t);
+    }
+  }
+  std::vector<std::string> names = capture_first;
+  for (const std::string& n : free_names(g))
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  for (const std::string& n : names) {
+    if (child.values_.count(n) || child.constants_.count(n)) continue;
+    Tensor* outer = tensor(where, n);
+    Tensor* in =
+        body.add_input(body.find_tensor(n) ? n + "_outer" : n, outer->type(), outer->dims());
+    child.values_[n] = in;
+    child.bound_.insert(in);
+    sub.captured.push_back(outer);
+  }
+  child.convert_nodes(g, conversion, nullptr);
+  const pb::NodeProto no_node;
+  NodeView graph_view(no_node, -1, opset_, &child.constants_);
+  for (const auto& out : g.output()) sub.outputs.push_back(child.tensor(graph_view, out.name()));
+  return sub;
+}
+
 ImportResult Importer::import(std::vector<BuildTimeValue>* notes) {
   ImportResult result;
   result.opset = opset_;
@@ -543,29 +676,7 @@ ImportResult Importer::import(std::vector<BuildTimeValue>* notes) {
   }
   result.profiles.push_back(profile);
 
-  const Registry& reg = registry();
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const auto& node = graph.node(i);
-    NodeContext nc(NodeView(node, i, opset_, &constants_), conversion, *this);
-    const OpConverter& conv = reg.at(node.op_type());  // the check pass ran first
-    current_node_ = i;
-    const NetworkMark mark = net.mark();
-    journal_.clear();
-    try {
-      conv.convert(nc);
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      if (msg.rfind(nc.where(), 0) == 0) throw;
-      ::layerkit::detail::throw_error(e.code(), nc.where() + ": " + msg);
-    }
-    note_build_time_inputs(nc, conv, notes);
-    fold_outputs(nc, mark);
-    for (int o = 0; o < node.output_size(); ++o)
-      if (!node.output(o).empty() && !values_.count(node.output(o)) &&
-          !constants_.count(node.output(o)))
-        nc.fail(ErrorCode::kUNSUPPORTED,
-                "output " + std::to_string(o) + " ('" + node.output(o) + "') is not produced");
-  }
+  convert_nodes(graph, conversion, notes);
 
   current_node_ = -1;
   const pb::NodeProto no_node;
@@ -610,6 +721,11 @@ void NodeContext::set_output(int i, Tensor* t) const {
   if (i < node().output_size() && !node().output(i).empty()) importer_.bind(node().output(i), t);
 }
 
+Subgraph NodeContext::subgraph(const pb::GraphProto& g, const std::vector<BodyInput>& leading,
+                               const std::vector<std::string>& capture_first) const {
+  return importer_.convert_subgraph(*this, g, leading, capture_first);
+}
+
 void NodeContext::set_constant_output(int i, std::shared_ptr<HostTensor> value) const {
   if (i < node().output_size() && !node().output(i).empty())
     importer_.bind_constant(node().output(i), std::move(value));
@@ -634,6 +750,7 @@ const Registry& registry() {
     register_loss_ops(reg);
     register_index_ops(reg);
     register_rnn_ops(reg);
+    register_control_flow_ops(reg);
     return reg;
   }();
   return r;

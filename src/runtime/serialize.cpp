@@ -56,6 +56,12 @@ bool known_enum(E e) {
     return enum_name(e) != "?";
 }
 
+class Writer;
+class Reader;
+// A network's layers, inputs and outputs; a control-flow body is one inside its layer's fields.
+void write_layers(Writer& w, const Network& net);
+std::unique_ptr<Network> read_layers(Reader& r);
+
 // ---- writing ------------------------------------------------------------------------------------
 
 class Writer {
@@ -128,6 +134,11 @@ class Writer {
     auto [it, fresh] = weight_index_.emplace(key, static_cast<int32_t>(weights_.size()));
     if (fresh) weights_.push_back(w);
     i32(it->second);
+  }
+  // A body (Note [Control-flow bodies]) is written in place, its weights in the plan's one table.
+  void operator()(const std::shared_ptr<const Network>& n, const char* what) {
+    LK_CHECK(n != nullptr, "serialize: the ", what, " body is missing");
+    write_layers(*this, *n);
   }
   const std::vector<Weights>& weights() const { return weights_; }
 
@@ -270,9 +281,23 @@ class Reader {
       fail_at(at, f, ": weights index ", i, " is outside the plan's table of ", weights_.size());
     w = weights_[static_cast<size_t>(i)];
   }
+  // Bodies nest at most this deep, so a crafted plan cannot exhaust the stack.
+  static constexpr int kMaxBodyDepth = 16;
+  void operator()(std::shared_ptr<const Network>& n, const char* f) {
+    const size_t at = offset();
+    if (depth_ >= kMaxBodyDepth)
+      fail_at(at, f, ": bodies nest deeper than ", kMaxBodyDepth, " levels");
+    const std::string where = where_;
+    ++depth_;
+    std::unique_ptr<Network> body = read_layers(*this);
+    --depth_;
+    n = std::move(body);
+    where_ = where;
+  }
   std::vector<Weights>& weights() { return weights_; }
 
  private:
+  int depth_ = 0;
   std::span<const uint8_t> bytes_;
   size_t origin_;
   size_t pos_ = 0;
@@ -540,6 +565,23 @@ template <typename Io>
 void fields(Io&, Field<Io, NonZeroAttrs>&) {
   static_assert(std::is_empty_v<NonZeroAttrs>);
 }
+template <typename Io>
+void fields(Io& io, Field<Io, ConditionalAttrs>& a) {
+  auto& [then_body, else_body] = a;
+  LK_FIELD(then_body);
+  LK_FIELD(else_body);
+}
+template <typename Io>
+void fields(Io& io, Field<Io, LoopAttrs>& a) {
+  auto& [body, num_carried, scan_input_axes, scan_input_reverse, scan_output_axes,
+         scan_output_reverse] = a;
+  LK_FIELD(body);
+  LK_FIELD(num_carried);
+  LK_FIELD(scan_input_axes);
+  LK_FIELD(scan_input_reverse);
+  LK_FIELD(scan_output_axes);
+  LK_FIELD(scan_output_reverse);
+}
 
 #undef LK_FIELD
 
@@ -674,10 +716,9 @@ TensorRecord read_tensor(Reader& r) {
   return t;
 }
 
-void write_network(Writer& w, const Network& net) {
+void write_layers(Writer& body, const Network& net) {
   // Tensor indices count the layers' outputs in layer order; every tensor of a network is one.
   std::map<const Tensor*, int32_t> index;
-  Writer body;
   body.count(static_cast<size_t>(net.num_layers()), "layers");
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
@@ -702,7 +743,11 @@ void write_network(Writer& w, const Network& net) {
   for (int i = 0; i < net.num_inputs(); ++i) body.i32(index.at(net.input(i)));
   body.count(static_cast<size_t>(net.num_outputs()), "network outputs");
   for (int i = 0; i < net.num_outputs(); ++i) body.i32(index.at(net.output(i)));
+}
 
+void write_network(Writer& w, const Network& net) {
+  Writer body;
+  write_layers(body, net);
   w.count(body.weights().size(), "weights");
   for (const Weights& x : body.weights()) {
     w(x.type(), "weights type");
@@ -813,6 +858,10 @@ std::unique_ptr<Network> read_network(Reader& r) {
     r.weights().push_back(Weights::copy(type, data, count));
   }
 
+  return read_layers(r);
+}
+
+std::unique_ptr<Network> read_layers(Reader& r) {
   auto net = std::make_unique<Network>();
   std::vector<Tensor*> tensors;
   r.set_where("network");

@@ -1887,6 +1887,85 @@ std::vector<Case> make_cases() {
     e->hi = 1;
   }
 
+  // Conditional and Loop: no device kernel; a backend runs them on its host fallback (their
+  // bodies on a CPU executor), fed by and feeding device layers.
+  {
+    auto scalar_sum = [](Network& n, Tensor* t, AxesMask axes) {
+      ShuffleAttrs s;
+      s.reshape_dims = Dims{};
+      return n.add_shuffle(n.add_reduce(t, R::kSUM, axes, false)->output(0), s)->output(0);
+    };
+    auto zero = [](Network& n, const Dims& d, float v) {
+      return n
+          .add_constant(
+              d, Weights::from_vector(std::vector<float>(static_cast<size_t>(d.volume()), v)))
+          ->output(0);
+    };
+    Case* c =
+        add("Conditional", "run-time condition, branches of different shapes", [=](Network& n) {
+          Tensor* x =
+              n.add_activation(in(n, "x", DT::kFLOAT, {-1, 3}), ActivationType::kTANH)->output(0);
+          auto t = std::make_shared<Network>();
+          Tensor* tx = t->add_input("x", DT::kFLOAT, {-1, 3});
+          t->mark_output(t->add_elementwise(tx, tx, ElementWiseOperation::kPROD)->output(0));
+          auto e = std::make_shared<Network>();
+          Tensor* ex = e->add_input("x", DT::kFLOAT, {-1, 3});
+          e->mark_output(e->add_concatenation(std::vector<Tensor*>{ex, ex}, 1)->output(0));
+          Tensor* cond = n.add_elementwise(scalar_sum(n, x, 3), zero(n, {}, 0.0f),
+                                           ElementWiseOperation::kGREATER)
+                             ->output(0);
+          Tensor* y = n.add_conditional(cond, t, e, std::vector<Tensor*>{x})->output(0);
+          n.mark_output(n.add_activation(y, ActivationType::kSIGMOID)->output(0));
+        });
+    c->profile["x"] = {{1, 3}, {4, 3}, {9, 3}};
+    Case* l = add("Loop", "data-dependent condition over a scan input", [=](Network& n) {
+      Tensor* x =
+          n.add_activation(in(n, "x", DT::kFLOAT, {-1, 4}), ActivationType::kRELU)->output(0);
+      auto b = std::make_shared<Network>();
+      b->add_input("i", DT::kINT64, Dims{});
+      b->add_input("cond", DT::kBOOL, Dims{});
+      Tensor* acc = b->add_input("acc", DT::kFLOAT, {4});
+      Tensor* row = b->add_input("row", DT::kFLOAT, {4});
+      Tensor* next = b->add_elementwise(acc, row, ElementWiseOperation::kSUM)->output(0);
+      b->mark_output(b->add_elementwise(scalar_sum(*b, next, 1), zero(*b, {}, 6.0f),
+                                        ElementWiseOperation::kLESS)
+                         ->output(0));
+      b->mark_output(next);
+      b->mark_output(b->add_activation(next, ActivationType::kTANH)->output(0));
+      LoopAttrs a;
+      a.body = b;
+      a.scan_input_axes = {0};
+      Layer* loop = n.add_loop(a, nullptr, nullptr, std::vector<Tensor*>{zero(n, {4}, 0.0f)},
+                               std::vector<Tensor*>{x}, {});
+      n.mark_output(loop->output(0));
+      n.mark_output(n.add_activation(loop->output(1), ActivationType::kSIGMOID)->output(0));
+    });
+    l->profile["x"] = {{1, 4}, {5, 4}, {12, 4}};
+    add("Loop", "trip limit, invariant from a device layer, reversed scan output", [=](Network& n) {
+      Tensor* w =
+          n.add_activation(in(n, "w", DT::kFLOAT, {2, 3}), ActivationType::kTANH)->output(0);
+      auto b = std::make_shared<Network>();
+      b->add_input("i", DT::kINT64, Dims{});
+      b->add_input("cond", DT::kBOOL, Dims{});
+      Tensor* v = b->add_input("v", DT::kFLOAT, {2, 3});
+      Tensor* bw = b->add_input("w", DT::kFLOAT, {2, 3});
+      Tensor* next = b->add_elementwise(v, bw, ElementWiseOperation::kPROD)->output(0);
+      b->mark_output(
+          b->add_constant(Dims{}, Weights::from_vector(std::vector<bool>{true}))->output(0));
+      b->mark_output(next);
+      b->mark_output(b->add_identity(next)->output(0));
+      LoopAttrs a;
+      a.body = b;
+      a.scan_output_axes = {1};
+      a.scan_output_reverse = {1};
+      Tensor* m = n.add_constant(Dims{}, Weights::from_vector(std::vector<int64_t>{5}))->output(0);
+      Layer* loop = n.add_loop(a, m, nullptr, std::vector<Tensor*>{in(n, "v", DT::kFLOAT, {2, 3})},
+                               {}, std::vector<Tensor*>{w});
+      n.mark_output(loop->output(0));
+      n.mark_output(loop->output(1));
+    });
+  }
+
   // Collective at world size 1: every operation (and reduction) is the identity on one rank.
   {
     using CO = CollectiveOperation;

@@ -169,6 +169,58 @@ std::vector<NetCase> cases() {
            n.mark_output(t);
        },
        {}});
+  // Control flow: a conditional on a run-time value and a data-dependent loop over a scan input;
+  // the bodies (with their own constants) are written inside their layers.
+  cs.push_back(
+      {"control_flow",
+       [](Network& n, bool) {
+         Tensor* x = n.add_input("x", DataType::kFLOAT, {-1, 3});
+         ShuffleAttrs scalar;
+         scalar.reshape_dims = Dims{};
+         auto sum_of = [&](Network& net, Tensor* t, AxesMask axes) {
+           return net
+               .add_shuffle(net.add_reduce(t, ReduceOperation::kSUM, axes, false)->output(0),
+                            scalar)
+               ->output(0);
+         };
+         auto then_body = std::make_shared<Network>();
+         Tensor* tx = then_body->add_input("x", DataType::kFLOAT, {-1, 3});
+         then_body->mark_output(then_body
+                                    ->add_elementwise(tx, floats(*then_body, {1, 1}, 2.0f, 0.0f),
+                                                      ElementWiseOperation::kPROD)
+                                    ->output(0));
+         auto else_body = std::make_shared<Network>();
+         Tensor* ex = else_body->add_input("x", DataType::kFLOAT, {-1, 3});
+         else_body->mark_output(
+             else_body->add_concatenation(std::vector<Tensor*>{ex, ex}, 1)->output(0));
+         Tensor* positive = n.add_elementwise(sum_of(n, x, 3), floats(n, {}, 0.0f, 0.0f),
+                                              ElementWiseOperation::kGREATER)
+                                ->output(0);
+         Tensor* branch =
+             n.add_conditional(positive, then_body, else_body, std::vector<Tensor*>{x})->output(0);
+         auto body = std::make_shared<Network>();
+         body->add_input("i", DataType::kINT64, Dims{});
+         body->add_input("cond", DataType::kBOOL, Dims{});
+         Tensor* acc = body->add_input("acc", DataType::kFLOAT, {3});
+         Tensor* row = body->add_input("row", DataType::kFLOAT, {3});
+         Tensor* next = body->add_elementwise(acc, row, ElementWiseOperation::kSUM)->output(0);
+         body->mark_output(body->add_elementwise(sum_of(*body, next, 1),
+                                                 floats(*body, {}, 3.0f, 0.0f),
+                                                 ElementWiseOperation::kLESS)
+                               ->output(0));
+         body->mark_output(next);
+         body->mark_output(body->add_identity(next)->output(0));
+         LoopAttrs la;
+         la.body = body;
+         la.scan_input_axes = {0};
+         std::vector<int64_t> ten{10};
+         Tensor* limit = n.add_constant({}, Weights::from_vector(DataType::kINT64, ten))->output(0);
+         Layer* loop =
+             n.add_loop(la, limit, nullptr, std::vector<Tensor*>{floats(n, {3}, 0.0f, 0.0f)},
+                        std::vector<Tensor*>{x}, {});
+         for (Tensor* t : {branch, loop->output(0), loop->output(1)}) n.mark_output(t);
+       },
+       {{"x", {{1, 3}, {2, 3}, {4, 3}}}}});
   return cs;
 }
 

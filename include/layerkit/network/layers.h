@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -368,6 +369,42 @@ struct CollectiveAttrs {
 };
 // Output: int64 [rank(input), count], indices of nonzero elements (count known at run time).
 struct NonZeroAttrs {};
+
+// Note [Control-flow bodies]
+// A Conditional or Loop layer holds its bodies as networks of their own (immutable, shared by
+// clones of the layer), closed over every value they read: an outer value a body uses is a layer
+// input and a body input, in the same position. So the outer network stays a graph without back
+// edges that every pass and executor handles as it handles any layer, and a body is a network
+// that any executor runs (docs/design.md, "Control flow").
+
+// Input 0: bool condition (one element); inputs 1..n: the values the bodies read. Both bodies take
+// n inputs (types equal to the layer's inputs, dims equal or -1 in the body) and give the same
+// number of outputs, output i of the same type and rank in both; the layer's output i is the
+// taken body's, its dims the two bodies' agreement (-1 where they differ, resolved at run time).
+struct ConditionalAttrs {
+  std::shared_ptr<const Network> then_body;
+  std::shared_ptr<const Network> else_body;
+};
+// TensorRT's ILoopLayer with its trip limit, recurrences, iterators and loop outputs, in one
+// layer (Note [Control-flow bodies]). Inputs: 0 trip limit (int32/int64, one element, optional),
+// 1 initial condition (bool, one element, optional), then num_carried initial values of the
+// loop-carried values, then one tensor per scan input (scan_input_axes), then the invariant values
+// the body reads. Body inputs: the iteration (int64 0-D, from 0), the condition (bool 0-D), the
+// carried values, one slice per scan input (its dims without the scan axis), the invariants.
+// Body outputs: the condition for the next iteration (bool, one element), the carried values,
+// then the scan outputs. The body runs while iteration < trip limit, iteration < every scan
+// input's length, and the condition holds (checked before each iteration). Layer outputs: the
+// final carried values, then each scan output's values of every iteration, stacked along
+// scan_output_axes[k] (0 when empty); *_reverse (0/1 per entry, empty: none) runs a scan input
+// from its end, or stacks a scan output last iteration first.
+struct LoopAttrs {
+  std::shared_ptr<const Network> body;
+  int32_t num_carried = 0;
+  std::vector<int32_t> scan_input_axes;
+  std::vector<int32_t> scan_input_reverse;
+  std::vector<int32_t> scan_output_axes;
+  std::vector<int32_t> scan_output_reverse;
+};
 
 using LayerAttrs = std::variant<
 #define LK_LAYER_KIND(e, name, attrs) attrs,

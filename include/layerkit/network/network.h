@@ -138,6 +138,14 @@ class Network {
                               const DynamicQuantizeAttrs& attrs);
   Layer* add_collective(Tensor* input, const CollectiveAttrs& attrs);
   Layer* add_non_zero(Tensor* input);
+  // Note [Control-flow bodies] in layers.h: `inputs` are the values the bodies read.
+  Layer* add_conditional(Tensor* condition, std::shared_ptr<const Network> then_body,
+                         std::shared_ptr<const Network> else_body, std::span<Tensor* const> inputs);
+  // Inputs in LoopAttrs' order: trip limit and condition (null: absent), the initial carried
+  // values, the scan inputs, the invariants.
+  Layer* add_loop(const LoopAttrs& attrs, Tensor* trip_limit, Tensor* condition,
+                  std::span<Tensor* const> carried, std::span<Tensor* const> scan_inputs,
+                  std::span<Tensor* const> invariants);
 
   // The generic form behind every add_*: validates, infers outputs, and commits only on success.
   // Absent optional inputs are null.

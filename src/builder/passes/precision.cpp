@@ -53,6 +53,10 @@ bool may_reduce(const Layer& l) {
     case LayerKind::kDYNAMIC_QUANTIZE:
     case LayerKind::kCOLLECTIVE:
     case LayerKind::kNON_ZERO:
+    // Bodies are networks typed on their own (Note [Control-flow bodies]): narrowing their inputs
+    // would not match the types the bodies declare.
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
       return false;
   }
   return false;

@@ -13,6 +13,7 @@
 #include "layerkit/network/network.h"
 #include "layerkit/runtime/backend.h"
 #include "network/infer.h"
+#include "runtime/cpu/control_flow.h"
 #include "runtime/cpu/fusion.h"
 #include "runtime/cpu/kernel.h"
 #include "runtime/cpu/kernel_list.h"
@@ -365,6 +366,7 @@ class CpuExecutor final : public Executor {
     placed_.assign(bound_.size(), nullptr);
     output_dims_.clear();
     set_threads();
+    const BodyKernelsScope body_kernels(options_.reference_kernels_only);
     for (int i = 0; i < net_.num_inputs(); ++i) {
       const TensorView& v = inputs[static_cast<size_t>(i)];
       const Tensor* t = net_.input(i);

@@ -546,6 +546,9 @@ std::vector<KernelEntry> gather_kernels(LayerKind kind) {
     case LayerKind::kDYNAMIC_QUANTIZE:
     case LayerKind::kCOLLECTIVE:
     case LayerKind::kPADDING:
+    // Control flow runs on the host fallback (bodies on a CPU executor).
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
       break;
   }
   return {};

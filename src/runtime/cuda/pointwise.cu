@@ -606,6 +606,9 @@ std::vector<KernelEntry> pointwise_kernels(LayerKind kind) {
     case LayerKind::kDYNAMIC_QUANTIZE:
     case LayerKind::kCOLLECTIVE:
     case LayerKind::kNON_ZERO:
+    // Control flow runs on the host fallback (bodies on a CPU executor).
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
       break;
   }
   return {};

@@ -288,6 +288,9 @@ std::vector<KernelEntry> quantize_kernels(LayerKind kind) {
     case LayerKind::kPARAMETRIC_RELU:
     case LayerKind::kCOLLECTIVE:
     case LayerKind::kNON_ZERO:
+    // Control flow runs on the host fallback (bodies on a CPU executor).
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
       break;
   }
   return {};

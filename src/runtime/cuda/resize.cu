@@ -399,6 +399,9 @@ std::vector<KernelEntry> resize_kernels(LayerKind kind) {
     case LayerKind::kCOLLECTIVE:
     case LayerKind::kNON_ZERO:
     case LayerKind::kPADDING:
+    // Control flow runs on the host fallback (bodies on a CPU executor).
+    case LayerKind::kCONDITIONAL:
+    case LayerKind::kLOOP:
       break;
   }
   return {};
