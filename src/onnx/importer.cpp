@@ -1,7 +1,11 @@
 // The ONNX importer: parsing, opset resolution, the check pass, conversion and default profiles.
 #include "layerkit/onnx/importer.h"
 
+#include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -771,24 +775,27 @@ pb::ModelProto parse(std::string_view bytes) {
   return m;
 }
 
-std::string read_file(const std::string& path) {
+// The model parsed straight from the file: no buffer of the file's bytes beside the parsed
+// model (a model's weights are most of both).
+pb::ModelProto parse_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     LK_FAIL(kIO, "'", path, "' is a directory, not an ONNX model file");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) LK_FAIL(kIO, "cannot open ONNX model '", path, "'");
-  // Read into one buffer of the file's size: a stream buffer grown by doubling and then copied
-  // out would hold up to three times a model's bytes at once.
-  f.seekg(0, std::ios::end);
-  const std::streamoff size = f.tellg();
-  f.seekg(0, std::ios::beg);
-  if (size < 0) LK_FAIL(kIO, "cannot read ONNX model '", path, "'");
-  std::string bytes;
-  allocate_host(bytes, static_cast<int64_t>(size),
-                layerkit::detail::cat("ONNX model '", path, "'"));
-  if (size > 0 && !f.read(bytes.data(), size))
-    LK_FAIL(kIO, "cannot read ONNX model '", path, "' (", size, " bytes)");
-  return bytes;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) LK_FAIL(kIO, "cannot open ONNX model '", path, "'");
+  google::protobuf::io::FileInputStream in(fd);
+  in.SetCloseOnDelete(true);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) LK_FAIL(kIO, "cannot read ONNX model '", path, "'");
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size == 0) LK_FAIL(kINVALID_ARGUMENT, "the ONNX model is empty (0 bytes)");
+  pb::ModelProto m;
+  if (size > static_cast<uint64_t>(std::numeric_limits<int>::max()) ||
+      !m.ParseFromZeroCopyStream(&in) || in.GetErrno() != 0)
+    LK_FAIL(kINVALID_ARGUMENT, "not a valid ONNX model: the ModelProto cannot be parsed (", size,
+            " bytes; malformed or truncated file?)");
+  LK_CHECK(m.has_graph(), "not a valid ONNX model: it has no graph (truncated file?)");
+  return m;
 }
 
 std::string dir_of(const std::string& path) {
@@ -911,7 +918,7 @@ ImportResult import_model(const std::string& path, const ImportOptions& options)
   // The file's bytes are released once parsed, before the weights are copied out of the model.
   ImportResult r;
   {
-    const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
+    const detail::pb::ModelProto model = detail::parse_file(path);
     r = import_parsed(model, options, detail::dir_of(path));
   }
   return_freed_memory();
@@ -955,7 +962,7 @@ CheckReport check_model(const std::string& path, const ImportOptions& options) {
   CheckReport report;
   {
     // The file's bytes are released once parsed, as import_model does.
-    const detail::pb::ModelProto model = detail::parse(detail::read_file(path));
+    const detail::pb::ModelProto model = detail::parse_file(path);
     report = check_and_convert(model, options, detail::dir_of(path));
   }
   return_freed_memory();

@@ -19,12 +19,19 @@ void gemm_op(NodeContext& n) {
            "A and B must be 2-D, got " + describe(*a) + " and " + describe(*b));
   if (n.attr_int("transA", 0))
     a = impl::permutation::transpose(c, t, kONNX, sub(n, "a_t"), a, 0, 1);
-  if (n.attr_int("transB", 0))
-    b = impl::permutation::transpose(c, t, kONNX, sub(n, "b_t"), b, 0, 1);
   const double alpha = n.attr_float("alpha", 1.0f), beta = n.attr_float("beta", 1.0f);
   const bool has_c = n.has_input(2) && beta != 0.0;
-  Tensor* y = impl::matmul::matrix_multiply(
-      c, t, kONNX, has_c || alpha != 1.0 ? sub(n, "matmul") : n.name(), a, b);
+  const std::string mm_name = has_c || alpha != 1.0 ? sub(n, "matmul") : n.name();
+  Tensor* y = nullptr;
+  if (n.attr_int("transB", 0) && a->type() == b->type()) {
+    // B transposed by the MatrixMultiply layer itself (op kTRANSPOSE): a Shuffle of constant
+    // weights would be folded into a transposed copy, and the model's weights held twice.
+    y = impl::matmul::detail::matmul_tensors(c, t, kONNX, mm_name, a, b, true);
+  } else {
+    if (n.attr_int("transB", 0))
+      b = impl::permutation::transpose(c, t, kONNX, sub(n, "b_t"), b, 0, 1);
+    y = impl::matmul::matrix_multiply(c, t, kONNX, mm_name, a, b);
+  }
   if (alpha != 1.0)
     y = ew::mul(c, t, kONNX, has_c ? sub(n, "alpha") : n.name(), y, impl::Operand(alpha));
   if (has_c) {

@@ -310,7 +310,7 @@ void run_kernel(const LayerAttrs& attrs, KernelCtx& ctx) {
       in.emplace_back();
       continue;
     }
-    const HostTensor& t = ctx.input(i);
+    const KernelTensor& t = ctx.input(i);
     in.push_back(Value{t.type, t.dims, t.data});
   }
   Key key = make_key(attrs, ctx.layer_name(), in);
@@ -324,7 +324,7 @@ void run_kernel(const LayerAttrs& attrs, KernelCtx& ctx) {
   LK_ASSERT(static_cast<int>(values.size()) == ctx.num_outputs(), "layer '", ctx.layer_name(),
             "': the bodies gave ", values.size(), " values for ", ctx.num_outputs(), " outputs");
   for (int k = 0; k < ctx.num_outputs(); ++k) {
-    const HostTensor& out = ctx.output(k);
+    const KernelTensor& out = ctx.output(k);
     const OwnedTensor& v = values[static_cast<size_t>(k)];
     if (out.dims != v.dims || out.type != v.type)
       ctx.fail("output ", k, " was sized ", data_type_name(out.type), out.dims.to_string(),
