@@ -3065,6 +3065,59 @@ int io_cases(const Backend& b) {
       if (q) cudaFree(q);
     if (user) cudaStreamDestroy(user);
     report(("asynchronous enqueue" + mode).c_str(), problem);
+
+    // Host inputs are staged (Note [Pinned staging]) by the time enqueue returns: the caller may
+    // overwrite them while the run still waits on the held stream, at two batch sizes (the
+    // staging grows for the larger one and is reused for the smaller).
+    problem.clear();
+    dy0 = dy1 = nullptr;
+    user = nullptr;
+    try {
+      if (cudaStreamCreateWithFlags(&user, cudaStreamNonBlocking) != cudaSuccess)
+        throw Error(ErrorCode::kRUNTIME, "cudaStreamCreate for the test");
+      auto c = de->create_execution_context();
+      for (size_t p : {size_t{2}, size_t{0}, size_t{2}}) {
+        if (!problem.empty()) break;
+        const auto bytes = [&](int o) { return first[p][static_cast<size_t>(o)].data.size(); };
+        if (dy0) cudaFree(dy0);
+        if (dy1) cudaFree(dy1);
+        dy0 = dy1 = nullptr;
+        if (cudaMalloc(&dy0, bytes(0)) != cudaSuccess || cudaMalloc(&dy1, bytes(1)) != cudaSuccess)
+          throw Error(ErrorCode::kOUT_OF_MEMORY, "device buffers for the test");
+        std::vector<uint8_t> hx = xs[p], hv = vs[p];
+        c->set_input_shape("x", Dims{batches[p], 8, 8, 8});
+        c->set_input_shape("v", Dims{batches[p], 64});
+        c->set_input("x", hx.data());
+        c->set_input("v", hv.data());
+        c->set_tensor_address(n.output(0)->name(), dy0);
+        c->set_tensor_address(n.output(1)->name(), dy1);
+        c->enqueue(user);  // makes the kernels while nothing holds the stream
+        c->synchronize();
+        Gate gate;
+        cudaLaunchHostFunc(user, &Gate::wait, &gate);
+        c->enqueue(user);
+        const bool returned_first = !gate.timed_out.load();
+        std::fill(hx.begin(), hx.end(), uint8_t{0xff});  // NaNs, were they read now
+        std::fill(hv.begin(), hv.end(), uint8_t{0xff});
+        gate.open = true;
+        c->synchronize();
+        cudaStreamSynchronize(user);
+        if (!returned_first) problem = "enqueue with host inputs waited for the device";
+        for (int o = 0; o < 2 && problem.empty(); ++o) {
+          std::vector<uint8_t> got(bytes(o));
+          cudaMemcpy(got.data(), o == 0 ? dy0 : dy1, got.size(), cudaMemcpyDeviceToHost);
+          if (got != first[p][static_cast<size_t>(o)].data)
+            problem = "batch " + std::to_string(batches[p]) + ": output " + std::to_string(o) +
+                      " read host inputs overwritten after enqueue returned";
+        }
+      }
+    } catch (const Error& e) {
+      problem = e.what();
+    }
+    for (void* q : {dy0, dy1})
+      if (q) cudaFree(q);
+    if (user) cudaStreamDestroy(user);
+    report(("host inputs staged by enqueue" + mode).c_str(), problem);
   }
   std::printf("io on %s: %d passed, %d failed\n", std::string(b.name()).c_str(), passed, failed);
   return failed;

@@ -101,8 +101,9 @@ class ExecutionContext {
   // Input dims as set (or static); for outputs the dims inferred from the input shapes (-1
   // where they depend on data).
   Dims get_tensor_shape(std::string_view name) const;
-  // Binds an input buffer (packed for sub-byte types); it must stay valid until execute returns.
-  // Host buffers serve every engine (a device engine copies them over).
+  // Binds an input buffer (packed for sub-byte types); it must stay valid until enqueue or
+  // execute returns. Host buffers serve every engine: a device engine has copied them (into
+  // page-locked staging) by the time enqueue returns, so the caller may reuse them then.
   void set_input(std::string_view name, const void* data, DeviceType device = DeviceType::kCPU);
 
   // Binds caller-owned memory in the engine's device memory (host memory for the CPU engine,

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "core/element.h"
 #include "layerkit/core/size.h"
@@ -134,12 +135,93 @@ struct SharedConstant {
   void* dev = nullptr;  // uploaded by the first context that needs it, under the state's lock
 };
 
+// Note [Pinned staging]
+// The host copies of the engine's inputs and outputs (the convenience path: host tensors in,
+// host tensors out) live in page-locked memory (cudaMallocHost), kept from run to run and grown
+// when a shape needs more. A copy from pageable memory is staged by the driver through its own
+// page-locked buffers and returns only once the source is read; from page-locked memory it runs
+// at the bus's rate and the host goes on. Such a buffer is rewritten only by the next run's
+// bind_input (after finish_pending waited for the previous run) or by to_host (which waits for
+// the stream), so no copy in flight reads bytes being rewritten; the destructor synchronizes
+// before freeing. Other slots (shape-program values, host-fallback results) stay pageable.
+class HostBuffer {
+ public:
+  HostBuffer() = default;
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  HostBuffer(HostBuffer&& o) noexcept { *this = std::move(o); }
+  HostBuffer& operator=(HostBuffer&& o) noexcept {
+    if (this != &o) {
+      free_pinned();
+      pinned_ = o.pinned_;
+      pageable_ = std::move(o.pageable_);
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      capacity_ = std::exchange(o.capacity_, 0);
+    }
+    return *this;
+  }
+  ~HostBuffer() { free_pinned(); }
+
+  void set_pinned() { pinned_ = true; }
+  bool pinned() const { return pinned_; }
+  uint8_t* data() { return pinned_ ? data_ : pageable_.data(); }
+  const uint8_t* data() const { return pinned_ ? data_ : pageable_.data(); }
+  size_t size() const { return pinned_ ? size_ : pageable_.size(); }
+  size_t capacity() const { return pinned_ ? capacity_ : pageable_.capacity(); }
+  bool empty() const { return size() == 0; }
+
+  // The first min(old, n) bytes are kept.
+  void resize(size_t n) {
+    if (!pinned_) return pageable_.resize(n);
+    if (n > capacity_) {
+      void* p = nullptr;
+      const cudaError_t err = cudaMallocHost(&p, n);
+      if (err != cudaSuccess) {
+        cudaGetLastError();
+        LK_FAIL(kOUT_OF_MEMORY, "cudaMallocHost failed: ", cudaGetErrorName(err), " (",
+                cudaGetErrorString(err), ") for ", n, " bytes of page-locked host memory");
+      }
+      if (size_ > 0) std::memcpy(p, data_, size_);
+      free_pinned();
+      data_ = static_cast<uint8_t*>(p);
+      capacity_ = n;
+    }
+    size_ = n;
+  }
+  void assign(size_t n, uint8_t value) {
+    resize(n);
+    if (n > 0) std::memset(data(), value, n);
+  }
+  // Pageable bytes go back to the heap; page-locked ones stay for the next run.
+  void release() {
+    if (pinned_) {
+      size_ = 0;
+    } else {
+      pageable_.clear();
+      pageable_.shrink_to_fit();
+    }
+  }
+
+ private:
+  void free_pinned() {
+    if (data_) cudaFreeHost(data_);
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+  }
+
+  bool pinned_ = false;
+  std::vector<uint8_t> pageable_;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
+};
+
 // One tensor of the network at run time: its copy on the host (the shape program's values,
 // constants, host-fallback results) and/or on the device. Whichever is valid is the value.
 struct Slot {
   DataType type = DataType::kFLOAT;
   Dims dims;
-  std::vector<uint8_t> host;
+  HostBuffer host;  // Note [Pinned staging]
   bool host_valid = false;
   DeviceTensor dev;
   bool dev_valid = false;
@@ -340,6 +422,9 @@ class CudaExecutor final : public Executor, private RunChecks {
     const size_t flag_bytes = sizeof(int) * static_cast<size_t>(std::max(1, net_.num_layers()));
     check_cuda(cudaMalloc(reinterpret_cast<void**>(&check_flags_), flag_bytes), "cudaMalloc", "",
                flag_bytes);
+    // Note [Pinned staging].
+    for (int i = 0; i < net_.num_inputs(); ++i) slot(net_.input(i)).host.set_pinned();
+    for (int k = 0; k < net_.num_outputs(); ++k) slot(net_.output(k)).host.set_pinned();
     // Constants are the engine's: a slot only points at the shared value.
     for (size_t b = 0; b < slots_.size(); ++b) {
       const SharedConstant* c = s_.constants_[b].get();
@@ -922,8 +1007,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   void release(Slot& s) {
     if (s.constant) return;
     free_device(s);
-    s.host.clear();
-    s.host.shrink_to_fit();
+    s.host.release();
     s.host_valid = false;
     s.desc.host_data = nullptr;
     s.desc.known.clear();
@@ -943,7 +1027,7 @@ class CudaExecutor final : public Executor, private RunChecks {
       check_cuda(cudaMemcpyAsync(s.dev.data, s.host.data(), s.host.size(), cudaMemcpyHostToDevice,
                                  stream_),
                  "cudaMemcpyAsync (host to device)", layer);
-    // Pageable host memory: the copy has read the source once the call returns.
+    // Note [Pinned staging]: the bytes stay unchanged until the run has finished.
     s.dev_valid = true;
   }
 
