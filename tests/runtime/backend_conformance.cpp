@@ -672,6 +672,21 @@ std::vector<Case> make_cases() {
         }
         if (op == EW::kDIV || op == EW::kFLOOR_DIV) c->lo = 1;
       }
+  // Row kernels (Note [Row kernels]): rows of whole 16-byte packs (a bias over [B, S, C], a
+  // per-channel scale over [N, C, H*W], a same-shape residual) and rows that are not (odd row
+  // lengths: one element per thread).
+  const std::vector<std::pair<Dims, Dims>> row_shapes = {
+      {{3, 5, 32}, {1, 1, 32}}, {{2, 16, 8}, {1, 16, 1}}, {{4, 1, 24}, {4, 1, 24}},
+      {{1, 8, 16}, {2, 8, 1}},  {{3, 5, 33}, {1, 1, 33}}, {{6, 40}, {6, 1}}};
+  for (DT t : kFloat)
+    for (EW op : {EW::kSUM, EW::kPROD, EW::kSUB})
+      for (const auto& [a, b] : row_shapes)
+        add("ElementWise",
+            std::string(enum_name(op)) + " rows " + name_of(t) + " " + a.to_string() +
+                b.to_string(),
+            [=](Network& n) {
+              n.mark_output(n.add_elementwise(in(n, "a", t, a), in(n, "b", t, b), op)->output(0));
+            });
   // Dynamic batch at min, opt and max.
   {
     Case* c = add("ElementWise", "SUM float32 dynamic batch", [](Network& n) {
@@ -690,16 +705,18 @@ std::vector<Case> make_cases() {
             ? std::vector<DT>{DT::kFLOAT, DT::kHALF, DT::kBF16, DT::kINT32, DT::kINT64}
             : kFloat;
     for (DT t : types)
-      add("Unary", std::string(enum_name(op)) + " " + name_of(t), [=](Network& n) {
-        n.mark_output(n.add_unary(in(n, "x", t, {3, 17}), op)->output(0));
-      });
+      for (const Dims& d : {Dims{3, 17}, Dims{4, 32}})  // one element per thread; 16-byte packs
+        add("Unary", std::string(enum_name(op)) + " " + name_of(t) + " " + d.to_string(),
+            [=](Network& n) { n.mark_output(n.add_unary(in(n, "x", t, d), op)->output(0)); });
   }
   for (int a = 0; a <= static_cast<int>(ActivationType::kGELU_TANH); ++a)
     for (DT t : kFloat) {
       const auto at = static_cast<ActivationType>(a);
-      add("Activation", std::string(enum_name(at)) + " " + name_of(t), [=](Network& n) {
-        n.mark_output(n.add_activation(in(n, "x", t, {2, 5, 7}), at, 0.3f, 1.5f)->output(0));
-      });
+      for (const Dims& d : {Dims{2, 5, 7}, Dims{2, 4, 16}})  // one element per thread; packs
+        add("Activation", std::string(enum_name(at)) + " " + name_of(t) + " " + d.to_string(),
+            [=](Network& n) {
+              n.mark_output(n.add_activation(in(n, "x", t, d), at, 0.3f, 1.5f)->output(0));
+            });
     }
   const std::vector<DT> cast_types = {DT::kFLOAT, DT::kHALF,  DT::kBF16, DT::kINT8, DT::kUINT8,
                                       DT::kINT32, DT::kINT64, DT::kBOOL, DT::kFP8};
@@ -730,6 +747,39 @@ std::vector<Case> make_cases() {
       s.reshape_dims = Dims{2, 12, 5};
       s.second_transpose = {1, 0, 2};
       n.mark_output(n.add_shuffle(in(n, "x", t, {2, 3, 4, 5}), s)->output(0));
+    });
+  }
+  // Shuffles that are one strided copy (Note [Shuffle as a strided view]): attention's head
+  // split and merge, a reshape that splits an axis before a transpose, a transpose of the last
+  // two axes; and one whose reshape merges axes the transpose separated (the two-step map).
+  for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT8, DT::kINT64}) {
+    add("Shuffle", "head split " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {0, 2, 1, 3};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 5, 3, 16}), s)->output(0));
+    });
+    add("Shuffle", "reshape-split then transpose " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.reshape_dims = Dims{2, 5, 3, 16};
+      s.second_transpose = {0, 2, 3, 1};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 5, 48}), s)->output(0));
+    });
+    add("Shuffle", "transpose last two " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {0, 1, 3, 2};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 3, 7, 16}), s)->output(0));
+    });
+    add("Shuffle", "head merge (not a view) " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {0, 2, 1, 3};
+      s.reshape_dims = Dims{2, 5, 48};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {2, 3, 5, 16}), s)->output(0));
+    });
+    add("Shuffle", "size-1 axes " + name_of(t), [=](Network& n) {
+      ShuffleAttrs s;
+      s.first_transpose = {2, 0, 3, 1};
+      s.reshape_dims = Dims{1, 4, 1, 6, 1};
+      n.mark_output(n.add_shuffle(in(n, "x", t, {1, 2, 4, 3}), s)->output(0));
     });
   }
   {
@@ -800,6 +850,14 @@ std::vector<Case> make_cases() {
     gather_case("DEFAULT batch axis", t, {3, 5, 4}, DT::kINT32, {3, 2}, 1, GM::kDEFAULT, 1, -5, 4);
     gather_case("ELEMENT axis 1", t, {4, 5}, DT::kINT32, {4, 3}, 1, GM::kELEMENT, 0, -5, 4);
     gather_case("ND m=2", t, {3, 4, 5}, DT::kINT64, {2, 2}, 0, GM::kND, 0, -3, 2);
+  }
+  // Embedding lookups: rows of whole packs, and rows that are not.
+  for (DT t : {DT::kFLOAT, DT::kHALF, DT::kINT8, DT::kINT64}) {
+    gather_case("DEFAULT embedding", t, {50, 32}, DT::kINT64, {3, 7}, 0, GM::kDEFAULT, 0, -50, 49);
+    gather_case("DEFAULT embedding odd rows", t, {20, 13}, DT::kINT32, {2, 5}, 0, GM::kDEFAULT, 0,
+                -20, 19);
+    gather_case("DEFAULT middle axis rows", t, {3, 9, 16}, DT::kINT32, {4}, 1, GM::kDEFAULT, 0, -9,
+                8);
   }
   // DEFAULT: scalar indices, batch axis broadcast from either side, ranks 1 and 5, empty.
   gather_case("DEFAULT scalar index", DT::kFLOAT, {4, 5}, DT::kINT32, {}, 1, GM::kDEFAULT, 0, -5,

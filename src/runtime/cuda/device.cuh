@@ -5,6 +5,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -310,6 +311,29 @@ struct IndexMap {
       for (int k = 0; k < kOperands; ++k) off[k] += q * strides[k][d];
     }
   }
+  // Drops axes of size 1 and merges each pair of adjacent axes that every operand walks as one
+  // axis (the outer stride is the inner stride times the inner size; broadcast axes, stride 0,
+  // merge with broadcast axes), so kernels divide by fewer dims: a bias [1, 1, C] added to
+  // [B, S, C] becomes one [B*S, C] map, a same-shape operation one axis. The output index space
+  // is row-major either way, so output element i keeps its offsets.
+  void coalesce() {
+    int r = 0;
+    for (int d = 0; d < rank; ++d) {
+      if (dims[d] == 1) continue;
+      bool merge = r > 0;
+      for (int k = 0; k < kOperands && merge; ++k)
+        merge = strides[k][r - 1] == strides[k][d] * dims[d];
+      if (merge) {
+        dims[r - 1] *= dims[d];
+        for (int k = 0; k < kOperands; ++k) strides[k][r - 1] = strides[k][d];
+        continue;
+      }
+      dims[r] = dims[d];
+      for (int k = 0; k < kOperands; ++k) strides[k][r] = strides[k][d];
+      ++r;
+    }
+    rank = r;
+  }
   // The same in 32-bit arithmetic (64-bit division is several times slower on the GPU), for
   // outputs of at most INT32_MAX elements: no operand is larger, so neither is any offset.
   __device__ void offsets32(uint32_t i, uint32_t (&off)[kOperands]) const {
@@ -331,6 +355,83 @@ constexpr int kBlock = 256;
 inline unsigned grid_for(int64_t n) {
   int64_t blocks = (n + kBlock - 1) / kBlock;
   return static_cast<unsigned>(blocks < 65535 * 16 ? (blocks < 1 ? 1 : blocks) : 65535 * 16);
+}
+
+// ---- rows (Note [Row kernels], pointwise.cu) ----
+
+template <typename S, int V>
+struct alignas(sizeof(S) * V) Pack {
+  S v[V];
+};
+
+// The outer map (rank - 1 dims) and each operand's stride along the inner axis.
+template <int K>
+struct RowMap {
+  IndexMap<K> outer;
+  uint32_t inner[K] = {};
+  uint32_t rows = 1, cols = 1;
+};
+
+template <int K>
+struct Operands {
+  const void* p[K];
+};
+
+template <int V, typename S>
+__device__ inline Pack<S, V> load_pack(const S* p, uint32_t base, uint32_t stride, uint32_t c) {
+  if constexpr (V > 1) {
+    if (stride == 1) return *reinterpret_cast<const Pack<S, V>*>(p + base + c);
+  }
+  Pack<S, V> x;
+#pragma unroll
+  for (int j = 0; j < V; ++j) x.v[j] = p[base + (c + static_cast<uint32_t>(j)) * stride];
+  return x;
+}
+
+// `m` (coalesced, n output elements, n <= INT32_MAX) as rows: its last axis is the row.
+template <int K>
+RowMap<K> row_map(const IndexMap<K>& m, int64_t n) {
+  RowMap<K> rm;
+  if (m.rank == 0) return rm;
+  rm.cols = static_cast<uint32_t>(m.dims[m.rank - 1]);
+  rm.rows = static_cast<uint32_t>(n / m.dims[m.rank - 1]);
+  rm.outer.rank = m.rank - 1;
+  for (int d = 0; d + 1 < m.rank; ++d) {
+    rm.outer.dims[d] = m.dims[d];
+    for (int k = 0; k < K; ++k) rm.outer.strides[k][d] = m.strides[k][d];
+  }
+  for (int k = 0; k < K; ++k) rm.inner[k] = static_cast<uint32_t>(m.strides[k][m.rank - 1]);
+  return rm;
+}
+
+// Whether threads may move packs of `v` elements (`pack_bytes` each): the rows are whole packs,
+// every operand walks the row contiguously (or broadcasts along it) from aligned row starts, and
+// the output is aligned.
+template <int K>
+bool packs_fit(const RowMap<K>& rm, int v, size_t pack_bytes, const void* const* in,
+               const void* y) {
+  if (rm.cols % static_cast<uint32_t>(v) != 0 || reinterpret_cast<uintptr_t>(y) % pack_bytes != 0)
+    return false;
+  for (int k = 0; k < K; ++k) {
+    if (rm.inner[k] > 1) return false;
+    if (rm.inner[k] == 0) continue;
+    if (reinterpret_cast<uintptr_t>(in[k]) % pack_bytes != 0) return false;
+    for (int d = 0; d < rm.outer.rank; ++d)
+      if (rm.outer.strides[k][d] % v != 0) return false;
+  }
+  return true;
+}
+
+// Blocks of kBlock threads: x along a row (v elements per thread), y over rows, so short rows
+// still fill whole blocks.
+template <int K>
+void row_geometry(const RowMap<K>& m, int v, dim3& grid, dim3& block) {
+  const uint32_t threads = (m.cols + static_cast<uint32_t>(v) - 1) / static_cast<uint32_t>(v);
+  const uint32_t tx = std::min<uint32_t>(kBlock, (threads + 31) / 32 * 32);
+  const uint32_t ty = kBlock / tx;
+  block = dim3(tx, ty);
+  grid = dim3(std::min<uint32_t>((threads + tx - 1) / tx, 65535u * 16),
+              std::min<uint32_t>((m.rows + ty - 1) / ty, 65535u));
 }
 
 // Calls f(i) for i in [0, n), grid-stride.

@@ -77,6 +77,49 @@ std::vector<int64_t> download_indices(const LaunchCtx& ctx, const DeviceTensor& 
 
 // ---- Gather ----
 
+// Gather kDEFAULT as rows (Note [Row kernels], pointwise.cu): output row r is the slice of
+// `inner` elements that index element r % n_ind picks from outer slice r / n_ind, so a thread
+// reads its row's index once and copies in packs; an embedding lookup copies whole table rows.
+template <typename S, int V>
+__global__ void gather_rows_kernel(const S* data, S* y, DataType it, const void* ip, uint32_t rows,
+                                   uint32_t n_ind, uint32_t inner, int64_t axis_dim, int* flag) {
+  for (uint32_t r = blockIdx.y * blockDim.y + threadIdx.y; r < rows; r += gridDim.y * blockDim.y) {
+    const int64_t k = resolve(dev::load_i(it, ip, r % n_ind), axis_dim);
+    if (k < 0) {
+      *flag = 1;
+      continue;
+    }
+    const S* src = data + (static_cast<int64_t>(r / n_ind) * axis_dim + k) * inner;
+    S* dst = y + static_cast<size_t>(r) * inner;
+    for (uint32_t c = (blockIdx.x * blockDim.x + threadIdx.x) * V; c < inner;
+         c += gridDim.x * blockDim.x * V)
+      *reinterpret_cast<Pack<S, V>*>(dst + c) = load_pack<V>(src, 0, 1, c);
+  }
+}
+
+template <typename S>
+void gather_rows(const LaunchCtx& ctx, const void* data, void* y, DataType it, const void* ip,
+                 uint32_t rows, uint32_t n_ind, uint32_t inner, int64_t axis_dim, int* flag) {
+  constexpr int kVec = 16 / static_cast<int>(sizeof(S));
+  RowMap<1> m;  // the launch geometry only
+  m.rows = rows;
+  m.cols = inner;
+  dim3 grid, block;
+  const auto* d = static_cast<const S*>(data);
+  auto* out = static_cast<S*>(y);
+  if (inner % kVec == 0 && reinterpret_cast<uintptr_t>(data) % sizeof(Pack<S, kVec>) == 0 &&
+      reinterpret_cast<uintptr_t>(y) % sizeof(Pack<S, kVec>) == 0) {
+    row_geometry(m, kVec, grid, block);
+    gather_rows_kernel<S, kVec>
+        <<<grid, block, 0, ctx.stream()>>>(d, out, it, ip, rows, n_ind, inner, axis_dim, flag);
+  } else {
+    row_geometry(m, 1, grid, block);
+    gather_rows_kernel<S, 1>
+        <<<grid, block, 0, ctx.stream()>>>(d, out, it, ip, rows, n_ind, inner, axis_dim, flag);
+  }
+  LK_CUDA(cudaGetLastError(), ctx.layer_name());
+}
+
 // Gather kDEFAULT without a batch axis: out = data[:axis] + indices + data[axis+1:], so an output
 // element splits into (outer, index element, inner) with no further index arithmetic.
 class GatherDefaultKernel final : public Kernel {
@@ -95,6 +138,28 @@ class GatherDefaultKernel final : public Kernel {
     const void* ip = ind.data;
     BadIndexFlag bad(ctx);
     int* flag = bad.device();
+    const int64_t es = element_size(data.type);
+    if (y.numel() <= INT32_MAX && n_ind <= INT32_MAX &&
+        (es == 1 || es == 2 || es == 4 || es == 8)) {
+      const auto rows = static_cast<uint32_t>(y.numel() / inner);
+      const auto ni = static_cast<uint32_t>(n_ind), in = static_cast<uint32_t>(inner);
+      switch (es) {
+        case 1:
+          gather_rows<uint8_t>(ctx, data.data, y.data, it, ip, rows, ni, in, axis_dim, flag);
+          break;
+        case 2:
+          gather_rows<uint16_t>(ctx, data.data, y.data, it, ip, rows, ni, in, axis_dim, flag);
+          break;
+        case 4:
+          gather_rows<uint32_t>(ctx, data.data, y.data, it, ip, rows, ni, in, axis_dim, flag);
+          break;
+        default:
+          gather_rows<uint64_t>(ctx, data.data, y.data, it, ip, rows, ni, in, axis_dim, flag);
+          break;
+      }
+      bad.check([a = a_, axis](const LaunchCtx& c) { report(c, a, axis); });
+      return;
+    }
     gather_any(ctx, data.type, y.numel(), data.data, y.data, [=] __device__(int64_t i) {
       const int64_t in = i % inner;
       const int64_t j = (i / inner) % n_ind;

@@ -1,5 +1,7 @@
 // CUDA kernels for the pointwise kinds: Identity, Cast, ElementWise, Unary, Activation, Select,
 // ParametricReLU and Scale, each with the CPU reference's scalar semantics in every dtype.
+#include <algorithm>
+
 #include "core/element.h"
 #include "runtime/cuda/device.cuh"
 
@@ -259,6 +261,109 @@ __device__ inline float activate(ActivationType t, float alpha, float beta, floa
   return x;
 }
 
+// ---- row kernels ----
+
+// Note [Row kernels]
+// A pointwise layer over operands of one float type T (ElementWise, Unary, Activation) runs as
+// rows: its coalesced index map (IndexMap::coalesce) is an outer space of `rows` over an inner
+// axis of `cols` output elements, the output row-major. A thread finds its row's operand offsets
+// once (the divisions of IndexMap::offsets32 over the outer dims) and then walks the row, so
+// the divisions per element that the flat map costs are gone: a bias [C] added to [B, S, C]
+// reads one division per row. Where every operand walks the inner axis contiguously or
+// broadcasts along it, the row length and every row start are multiples of V and the pointers
+// are aligned, a thread moves V elements (16 bytes of T) per load and store. The arithmetic per
+// element is the flat kernels' (the same scalar functions in float, the same rounding stores), so
+// results are bit for bit those of the CPU reference as before.
+
+template <DataType T>
+struct StorageOf {
+  using type = uint16_t;  // kHALF and kBF16: their bits
+};
+template <>
+struct StorageOf<DataType::kFLOAT> {
+  using type = float;
+};
+
+template <DataType T, int V, int K, typename F>
+__global__ void rows_kernel(RowMap<K> m, Operands<K> in, void* out, F f) {
+  using S = typename StorageOf<T>::type;
+  S* y = static_cast<S*>(out);
+  for (uint32_t r = blockIdx.y * blockDim.y + threadIdx.y; r < m.rows;
+       r += gridDim.y * blockDim.y) {
+    uint32_t off[K];
+    m.outer.offsets32(r, off);
+    for (uint32_t c = (blockIdx.x * blockDim.x + threadIdx.x) * V; c < m.cols;
+         c += gridDim.x * blockDim.x * V) {
+      Pack<S, V> x[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k)
+        x[k] = load_pack<V>(static_cast<const S*>(in.p[k]), off[k], m.inner[k], c);
+      Pack<S, V> res;
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        float v[K];
+#pragma unroll
+        for (int k = 0; k < K; ++k) v[k] = dev::load_f(T, x[k].v, j);
+        dev::store_f(T, res.v, j, f(v));
+      }
+      *reinterpret_cast<Pack<S, V>*>(y + static_cast<size_t>(r) * m.cols + c) = res;
+    }
+  }
+}
+
+template <DataType T, int V, int K, typename F>
+void launch_rows(const LaunchCtx& ctx, const RowMap<K>& m, const Operands<K>& in, void* y, F f) {
+  dim3 grid, block;
+  row_geometry(m, V, grid, block);
+  rows_kernel<T, V, K><<<grid, block, 0, ctx.stream()>>>(m, in, y, f);
+  LK_CUDA(cudaGetLastError(), ctx.layer_name());
+}
+
+// Runs f over `m` (output dims and each operand's broadcast strides) as rows of T, writing the
+// contiguous output `y`; false when the output has more than INT32_MAX elements (32-bit offsets;
+// the caller's flat 64-bit kernel runs it then).
+template <DataType T, int K, typename F>
+bool run_rows(const LaunchCtx& ctx, IndexMap<K> m, const Operands<K>& in, void* y, int64_t n, F f) {
+  using S = typename StorageOf<T>::type;
+  constexpr int kVec = 16 / static_cast<int>(sizeof(S));
+  if (n > INT32_MAX) return false;
+  if (n == 0) return true;
+  m.coalesce();
+  const RowMap<K> rm = row_map(m, n);
+  const bool vec = packs_fit(rm, kVec, sizeof(Pack<S, kVec>), in.p, y);
+  if (vec)
+    launch_rows<T, kVec>(ctx, rm, in, y, f);
+  else
+    launch_rows<T, 1>(ctx, rm, in, y, f);
+  return true;
+}
+
+// A contiguous map of dims `d` for K operands of those dims.
+template <int K>
+IndexMap<K> contiguous_map(const Dims& d) {
+  IndexMap<K> m;
+  m.rank = d.rank();
+  for (int i = 0; i < m.rank; ++i) m.dims[i] = d[i];
+  for (int k = 0; k < K; ++k) broadcast_strides(d, d, m.strides[k]);
+  return m;
+}
+
+// run_rows for T = t where t has row kernels (fp32, fp16, bf16); false otherwise.
+template <int K, typename F>
+bool run_rows_of(const LaunchCtx& ctx, DataType t, const IndexMap<K>& m, const Operands<K>& in,
+                 void* y, int64_t n, F f) {
+  switch (t) {
+    case DataType::kFLOAT:
+      return run_rows<DataType::kFLOAT>(ctx, m, in, y, n, f);
+    case DataType::kHALF:
+      return run_rows<DataType::kHALF>(ctx, m, in, y, n, f);
+    case DataType::kBF16:
+      return run_rows<DataType::kBF16>(ctx, m, in, y, n, f);
+    default:
+      return false;
+  }
+}
+
 // ---- kernels ----
 
 class CopyKernel final : public Kernel {
@@ -291,32 +396,6 @@ class CastKernel final : public Kernel {
   }
 };
 
-// ElementWise on one float type T for both inputs and the output: T is a template argument, so
-// the element access compiles to plain loads and stores (the generic path switches on the type
-// per element), and broadcasting uses 32-bit index arithmetic where the output allows it.
-template <DataType T>
-bool elementwise_typed(const LaunchCtx& ctx, ElementWiseOperation op, const DeviceTensor& a,
-                       const DeviceTensor& b, const DeviceTensor& y, const IndexMap<2>& m) {
-  const void* ap = a.data;
-  const void* bp = b.data;
-  void* yp = y.data;
-  const int64_t n = y.numel();
-  if (a.dims == y.dims && b.dims == y.dims) {
-    for_each(ctx, n, [=] __device__(int64_t i) {
-      dev::store_f(T, yp, i, elementwise_float(op, dev::load_f(T, ap, i), dev::load_f(T, bp, i)));
-    });
-    return true;
-  }
-  if (n > INT32_MAX) return false;
-  for_each(ctx, n, [=] __device__(int64_t i) {
-    uint32_t off[2];
-    m.offsets32(static_cast<uint32_t>(i), off);
-    dev::store_f(T, yp, i,
-                 elementwise_float(op, dev::load_f(T, ap, off[0]), dev::load_f(T, bp, off[1])));
-  });
-  return true;
-}
-
 class ElementWiseKernel final : public Kernel {
  public:
   explicit ElementWiseKernel(ElementWiseOperation op) : op_(op) {}
@@ -329,20 +408,19 @@ class ElementWiseKernel final : public Kernel {
     for (int d = 0; d < m.rank; ++d) m.dims[d] = y.dims[d];
     broadcast_strides(a.dims, y.dims, m.strides[0]);
     broadcast_strides(b.dims, y.dims, m.strides[1]);
+    m.coalesce();
     const ElementWiseOperation op = op_;
     const DataType at = a.type, yt = y.type;
     const void* ap = a.data;
     const void* bp = b.data;
     void* yp = y.data;
     if (is_floating(at)) {
-      if (at == yt && b.type == at) {
-        if (at == DataType::kFLOAT && elementwise_typed<DataType::kFLOAT>(ctx, op, a, b, y, m))
-          return;
-        if (at == DataType::kHALF && elementwise_typed<DataType::kHALF>(ctx, op, a, b, y, m))
-          return;
-        if (at == DataType::kBF16 && elementwise_typed<DataType::kBF16>(ctx, op, a, b, y, m))
-          return;
-      }
+      // Note [Row kernels]
+      if (at == yt && b.type == at &&
+          run_rows_of(
+              ctx, at, m, Operands<2>{{ap, bp}}, yp, y.numel(),
+              [=] __device__(const float(&v)[2]) { return elementwise_float(op, v[0], v[1]); }))
+        return;
       for_each(ctx, y.numel(), [=] __device__(int64_t i) {
         int64_t off[2];
         m.offsets(i, off);
@@ -390,6 +468,11 @@ class UnaryKernel final : public Kernel {
       });
       return;
     }
+    if (xt == yt && run_rows_of(ctx, xt, contiguous_map<1>(y.dims), Operands<1>{{xp}}, yp,
+                                y.numel(), [=] __device__(const float(&v)[1]) {
+                                  return unary_float(op, v[0]);
+                                }))  // Note [Row kernels]
+      return;
     for_each(ctx, y.numel(), [=] __device__(int64_t i) {
       dev::store_f(yt, yp, i, unary_float(op, dev::load_f(xt, xp, i)));
     });
@@ -407,16 +490,14 @@ class ActivationKernel final : public Kernel {
     const DeviceTensor& y = ctx.output(0);
     const ActivationType t = a_.type;
     const float alpha = a_.alpha, beta = a_.beta;
-    if (x.type == DataType::kFLOAT && y.type == DataType::kFLOAT) {
-      const float* xp = x.as<float>();
-      float* yp = y.as<float>();
-      for_each(ctx, y.numel(),
-               [=] __device__(int64_t i) { yp[i] = activate(t, alpha, beta, xp[i]); });
-      return;
-    }
     const DataType xt = x.type, yt = y.type;
     const void* xp = x.data;
     void* yp = y.data;
+    if (xt == yt && run_rows_of(ctx, xt, contiguous_map<1>(y.dims), Operands<1>{{xp}}, yp,
+                                y.numel(), [=] __device__(const float(&v)[1]) {
+                                  return activate(t, alpha, beta, v[0]);
+                                }))  // Note [Row kernels]
+      return;
     for_each(ctx, y.numel(), [=] __device__(int64_t i) {
       dev::store_f(yt, yp, i, activate(t, alpha, beta, dev::load_f(xt, xp, i)));
     });
@@ -439,6 +520,7 @@ class SelectKernel final : public Kernel {
     broadcast_strides(c.dims, y.dims, m.strides[0]);
     broadcast_strides(t.dims, y.dims, m.strides[1]);
     broadcast_strides(e.dims, y.dims, m.strides[2]);
+    m.coalesce();
     const DataType ct = c.type;
     const int64_t size = element_size(y.type);
     const void* cp = c.data;
@@ -465,6 +547,7 @@ class ParametricReLUKernel final : public Kernel {
     m.rank = y.dims.rank();
     for (int d = 0; d < m.rank; ++d) m.dims[d] = y.dims[d];
     broadcast_strides(s.dims, y.dims, m.strides[0]);
+    m.coalesce();
     const DataType xt = x.type, st = s.type, yt = y.type;
     const void* xp = x.data;
     const void* sp = s.data;
