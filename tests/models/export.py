@@ -629,8 +629,23 @@ def export_dynamo(m, spec, example, path):
         torch.onnx.export(m, example, f, dynamo=True, opset_version=DYNAMO_OPSET,
                           input_names=spec.input_names, output_names=spec.output_names,
                           dynamic_shapes=shapes, external_data=False)
-        # Loaded and saved again so that any external data ends up inside the file.
-        onnx.save(onnx.load(f), path, save_as_external_data=False)
+        # Loaded and saved again so that any external data ends up inside the file, without the
+        # exporter's per-node stack traces (they name this machine's file paths).
+        proto = onnx.load(f)
+        strip_stack_traces(proto.graph)
+        onnx.save(proto, path, save_as_external_data=False)
+
+
+def strip_stack_traces(graph):
+    for node in graph.node:
+        keep = [p for p in node.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+        del node.metadata_props[:]
+        node.metadata_props.extend(keep)
+        for a in node.attribute:
+            if a.HasField("g"):
+                strip_stack_traces(a.g)
+            for g in a.graphs:
+                strip_stack_traces(g)
 
 
 def write_case(spec, kind, m, sets):
@@ -642,6 +657,10 @@ def write_case(spec, kind, m, sets):
     example = spec.inputs(2)
     (export_ts if kind == "ts" else export_dynamo)(m, spec, example, path)
     proto = onnx.load(path)
+    raw = proto.SerializeToString()
+    for local in {OUT, sys.prefix, os.path.dirname(torch.__file__)}:
+        if local.encode() in raw:
+            raise RuntimeError(f"the exported model names the local path {local}")
     inits = {i.name for i in proto.graph.initializer}
     graph_inputs = [i.name for i in proto.graph.input if i.name not in inits]
     if len(graph_inputs) != len(spec.input_names):
