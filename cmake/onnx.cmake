@@ -88,6 +88,21 @@ if(LAYERKIT_BUILD_TESTS)
     message(WARNING "no ONNX node tests at ${LAYERKIT_ONNX_NODE_TESTS}: onnx_conformance is not run "
                     "(install libonnx-testdata)")
   endif()
+  # The exported-model corpus (tests/models/, written by tests/models/export.py; docs/onnx.md
+  # "Exported model corpus") judged by cosine, as the default and as the reference engine.
+  # The runner's exit code counts only failures of models whose ops all have converters, so any
+  # FAIL line fails the test as well: every model outside known_failures.txt must pass. The
+  # listed ones are not run at all; take an entry out when its model passes.
+  set(LAYERKIT_MODELS_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/models)
+  add_test(NAME models_conformance
+           COMMAND layerkit_cli conformance ${LAYERKIT_MODELS_DIR} --metric=cosine
+                   --skipList ${LAYERKIT_MODELS_DIR}/known_failures.txt)
+  add_test(NAME models_conformance_reference
+           COMMAND layerkit_cli conformance ${LAYERKIT_MODELS_DIR} --metric=cosine
+                   --skipList ${LAYERKIT_MODELS_DIR}/known_failures.txt
+                   --builderOptimizationLevel=0 --referenceKernels)
+  set_tests_properties(models_conformance models_conformance_reference PROPERTIES
+                       FAIL_REGULAR_EXPRESSION "FAIL [A-Za-z0-9_]+: ")
 endif()
 
 # Engines built and destroyed in a loop (bench/engine_rss.cpp): reports RSS before and after 10,000

@@ -183,6 +183,59 @@ impl::Operand entry(NodeContext& n, Tensor* t, int64_t i, const std::string& wha
   return impl::cast::cast(n.ctx(), n.op_type(), kONNX, sub(n, what + "_i64"), e, DataType::kINT64);
 }
 
+// x[start:end:step] along `axis` for a step < 0 with bounds known when the network is built.
+// ONNX reads a negative bound as dim + bound, then clamps start to [0, dim-1] and end to
+// [-1, dim-1]; the size is ceil((start - end) / -step). With a static dim that is clamp_slice;
+// with a dynamic one (torch.flip on a dynamic axis) the same clamps are int64 shape
+// arithmetic on the run-time dim, fed to one Slice layer cutting only `axis`.
+Tensor* negative_step_slice(NodeContext& n, Tensor* x, int64_t axis, int64_t start, int64_t end,
+                            int64_t step, const std::string& name) {
+  auto& c = n.ctx();
+  const auto t = n.op_type();
+  auto part = [&](std::string_view what) { return impl::sub_name(name, what); };
+  SliceInputs in;
+  in.axes = impl::named_output(
+      c, n.net().add_constant(Dims{1}, Weights::from_vector(std::vector<int64_t>{axis})), t, kONNX,
+      part("axes"));
+  // Assigned, not listed: a Dims initializer list refuses entries below -1.
+  Dims stride = Dims::of_rank(1, 1);
+  stride[0] = step;
+  const int64_t dim = x->dims()[axis];
+  if (dim >= 0) {
+    const SliceRange r = clamp_slice(start, end, step, dim);
+    return impl::named_output(
+        c,
+        n.net().add_slice(x, Dims{r.start}, Dims{r.size}, stride, SampleMode::kSTRICT_BOUNDS, in),
+        t, kONNX, name);
+  }
+  namespace ew = impl::elementwise;
+  Tensor* shape = impl::shape::shape(c, t, kONNX, part("shape"), x);
+  Tensor* d = impl::slice::slice(c, t, kONNX, part("dim"), shape, 0, impl::Operand(axis),
+                                 impl::Operand(axis + 1));
+  Tensor* last = ew::sub(c, t, kONNX, part("last"), d, int64_t{1});
+  // start: dim + start (or start) at least 0 and at most dim - 1 (-1 for an empty dim, whose
+  // size below is then 0).
+  impl::Operand s0 =
+      start < 0 ? impl::Operand(ew::max(c, t, kONNX, part("start_lo"),
+                                        ew::add(c, t, kONNX, part("start_wrapped"), d, start),
+                                        int64_t{0}))
+                : impl::Operand(start);
+  Tensor* s = ew::min(c, t, kONNX, part("start"), s0, last);
+  // end: dim + end at least -1 (it is below dim then), or end at most dim - 1.
+  Tensor* e = end < 0 ? ew::max(c, t, kONNX, part("end"),
+                                ew::add(c, t, kONNX, part("end_wrapped"), d, end), int64_t{-1})
+                      : ew::min(c, t, kONNX, part("end"), end, last);
+  Tensor* span = ew::sub(c, t, kONNX, part("span"), s, e);
+  if (step < -1)
+    span = ew::floor_div(c, t, kONNX, part("steps"),
+                         ew::add(c, t, kONNX, part("span_up"), span, -step - 1), -step);
+  in.start = s;
+  in.size = ew::max(c, t, kONNX, part("size"), span, int64_t{0});
+  return impl::named_output(
+      c, n.net().add_slice(x, Dims{0}, Dims{0}, stride, SampleMode::kSTRICT_BOUNDS, in), t, kONNX,
+      name);
+}
+
 void slice_op(NodeContext& n) {
   Tensor* x = n.input(0);
   const Dims& d = x->dims();
@@ -250,21 +303,24 @@ void slice_op(NodeContext& n) {
     n.set_output(0, named(n, n.net().add_slice(x, start, size, stride)));
     return;
   }
-  // Dynamic dims or run-time bounds: one slice block per axis (torch's clamping equals ONNX's
-  // for positive steps).
+  // Dynamic dims or run-time bounds: one slice per axis (torch's clamping equals ONNX's for
+  // positive steps; negative steps clamp as negative_step_slice says).
   Tensor* y = x;
   for (size_t i = 0; i < norm.size(); ++i) {
-    if (steps[i] < 0)
-      n.fail(ErrorCode::kUNSUPPORTED,
-             "a negative step needs an input with static dims and bounds known when the network "
-             "is built, got " +
-                 describe(*x) + (run_time_bounds ? " with bounds known only at run time" : ""));
     const std::string idx = std::to_string(i);
+    const std::string step_name = i + 1 == norm.size() ? n.name() : sub(n, idx);
+    if (steps[i] < 0) {
+      if (run_time_bounds)
+        n.fail(ErrorCode::kUNSUPPORTED,
+               "a negative step needs bounds known when the network is built, got " + describe(*x) +
+                   " with bounds known only at run time");
+      y = negative_step_slice(n, y, norm[i], starts[i], ends[i], steps[i], step_name);
+      continue;
+    }
     impl::Operand lo = start_t ? entry(n, start_t, static_cast<int64_t>(i), "start" + idx)
                                : impl::Operand(starts[i]);
     impl::Operand hi =
         end_t ? entry(n, end_t, static_cast<int64_t>(i), "end" + idx) : impl::Operand(ends[i]);
-    const std::string step_name = i + 1 == norm.size() ? n.name() : sub(n, idx);
     y = impl::slice::slice(n.ctx(), n.op_type(), kONNX, step_name, y, norm[i], lo, hi, steps[i]);
   }
   n.set_output(0, y == x ? named(n, n.net().add_identity(x)) : y);

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include "test_util.h"
 
@@ -608,6 +610,35 @@ TEST(OnnxImporter, SliceReshapeAndSoftmaxFollowOnnxRules) {
   expect_close(out.at(0), want_s.reshape({3, -1}), 1.0, "slice + reshape");
   expect_close(out.at(1), at::softmax(x.reshape({3, 20}), 1).reshape({3, 4, 5}), 1.0,
                "softmax opset 11");
+}
+
+// Negative steps over dynamic dims (torch.flip exported with dynamic axes is Slice -1 to
+// INT64_MIN step -1): the bounds are clamped on the run-time dim, as ONNX clamps them.
+TEST(OnnxImporter, NegativeStepSliceOfDynamicDims) {
+  ModelBuilder b(13);
+  b.input("x", pb::TensorProto::FLOAT, {"n", "h", "w"});
+  auto ints = [&](const std::string& name, const std::vector<int64_t>& v) {
+    auto* t = b.g()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(pb::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (int64_t x : v) t->add_int64_data(x);
+  };
+  // x[:, ::-1, 5::-2]: a start past a short dim is clamped to its last index.
+  ints("starts", {-1, 5});
+  ints("ends", {std::numeric_limits<int64_t>::min(), -100});
+  ints("axes", {1, 2});
+  ints("steps", {-1, -2});
+  b.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"y"});
+  b.output("y");
+  ImportResult r = import_model_from_bytes(b.bytes());
+  r.set_input_profile("x", {1, 1, 1}, {2, 3, 4}, {4, 8, 9});
+  for (const std::vector<int64_t>& dims : {std::vector<int64_t>{2, 3, 4}, {1, 8, 9}, {3, 1, 1}}) {
+    at::Tensor x = lktest::random(DataType::kFLOAT, dims, 7);
+    const int64_t start = std::min<int64_t>(5, dims[2] - 1);
+    at::Tensor want = x.flip(1).index_select(2, at::arange(start, -1, -2, at::kLong));
+    expect_close(run_model(r, {x}).at(0), want, 1.0, "negative-step slice");
+  }
 }
 
 // Note [Size arithmetic]: models declaring tensors int64 bytes cannot count fail on import with
