@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -246,7 +247,8 @@ TEST(OnnxImporter, UnknownDomainAndOpsetGiveErrors) {
 }
 
 TEST(OnnxImporter, ExternalDataAndMissingFile) {
-  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("layerkit_onnx_ext_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::vector<float> w = {0.f, 0.f, 1.5f, -2.f, 3.f, 4.f};  // first 2 floats are padding
   std::ofstream(dir / "w.bin", std::ios::binary)
@@ -288,7 +290,8 @@ TEST(OnnxImporter, ExternalDataAndMissingFile) {
 // whose sum overflows int64, is a kINVALID_ARGUMENT / kIO error naming the initializer (found by
 // fuzz_onnx_import: the first escaped as std::invalid_argument, the second as std::bad_alloc).
 TEST(OnnxImporter, ExternalDataMalformedEntries) {
-  const auto dir = std::filesystem::temp_directory_path() / "layerkit_onnx_ext_bad_test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("layerkit_onnx_ext_bad_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "w.bin", std::ios::binary) << std::string(16, '\0');
   struct Case {
