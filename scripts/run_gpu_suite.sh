@@ -15,6 +15,16 @@ echo "== ONNX node tests on the GPU"
   --skipList="$here/conformance_skip.txt" "$@" || status=1
 echo "== exported test models on the GPU (their exporter's reference outputs)"
 "$here/bin/layerkit" conformance "$here/exported" --device=cuda "$@" || status=1
+# The exported-model corpus (the repository's tests/models, 16 MB) is not in the bundle: point
+# LAYERKIT_GPU_MODELS at a copy of it (default: models/ beside this script).
+models="${LAYERKIT_GPU_MODELS:-$here/models}"
+if [ -f "$models/known_failures.txt" ]; then
+  echo "== exported-model corpus on the GPU (PyTorch's reference outputs, cosine metric)"
+  "$here/bin/layerkit" conformance "$models" --device=cuda --metric=cosine \
+    --skipList="$models/known_failures.txt" "$@" || status=1
+else
+  echo "== exported-model corpus: skipped, no corpus at $models (set LAYERKIT_GPU_MODELS)"
+fi
 # The built-in model against the CPU engine on the same inputs: fp32 must agree to the last
 # digits, fp16 (fp32 accumulation) to a cosine of 0.9999.
 check_against_cpu() {
