@@ -1092,6 +1092,36 @@ std::vector<Case> make_cases() {
         12);
     c->profile["a"] = {{1, 1, 5, 12}, {2, 1, 5, 12}, {6, 1, 5, 12}};
   }
+  // A linear layer's bias sum and a residual sum after it (Note [MatMul epilogue]: one cuBLASLt
+  // call on CUDA), the bias as either operand, and a residual that broadcasts (the layers one by
+  // one there). Every operand is positive: the reference rounds the product, then each sum, to
+  // the type, where the fused call rounds once, so under cancellation (a small sum of large
+  // terms) the reference's own error would exceed the tolerance of the small result.
+  for (DT t : kFloat)
+    for (int variant = 0; variant < 3; ++variant) {
+      Case* c = add(
+          "MatrixMultiply",
+          std::string(variant == 0   ? "bias and residual sums "
+                      : variant == 1 ? "bias first, no residual "
+                                     : "broadcast residual ") +
+              name_of(t),
+          [=](Network& n) {
+            Tensor* x = in(n, "x", t, {2, 5, 32});
+            Tensor* w = constant(n, t, {1, 32, 24}, 11, 0.0f, 0.5f);
+            Tensor* bias = constant(n, t, {1, 1, 24}, 12, 0.0f, 1.0f);
+            Tensor* y = n.add_matrix_multiply(x, M::kNONE, w, M::kNONE)->output(0);
+            y = variant == 1 ? n.add_elementwise(bias, y, ElementWiseOperation::kSUM)->output(0)
+                             : n.add_elementwise(y, bias, ElementWiseOperation::kSUM)->output(0);
+            if (variant != 1) {
+              Tensor* r = in(n, "r", t, variant == 0 ? Dims{2, 5, 24} : Dims{2, 1, 24});
+              y = n.add_elementwise(r, y, ElementWiseOperation::kSUM)->output(0);
+            }
+            n.mark_output(y);
+          },
+          32);
+      c->flo = 0.0f;
+      c->fhi = 2.0f;
+    }
   // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
   struct Conv {
     Dims x, k;
@@ -2640,6 +2670,25 @@ void encoder_layer(Network& n) {
       layer_norm(n, n.add_elementwise(f, h, ElementWiseOperation::kSUM)->output(0), kWidth, 270));
 }
 
+// Linear layers whose sums run in their cuBLASLt call on CUDA (Note [MatMul epilogue]): bias and
+// residual, bias only, a residual that broadcasts at run time (the layers one by one), and a
+// product that is also an engine output (not fused).
+void linear_epilogues(Network& n) {
+  Tensor* x = in(n, "x", DT::kFLOAT, {-1, 24, 48});
+  Tensor* h = n.add_elementwise(dense(n, x, 48, 48, 300), x, ElementWiseOperation::kSUM)->output(0);
+  Tensor* g = n.add_activation(dense(n, h, 48, 96, 310), ActivationType::kRELU)->output(0);
+  Tensor* mean = n.add_reduce(h, ReduceOperation::kAVG, 1u << 1, true)->output(0);  // [B, 1, 48]
+  Tensor* o =
+      n.add_elementwise(dense(n, g, 96, 48, 320), mean, ElementWiseOperation::kSUM)->output(0);
+  const float one = 1.0f;
+  Tensor* w = n.add_constant(Dims{1, 48, 48}, random_weights(48 * 48, 330, -0.2f, 0.2f))->output(0);
+  Tensor* p =
+      n.add_matrix_multiply(o, MatrixOperation::kNONE, w, MatrixOperation::kNONE)->output(0);
+  Tensor* c = n.add_constant(Dims{1, 1, 1}, Weights::copy(DT::kFLOAT, &one, 1))->output(0);
+  n.mark_output(n.add_elementwise(p, c, ElementWiseOperation::kSUM)->output(0));
+  n.mark_output(p);
+}
+
 // Attention scores with a scale and an additive mask before the softmax (the chain CUDA runs
 // inside the softmax kernel, Note [Softmax prologue]).
 void masked_attention(Network& n) {
@@ -2708,7 +2757,8 @@ int model_cases(const Backend& b) {
     ProfileDims x;
     double k;
     int fused_softmaxes = 0;  // on CUDA: softmaxes that must run their prologue fused,
-    int fused_steps = 0;      // and the ElementWise layers that must run inside them
+    int fused_steps = 0;      // and the ElementWise layers that must run inside them,
+    int epilogues = 0;        // and the cuBLASLt calls that run their sums (Note [MatMul epilogue])
   };
   const Model models[] = {
       {"resnet basic blocks",
@@ -2720,7 +2770,15 @@ int model_cases(const Backend& b) {
        {Dims{1, 4, 64}, Dims{2, 16, 64}, Dims{4, 48, 64}},
        64 + 16 + 48 + 64 + 64 + 256,
        1,
-       1},
+       1,
+       6},
+      {"linear epilogues",
+       linear_epilogues,
+       {Dims{1, 24, 48}, Dims{3, 24, 48}, Dims{5, 24, 48}},
+       48 + 96 + 48,
+       0,
+       0,
+       2},
       {"masked attention",
        masked_attention,
        {Dims{1, 2, 24, 8}, Dims{3, 2, 24, 8}, Dims{6, 2, 24, 8}},
@@ -2766,15 +2824,17 @@ int model_cases(const Backend& b) {
       for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
         problem = compare(r.outputs[o], d.outputs[o], m.k, false);
       if (problem.empty() && b.device() == DeviceType::kCUDA) {
-        int fused = 0, steps = 0;
+        int fused = 0, steps = 0, epilogues = 0;
         for (const auto& [kind, impl] : d.implementations) {
           if (kind == "SoftMax" && impl.find("fused") != std::string::npos) ++fused;
           if (kind == "ElementWise" && impl.rfind("fused into", 0) == 0) ++steps;
+          if (kind == "ElementWise" && impl.rfind("cublaslt with", 0) == 0) ++epilogues;
         }
-        if (fused != m.fused_softmaxes || steps != m.fused_steps)
+        if (fused != m.fused_softmaxes || steps != m.fused_steps || epilogues != m.epilogues)
           problem = std::to_string(fused) + " softmaxes ran " + std::to_string(steps) +
-                    " fused ElementWise layers, expected " + std::to_string(m.fused_softmaxes) +
-                    " and " + std::to_string(m.fused_steps);
+                    " fused ElementWise layers and " + std::to_string(epilogues) +
+                    " cuBLASLt calls their sums, expected " + std::to_string(m.fused_softmaxes) +
+                    ", " + std::to_string(m.fused_steps) + " and " + std::to_string(m.epilogues);
       }
       if (problem.empty()) {
         ++passed;

@@ -259,6 +259,16 @@ struct SoftmaxFusion {
   std::string label;  // the fused layers' names
 };
 
+// A MatrixMultiply run with the sums after it in one cuBLASLt call (Note [MatMul epilogue]),
+// keyed by the last fused sum, where the call runs.
+struct MatmulFusion {
+  int matmul = 0;                    // the MatrixMultiply layer
+  int bias_sum = 0;                  // the ElementWise layer that adds the bias
+  const Tensor* bias = nullptr;      // a Constant's output
+  const Tensor* residual = nullptr;  // null: no residual sum (bias_sum is the last layer)
+  std::string label;                 // the fused layers' names
+};
+
 // A layer whose every output is a small integer tensor (a shape tensor: dims, indices of dims)
 // computed from values already on the host runs on the host: that is the shape program, and it
 // keeps the values that later layers' inference needs where inference runs.
@@ -285,7 +295,10 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
       int& o = output_of_[static_cast<size_t>(index_.at(net.output(k)))];
       if (o < 0) o = k;
     }
-    if (!options.reference_kernels_only) find_softmax_chains();
+    if (!options.reference_kernels_only) {
+      find_softmax_chains();
+      find_matmul_epilogues();
+    }
     plan_lifetimes();
     plan_arena();
     materialise_constants();
@@ -357,6 +370,25 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
     return c;
   }
 
+  // The fused kernel of the matmul fusion at layer `index` (Note [MatMul epilogue]) for these
+  // dims and types (the MatrixMultiply's inputs, then its output): cached like choose(); a null
+  // kernel where the fused call does not take them.
+  LayerChoice choose_epilogue(int index, std::vector<Dims> dims, std::vector<DataType> types,
+                              const Problem& p, const MatmulEpilogue& e) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<LayerChoice>& v = epilogue_choices_[index];
+    for (const LayerChoice& c : v)
+      if (c.dims == dims && c.types == types) return c;
+    LayerChoice c;
+    c.dims = std::move(dims);
+    c.types = std::move(types);
+    c.name = "cublaslt epilogue";
+    c.kernel = make_matmul_epilogue_kernel(p, e);
+    if (v.size() >= kMaxChoices) v.erase(v.begin());
+    v.push_back(c);
+    return c;
+  }
+
   static constexpr size_t kMaxChoices = 8;  // per layer: shapes whose kernels are kept
 
   const Network& net_;
@@ -367,6 +399,8 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   // softmax its chain.
   std::vector<int> fused_into_;
   std::map<int, SoftmaxFusion> softmax_fusions_;
+  // Note [MatMul epilogue]: per last fused sum, its fusion (its layers' fused_into_ name it).
+  std::map<int, MatmulFusion> matmul_fusions_;
   std::vector<std::vector<int>> release_at_;  // per layer: slots released after it
   // Per slot, for a context with a caller's arena (set_device_memory): its offset there, or -1
   // where the slot never lives in the arena (inputs, constants, sizes unknown at build time),
@@ -379,17 +413,21 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   // Note [Softmax prologue] (kernel.h): finds each last-axis float SoftMax whose input chain of
   // ElementWise layers can run inside the softmax kernel.
   void find_softmax_chains();
+  // Note [MatMul epilogue] (kernel.h): finds each MatrixMultiply whose bias sum, and residual sum
+  // after it, can run in its cuBLASLt call.
+  void find_matmul_epilogues();
   // Each slot is released after the last layer that reads it; outputs and constants are kept.
   void plan_lifetimes();
   // The caller's arena: the memory plan (plan::plan_memory) over the executor's schedule
-  // (a fused layer runs at its softmax) at the largest dims each tensor has at any profile's max
-  // shapes, every slot aligned to 256 bytes as cudaMalloc's blocks are.
+  // (a fused layer runs where its fusion does) at the largest dims each tensor has at any profile's
+  // max shapes, every slot aligned to 256 bytes as cudaMalloc's blocks are.
   void plan_arena();
   // Constants are made once, with their reference kernel, on the host.
   void materialise_constants();
 
   mutable std::mutex mutex_;  // guards choices_ and the constants' device copies
-  mutable std::vector<std::vector<LayerChoice>> choices_;  // per layer
+  mutable std::vector<std::vector<LayerChoice>> choices_;             // per layer
+  mutable std::map<int, std::vector<LayerChoice>> epilogue_choices_;  // per matmul fusion
 };
 
 class CudaExecutor final : public Executor, private RunChecks {
@@ -403,6 +441,7 @@ class CudaExecutor final : public Executor, private RunChecks {
         output_of_(s_.output_of_),
         fused_into_(s_.fused_into_),
         softmax_fusions_(s_.softmax_fusions_),
+        matmul_fusions_(s_.matmul_fusions_),
         release_at_(s_.release_at_),
         slots_(index_.size()),
         states_(static_cast<size_t>(net_.num_layers())) {
@@ -1057,16 +1096,32 @@ class CudaExecutor final : public Executor, private RunChecks {
     LayerState& st = states_[static_cast<size_t>(index)];
     std::vector<detail::ValueDesc> outs = infer(l);
     if (const int into = fused_into_[static_cast<size_t>(index)]; into >= 0) {
-      // Runs inside a later softmax's kernel (Note [Softmax prologue]): only its output's
-      // description is made, for the layers after it to infer from.
+      // Runs inside a later softmax's kernel (Note [Softmax prologue]) or matrix multiply's call
+      // (Note [MatMul epilogue]): only its output's description is made, for the layers after
+      // it to infer from.
       for (int k = 0; k < l.num_outputs(); ++k) set_output(l, k, outs[static_cast<size_t>(k)]);
-      st.last = "fused into '" + net_.layer(into)->name() + "'";
+      st.last = (matmul_fusions_.count(into) ? "in the cublaslt call of '" : "fused into '") +
+                net_.layer(into)->name() + "'";
       return;
     }
     if (auto f = softmax_fusions_.find(index); f != softmax_fusions_.end()) {
       run_softmax_fusion(index, st, outs, f->second);
       return;
     }
+    if (auto f = matmul_fusions_.find(index); f != matmul_fusions_.end()) {
+      if (run_matmul_fusion(index, st, outs, f->second)) return;
+      // Shapes the fused call does not take: the fused layers one by one, then this one.
+      const MatmulFusion& m = f->second;
+      run_unfused(m.matmul, infer(*net_.layer(m.matmul)));
+      if (m.residual) run_unfused(m.bias_sum, infer(*net_.layer(m.bias_sum)));
+    }
+    run_unfused(index, std::move(outs));
+  }
+
+  // Runs layer `index`, whose outputs `outs` were just inferred, with its own kernel.
+  void run_unfused(int index, std::vector<detail::ValueDesc> outs) {
+    const Layer& l = *net_.layer(index);
+    LayerState& st = states_[static_cast<size_t>(index)];
     bool resolved = std::all_of(outs.begin(), outs.end(),
                                 [](const detail::ValueDesc& d) { return d.dims.is_static(); });
     if (!resolved && l.kind() == LayerKind::kNON_ZERO && !options_.reference_kernels_only) {
@@ -1192,6 +1247,60 @@ class CudaExecutor final : public Executor, private RunChecks {
     record_launch(index, f.kernel, ins, out_tensors);
   }
 
+  // Note [MatMul epilogue]: false (nothing run) where the fused call does not take the shapes.
+  bool run_matmul_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
+                         const MatmulFusion& f) {
+    const Layer& l = *net_.layer(index);
+    const Layer& mm = *net_.layer(f.matmul);
+    Slot& a = slot(mm.input(0));
+    Slot& b = slot(mm.input(1));
+    const Slot& product = slot(mm.output(0));  // described at its own position
+    if (outs[0].dims != product.dims || (f.residual && slot(f.residual).dims != product.dims))
+      return false;
+    std::vector<Dims> dims{a.dims, b.dims, product.dims};
+    std::vector<DataType> types{a.type, b.type, product.type};
+    ensure_libraries();
+    const DeviceTensor a_desc{a.type, a.dims, nullptr}, b_desc{b.type, b.dims, nullptr},
+        out_desc{product.type, product.dims, nullptr};
+    const std::vector<const DeviceTensor*> ins_desc{&a_desc, &b_desc}, outs_desc{&out_desc};
+    const std::vector<const void*> host_constant{a.constant ? a.host_data() : nullptr,
+                                                 b.constant ? b.host_data() : nullptr};
+    Problem p;
+    p.layer_name = mm.name();
+    p.attrs = &mm.attrs();
+    p.inputs = ins_desc;
+    p.host_constant = host_constant;
+    p.outputs = outs_desc;
+    p.libraries = &libs_;
+    MatmulEpilogue e;
+    e.residual = f.residual != nullptr;
+    const LayerChoice c = s_.choose_epilogue(index, std::move(dims), std::move(types), p, e);
+    if (!c.kernel) return false;
+    set_output(l, 0, outs[0]);
+    std::vector<const DeviceTensor*> ins;
+    for (const Tensor* t :
+         std::initializer_list<const Tensor*>{mm.input(0), mm.input(1), f.bias, f.residual}) {
+      if (!t) continue;
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    Slot& out = slot(l.output(0));
+    allocate_device(out, l.name());
+    out.dev_valid = true;
+    std::vector<DeviceTensor*> out_tensors{&out.dev};
+    StreamScratch scratch(stream_, l.name());
+    LaunchCtx ctx(
+        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
+        [](int) -> const void* { return nullptr; }, this);
+    st.last = "cublaslt with " + f.label + " fused (" +
+              (f.residual ? "bias and residual" : "bias") + " epilogue)";
+    current_layer_ = index;
+    c.kernel->run(ctx);
+    record_launch(index, c.kernel, ins, out_tensors);
+    return true;
+  }
+
   void set_output(const Layer& l, int k, const detail::ValueDesc& d) {
     Slot& s = slot(l.output(k));
     if (s.dev_owned && (s.type != d.type || s.dims != d.dims)) free_device(s);
@@ -1313,6 +1422,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   const std::vector<int>& output_of_;
   const std::vector<int>& fused_into_;
   const std::map<int, SoftmaxFusion>& softmax_fusions_;
+  const std::map<int, MatmulFusion>& matmul_fusions_;
   const std::vector<std::vector<int>>& release_at_;
   std::vector<OutputBinding> bound_;  // this run's output bindings
   std::vector<void*> placed_;         // per output: the memory this run gave it
@@ -1469,6 +1579,68 @@ void CudaState::find_softmax_chains() {
   }
 }
 
+void CudaState::find_matmul_epilogues() {
+  std::map<const Layer*, int> position;
+  for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
+  // The only reader of `t`, when it has exactly one and is no engine output.
+  auto sole_reader = [&](const Tensor* t) -> const Layer* {
+    if (output_of_[static_cast<size_t>(index_.at(t))] >= 0) return nullptr;
+    const std::vector<Layer*> readers = net_.consumers(t);
+    return readers.size() == 1 ? readers[0] : nullptr;
+  };
+  // The other operand of `e` when it is an ElementWise kSUM of `chain` and a distinct tensor, all
+  // of `type`, and no other fusion has it; else null.
+  auto sum_with = [&](const Layer* e, const Tensor* chain, DataType type) -> const Tensor* {
+    if (!e || e->kind() != LayerKind::kELEMENTWISE ||
+        e->attrs<ElementWiseAttrs>().op != ElementWiseOperation::kSUM)
+      return nullptr;
+    const int at = position.at(e);
+    if (fused_into_[static_cast<size_t>(at)] >= 0 || softmax_fusions_.count(at)) return nullptr;
+    const Tensor* a = e->input(0);
+    const Tensor* b = e->input(1);
+    if (a == b) return nullptr;
+    const Tensor* other = a == chain ? b : a;
+    if (other->type() != type || e->output(0)->type() != type ||
+        other->dims().rank() != chain->dims().rank())
+      return nullptr;
+    return other;
+  };
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const Layer* mm = net_.layer(i);
+    if (mm->kind() != LayerKind::kMATRIX_MULTIPLY || fused_into_[static_cast<size_t>(i)] >= 0)
+      continue;
+    const Tensor* y = mm->output(0);
+    const DataType type = y->type();
+    if ((type != DataType::kFLOAT && type != DataType::kHALF && type != DataType::kBF16) ||
+        mm->input(0)->type() != type || mm->input(1)->type() != type)
+      continue;
+    const int rank = y->dims().rank();
+    if (rank < 1 || y->dims()[rank - 1] <= 0) continue;
+    const int64_t n = y->dims()[rank - 1];
+    const Layer* bias_sum = sole_reader(y);
+    const Tensor* bias = sum_with(bias_sum, y, type);
+    // The bias: a Constant of one value per element of the last axis (the other axes 1).
+    if (!bias || !bias->producer() || bias->producer()->kind() != LayerKind::kCONSTANT ||
+        !bias->dims().is_static() || bias->dims()[rank - 1] != n || bias->dims().volume() != n)
+      continue;
+    MatmulFusion f;
+    f.matmul = i;
+    f.bias_sum = position.at(bias_sum);
+    f.bias = bias;
+    f.label = "'" + mm->name() + "'";
+    int last = f.bias_sum;
+    const Layer* residual_sum = sole_reader(bias_sum->output(0));
+    if (const Tensor* r = sum_with(residual_sum, bias_sum->output(0), type)) {
+      f.residual = r;
+      f.label += ", '" + bias_sum->name() + "'";
+      last = position.at(residual_sum);
+      fused_into_[static_cast<size_t>(f.bias_sum)] = last;
+    }
+    fused_into_[static_cast<size_t>(i)] = last;
+    matmul_fusions_.emplace(last, std::move(f));
+  }
+}
+
 void CudaState::plan_lifetimes() {
   release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
   std::vector<int> last_use(index_.size(), -1);
@@ -1504,7 +1676,7 @@ void CudaState::plan_arena() {
   for (int i = 0; i < net_.num_layers(); ++i) {
     const int into = fused_into_[static_cast<size_t>(i)];
     position[static_cast<size_t>(i)] = into >= 0 ? into : i;
-    // A layer run inside a softmax kernel has no output buffer.
+    // A layer run inside another layer's kernel has no output buffer.
     if (into >= 0)
       for (const Tensor* t : net_.layer(i)->outputs()) largest[t] = Dims{0};
   }

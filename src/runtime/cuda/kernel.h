@@ -193,6 +193,27 @@ struct SoftmaxChain {
 // Inputs: 0 the chain's root, then the side tensors; output: the softmax's.
 std::unique_ptr<Kernel> make_softmax_chain_kernel(const SoftmaxChain& chain);
 
+// Note [MatMul epilogue]
+// A MatrixMultiply whose only reader is an ElementWise kSUM with a bias (a constant of one value
+// per element of the output's last axis), and optionally that sum's only reader another kSUM with
+// a residual of the output's dims (a linear layer, and a transformer's residual connection), runs
+// as one cuBLASLt call: D = A B + C + bias, the residual as C (beta 1) and the bias in the
+// epilogue, instead of a GEMM and one or two passes over its output. The executor fuses them when
+// the intermediates have no other reader and are no engine outputs and every tensor has the
+// MatrixMultiply's float type; it runs the layers one by one at shapes the fused call does not
+// take (a batch that is no single GEMM, a residual that broadcasts). Unlike the softmax
+// prologue this changes rounding: the sum is rounded once, in fp32 arithmetic, where the layers
+// round the product and each sum to the type (the results are closer to exact, not equal).
+struct MatmulEpilogue {
+  bool bias = false;  // set by make_matmul_epilogue_kernel
+  bool residual = false;
+};
+// `matmul`: the MatrixMultiply's problem (its inputs, its output's dims). The kernel's inputs are
+// the two factors, the bias, then the residual when there is one; its output is the last fused
+// layer's. Null when cuBLASLt does not take the problem as one call.
+std::unique_ptr<Kernel> make_matmul_epilogue_kernel(const Problem& matmul,
+                                                    const MatmulEpilogue& epilogue);
+
 // NonZero's data-dependent output dims: whether the device counts elements of type `t`, and the
 // number of nonzero elements of `x`, counted on the device and copied back (the host waits for
 // the stream: the count is the output's shape, needed before the layer and everything after it

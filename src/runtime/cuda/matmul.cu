@@ -2,6 +2,8 @@
 // accumulation), batched, with transposes, vectors and batch broadcasting (mixed broadcasting as
 // one strided-batch call per outer batch index); a direct kernel for what cuBLASLt does not take.
 #include <array>
+#include <mutex>
+#include <optional>
 
 #include "core/element.h"
 #include "network/layers/matmul_shape.h"
@@ -41,17 +43,23 @@ class LtMatmul final : public Kernel {
   };
 
   LtMatmul(const Problem& p, const Operand& a, const Operand& b, int64_t batch,
-           std::vector<Outer> outer)
+           std::vector<Outer> outer, const MatmulEpilogue& epilogue = {})
       : layer_(p.layer_name),
         a_(a),
         b_(b),
         batch_(batch),
         outer_(std::move(outer)),
-        esize_(element_size(p.output(0).type)) {
+        esize_(element_size(p.output(0).type)),
+        epilogue_(epilogue) {
     const DataType t = p.output(0).type;
     const cudaDataType_t ct = cuda_type(t);
     const std::string_view name = layer_;
     LK_CUBLAS(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F), name);
+    if (epilogue_.bias) {
+      const cublasLtEpilogue_t e = CUBLASLT_EPILOGUE_BIAS;
+      LK_CUBLAS(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof e),
+                name);
+    }
     // Our B is cuBLASLt's first operand (see the Note).
     const cublasOperation_t op_first = b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
     const cublasOperation_t op_second = a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -79,12 +87,17 @@ class LtMatmul final : public Kernel {
     const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(
         p.libraries->lt, desc_, first_, second_, out_, out_, pref, 1, &result, &found);
     cublasLtMatmulPreferenceDestroy(pref);
+    // An epilogue cuBLASLt does not take leaves the layers to run one by one (found_ false).
+    if (epilogue_.bias && (st != CUBLAS_STATUS_SUCCESS || found == 0)) return;
     LK_CUBLAS(st, name);
     if (found == 0)
       LK_FAIL(kUNSUPPORTED, "MatrixMultiply layer '", name, "': cuBLASLt has no algorithm for ",
               data_type_name(t), " [", n, "x", k, "] x [", k, "x", m, "] batch ", batch);
     algo_ = result.algo;
+    found_ = true;
   }
+
+  bool found() const { return found_; }
 
   ~LtMatmul() override {
     for (cublasLtMatrixLayout_t l : {first_, second_, out_})
@@ -96,6 +109,10 @@ class LtMatmul final : public Kernel {
     Libraries& libs = ctx.libraries();
     const float alpha = 1.0f, beta = 0.0f;
     if (ctx.output(0).numel() == 0) return;
+    if (epilogue_.bias) {
+      run_epilogue(ctx);
+      return;
+    }
     const auto* a = static_cast<const char*>(ctx.input(0).data);
     const auto* b = static_cast<const char*>(ctx.input(1).data);
     auto* y = static_cast<char*>(ctx.output(0).data);
@@ -124,29 +141,60 @@ class LtMatmul final : public Kernel {
               layer_);
   }
 
+  // Note [MatMul epilogue]: one call, D = A B + bias (+ the residual as cuBLASLt's C, beta 1).
+  // The bias pointer is an attribute of the shared descriptor, so setting it and enqueueing the
+  // call that reads it are one step under mu_ (contexts of one engine share the kernel).
+  void run_epilogue(LaunchCtx& ctx) const {
+    Libraries& libs = ctx.libraries();
+    const float alpha = 1.0f, beta = epilogue_.residual ? 1.0f : 0.0f;
+    const void* a = ctx.input(0).data;
+    const void* b = ctx.input(1).data;
+    const void* bias = ctx.input(2).data;
+    void* y = ctx.output(0).data;
+    const void* c = epilogue_.residual ? ctx.input(3).data : y;
+    std::lock_guard<std::mutex> lock(mu_);
+    LK_CUBLAS(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
+                                             sizeof bias),
+              ctx.layer_name());
+    LK_CUBLAS(cublasLtMatmul(libs.lt, desc_, &alpha, b, first_, a, second_, &beta, c, out_, y, out_,
+                             &algo_, libs.lt_workspace, libs.lt_workspace_bytes, ctx.stream()),
+              ctx.layer_name());
+  }
+
   std::string layer_;
   Operand a_, b_;
   int64_t batch_;
   std::vector<Outer> outer_;
   int64_t esize_;
+  MatmulEpilogue epilogue_;
+  bool found_ = false;
+  mutable std::mutex mu_;
   cublasLtMatmulDesc_t desc_ = nullptr;
   cublasLtMatrixLayout_t first_ = nullptr, second_ = nullptr, out_ = nullptr;
   cublasLtMatmulAlgo_t algo_{};
 };
 
-std::unique_ptr<Kernel> make_lt(const Problem& p) {
+// How cuBLASLt runs a MatrixMultiply problem: the operands as it sees them, the strided batch of
+// one call, and each call's operand offsets.
+struct LtPlan {
+  LtMatmul::Operand a, b;
+  int64_t inner = 1;
+  std::vector<LtMatmul::Outer> offsets;
+};
+
+std::optional<LtPlan> plan_lt(const Problem& p) {
   const MatrixMultiplyAttrs& attrs = p.as<MatrixMultiplyAttrs>();
   const DataType t = p.input(0).type;
   if ((t != DataType::kFLOAT && t != DataType::kHALF && t != DataType::kBF16) ||
       p.input(1).type != t || p.output(0).type != t)
-    return nullptr;
+    return std::nullopt;
   const detail::MatmulOperand m0 = detail::split_operand(p.input(0).dims, attrs.op0);
   const detail::MatmulOperand m1 = detail::split_operand(p.input(1).dims, attrs.op1);
   // A vector is a 1-row (first operand) or 1-column (second operand) matrix, stored contiguous.
   LtMatmul::Operand a{m0.rows, m0.cols, m0.transposed, 0};
   LtMatmul::Operand b{m1.vector ? m1.cols : m1.rows, m1.vector ? 1 : m1.cols, m1.transposed, 0};
   const int nb = m0.batch.rank();
-  if (p.output(0).numel() == 0 || a.cols == 0) return nullptr;
+  if (p.output(0).numel() == 0 || a.cols == 0) return std::nullopt;
   // Per operand and batch axis: the element stride of one step (0 where it broadcasts).
   Dims out_batch = Dims::of_rank(nb);
   std::array<int64_t, kMaxDims> s0{}, s1{};
@@ -188,7 +236,7 @@ std::unique_ptr<Kernel> make_lt(const Problem& p) {
     a.batch_stride = 0;
     inner = 1;
   }
-  if (inner > INT32_MAX || outer > 4096) return nullptr;
+  if (inner > INT32_MAX || outer > 4096) return std::nullopt;
   std::vector<LtMatmul::Outer> offsets;
   std::vector<int64_t> idx(static_cast<size_t>(split), 0);
   for (int64_t o = 0; o < outer; ++o) {
@@ -203,7 +251,13 @@ std::unique_ptr<Kernel> make_lt(const Problem& p) {
       idx[static_cast<size_t>(i)] = 0;
     }
   }
-  return std::make_unique<LtMatmul>(p, a, b, inner, std::move(offsets));
+  return LtPlan{a, b, inner, std::move(offsets)};
+}
+
+std::unique_ptr<Kernel> make_lt(const Problem& p) {
+  std::optional<LtPlan> plan = plan_lt(p);
+  if (!plan) return nullptr;
+  return std::make_unique<LtMatmul>(p, plan->a, plan->b, plan->inner, std::move(plan->offsets));
 }
 
 // The direct kernel: one thread per output element, the reference's dot product (double,
@@ -284,6 +338,21 @@ std::unique_ptr<Kernel> make_direct(const Problem& p) {
 }
 
 }  // namespace
+
+std::unique_ptr<Kernel> make_matmul_epilogue_kernel(const Problem& matmul,
+                                                    const MatmulEpilogue& epilogue) {
+  std::optional<LtPlan> plan = plan_lt(matmul);
+  // One call over one matrix (a batch of activations folded into the rows): cuBLASLt's epilogue
+  // adds one bias vector to every column-major row of D, i.e. along our output's last axis.
+  if (!plan || plan->inner != 1 || plan->offsets.size() != 1 || plan->a.batch_stride != 0 ||
+      plan->b.batch_stride != 0 || plan->offsets[0].a != 0 || plan->offsets[0].b != 0)
+    return nullptr;
+  MatmulEpilogue e = epilogue;
+  e.bias = true;
+  auto k = std::make_unique<LtMatmul>(matmul, plan->a, plan->b, 1, std::move(plan->offsets), e);
+  if (!k->found()) return nullptr;
+  return k;
+}
 
 std::vector<KernelEntry> matmul_kernels(LayerKind kind) {
   if (kind == LayerKind::kMATRIX_MULTIPLY)
