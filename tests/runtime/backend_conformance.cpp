@@ -272,6 +272,10 @@ const std::vector<DT> kFloat = {DT::kFLOAT, DT::kHALF, DT::kBF16};
 Tensor* in(Network& n, const char* name, DT t, Dims d) {
   return n.add_input(name, t, d);
 }
+// Attention as exported models spell it (defined with the models below).
+Tensor* attention(Network& n, Tensor* q, Tensor* k, Tensor* v, Tensor* mask,
+                  bool k_read_transposed);
+
 Tensor* constant(Network& n, DT t, Dims d, uint32_t seed, float lo = -1, float hi = 1) {
   const int64_t count = d.volume();
   std::mt19937 rng(seed);
@@ -1121,6 +1125,35 @@ std::vector<Case> make_cases() {
           32);
       c->flo = 0.0f;
       c->fhi = 2.0f;
+    }
+  // Attention (Note [Fused attention]): query and key lengths not multiples of 16, a broadcast
+  // mask, K read transposed, head sizes 32, 64 and 128, and 300 keys (the layers one by one).
+  struct Att {
+    int64_t b, sq, sk, h, d;
+    bool mask, k_read_transposed;
+  };
+  for (const Att& at : {Att{2, 20, 20, 4, 64, false, false}, Att{2, 7, 33, 3, 64, true, true},
+                        Att{1, 130, 130, 2, 32, true, false}, Att{2, 40, 40, 2, 128, false, true},
+                        Att{1, 16, 300, 2, 64, false, false}})
+    for (DT t : {DT::kHALF, DT::kBF16, DT::kFLOAT}) {
+      // Queries and keys in [-1, 1]: scores of attention's usual size (not logits of tens, whose
+      // rounding to the type alone moves the probabilities by more than the output's tolerance).
+      Case* c = add(
+          "SoftMax",
+          "attention " + std::to_string(at.b) + "x" + std::to_string(at.sq) + "x" +
+              std::to_string(at.sk) + " heads " + std::to_string(at.h) + "x" +
+              std::to_string(at.d) + (at.mask ? " mask" : "") +
+              (at.k_read_transposed ? " K^T" : "") + " " + name_of(t),
+          [=](Network& n) {
+            Tensor* q = in(n, "q", t, {at.b, at.sq, at.h, at.d});
+            Tensor* k = in(n, "k", t, {at.b, at.sk, at.h, at.d});
+            Tensor* v = in(n, "v", t, {at.b, at.sk, at.h, at.d});
+            Tensor* mask = at.mask ? in(n, "mask", t, {at.b, 1, 1, at.sk}) : nullptr;
+            n.mark_output(attention(n, q, k, v, mask, at.k_read_transposed));
+          },
+          static_cast<double>(at.d + at.sk));
+      c->ranges["q"] = {-1.0f, 1.0f};
+      c->ranges["k"] = {-1.0f, 1.0f};
     }
   // Convolution: 1-3 spatial axes, stride, dilation, groups, asymmetric padding, bias.
   struct Conv {
@@ -2670,6 +2703,39 @@ void encoder_layer(Network& n) {
       layer_norm(n, n.add_elementwise(f, h, ElementWiseOperation::kSUM)->output(0), kWidth, 270));
 }
 
+// Attention over [B, S, H, D] operands as exported models spell it (Note [Fused attention]: one
+// kernel on CUDA in fp16 and bf16): the head transposes, Q K^T (K transposed by its shuffle, or
+// read transposed by the product), a scale, an optional additive mask, the softmax, P V and the
+// head merge.
+Tensor* attention(Network& n, Tensor* q, Tensor* k, Tensor* v, Tensor* mask,
+                  bool k_read_transposed) {
+  using M = MatrixOperation;
+  auto transpose = [&](Tensor* x, std::vector<int32_t> perm) {
+    ShuffleAttrs s;
+    s.first_transpose = std::move(perm);
+    return n.add_shuffle(x, s)->output(0);
+  };
+  Tensor* kt = transpose(
+      k, k_read_transposed ? std::vector<int32_t>{0, 2, 1, 3} : std::vector<int32_t>{0, 2, 3, 1});
+  Tensor* s = n.add_matrix_multiply(transpose(q, {0, 2, 1, 3}), M::kNONE, kt,
+                                    k_read_transposed ? M::kTRANSPOSE : M::kNONE)
+                  ->output(0);
+  const DT t = q->type();
+  s = n.add_elementwise(s, constant(n, t, {1, 1, 1, 1}, 17, 0.12f, 0.13f),
+                        ElementWiseOperation::kPROD)
+          ->output(0);
+  if (mask) s = n.add_elementwise(s, mask, ElementWiseOperation::kSUM)->output(0);
+  Tensor* p = n.add_softmax(s, 1u << 3)->output(0);
+  Tensor* o = n.add_matrix_multiply(p, M::kNONE, transpose(v, {0, 2, 1, 3}), M::kNONE)->output(0);
+  return transpose(o, {0, 2, 1, 3});
+}
+
+// Self-attention of an fp16 input (query, key and value the same [B, 24, 2, 32] tensor).
+void fp16_attention(Network& n) {
+  Tensor* x = in(n, "x", DT::kHALF, {-1, 24, 2, 32});
+  n.mark_output(attention(n, x, x, x, nullptr, false));
+}
+
 // Linear layers whose sums run in their cuBLASLt call on CUDA (Note [MatMul epilogue]): bias and
 // residual, bias only, a residual that broadcasts at run time (the layers one by one), and a
 // product that is also an engine output (not fused).
@@ -2758,7 +2824,8 @@ int model_cases(const Backend& b) {
     double k;
     int fused_softmaxes = 0;  // on CUDA: softmaxes that must run their prologue fused,
     int fused_steps = 0;      // and the ElementWise layers that must run inside them,
-    int epilogues = 0;        // and the cuBLASLt calls that run their sums (Note [MatMul epilogue])
+    int epilogues = 0;   // and the cuBLASLt calls that run their sums (Note [MatMul epilogue]),
+    int attentions = 0;  // and the attentions run as one kernel (Note [Fused attention])
   };
   const Model models[] = {
       {"resnet basic blocks",
@@ -2779,6 +2846,14 @@ int model_cases(const Backend& b) {
        0,
        0,
        2},
+      {"fp16 attention",
+       fp16_attention,
+       {Dims{1, 24, 2, 32}, Dims{3, 24, 2, 32}, Dims{5, 24, 2, 32}},
+       32 + 24,
+       1,
+       1,
+       0,
+       1},
       {"masked attention",
        masked_attention,
        {Dims{1, 2, 24, 8}, Dims{3, 2, 24, 8}, Dims{6, 2, 24, 8}},
@@ -2824,17 +2899,21 @@ int model_cases(const Backend& b) {
       for (size_t o = 0; problem.empty() && o < r.outputs.size(); ++o)
         problem = compare(r.outputs[o], d.outputs[o], m.k, false);
       if (problem.empty() && b.device() == DeviceType::kCUDA) {
-        int fused = 0, steps = 0, epilogues = 0;
+        int fused = 0, steps = 0, epilogues = 0, attentions = 0;
         for (const auto& [kind, impl] : d.implementations) {
           if (kind == "SoftMax" && impl.find("fused") != std::string::npos) ++fused;
           if (kind == "ElementWise" && impl.rfind("fused into", 0) == 0) ++steps;
           if (kind == "ElementWise" && impl.rfind("cublaslt with", 0) == 0) ++epilogues;
+          if (kind == "Shuffle" && impl.rfind("fused attention", 0) == 0) ++attentions;
         }
-        if (fused != m.fused_softmaxes || steps != m.fused_steps || epilogues != m.epilogues)
+        if (fused != m.fused_softmaxes || steps != m.fused_steps || epilogues != m.epilogues ||
+            attentions != m.attentions)
           problem = std::to_string(fused) + " softmaxes ran " + std::to_string(steps) +
                     " fused ElementWise layers and " + std::to_string(epilogues) +
-                    " cuBLASLt calls their sums, expected " + std::to_string(m.fused_softmaxes) +
-                    ", " + std::to_string(m.fused_steps) + " and " + std::to_string(m.epilogues);
+                    " cuBLASLt calls their sums, " + std::to_string(attentions) +
+                    " attentions one kernel, expected " + std::to_string(m.fused_softmaxes) + ", " +
+                    std::to_string(m.fused_steps) + ", " + std::to_string(m.epilogues) + " and " +
+                    std::to_string(m.attentions);
       }
       if (problem.empty()) {
         ++passed;

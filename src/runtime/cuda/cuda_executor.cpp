@@ -259,6 +259,19 @@ struct SoftmaxFusion {
   std::string label;  // the fused layers' names
 };
 
+// An attention run as one kernel (Note [Fused attention]), keyed by the head-merge transpose,
+// where it runs.
+struct AttentionFusion {
+  const Tensor* q = nullptr;  // [B, S, H, D] before the transposes
+  const Tensor* k = nullptr;
+  const Tensor* v = nullptr;
+  std::vector<const Tensor*> sides;  // the softmax chain's side tensors
+  std::vector<int> members;          // the fused layers in order (the chain's steps run in the
+                                     // softmax: its fusion when run one by one)
+  std::shared_ptr<const Kernel> kernel;
+  std::string label;
+};
+
 // A MatrixMultiply run with the sums after it in one cuBLASLt call (Note [MatMul epilogue]),
 // keyed by the last fused sum, where the call runs.
 struct MatmulFusion {
@@ -297,6 +310,7 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
     }
     if (!options.reference_kernels_only) {
       find_softmax_chains();
+      find_attention();
       find_matmul_epilogues();
     }
     plan_lifetimes();
@@ -401,6 +415,8 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   std::map<int, SoftmaxFusion> softmax_fusions_;
   // Note [MatMul epilogue]: per last fused sum, its fusion (its layers' fused_into_ name it).
   std::map<int, MatmulFusion> matmul_fusions_;
+  // Note [Fused attention]: per head-merge transpose, its fusion.
+  std::map<int, AttentionFusion> attention_fusions_;
   std::vector<std::vector<int>> release_at_;  // per layer: slots released after it
   // Per slot, for a context with a caller's arena (set_device_memory): its offset there, or -1
   // where the slot never lives in the arena (inputs, constants, sizes unknown at build time),
@@ -416,6 +432,19 @@ class CudaState final : public EngineState, public std::enable_shared_from_this<
   // Note [MatMul epilogue] (kernel.h): finds each MatrixMultiply whose bias sum, and residual sum
   // after it, can run in its cuBLASLt call.
   void find_matmul_epilogues();
+  // Note [Fused attention] (kernel.h): finds each fp16/bf16 attention that runs as one kernel.
+  void find_attention();
+  // The layer where layer i runs: itself, or (through fusions of fusions) the fusion's layer.
+  int runs_at(int i) const {
+    while (fused_into_[static_cast<size_t>(i)] >= 0) i = fused_into_[static_cast<size_t>(i)];
+    return i;
+  }
+  // The only reader of `t`, when it has exactly one and is no engine output; else null.
+  const Layer* sole_reader(const Tensor* t) const {
+    if (output_of_[static_cast<size_t>(index_.at(t))] >= 0) return nullptr;
+    const std::vector<Layer*> readers = net_.consumers(t);
+    return readers.size() == 1 ? readers[0] : nullptr;
+  }
   // Each slot is released after the last layer that reads it; outputs and constants are kept.
   void plan_lifetimes();
   // The caller's arena: the memory plan (plan::plan_memory) over the executor's schedule
@@ -442,6 +471,7 @@ class CudaExecutor final : public Executor, private RunChecks {
         fused_into_(s_.fused_into_),
         softmax_fusions_(s_.softmax_fusions_),
         matmul_fusions_(s_.matmul_fusions_),
+        attention_fusions_(s_.attention_fusions_),
         release_at_(s_.release_at_),
         slots_(index_.size()),
         states_(static_cast<size_t>(net_.num_layers())) {
@@ -1108,6 +1138,17 @@ class CudaExecutor final : public Executor, private RunChecks {
       run_softmax_fusion(index, st, outs, f->second);
       return;
     }
+    if (auto f = attention_fusions_.find(index); f != attention_fusions_.end()) {
+      if (run_attention(index, st, outs, f->second)) return;
+      // Shapes the kernel does not take: the fused layers one by one, then this one.
+      for (int m : f->second.members) {
+        const Layer& ml = *net_.layer(m);
+        if (auto sf = softmax_fusions_.find(m); sf != softmax_fusions_.end())
+          run_softmax_fusion(m, states_[static_cast<size_t>(m)], infer(ml), sf->second);
+        else
+          run_unfused(m, infer(ml));
+      }
+    }
     if (auto f = matmul_fusions_.find(index); f != matmul_fusions_.end()) {
       if (run_matmul_fusion(index, st, outs, f->second)) return;
       // Shapes the fused call does not take: the fused layers one by one, then this one.
@@ -1245,6 +1286,43 @@ class CudaExecutor final : public Executor, private RunChecks {
     current_layer_ = index;
     f.kernel->run(ctx);
     record_launch(index, f.kernel, ins, out_tensors);
+  }
+
+  // Note [Fused attention]: false (nothing run) where the kernel does not take the shapes.
+  bool run_attention(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
+                     const AttentionFusion& f) {
+    const Layer& l = *net_.layer(index);
+    Slot& q = slot(f.q);
+    Slot& k = slot(f.k);
+    Slot& v = slot(f.v);
+    if (q.type != k.type || q.type != v.type || outs[0].type != q.type || outs[0].dims != q.dims ||
+        !fused_attention_takes(q.type, q.dims, k.dims, v.dims))
+      return false;
+    set_output(l, 0, outs[0]);
+    std::vector<const DeviceTensor*> ins;
+    for (const Tensor* t : {f.q, f.k, f.v}) {
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    for (const Tensor* t : f.sides) {
+      Slot& s = slot(t);
+      to_device(s, l.name());
+      ins.push_back(&s.dev);
+    }
+    Slot& out = slot(l.output(0));
+    allocate_device(out, l.name());
+    out.dev_valid = true;
+    std::vector<DeviceTensor*> out_tensors{&out.dev};
+    StreamScratch scratch(stream_, l.name());
+    LaunchCtx ctx(
+        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
+        [](int) -> const void* { return nullptr; }, this);
+    st.last = "fused attention of " + f.label;
+    current_layer_ = index;
+    f.kernel->run(ctx);
+    record_launch(index, f.kernel, ins, out_tensors);
+    return true;
   }
 
   // Note [MatMul epilogue]: false (nothing run) where the fused call does not take the shapes.
@@ -1423,6 +1501,7 @@ class CudaExecutor final : public Executor, private RunChecks {
   const std::vector<int>& fused_into_;
   const std::map<int, SoftmaxFusion>& softmax_fusions_;
   const std::map<int, MatmulFusion>& matmul_fusions_;
+  const std::map<int, AttentionFusion>& attention_fusions_;
   const std::vector<std::vector<int>>& release_at_;
   std::vector<OutputBinding> bound_;  // this run's output bindings
   std::vector<void*> placed_;         // per output: the memory this run gave it
@@ -1582,12 +1661,6 @@ void CudaState::find_softmax_chains() {
 void CudaState::find_matmul_epilogues() {
   std::map<const Layer*, int> position;
   for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
-  // The only reader of `t`, when it has exactly one and is no engine output.
-  auto sole_reader = [&](const Tensor* t) -> const Layer* {
-    if (output_of_[static_cast<size_t>(index_.at(t))] >= 0) return nullptr;
-    const std::vector<Layer*> readers = net_.consumers(t);
-    return readers.size() == 1 ? readers[0] : nullptr;
-  };
   // The other operand of `e` when it is an ElementWise kSUM of `chain` and a distinct tensor, all
   // of `type`, and no other fusion has it; else null.
   auto sum_with = [&](const Layer* e, const Tensor* chain, DataType type) -> const Tensor* {
@@ -1641,14 +1714,95 @@ void CudaState::find_matmul_epilogues() {
   }
 }
 
+void CudaState::find_attention() {
+  std::map<const Layer*, int> position;
+  for (int i = 0; i < net_.num_layers(); ++i) position[net_.layer(i)] = i;
+  auto unfused = [&](const Layer* l) {
+    return l && fused_into_[static_cast<size_t>(position.at(l))] < 0;
+  };
+  // The input of the Shuffle that makes `t` when that Shuffle only transposes by `perm` and `t`
+  // has no other reader; else null.
+  auto transposed = [&](const Tensor* t, std::vector<int32_t> perm) -> const Tensor* {
+    const Layer* s = t->producer();
+    if (!s || s->kind() != LayerKind::kSHUFFLE || !unfused(s) || !sole_reader(t)) return nullptr;
+    const ShuffleAttrs& a = s->attrs<ShuffleAttrs>();
+    if (a.first_transpose != perm || a.reshape_dims || !a.second_transpose.empty()) return nullptr;
+    for (size_t k = 1; k < s->inputs().size(); ++k)
+      if (s->inputs()[k]) return nullptr;
+    return s->input(0);
+  };
+  auto plain_product = [&](const Layer* l) {
+    return l && l->kind() == LayerKind::kMATRIX_MULTIPLY && unfused(l) &&
+           l->attrs<MatrixMultiplyAttrs>().op0 == MatrixOperation::kNONE;
+  };
+  const std::vector<int32_t> heads{0, 2, 1, 3};
+  for (int i = 0; i < net_.num_layers(); ++i) {
+    const Layer* sm = net_.layer(i);
+    if (sm->kind() != LayerKind::kSOFTMAX || !unfused(sm)) continue;
+    const DataType type = sm->output(0)->type();
+    if ((type != DataType::kHALF && type != DataType::kBF16) || sm->input(0)->type() != type ||
+        sm->input(0)->dims().rank() != 4 || sm->attrs<SoftMaxAttrs>().axes != (1u << 3))
+      continue;
+    auto chain = softmax_fusions_.find(i);
+    const Tensor* scores =
+        chain != softmax_fusions_.end() ? chain->second.operands[0] : sm->input(0);
+    const Layer* qk = scores->producer();
+    if (!plain_product(qk) || !sole_reader(scores)) continue;
+    const Tensor* q = transposed(qk->input(0), heads);
+    const MatrixOperation op1 = qk->attrs<MatrixMultiplyAttrs>().op1;
+    const Tensor* k = op1 == MatrixOperation::kNONE        ? transposed(qk->input(1), {0, 2, 3, 1})
+                      : op1 == MatrixOperation::kTRANSPOSE ? transposed(qk->input(1), heads)
+                                                           : nullptr;
+    const Layer* pv = sole_reader(sm->output(0));
+    if (!q || !k || !plain_product(pv) || pv->input(0) != sm->output(0) ||
+        pv->attrs<MatrixMultiplyAttrs>().op1 != MatrixOperation::kNONE)
+      continue;
+    const Tensor* v = transposed(pv->input(1), heads);
+    const Layer* merge = sole_reader(pv->output(0));
+    if (!v || !merge || merge->kind() != LayerKind::kSHUFFLE || !unfused(merge)) continue;
+    const ShuffleAttrs& ma = merge->attrs<ShuffleAttrs>();
+    bool merge_only =
+        ma.first_transpose == heads && !ma.reshape_dims && ma.second_transpose.empty();
+    for (size_t n = 1; n < merge->inputs().size(); ++n)
+      merge_only = merge_only && !merge->inputs()[n];
+    if (!merge_only) continue;
+    bool typed = true;
+    for (const Tensor* t :
+         std::initializer_list<const Tensor*>{q, k, v, scores, pv->output(0), merge->output(0)})
+      typed = typed && t->type() == type;
+    if (!typed) continue;
+    AttentionFusion f;
+    f.q = q;
+    f.k = k;
+    f.v = v;
+    SoftmaxChain steps;
+    if (chain != softmax_fusions_.end()) {
+      steps = chain->second.chain;
+      f.sides.assign(chain->second.operands.begin() + 1, chain->second.operands.end());
+    }
+    f.members = {position.at(qk->input(0)->producer()),
+                 position.at(qk->input(1)->producer()),
+                 position.at(pv->input(1)->producer()),
+                 position.at(qk),
+                 i,
+                 position.at(pv)};
+    std::sort(f.members.begin(), f.members.end());
+    const int at = position.at(merge);
+    for (int m : f.members) fused_into_[static_cast<size_t>(m)] = at;
+    f.label = "'" + qk->name() + "', '" + sm->name() + "', '" + pv->name() + "'";
+    f.kernel = make_fused_attention_kernel(steps);
+    attention_fusions_.emplace(at, std::move(f));
+  }
+}
+
 void CudaState::plan_lifetimes() {
   release_at_.assign(static_cast<size_t>(net_.num_layers()), {});
   std::vector<int> last_use(index_.size(), -1);
   for (int i = 0; i < net_.num_layers(); ++i) {
     const Layer* l = net_.layer(i);
     for (const Tensor* t : l->outputs()) last_use[static_cast<size_t>(index_.at(t))] = i;
-    // A layer fused into a later softmax reads its inputs when that softmax runs.
-    const int reads_at = std::max(i, fused_into_[static_cast<size_t>(i)]);
+    // A layer fused into a later one reads its inputs when that one runs.
+    const int reads_at = std::max(i, runs_at(i));
     for (const Tensor* t : l->inputs())
       if (t) {
         int& u = last_use[static_cast<size_t>(index_.at(t))];
@@ -1675,7 +1829,7 @@ void CudaState::plan_arena() {
   std::vector<int> position(static_cast<size_t>(net_.num_layers()));
   for (int i = 0; i < net_.num_layers(); ++i) {
     const int into = fused_into_[static_cast<size_t>(i)];
-    position[static_cast<size_t>(i)] = into >= 0 ? into : i;
+    position[static_cast<size_t>(i)] = runs_at(i);
     // A layer run inside another layer's kernel has no output buffer.
     if (into >= 0)
       for (const Tensor* t : net_.layer(i)->outputs()) largest[t] = Dims{0};

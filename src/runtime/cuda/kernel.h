@@ -193,6 +193,27 @@ struct SoftmaxChain {
 // Inputs: 0 the chain's root, then the side tensors; output: the softmax's.
 std::unique_ptr<Kernel> make_softmax_chain_kernel(const SoftmaxChain& chain);
 
+// Note [Fused attention]
+// Attention as exported models spell it: Q, K and V in [B, S, H, D] (a linear layer's output with
+// its heads split by a reshape), each transposed to [B, H, S, D] (K to [B, H, D, S], or to
+// [B, H, S, D] read transposed by the product), scores = Q K^T, a softmax prologue chain (Note
+// [Softmax prologue]: the scale, an additive mask), the last-axis softmax, P V, and the transpose
+// back to [B, Sq, H, D]. In fp16 and bf16 this runs as one kernel that reads Q, K and V in their
+// [B, S, H, D] layout, keeps a head's keys and values in shared memory, multiplies on tensor cores
+// (fp32 accumulation) and writes the merged layout: no transposed copies, no score tensor in
+// memory. Each value is rounded as the layers round theirs (the scores to the type, each chain
+// step, the probabilities), so what differs from the layers run one by one is the summation
+// order of the products and of the softmax's sum, and the probabilities taken as exponentials
+// times the sum's reciprocal (within an fp32 rounding of the quotient, before the rounding to T).
+// The executor fuses the chain when every intermediate has one reader and is no engine output; at
+// shapes the kernel does not take (head size other than 32, 64 or 128, more than 256 keys, or
+// shared memory beyond the device's) the layers run one by one. Whether the kernel takes Q dims [B,
+// Sq, H, D], K and V dims [B, Sk, H, D] of type t.
+bool fused_attention_takes(DataType t, const Dims& q, const Dims& k, const Dims& v);
+// Inputs: Q, K, V ([B, S, H, D]), then the chain's side tensors (its operands 1 and 2, as
+// the softmax chain numbers them); output [B, Sq, H, D].
+std::unique_ptr<Kernel> make_fused_attention_kernel(const SoftmaxChain& chain);
+
 // Note [MatMul epilogue]
 // A MatrixMultiply whose only reader is an ElementWise kSUM with a bias (a constant of one value
 // per element of the output's last axis), and optionally that sum's only reader another kSUM with
