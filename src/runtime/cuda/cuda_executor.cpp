@@ -1264,71 +1264,57 @@ class CudaExecutor final : public Executor, private RunChecks {
     launches_.push_back(std::move(launch));
   }
 
-  void run_softmax_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
-                          const SoftmaxFusion& f) {
+  // Runs a fusion's kernel at layer `index` (the fusion's last layer, whose one output `out` is
+  // the kernel's) on the device copies of `operands`, named `label` in the profile.
+  void launch_fused(int index, LayerState& st, const detail::ValueDesc& out,
+                    const std::vector<const Tensor*>& operands,
+                    const std::shared_ptr<const Kernel>& kernel, std::string label) {
     const Layer& l = *net_.layer(index);
-    set_output(l, 0, outs[0]);
+    set_output(l, 0, out);
     std::vector<const DeviceTensor*> ins;
-    for (const Tensor* t : f.operands) {
+    for (const Tensor* t : operands) {
       Slot& s = slot(t);
       to_device(s, l.name());
       ins.push_back(&s.dev);
     }
-    Slot& out = slot(l.output(0));
-    allocate_device(out, l.name());
-    out.dev_valid = true;
-    std::vector<DeviceTensor*> out_tensors{&out.dev};
+    Slot& o = slot(l.output(0));
+    allocate_device(o, l.name());
+    o.dev_valid = true;
+    std::vector<DeviceTensor*> out_tensors{&o.dev};
     StreamScratch scratch(stream_, l.name());
     LaunchCtx ctx(
         l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
         [](int) -> const void* { return nullptr; }, this);
-    st.last = "row softmax with " + f.label + " fused";
+    st.last = std::move(label);
     current_layer_ = index;
-    f.kernel->run(ctx);
-    record_launch(index, f.kernel, ins, out_tensors);
+    kernel->run(ctx);
+    record_launch(index, kernel, ins, out_tensors);
+  }
+
+  void run_softmax_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
+                          const SoftmaxFusion& f) {
+    launch_fused(index, st, outs[0], f.operands, f.kernel,
+                 "row softmax with " + f.label + " fused");
   }
 
   // Note [Fused attention]: false (nothing run) where the kernel does not take the shapes.
   bool run_attention(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
                      const AttentionFusion& f) {
-    const Layer& l = *net_.layer(index);
     Slot& q = slot(f.q);
     Slot& k = slot(f.k);
     Slot& v = slot(f.v);
     if (q.type != k.type || q.type != v.type || outs[0].type != q.type || outs[0].dims != q.dims ||
         !fused_attention_takes(q.type, q.dims, k.dims, v.dims))
       return false;
-    set_output(l, 0, outs[0]);
-    std::vector<const DeviceTensor*> ins;
-    for (const Tensor* t : {f.q, f.k, f.v}) {
-      Slot& s = slot(t);
-      to_device(s, l.name());
-      ins.push_back(&s.dev);
-    }
-    for (const Tensor* t : f.sides) {
-      Slot& s = slot(t);
-      to_device(s, l.name());
-      ins.push_back(&s.dev);
-    }
-    Slot& out = slot(l.output(0));
-    allocate_device(out, l.name());
-    out.dev_valid = true;
-    std::vector<DeviceTensor*> out_tensors{&out.dev};
-    StreamScratch scratch(stream_, l.name());
-    LaunchCtx ctx(
-        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
-        [](int) -> const void* { return nullptr; }, this);
-    st.last = "fused attention of " + f.label;
-    current_layer_ = index;
-    f.kernel->run(ctx);
-    record_launch(index, f.kernel, ins, out_tensors);
+    std::vector<const Tensor*> operands{f.q, f.k, f.v};
+    operands.insert(operands.end(), f.sides.begin(), f.sides.end());
+    launch_fused(index, st, outs[0], operands, f.kernel, "fused attention of " + f.label);
     return true;
   }
 
   // Note [MatMul epilogue]: false (nothing run) where the fused call does not take the shapes.
   bool run_matmul_fusion(int index, LayerState& st, const std::vector<detail::ValueDesc>& outs,
                          const MatmulFusion& f) {
-    const Layer& l = *net_.layer(index);
     const Layer& mm = *net_.layer(f.matmul);
     Slot& a = slot(mm.input(0));
     Slot& b = slot(mm.input(1));
@@ -1354,28 +1340,11 @@ class CudaExecutor final : public Executor, private RunChecks {
     e.residual = f.residual != nullptr;
     const LayerChoice c = s_.choose_epilogue(index, std::move(dims), std::move(types), p, e);
     if (!c.kernel) return false;
-    set_output(l, 0, outs[0]);
-    std::vector<const DeviceTensor*> ins;
-    for (const Tensor* t :
-         std::initializer_list<const Tensor*>{mm.input(0), mm.input(1), f.bias, f.residual}) {
-      if (!t) continue;
-      Slot& s = slot(t);
-      to_device(s, l.name());
-      ins.push_back(&s.dev);
-    }
-    Slot& out = slot(l.output(0));
-    allocate_device(out, l.name());
-    out.dev_valid = true;
-    std::vector<DeviceTensor*> out_tensors{&out.dev};
-    StreamScratch scratch(stream_, l.name());
-    LaunchCtx ctx(
-        l.name(), l.kind(), ins, out_tensors, stream_, &libs_, &scratch,
-        [](int) -> const void* { return nullptr; }, this);
-    st.last = "cublaslt with " + f.label + " fused (" +
-              (f.residual ? "bias and residual" : "bias") + " epilogue)";
-    current_layer_ = index;
-    c.kernel->run(ctx);
-    record_launch(index, c.kernel, ins, out_tensors);
+    std::vector<const Tensor*> operands{mm.input(0), mm.input(1), f.bias};
+    if (f.residual) operands.push_back(f.residual);
+    launch_fused(index, st, outs[0], operands, c.kernel,
+                 "cublaslt with " + f.label + " fused (" +
+                     (f.residual ? "bias and residual" : "bias") + " epilogue)");
     return true;
   }
 
