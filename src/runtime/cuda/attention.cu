@@ -36,28 +36,6 @@ struct AttentionArgs {
   int64_t side_strides[2][4] = {};  // broadcast strides against the scores [B, H, Sq, Sk]
 };
 
-template <DataType T>
-__device__ inline float round_to(float v) {
-  if constexpr (T == DataType::kHALF)
-    return __half2float(__float2half_rn(v));
-  else
-    return __bfloat162float(__float2bfloat16_rn(v));
-}
-
-// One chain step as its ElementWise layer computes it (no FMA contraction).
-__device__ inline float step_op(ElementWiseOperation op, float a, float b) {
-  switch (op) {
-    case ElementWiseOperation::kSUM:
-      return __fadd_rn(a, b);
-    case ElementWiseOperation::kSUB:
-      return __fsub_rn(a, b);
-    case ElementWiseOperation::kPROD:
-      return __fmul_rn(a, b);
-    default:
-      return __fdiv_rn(a, b);
-  }
-}
-
 // Row strides in elements of the three [B, S, H, D] operands and the output: H * D.
 // Shared memory, per block: K and V (skp rows of D, padded to D + 8 elements against bank
 // conflicts), the block's Q rows, then per warp its 16 rows of fp32 scores (later its output
@@ -153,7 +131,7 @@ __global__ void __launch_bounds__(32 * kWarps) attention_kernel(AttentionArgs a)
     float mx = -INFINITY;
 #pragma unroll 4
     for (int j = half; j < sk; j += 2) {
-      float v = round_to<T>(srow[j]);
+      float v = dev::round_to<T>(srow[j]);
       for (int s = 0; s < steps; ++s) {
         const SoftmaxStep& st = a.chain.step[s];
         float side = st.value;
@@ -161,7 +139,8 @@ __global__ void __launch_bounds__(32 * kWarps) attention_kernel(AttentionArgs a)
           const int k = st.input - 1;
           side = dev::load_f(T, a.side[k], sbase[k] + j * a.side_strides[k][3]);
         }
-        v = round_to<T>(st.side_first ? step_op(st.op, side, v) : step_op(st.op, v, side));
+        v = dev::round_to<T>(st.side_first ? dev::chain_step(st.op, side, v)
+                                           : dev::chain_step(st.op, v, side));
       }
       srow[j] = v;
       mx = fmaxf(mx, v);

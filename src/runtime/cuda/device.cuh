@@ -292,6 +292,32 @@ __device__ inline bool is_floating(DataType t) {
          t == DataType::kFP8 || t == DataType::kFP4 || t == DataType::kE8M0;
 }
 
+// A float value rounded to float type T and back, as a store of T and a load would do it.
+template <DataType T>
+__device__ inline float round_to(float v) {
+  if constexpr (T == DataType::kHALF)
+    return __half2float(__float2half_rn(v));
+  else if constexpr (T == DataType::kBF16)
+    return __bfloat162float(__float2bfloat16_rn(v));
+  else
+    return v;
+}
+
+// One ElementWise kSUM/kSUB/kPROD/kDIV step of a fused chain as its layer computes it, each
+// operation rounded once (no FMA contraction), so fused chains equal the layers run one by one.
+__device__ inline float chain_step(ElementWiseOperation op, float a, float b) {
+  switch (op) {
+    case ElementWiseOperation::kSUM:
+      return __fadd_rn(a, b);
+    case ElementWiseOperation::kSUB:
+      return __fsub_rn(a, b);
+    case ElementWiseOperation::kPROD:
+      return __fmul_rn(a, b);
+    default:
+      return __fdiv_rn(a, b);
+  }
+}
+
 }  // namespace dev
 
 // An output index space of rank <= kMaxDims with, per operand, the element stride of each output

@@ -224,29 +224,6 @@ struct ChainArgs {
 };
 
 template <DataType T>
-__device__ inline float round_as(float v) {
-  if constexpr (T == DataType::kHALF)
-    return __half2float(__float2half_rn(v));
-  else if constexpr (T == DataType::kBF16)
-    return __bfloat162float(__float2bfloat16_rn(v));
-  else
-    return v;
-}
-
-__device__ inline float chain_op(ElementWiseOperation op, float a, float b) {
-  switch (op) {
-    case ElementWiseOperation::kSUM:
-      return __fadd_rn(a, b);
-    case ElementWiseOperation::kSUB:
-      return __fsub_rn(a, b);
-    case ElementWiseOperation::kPROD:
-      return __fmul_rn(a, b);
-    default:
-      return __fdiv_rn(a, b);
-  }
-}
-
-template <DataType T>
 __device__ inline float chain_value(const ChainArgs& a, const int64_t (&base)[3],
                                     const int64_t (&last)[3], int j) {
   float v = dev::load_f(T, a.ptr[0], base[0] + j * last[0]);
@@ -254,7 +231,8 @@ __device__ inline float chain_value(const ChainArgs& a, const int64_t (&base)[3]
     const SoftmaxStep& st = a.chain.step[s];
     const float side =
         st.scalar ? st.value : dev::load_f(T, a.ptr[st.input], base[st.input] + j * last[st.input]);
-    v = round_as<T>(st.side_first ? chain_op(st.op, side, v) : chain_op(st.op, v, side));
+    v = dev::round_to<T>(st.side_first ? dev::chain_step(st.op, side, v)
+                                       : dev::chain_step(st.op, v, side));
   }
   return v;
 }
