@@ -29,8 +29,9 @@ void unpack(DataType t, const void* packed, void* out, int64_t count) {
 }
 
 void pack(DataType t, const void* in, void* packed, int64_t count) {
+  if (count <= 0) return;  // empty buffers may be null
   if (!is_sub_byte(t)) {
-    if (count > 0) std::memcpy(packed, in, static_cast<size_t>(count * element_size(t)));
+    std::memcpy(packed, in, static_cast<size_t>(count * element_size(t)));
     return;
   }
   auto* src = static_cast<const uint8_t*>(in);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/element.h"
+#include "impl/expand_util.h"
 #include "impl/shape_math.h"
 #include "layerkit/impl/utils.h"
 
@@ -68,11 +69,9 @@ Tensor* arange_static_start_step(ConversionContext& ctx, const Target& target,
                                  std::optional<int64_t> istart, std::optional<int64_t> istep,
                                  const Operand& end);
 
-// Above this length a static arange becomes a run-time Fill (Note [Run-time arange with static
-// start and step]) instead of a host constant: a claimed length of 2^40 (a malformed model's
-// dim) must not make the build fill terabytes on the host. Constant folding evaluates the Fill
-// only when it is small enough to fold.
-constexpr int64_t kMaxConstantArange = int64_t{1} << 24;
+// Above expand_util::kMaxConstantRange elements a static arange becomes a run-time Fill (Note
+// [Run-time arange with static start and step]) instead of a host constant.
+using impl::expand_util::kMaxConstantRange;
 
 Tensor* arange_static(ConversionContext& ctx, const Target& target,
                       std::optional<SourceIR> source_ir, std::string_view name, DataType type,
@@ -101,7 +100,7 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
                         ? std::ceil(static_cast<double>(e - s) / static_cast<double>(st))
                         : std::ceil((end - start) / step);
     len = static_cast<int64_t>(size_d);
-    if (len > kMaxConstantArange)
+    if (len > kMaxConstantRange)
       return arange_static_start_step(ctx, target, source_ir, name, type, start, step, s, st,
                                       Operand(e));
     for (int64_t i = 0; i < len; ++i) ivals.push_back(s + st * i);
@@ -115,7 +114,7 @@ Tensor* arange_static(ConversionContext& ctx, const Target& target,
     LK_CHECK(size_d >= 0 && size_d <= static_cast<double>(1LL << 40),
              "invalid size, possible overflow? (", size_d, " elements)");
     len = static_cast<int64_t>(size_d);
-    if (len > kMaxConstantArange)
+    if (len > kMaxConstantRange)
       return arange_static_start_step(ctx, target, source_ir, name, type, start, step, istart,
                                       istep, Operand(end));
     for (int64_t i = 0; i < len; ++i) fvals.push_back(start + step * static_cast<double>(i));

@@ -90,12 +90,29 @@ inline Tensor* broadcast_to(ConversionContext& ctx, Tensor* x, const std::vector
   return slice_to(ctx, xr, dims, SampleMode::kCLAMP, target, source_ir, name);
 }
 
+// Above this length a static index range (iota, arange) is a run-time Fill, not a host
+// constant: a malformed model's dim of 2^40 must not make the build fill terabytes on the host.
+// Constant folding evaluates the Fill only when it is small enough to fold.
+constexpr int64_t kMaxConstantRange = int64_t{1} << 24;
+
 // An int64 tensor of rank `rank`, all dims 1 but `axis` of size `n`, holding 0, 1, ..., n-1 along
-// it: a Constant when n is known, else a LINSPACE Fill shaped by a concatenated shape tensor.
+// it: a Constant when n is known and at most kMaxConstantRange, else a LINSPACE Fill (of static
+// dims, or shaped by a concatenated shape tensor).
 inline Tensor* iota(ConversionContext& ctx, const DimTarget& n, int rank, int axis,
                     const Target& target, std::optional<SourceIR> source_ir,
                     std::string_view name) {
   Dims dims = Dims::of_rank(rank, 1);
+  FillAttrs a;
+  a.op = FillOperation::kLINSPACE;
+  a.alpha = 0.0;
+  a.beta.assign(static_cast<size_t>(rank), 0.0);
+  a.beta[static_cast<size_t>(axis)] = 1.0;
+  a.output_type = DataType::kINT64;
+  if (n.size && *n.size > kMaxConstantRange) {
+    dims[axis] = *n.size;
+    a.dims = dims;
+    return named_output(ctx, ctx.net().add_fill(a, FillInputs{}), target, source_ir, name);
+  }
   if (n.size) {
     dims[axis] = *n.size;
     std::vector<int64_t> v(static_cast<size_t>(*n.size));
@@ -111,13 +128,7 @@ inline Tensor* iota(ConversionContext& ctx, const DimTarget& n, int rank, int ax
                                                        sub_name(name, detail::cat("one", d))));
   Tensor* c = named_output(ctx, ctx.net().add_concatenation(pieces, 0), target, source_ir,
                            sub_name(name, "shape"));
-  FillAttrs a;
-  a.op = FillOperation::kLINSPACE;
   a.dims = Dims::of_rank(rank, 1);
-  a.alpha = 0.0;
-  a.beta.assign(static_cast<size_t>(rank), 0.0);
-  a.beta[static_cast<size_t>(axis)] = 1.0;
-  a.output_type = DataType::kINT64;
   FillInputs in;
   in.shape = c;
   return named_output(ctx, ctx.net().add_fill(a, in), target, source_ir, name);

@@ -55,9 +55,13 @@ class NodeView {
   // A constant integer input (e.g. opset-18 ReduceX axes); throws naming the node if it is not,
   // with `why` no layer can take the value at run time when given.
   std::vector<int64_t> ints_input(int i, std::string_view what, std::string_view why = {}) const;
+  // The same for an input that must hold exactly one value (a scalar or a one-element tensor,
+  // e.g. TopK's K); throws naming the node and the element count otherwise.
+  int64_t int_input(int i, std::string_view what, std::string_view why = {}) const;
 
   // A constant floating input as doubles; throws naming the node if it is not constant.
   std::vector<double> doubles_input(int i, std::string_view what, std::string_view why = {}) const;
+  double double_input(int i, std::string_view what, std::string_view why = {}) const;
 
   const pb::AttributeProto* attr(std::string_view name) const;
   int64_t attr_int(std::string_view name, int64_t fallback) const;

@@ -74,6 +74,25 @@ std::vector<double> NodeView::doubles_input(int i, std::string_view what,
   return h->doubles();
 }
 
+namespace {
+template <typename T>
+T only_value(const NodeView& n, const std::vector<T>& v, int i, std::string_view what) {
+  if (v.size() != 1)
+    n.fail(ErrorCode::kINVALID_ARGUMENT, "input " + std::to_string(i) + " (" + std::string(what) +
+                                             ") must hold one value, it holds " +
+                                             std::to_string(v.size()));
+  return v[0];
+}
+}  // namespace
+
+int64_t NodeView::int_input(int i, std::string_view what, std::string_view why) const {
+  return only_value(*this, ints_input(i, what, why), i, what);
+}
+
+double NodeView::double_input(int i, std::string_view what, std::string_view why) const {
+  return only_value(*this, doubles_input(i, what, why), i, what);
+}
+
 int64_t NodeView::normalize_axis(int64_t axis, int64_t rank, std::string_view what) const {
   const int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
   if (axis < lo || axis > hi)
@@ -522,6 +541,13 @@ void Importer::convert_nodes(const pb::GraphProto& graph, impl::ConversionContex
       const std::string msg = e.what();
       if (msg.rfind(nc.where(), 0) == 0) throw;
       ::layerkit::detail::throw_error(e.code(), nc.where() + ": " + msg);
+    } catch (const std::bad_alloc&) {
+      ::layerkit::detail::throw_error(ErrorCode::kOUT_OF_MEMORY,
+                                      nc.where() + ": out of host memory while converting");
+    } catch (const std::exception& e) {
+      // A converter bug (an unchecked index, say) still names the node rather than escaping
+      // as a foreign exception; kINTERNAL marks it as ours to fix.
+      ::layerkit::detail::throw_error(ErrorCode::kINTERNAL, nc.where() + ": " + e.what());
     }
     note_build_time_inputs(nc, conv, notes);
     fold_outputs(nc, mark);

@@ -56,8 +56,7 @@ void one_hot_op(NodeContext& n) {
 
 void trilu_op(NodeContext& n) {
   const int64_t k =
-      n.has_input(1) ? n.ints_input(1, "k", "the triangle is a mask built with the network").at(0)
-                     : 0;
+      n.has_input(1) ? n.int_input(1, "k", "the triangle is a mask built with the network") : 0;
   auto fn = n.attr_int("upper", 1) != 0 ? impl::triangular::triu : impl::triangular::tril;
   n.set_output(0, fn(n.ctx(), n.op_type(), kONNX, n.name(), n.input(0), k));
 }
@@ -177,7 +176,7 @@ void register_index_ops(Registry& r) {
   r["CumSum"] = {[](NodeContext& n) {
                    Tensor* x = n.input(0);
                    const int64_t axis = n.normalize_axis(
-                       n.ints_input(1, "axis", "the Cumulative layer's axis is an attribute").at(0),
+                       n.int_input(1, "axis", "the Cumulative layer's axis is an attribute"),
                        x->dims().rank(), "axis");
                    n.set_output(0, impl::cumsum::cumsum(n.ctx(), n.op_type(), kONNX, n.name(), x,
                                                         axis, n.attr_int("exclusive", 0) != 0,

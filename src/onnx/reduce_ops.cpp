@@ -144,8 +144,8 @@ void topk_op(NodeContext& n) {
                ? impl::topk::topk_k_tensor(n.ctx(), n.op_type(), kONNX, n.name(), x, n.input(1),
                                            axis, largest, sorted)
                : impl::topk::topk(n.ctx(), n.op_type(), kONNX, n.name(), x,
-                                  n.opset() < 10 ? n.attr_int("k", 1) : n.ints_input(1, "K").at(0),
-                                  axis, largest, sorted);
+                                  n.opset() < 10 ? n.attr_int("k", 1) : n.int_input(1, "K"), axis,
+                                  largest, sorted);
   n.set_output(0, r.values);
   n.set_output(1, r.indices);
 }

@@ -598,7 +598,7 @@ void dropout_op(NodeContext& n) {
   }
   if (n.opset() < 7 && n.attr_int("is_test", 0) == 0) training = true;
   double ratio = n.opset() >= 12 ? 0.5 : n.attr_float("ratio", 0.5f);
-  if (n.opset() >= 12 && n.has_input(1)) ratio = n.doubles_input(1, "ratio").at(0);
+  if (n.opset() >= 12 && n.has_input(1)) ratio = n.double_input(1, "ratio");
   if (training && ratio != 0.0)
     n.fail(ErrorCode::kUNSUPPORTED,
            "training-mode Dropout with ratio " + std::to_string(ratio) + " has random output");
@@ -635,7 +635,7 @@ template <typename Fn>
 OpConverter window_op(Fn fn) {
   return {[fn](NodeContext& n) {
             const int64_t size =
-                n.ints_input(0, "size", "the window is computed when the network is built").at(0);
+                n.int_input(0, "size", "the window is computed when the network is built");
             const bool periodic = n.attr_int("periodic", 1) != 0;
             const int64_t onnx_type = n.attr_int("output_datatype", pb::TensorProto::FLOAT);
             auto type = onnx_type == pb::TensorProto::DOUBLE

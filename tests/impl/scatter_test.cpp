@@ -140,7 +140,9 @@ at::Tensor scatter_nd_ref(const at::Tensor& data, const at::Tensor& idx, const a
   at::Tensor u = upd.reshape(ushape);
   at::Tensor out = data.clone();
   for (int64_t k = 0; k < flat.size(0); ++k) {
+    // Reserved: Note [TensorIndex moves] (tests/runtime/cpu/gather_test.cpp).
     std::vector<TensorIndex> ti;
+    ti.reserve(static_cast<size_t>(m));
     for (int64_t d = 0; d < m; ++d) {
       int64_t v = flat[k][d].item<int64_t>();
       ti.emplace_back(v < 0 ? v + data.size(d) : v);

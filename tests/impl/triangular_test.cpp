@@ -63,6 +63,35 @@ TEST(ImplTriangular, LayerNamesFollowTheConvention) {
             "[SELECT]-[aten_ops.tril.default]-[t]");
 }
 
+// The row and column index ranges of a long static dim are run-time Fills, not host constants
+// (fuzz_onnx_import: Trilu over a claimed shape asked the host for 2^43 bytes of indices); at the
+// limit they stay Constants, and just past it the Fill gives the same mask.
+TEST(ImplTriangular, LongStaticDimsIndexByRunTimeFills) {
+  auto largest_constant = [](const Dims& dims) {
+    Network net;
+    ConversionContext ctx(net);
+    Tensor* x = net.add_input("x", DataType::kFLOAT, dims);
+    EXPECT_EQ(tr::triu(ctx, kTarget, SourceIR::kATEN, "t", x, 1)->dims(), dims);
+    int64_t most = 0, fills = 0;
+    for (int i = 0; i < net.num_layers(); ++i) {
+      const Layer* l = net.layer(i);
+      if (l->kind() == LayerKind::kCONSTANT)
+        most = std::max(most, l->attrs<ConstantAttrs>().dims.volume());
+      fills += l->kind() == LayerKind::kFILL;
+    }
+    return std::pair{most, fills};
+  };
+  const int64_t big = int64_t{1} << 29, limit = int64_t{1} << 24;
+  EXPECT_EQ(largest_constant({big, big}), std::make_pair(int64_t{1}, int64_t{2}));
+  EXPECT_EQ(largest_constant({3, limit}), std::make_pair(limit, int64_t{0}));
+  const int64_t n = limit + 3;
+  at::Tensor x = random(DataType::kINT8, {2, n}, 7);
+  at::Tensor got = run_block({x}, [&](ConversionContext& ctx, const std::vector<Tensor*>& in) {
+    return tr::tril(ctx, kTarget, SourceIR::kATEN, "t", in[0], n - 5);
+  });
+  expect_close(got, at::tril(x, n - 5), 1.0, "tril of [2, 2^24 + 3] int8");
+}
+
 TEST(ImplTriangular, ErrorsLeaveTheNetworkUnchanged) {
   expect_block_error({random(DataType::kFLOAT, {4}, 1)},
                      [](ConversionContext& ctx, const std::vector<Tensor*>& in) {

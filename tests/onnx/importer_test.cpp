@@ -421,6 +421,44 @@ TEST(OnnxImporter, MatMulIntegerPerRowZeroPointNeedsTheAxis) {
   expect_invalid_quantized_rank(b, "'mmi'", "a has rank 1, too low for a per-row zero point");
 }
 
+// Inputs that must hold one value (a window's size, TopK's K, Trilu's k, CumSum's axis) are an
+// error naming the node and the count when they hold none or several (fuzz_onnx_import: an
+// empty HannWindow size escaped as std::out_of_range and ended in std::terminate).
+TEST(OnnxImporter, OneValueInputsHoldOneValue) {
+  struct Case {
+    std::string op;
+    int64_t opset;
+    std::vector<int64_t> values;
+  };
+  for (const Case& c : {Case{"HannWindow", 17, {}}, Case{"TopK", 13, {1, 2}}, Case{"Trilu", 14, {}},
+                        Case{"CumSum", 14, {0, 1}}}) {
+    ModelBuilder b(c.opset);
+    auto* v = b.g()->add_initializer();
+    v->set_name("v");
+    v->set_data_type(pb::TensorProto::INT64);
+    v->add_dims(static_cast<int64_t>(c.values.size()));
+    for (int64_t x : c.values) v->add_int64_data(x);
+    if (c.op == "HannWindow") {
+      b.node(c.op, {"v"}, {"y"}, "n");
+    } else {
+      b.input("x", pb::TensorProto::FLOAT, {"3", "4"});
+      b.node(c.op, {"x", "v"},
+             c.op == "TopK" ? std::vector<std::string>{"y", "i"} : std::vector<std::string>{"y"},
+             "n");
+    }
+    b.output("y");
+    try {
+      import_model_from_bytes(b.bytes());
+      ADD_FAILURE() << c.op;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kINVALID_ARGUMENT) << c.op;
+      const std::string want = "must hold one value, it holds " + std::to_string(c.values.size());
+      EXPECT_NE(std::string(e.what()).find("'n'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(OnnxImporter, ConstantShapeCastAndQuantize) {
   ModelBuilder b;
   b.input("x", pb::TensorProto::FLOAT, {"n", "3"});

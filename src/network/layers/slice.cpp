@@ -1,6 +1,7 @@
 // Inference and printing for the Slice kind.
 #include <algorithm>
 
+#include "layerkit/core/size.h"
 #include "network/infer.h"
 #include "network/layers/slice_sample.h"
 
@@ -94,7 +95,10 @@ void infer(const SliceAttrs& a, InferCtx& ctx) {
     if (ctx.at_runtime() || !sz[i] || *sz[i] == 0 || dim < 0) continue;
     if (a.mode == SampleMode::kSTRICT_BOUNDS) {
       if (!st[i] || !sd[i]) continue;
-      int64_t first = *st[i], last = *st[i] + (*sz[i] - 1) * *sd[i];
+      const int64_t first = *st[i];
+      const int64_t last = checked_add(
+          first, checked_mul(*sz[i] - 1, *sd[i], "kSTRICT_BOUNDS slice: (size - 1) x stride"),
+          "kSTRICT_BOUNDS slice: start + (size - 1) x stride");
       ctx.check(first >= 0 && first < dim && last >= 0 && last < dim,
                 "kSTRICT_BOUNDS slice of axis ", d, " (size ", dim, ") with start ", first,
                 ", size ", *sz[i], ", stride ", *sd[i], " reads indices ", first, "..", last,

@@ -390,6 +390,7 @@ class CpuExecutor final : public Executor {
       }
       describe(b);
     }
+    if (!arena_) check_run_memory(inputs);
     for (int i = 0; i < net_.num_layers(); ++i) {
       const Layer* l = net_.layer(i);
       const auto u = static_cast<size_t>(i);
@@ -711,6 +712,49 @@ class CpuExecutor final : public Executor {
   // OpenMP thread count, both when a primitive is made and when it runs.
   void set_threads() const { omp_set_num_threads(options_.num_threads); }
 
+  // Note [Size arithmetic] for a whole run: each allocation is checked against the memory
+  // available when it is made, but allocations that each fit can together exceed it, and then
+  // the OS kills the process midway. So before the first layer runs at new input shapes, the
+  // activations' memory plan at those shapes (the arena an engine with set_device_memory would
+  // need there: tensors alive at once never share a slot) is checked as one request.
+  // Dims that only running can tell (data-dependent layers) count as empty; a network the
+  // inference cannot follow is left to the per-allocation checks.
+  void check_run_memory(std::span<const TensorView> inputs) {
+    std::vector<Dims> dims;
+    for (const TensorView& v : inputs) dims.push_back(v.dims);
+    if (dims == checked_input_dims_) return;
+    std::map<const Tensor*, Dims> in;
+    for (int i = 0; i < net_.num_inputs(); ++i) in[net_.input(i)] = dims[static_cast<size_t>(i)];
+    std::map<const Tensor*, Dims> all;
+    try {
+      all = plan::infer_network(net_, in);
+    } catch (const Error&) {
+      return;  // the layer that cannot run at these shapes reports it when it runs
+    }
+    const Tensor* largest = nullptr;
+    int64_t largest_bytes = 0;
+    for (auto& [t, d] : all) {
+      if (!d.is_static() || t->is_network_output() || t->is_network_input()) {
+        d = Dims{0};  // caller's memory, or not known before the run
+        continue;
+      }
+      const int64_t bytes = checked_mul(d.volume(), element_size(t->type()), "tensor bytes");
+      if (bytes > largest_bytes) largest = t, largest_bytes = bytes;
+    }
+    const MemoryPlan plan = plan::plan_memory(net_, all, s_.position_);
+    std::string shapes;
+    for (int i = 0; i < net_.num_inputs(); ++i)
+      shapes += detail::cat(i ? ", " : "", net_.input(i)->name(), " ",
+                            dims[static_cast<size_t>(i)].to_string());
+    check_host_allocation(
+        plan.peak_bytes_planned,
+        detail::cat("the activations at input shapes ", shapes, " (largest: tensor '",
+                    largest ? largest->name() : "", "' ",
+                    largest ? data_type_name(largest->type()) : "",
+                    largest ? all.at(largest).to_string() : "", ", ", largest_bytes, " bytes)"));
+    checked_input_dims_ = std::move(dims);
+  }
+
   std::shared_ptr<const CpuState> state_;
   const CpuState& s_;
   const Network& net_;
@@ -725,6 +769,7 @@ class CpuExecutor final : public Executor {
   std::vector<void*> allocated_;      // per output: what its allocator returned last
   std::vector<Dims> output_dims_;
   uint8_t* arena_ = nullptr;  // the caller's activation arena (set_device_memory), or null
+  std::vector<Dims> checked_input_dims_;  // the input dims check_run_memory last passed
   bool profiling_ = false;
   std::vector<LayerProfile> records_;  // indexed like the network's layers
 };

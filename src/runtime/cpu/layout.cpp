@@ -173,6 +173,7 @@ class FastConcatenation final : public Kernel {
     for (int i = 0; i < ctx.num_inputs(); ++i) {
       const KernelTensor& x = ctx.input(i);
       const int64_t chunk = x.dims[axis_] * inner;
+      if (chunk == 0) continue;  // an empty input may have no buffer at all
       const auto* src = static_cast<const uint8_t*>(x.data);
       for (int64_t b = 0; b < outer; ++b)
         std::memcpy(dst + b * row + at, src + b * chunk, static_cast<size_t>(chunk));

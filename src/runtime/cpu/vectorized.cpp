@@ -18,7 +18,13 @@
 
 // Each loop is compiled for AVX-512, AVX2 and the baseline; the loader picks the best the CPU
 // has (GCC function multiversioning), so shipped builds need no -march flag.
+// Under ThreadSanitizer the baseline alone: the clones' resolvers run while the loader relocates
+// the program, before the TSan runtime is set up, and their instrumented entry crashes there.
+#if defined(__SANITIZE_THREAD__)
+#define LK_CLONES
+#else
 #define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 // Helpers are inlined into each clone so they vectorize with the clone's instruction set.
 #define LK_INLINE inline __attribute__((always_inline))
 

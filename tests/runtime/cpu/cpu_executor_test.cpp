@@ -1,5 +1,7 @@
 // CPU executor tests: per-layer profiling records, their counts and their on/off behaviour.
 #include <chrono>
+#include <cmath>
+#include <cstring>
 
 #include "layerkit/core/size.h"
 #include "test_util.h"
@@ -123,6 +125,61 @@ TEST(CpuExecutorMemory, TensorBeyondAvailableMemoryIsOutOfMemory) {
                ErrorCode::kOUT_OF_MEMORY);
   // The context stays usable: a second attempt fails the same way, nothing was half-written.
   expect_error([&] { ctx->execute(); }, {"tensor 'outer_sum'"}, ErrorCode::kOUT_OF_MEMORY);
+}
+
+// Tensors that each fit in the available memory but together do not fail the run before its
+// first layer (check_run_memory), naming the input shapes and the largest tensor, instead of
+// allocating the first ones and leaving the rest to the OS (fuzz_onnx_import: three Trilu
+// nodes over a claimed shape filled the machine's memory). Sizes follow the memory available:
+// two [m, m] floats of 0.6 x MemAvailable each live at once.
+TEST(CpuExecutorMemory, RunWhoseTensorsTogetherExceedMemoryFailsBeforeItStarts) {
+  const std::optional<int64_t> avail = host_memory_available();
+  ASSERT_TRUE(avail.has_value());
+  const auto m = static_cast<int64_t>(std::sqrt(0.6 * static_cast<double>(*avail) / 4.0));
+  ASSERT_GT(m * m * 4, kCheckedAllocationBytes);
+  Network net;
+  Tensor* col = net.add_input("col", DataType::kFLOAT, {-1, 1});
+  Tensor* row = net.add_input("row", DataType::kFLOAT, {1, -1});
+  Tensor* sum = net.add_elementwise(col, row, ElementWiseOperation::kSUM)->output(0);
+  sum->set_name("sum");
+  Tensor* prod = net.add_elementwise(col, row, ElementWiseOperation::kPROD)->output(0);
+  prod->set_name("product");
+  Tensor* diff = net.add_elementwise(sum, prod, ElementWiseOperation::kSUB)->output(0);
+  Tensor* total = net.add_reduce(diff, ReduceOperation::kSUM, 3, false)->output(0);
+  total->set_name("total");
+  net.mark_output(total);
+  BuilderConfig cfg;
+  OptimizationProfile prof;
+  prof.set_dimensions("col", {1, 1}, {4, 1}, {m, 1});
+  prof.set_dimensions("row", {1, 1}, {1, 4}, {1, m});
+  cfg.profiles.push_back(prof);
+  auto engine = Builder::build(net, cfg);
+  auto ctx = engine->create_execution_context();
+  std::vector<float> a(static_cast<size_t>(m), 1.0f);
+  ctx->set_input_shape("col", {m, 1});
+  ctx->set_input_shape("row", {1, m});
+  ctx->set_input("col", a.data());
+  ctx->set_input("row", a.data());
+  const std::string ms = std::to_string(m);
+  expect_error(
+      [&] { ctx->execute(); },
+      {layerkit::detail::cat("the activations at input shapes col [", ms, ",1], row [1,", ms, "]"),
+       "largest: tensor '", layerkit::detail::cat("float32[", ms, ",", ms, "]"), "out of memory",
+       "exceeds"},
+      ErrorCode::kOUT_OF_MEMORY);
+  // Nothing ran: the context computes at small shapes afterwards (sum - product of 1 and 2
+  // over 3 x 2 elements: 6 x (3 - 2) = 6).
+  const std::vector<float> c{1, 1, 1}, r{2, 2};
+  ctx->set_input_shape("col", {3, 1});
+  ctx->set_input_shape("row", {1, 2});
+  ctx->set_input("col", c.data());
+  ctx->set_input("row", r.data());
+  ctx->execute();
+  const std::vector<uint8_t> out = ctx->output("total").data;
+  ASSERT_EQ(out.size(), sizeof(float));
+  float v = 0;
+  std::memcpy(&v, out.data(), sizeof v);
+  EXPECT_EQ(v, 6.0f);
 }
 
 }  // namespace

@@ -8,6 +8,12 @@
 namespace lktest {
 namespace {
 
+// Note [TensorIndex moves]
+// ATen 1.13's at::indexing::TensorIndex move constructor copies a bool member that the integer
+// and tensor constructors leave uninitialised, which UBSan reports (load of an invalid bool)
+// when a std::vector<TensorIndex> reallocates. References that build index lists reserve them
+// first, so no element is ever moved.
+
 using layerkit::detail::cat;
 
 const std::vector<DataType> kAllTypes = {DataType::kFLOAT, DataType::kHALF,  DataType::kBF16,
@@ -224,7 +230,9 @@ at::Tensor gather_nd_ref(const at::Tensor& data, const at::Tensor& idx, int64_t 
   at::Tensor i2 = idx.to(at::kLong).reshape({nbatch, -1, m});
   std::vector<at::Tensor> parts;
   for (int64_t n = 0; n < nbatch; ++n) {
+    // Reserved: Note [TensorIndex moves].
     std::vector<TensorIndex> ti;
+    ti.reserve(static_cast<size_t>(m));
     for (int64_t k = 0; k < m; ++k) ti.emplace_back(wrap(i2[n].select(1, k), data.size(b + k)));
     parts.push_back(d2[n].index(ti));
   }
@@ -346,7 +354,9 @@ at::Tensor scatter_nd_ref(const at::Tensor& data, const at::Tensor& idx, const a
   using namespace at::indexing;
   int64_t m = idx.size(-1);
   at::Tensor flat = idx.to(at::kLong).reshape({-1, m});
+  // Reserved: Note [TensorIndex moves].
   std::vector<TensorIndex> ti;
+  ti.reserve(static_cast<size_t>(m));
   for (int64_t k = 0; k < m; ++k) ti.emplace_back(wrap(flat.select(1, k), data.size(k)));
   std::vector<int64_t> ushape = {flat.size(0)};
   for (int64_t d = m; d < data.dim(); ++d) ushape.push_back(data.size(d));
