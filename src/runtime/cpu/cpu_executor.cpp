@@ -738,6 +738,7 @@ class CpuExecutor final : public Executor {
         d = Dims{0};  // caller's memory, or not known before the run
         continue;
       }
+      if (t->producer() && t->producer()->kind() == LayerKind::kCONSTANT) continue;  // no slot
       const int64_t bytes = checked_mul(d.volume(), element_size(t->type()), "tensor bytes");
       if (bytes > largest_bytes) largest = t, largest_bytes = bytes;
     }
