@@ -731,28 +731,27 @@ class CpuExecutor final : public Executor {
     } catch (const Error&) {
       return;  // the layer that cannot run at these shapes reports it when it runs
     }
-    const Tensor* largest = nullptr;
-    int64_t largest_bytes = 0;
-    for (auto& [t, d] : all) {
-      if (!d.is_static() || t->is_network_output() || t->is_network_input()) {
-        d = Dims{0};  // caller's memory, or not known before the run
-        continue;
-      }
-      if (t->producer() && t->producer()->kind() == LayerKind::kCONSTANT) continue;  // no slot
-      const int64_t bytes = checked_mul(d.volume(), element_size(t->type()), "tensor bytes");
-      if (bytes > largest_bytes) largest = t, largest_bytes = bytes;
-    }
+    // Engine outputs live in the caller's memory (as in plan_arena); dims only running can tell
+    // already count as empty in the plan.
+    for (auto& [t, d] : all)
+      if (t->is_network_output()) d = Dims{0};
     const MemoryPlan plan = plan::plan_memory(net_, all, s_.position_);
+    const MemoryPlan::Assignment* big = nullptr;
+    for (const MemoryPlan::Assignment& x : plan.assignments)
+      if (!big || x.bytes > big->bytes) big = &x;
+    const Tensor* largest = nullptr;
+    for (const auto& [t, d] : all)
+      if (big && t->name() == big->tensor) largest = t;
     std::string shapes;
     for (int i = 0; i < net_.num_inputs(); ++i)
       shapes += detail::cat(i ? ", " : "", net_.input(i)->name(), " ",
                             dims[static_cast<size_t>(i)].to_string());
-    check_host_allocation(
-        plan.peak_bytes_planned,
-        detail::cat("the activations at input shapes ", shapes, " (largest: tensor '",
-                    largest ? largest->name() : "", "' ",
-                    largest ? data_type_name(largest->type()) : "",
-                    largest ? all.at(largest).to_string() : "", ", ", largest_bytes, " bytes)"));
+    check_host_allocation(plan.peak_bytes_planned,
+                          detail::cat("the activations at input shapes ", shapes,
+                                      " (largest: tensor '", largest ? largest->name() : "", "' ",
+                                      largest ? data_type_name(largest->type()) : "",
+                                      largest ? all.at(largest).to_string() : "", ", ",
+                                      big ? big->bytes : 0, " bytes)"));
     checked_input_dims_ = std::move(dims);
   }
 
